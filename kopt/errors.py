@@ -1,0 +1,67 @@
+"""The one exception type every layer of kopt raises for user-facing problems.
+
+A `KoptError` prints like clang or mlir-opt: the first line is
+`file:line:col: error: message` (greppable), followed by the source line and a
+caret under the column, then optional notes. Every layer imports it from here,
+so this module imports nothing else of kopt.
+"""
+
+from __future__ import annotations
+
+import linecache
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourceLoc:
+    """A position in a user's file: 1-based line, 1-based column (0 = no column)."""
+
+    file: str
+    line: int
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.col else f"{self.file}:{self.line}"
+
+
+class KoptError(Exception):
+    """A diagnostic for a person: located, one line first, then context.
+
+    `source_line` may be given for inputs that are not files on disk (stdin,
+    strings); otherwise it is read from `loc.file` when the message is formatted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        loc: SourceLoc | None = None,
+        *,
+        notes: tuple[str, ...] | list[str] = (),
+        source_line: str | None = None,
+    ):
+        self.message = message
+        self.loc = loc
+        self.notes = tuple(notes)
+        self.source_line = source_line
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        head = f"{self.loc}: error: {self.message}" if self.loc else f"error: {self.message}"
+        lines = [head]
+        text = self.source_line
+        if text is None and self.loc is not None and self.loc.line > 0:
+            text = linecache.getline(self.loc.file, self.loc.line).rstrip("\n")
+        if text and self.loc is not None:
+            lines.append(text)
+            if self.loc.col:
+                lines.append(" " * (self.loc.col - 1) + "^")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def error_at(message: str, file: str, line: int, col: int = 0, **kw) -> KoptError:
+    """Shorthand used by the frontend and the IR parser."""
+    return KoptError(message, SourceLoc(file, line, col), **kw)

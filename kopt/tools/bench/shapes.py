@@ -1,0 +1,71 @@
+"""Named shape sets for ``kopt bench``.
+
+Row-wise kernels (softmax, norms, cross entropy) use ``(M, N)``: M rows reduced over the last
+dimension N. Matmul uses ``(M, N, K)``: ``[M, K] @ [K, N]``.
+"""
+
+from __future__ import annotations
+
+# tritonbench's softmax sweep: M = 4096, N = 128 * i for i in 2..99 (98 shapes).
+_TRITONBENCH = [(4096, 128 * i) for i in range(2, 100)]
+
+# 15 of those, evenly spaced in steps of 7 (i = 2, 9, ..., 93) plus the last one (i = 99):
+# N = 256 ... 12672, the subset the anchor figures were measured on.
+_TRITONBENCH15 = [(4096, 128 * i) for i in list(range(2, 99, 7)) + [99]]
+
+# QuACK's long-row sweep; 16K x 131K and 8K x 262K keep the tensor at 2^31 elements.
+_LONGROWS = [(32768, 1 << k) for k in range(8, 17)] + [(16384, 131072), (8192, 262144)]
+
+_NORM = [(4096, n) for n in (512, 1024, 2048, 4096, 8192, 16384)]
+
+# Vocabulary-sized rows for cross entropy (GPT-2, Llama-2, Llama-3 vocabularies among them).
+_VOCAB = [(4096, n) for n in (4096, 8192, 16384, 32000, 50257, 128256)]
+
+_MATMUL = [(s, s, s) for s in (512, 1024, 2048, 4096, 8192)] + [(4096, 4096, 1024), (8192, 1024, 4096)]
+
+# Tiny, awkward shapes for CPU smoke tests (the Triton interpreter and eager torch are slow).
+_SMALL = [(7, 33), (16, 128), (3, 257)]
+_SMALL_MATMUL = [(16, 16, 16), (33, 17, 40)]
+
+SHAPE_SETS: dict[str, list[tuple[int, ...]]] = {
+    "tritonbench": _TRITONBENCH,
+    "tritonbench15": _TRITONBENCH15,
+    "longrows": _LONGROWS,
+    "norm": _NORM,
+    "vocab": _VOCAB,
+    "matmul": _MATMUL,
+    "small": _SMALL,
+    "small_matmul": _SMALL_MATMUL,
+}
+
+# Default set per kernel when ``--shapes`` is not given.
+DEFAULT_SET = {
+    "softmax": "tritonbench15",
+    "layer_norm": "norm",
+    "rms_norm": "norm",
+    "cross_entropy": "vocab",
+    "matmul": "matmul",
+}
+
+
+def get_shapes(name: str, kernel: str | None = None) -> list[tuple[int, ...]]:
+    """Return the shapes of set ``name``; ``small`` maps to 3-D shapes for ``kernel="matmul"``.
+
+    Raises ``KeyError`` with the known names when ``name`` is unknown, and ``ValueError`` when
+    the set's rank does not fit the kernel (2-D sets for row kernels, 3-D for matmul).
+    """
+    if name == "small" and kernel == "matmul":
+        name = "small_matmul"
+    if name not in SHAPE_SETS:
+        raise KeyError(f"unknown shape set {name!r}; known: {', '.join(sorted(SHAPE_SETS))}")
+    shapes = list(SHAPE_SETS[name])
+    if kernel is not None:
+        want = 3 if kernel == "matmul" else 2
+        if len(shapes[0]) != want:
+            raise ValueError(f"shape set {name!r} has {len(shapes[0])}-D shapes; {kernel} needs {want}-D")
+    return shapes
+
+
+def default_shape_set(kernel: str) -> str:
+    """Name of the shape set ``kopt bench KERNEL`` uses when none is given."""
+    return DEFAULT_SET[kernel]
