@@ -273,3 +273,26 @@ def _fmt_mul(e: sympy.Mul) -> tuple[str, int]:
     if coeff != 1:
         factors.insert(0, _fmt(coeff, _UNARY))
     return "*".join(factors), _MUL
+
+
+def brief(expr, limit: int = 60) -> str:
+    """Short display text for reasons and messages (never raises, bounded cost)."""
+    stack, seen = [expr], 0
+    while stack:
+        seen += 1
+        if seen > 40:
+            return f"<expression of {_count(expr)} nodes>"
+        stack.extend(stack.pop().args)
+    try:
+        text = format_expr(expr)
+    except KoptError:
+        text = str(expr)
+    return _clip(text, limit)
+
+
+def _count(expr, cap: int = 10_000) -> str:
+    stack, seen = [expr], 0
+    while stack and seen < cap:
+        seen += 1
+        stack.extend(stack.pop().args)
+    return f"{seen}+" if stack else str(seen)

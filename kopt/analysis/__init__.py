@@ -1,0 +1,32 @@
+"""Symbolic shapes for kopt: symbols, shape-expression text, and explicit facts.
+
+Pure math on sympy; imports nothing of kopt but `kopt.errors`. Queries are
+bounded (step budget, size caps) and answer TRUE/FALSE only with a proof.
+"""
+
+from .answer import Answer, Tri
+from .budget import DEFAULT_BUDGET
+from .facts import FactBase
+from .symbols import (
+    block_symbol,
+    cdiv,
+    format_expr,
+    next_power_of_2,
+    parse_expr,
+    size_symbol,
+    stride_symbol,
+)
+
+__all__ = [
+    "Answer",
+    "DEFAULT_BUDGET",
+    "FactBase",
+    "Tri",
+    "block_symbol",
+    "cdiv",
+    "format_expr",
+    "next_power_of_2",
+    "parse_expr",
+    "size_symbol",
+    "stride_symbol",
+]

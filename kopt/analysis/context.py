@@ -1,0 +1,42 @@
+"""Per-query state: the facts being read, the step budget and the memo tables.
+
+One Ctx lives for one query only, so queries never share mutable state.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .budget import Budget
+from .modsets import POW2, pow2_kind
+
+
+class Ctx:
+    """What the analyses (intervals, modsets, poly) see during one query."""
+
+    def __init__(self, facts, budget: Budget):
+        self.facts = facts  # a FactBase; read only
+        self.budget = budget
+        self.memo_bounds: dict = {}
+        self.memo_mod: dict = {}
+        self.memo_kind: dict = {}
+        self.memo_poly: dict = {}
+        self._resolving: set = set()
+
+    def tick(self, n: int = 1) -> None:
+        self.budget.tick(n)
+
+    def resolve(self, s: sympy.Symbol):
+        """What `s` stands for, if the facts pin it down: its stated value, or
+        n for `s = next_power_of_2(n)` when n is itself a power of two."""
+        value = self.facts._eqs.get(s)
+        if value is not None:
+            return value
+        n = self.facts._npow2.get(s)
+        if n is None or s in self._resolving:
+            return None
+        self._resolving.add(s)
+        try:
+            return n if pow2_kind(self, n) == POW2 else None
+        finally:
+            self._resolving.discard(s)

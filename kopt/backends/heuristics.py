@@ -1,0 +1,35 @@
+"""Default launch choices, made by the launcher from the actual sizes (no recompile).
+
+Row kernels follow the hand-written peer in ../shared/anchors: for a persistent
+row of `R = next_power_of_2(N)` lanes, `BLOCK_M = min(16, max(1, 8192 // R))`
+rows per program; elementwise kernels get about 2048 elements per program,
+the last dim widest; sequential loops step by 64. `num_warps` grows with the
+elements one program holds.
+"""
+
+from __future__ import annotations
+
+
+def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple[str, str]],
+                     rdims: list[str], config_sizes: dict[str, int]) -> dict[str, str]:
+    """Python expressions for each block symbol; `grid_blocks` are (symbol, extent) in grid order."""
+    out: dict[str, str] = {}
+    row = " * ".join(rdims)
+    budget = f"max(1, 8192 // ({row}))" if rdims else "2048"
+    cap = 16 if rdims else None
+    remaining = budget
+    for sym, extent in reversed(grid_blocks):
+        if sym in config_sizes:
+            out[sym] = str(config_sizes[sym])
+        else:
+            limit = f"min({cap}, {remaining})" if cap else (f"min(256, {remaining})" if len(grid_blocks) > 1 and sym == grid_blocks[-1][0] else remaining)
+            out[sym] = f"min({limit}, triton.next_power_of_2({extent}))"
+        remaining = f"max(1, {remaining} // {sym})"
+    for sym, extent in loop_blocks:
+        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, triton.next_power_of_2({extent}))"
+    return out
+
+
+def num_warps_expr(block_syms: list[str]) -> str:
+    elems = " * ".join(block_syms) or "1"
+    return f"(4 if {elems} <= 2048 else 8 if {elems} <= 8192 else 16)"

@@ -1,0 +1,246 @@
+"""The tt-level IR -> readable Triton source: one `@triton.jit` kernel and its host launcher.
+
+The kernel takes tensors as pointers, then every size and stride symbol it uses
+as a plain argument, then its block sizes as `tl.constexpr`. Names follow the
+IR's hints (`indices_0`, `mask_1`, `load`, `amax`), made unique; constants,
+symbols, broadcasts and pointer arithmetic are written inline where they are used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.ir import Operation, SSAValue
+
+from kopt.backends.exprs import is_atom, py_expr
+from kopt.backends.heuristics import block_size_exprs, num_warps_expr
+from kopt.dialects import tile as T
+from kopt.dialects import tt
+from kopt.dialects.dtypes import is_float, triton_name
+from kopt.dialects.types import TensorType, TileType
+from kopt.errors import KoptError
+
+_BINARY = {
+    T.AddOp: "{} + {}", T.SubOp: "{} - {}", T.MulOp: "{} * {}", T.DivOp: "{} / {}", T.FloorDivOp: "{} // {}",
+    T.RemOp: "{} % {}", T.AndOp: "{} & {}", T.OrOp: "{} | {}", T.LtOp: "{} < {}", T.LeOp: "{} <= {}",
+    T.GtOp: "{} > {}", T.GeOp: "{} >= {}", T.EqOp: "{} == {}", T.NeOp: "{} != {}",
+    T.MaximumOp: "tl.maximum({}, {})", T.MinimumOp: "tl.minimum({}, {})",
+}
+_UNARY = {
+    "exp": "tl.exp({})", "exp2": "tl.exp2({})", "log": "tl.log({})", "log2": "tl.log2({})",
+    "log1p": "tl.log(1.0 + {})", "sqrt": "tl.sqrt({})", "rsqrt": "tl.rsqrt({})", "sigmoid": "tl.sigmoid({})",
+    "tanh": "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", "abs": "tl.abs({})", "neg": "-{}",
+    "relu": "tl.maximum({}, 0)", "sin": "tl.sin({})", "cos": "tl.cos({})", "erf": "tl.erf({})",
+    "silu": "({0} * tl.sigmoid({0}))", "gelu": "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
+    "not": "~{}",
+}
+_REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax", "argmin": "tl.argmin"}
+_SYMBOL_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+_NOT_SYMBOLS = {"cdiv", "next_power_of_2", "tl", "triton"}
+
+
+def _literal(text: str, elem) -> str:
+    if text in ("inf", "-inf", "nan"):
+        return f"float('{text}')"
+    if is_float(elem) and re.fullmatch(r"-?\d+", text):
+        return text + ".0"
+    return text
+
+
+@dataclass
+class KernelSource:
+    """The Triton source of one kernel and what its launcher needs to know."""
+
+    name: str
+    source: str
+    tensor_args: list[str]
+    scalar_args: list[str]
+    symbols: list[str]
+    constexprs: list[str]
+
+
+class _KernelWriter:
+    def __init__(self, kernel: T.KernelOp):
+        self.kernel = kernel
+        self.names: dict[SSAValue, str] = {}
+        self.inline: dict[SSAValue, str] = {}
+        # Python builtins stay unshadowed: a reduction named `sum` becomes `sum_1`
+        self.used: set[str] = {"sum", "max", "min", "abs", "pow", "range", "len", "float", "int"}
+        self.lines: list[str] = []
+        self.symbols: set[str] = set()
+
+    def fresh(self, hint: str | None) -> str:
+        if not hint or hint == "v":  # anonymous values: v_0, v_1, ... as Helion writes them
+            hint = f"v_{sum(1 for u in self.used if u.startswith('v_'))}"
+        base = re.sub(r"\W", "_", hint)
+        if base[0].isdigit():
+            base = "v_" + base
+        name, i = base, 0
+        while name in self.used:
+            i += 1
+            name = f"{base}_{i}"
+        self.used.add(name)
+        return name
+
+    def ref(self, v: SSAValue, atom: bool = False) -> str:
+        if v in self.inline:
+            text = self.inline[v]
+            return text if not atom or is_atom(text) else f"({text})"
+        return self.names[v]
+
+    def define(self, v: SSAValue, expr: str, hint: str) -> None:
+        name = self.fresh(v.name_hint or hint)
+        self.names[v] = name
+        self.lines.append(f"{name} = {expr}")
+
+    def note_symbols(self, text: str) -> None:
+        self.symbols.update(s for s in _SYMBOL_NAME.findall(text) if s not in _NOT_SYMBOLS)
+
+    def op(self, op: Operation) -> None:
+        if isinstance(op, T.SymbolOp):
+            self.note_symbols(op.expr.data)
+            self.inline[op.result] = py_expr(op.expr.data, "tl")
+        elif isinstance(op, T.ConstantOp):
+            self.inline[op.result] = _literal(op.value.data, op.result.type.element_type)
+        elif isinstance(op, T.ExpandOp):
+            self.inline[op.result] = f"{self.ref(op.operand, True)}[{', '.join(s.data for s in op.spec.data)}]"
+        elif isinstance(op, tt.ArangeOp):
+            block = op.result.type.dims[0]
+            self.note_symbols(block)
+            if op.result.name_hint:
+                self.define(op.result, f"tl.arange(0, {block})", "indices")
+            else:
+                self.inline[op.result] = f"tl.arange(0, {block})"
+        elif isinstance(op, tt.ProgramIdOp):
+            self.define(op.result, f"tl.program_id({op.axis.value.data})", "pid")
+        elif isinstance(op, tt.AddPtrOp):
+            self.inline[op.result] = f"{self.ref(op.base)} + {self.ref(op.offsets, True)}"
+        elif isinstance(op, tt.LoadOp):
+            args = [self.ref(op.ptrs)]
+            if op.mask is not None:
+                args += [self.ref(op.mask), f"other={_literal(op.other.data, op.result.type.element_type)}"]
+            self.define(op.result, f"tl.load({', '.join(args)})", "load")
+        elif isinstance(op, tt.StoreOp):
+            args = [self.ref(op.ptrs), self.ref(op.value)] + ([self.ref(op.mask)] if op.mask is not None else [])
+            self.lines.append(f"tl.store({', '.join(args)})")
+        elif type(op) in _BINARY:
+            text = _BINARY[type(op)].format(self.ref(op.lhs, True), self.ref(op.rhs, True))
+            if _is_address_math(op):
+                self.inline[op.result] = text
+            else:
+                self.define(op.result, text, "v")
+        elif isinstance(op, T._Unary):
+            name = op.name.split(".")[1]
+            self.define(op.result, _UNARY[name].format(self.ref(op.operand, True)), name)
+        elif isinstance(op, T.CastOp):
+            self.define(op.result, f"{self.ref(op.operand, True)}.to({triton_name(op.result.type.element_type)})", "v")
+        elif isinstance(op, T.WhereOp):
+            self.define(op.result, f"tl.where({self.ref(op.cond)}, {self.ref(op.lhs)}, {self.ref(op.rhs)})", "v")
+        elif isinstance(op, T.ReduceOp):
+            kind = op.kind.data
+            if kind not in _REDUCE:
+                raise KoptError(f"the Triton backend cannot emit a `{kind}` reduction yet")
+            keep = ", keep_dims=True" if op.keepdim.value.data else ""
+            self.define(op.result, f"{_REDUCE[kind]}({self.ref(op.operand)}, {op.dim.value.data}{keep})", kind)
+        else:
+            raise KoptError(f"the Triton backend cannot emit `{op.name}`: run the pipeline through lower-to-tt first")
+
+    def write(self) -> KernelSource:
+        k = self.kernel
+        args = list(zip(k.arg_names, k.body.block.args))
+        for name, arg in args:
+            self.names[arg] = name
+            self.used.add(name)
+        for op in k.body.block.ops:
+            self.op(op)
+        tensor_args = [n for n, a in args if isinstance(a.type, TensorType)]
+        scalar_args = [n for n, a in args if not isinstance(a.type, TensorType)]
+        constexpr_names = set(_dict(k, "block_sizes")) | set(_dict(k, "constexprs"))
+        syms = self.symbols - set(k.arg_names)
+        constexprs = sorted(s for s in syms if s in constexpr_names or re.fullmatch(r"_(BLOCK|RDIM)_SIZE_\d+", s))
+        # strides, then sizes, each in the order the tensor arguments mention them
+        order = [d for _, a in args if isinstance(a.type, TensorType) for d in (*a.type.stride_names, *a.type.dims)]
+        rank = {s: i for i, s in reversed(list(enumerate(order)))}
+        symbols = sorted((s for s in syms if s not in constexprs),
+                         key=lambda s: ("_stride_" not in s, rank.get(s, len(order)), s))
+        params = tensor_args + scalar_args + symbols + [f"{c}: tl.constexpr" for c in constexprs]
+        body = "\n".join("    " + line for line in self.lines) or "    pass"
+        src = f"@triton.jit\ndef {k.sym_name.data}({', '.join(params)}):\n{body}\n"
+        return KernelSource(k.sym_name.data, src, tensor_args, scalar_args, symbols, constexprs)
+
+
+def _is_address_math(op: Operation) -> bool:
+    """Offsets and masks used once are written inline, as in hand-written Triton:
+    `tl.load(x + (indices_0[:, None] * x_stride_0 + ...), mask_0[:, None] & mask_1[None, :])`."""
+    r = op.results[0]
+    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)):
+        return False
+    uses = list(r.uses)
+    return len(uses) == 1 and isinstance(uses[0].operation, (tt.AddPtrOp, tt.LoadOp, tt.StoreOp, T.AddOp, T.AndOp))
+
+
+def _dict(op: Operation, key: str) -> dict[str, str]:
+    attr = op.attributes.get(key)
+    return {k: v.data for k, v in attr.data.items()} if isinstance(attr, DictionaryAttr) else {}
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    """Launch-time choices fixed at compile time (from kopt.Config); unset ones use heuristics."""
+
+    block_sizes: tuple[int, ...] = ()
+    num_warps: int | None = None
+    num_stages: int | None = None
+
+
+def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg: LaunchConfig) -> list[str]:
+    bind = launch.bindings
+    constexprs = _dict(kernel, "constexprs")
+    blocks = _dict(kernel, "block_sizes")
+    grid = [g.data for g in kernel.attributes["grid"].data] if "grid" in kernel.attributes else ["1"]
+    grid_syms = {m for g in grid for m in re.findall(r"_BLOCK_SIZE_\d+", g)}
+    ordered = sorted(blocks, key=lambda s: int(s.rsplit("_", 1)[1]))
+    config_sizes = dict(zip(ordered, cfg.block_sizes))
+
+    def host(text: str) -> str:  # symbol text -> host Python, sizes through the launch's bindings
+        return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "triton"))
+
+    lines = [f"{sym} = {host(expr)}" for sym, expr in sorted(constexprs.items())]
+    grid_blocks = [(s, host(blocks[s])) for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g)]
+    loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms]
+    exprs = block_size_exprs(grid_blocks, loop_blocks, sorted(constexprs), config_sizes)
+    lines += [f"{sym} = {exprs[sym]}" for sym in ordered]
+    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr([s for s in ordered if s in grid_syms] + sorted(constexprs))
+    launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
+    args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
+    args += [bind[s] if s in bind else s for s in ks.symbols]
+    args += ks.constexprs
+    kw = f"num_warps={warps}" + (f", num_stages={cfg.num_stages}" if cfg.num_stages else "")
+    lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
+    return lines
+
+
+PRELUDE = "from __future__ import annotations\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\n"
+
+
+def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
+    """Triton source for a lowered module: kernels first, then the host launcher."""
+    kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, T.KernelOp)}
+    hosts = [op for op in module.ops if isinstance(op, T.HostFuncOp)]
+    written = {name: _KernelWriter(k).write() for name, k in kernels.items()}
+    parts = [PRELUDE] + [ks.source for ks in written.values()]
+    for h in hosts:
+        body: list[str] = []
+        for op in h.body.block.ops:
+            if isinstance(op, T.PyStmtOp):
+                body += op.code.data.splitlines()
+            elif isinstance(op, T.LaunchOp):
+                name = op.kernel.root_reference.data
+                body += _launch_lines(op, kernels[name], written[name], cfg)
+            elif isinstance(op, T.HostReturnOp):
+                body.append(f"return {op.code.data}")
+        params = ", ".join(h.param_names)
+        parts.append(f"def {h.sym_name.data}({params}):\n" + "\n".join("    " + b for b in body) + "\n")
+    return "\n\n".join(parts)

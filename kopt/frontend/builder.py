@@ -1,0 +1,158 @@
+"""Python AST of a kernel function -> a tile-dialect module (host function + device kernels)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Region
+
+from kopt.dialects import tile as T
+from kopt.dialects.dtypes import from_short
+from kopt.dialects.types import RangeType, TensorType, TileType
+from kopt.frontend.device import DeviceBuilder
+from kopt.frontend.host import HostScope, torch_attr_name
+from kopt.frontend.signature import ArgSpec
+from kopt.frontend.source import KernelSource
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_DEVICE_LOOPS = ("hl.tile", "hl.grid", "helion.language.tile")
+
+
+def is_device_loop(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.For)
+        and isinstance(stmt.iter, ast.Call)
+        and torch_attr_name(stmt.iter.func) in _DEVICE_LOOPS
+    )
+
+
+def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
+    """Build the tile IR of one kernel function for the given argument types."""
+    fn = src.fn
+    _check_signature(src)
+    params = [a.arg for a in fn.args.args]
+    scope = HostScope(src)
+    for p, a in zip(params, fn.args.args):
+        if p not in specs:
+            raise src.error(a, f"no type known for argument `{p}`",
+                            'give one with @kopt.kernel(signature="...") or --signature')
+        scope.add_param(p, specs[p])
+
+    host = Block()
+    kernels: list[T.KernelOp] = []
+    body = fn.body[1:] if fn.body and _is_docstring(fn.body[0]) else fn.body
+    for stmt in body:
+        if is_device_loop(stmt):
+            name = f"_{fn.name}_kernel" + (f"_{len(kernels)}" if kernels else "")
+            kernel, launch = _build_kernel(src, scope, stmt, name)
+            kernels.append(kernel)
+            host.add_op(launch)
+        elif isinstance(stmt, ast.Return):
+            host.add_op(T.HostReturnOp(ast.unparse(stmt.value) if stmt.value else "None"))
+        else:
+            _check_host_stmt(src, stmt)
+            scope.record(stmt)
+            if not _is_block_size_registration(stmt):
+                host.add_op(T.PyStmtOp(ast.unparse(stmt)))
+    if not kernels:
+        raise src.error(fn, f"kernel `{fn.name}` has no device loop",
+                        "put the device code in `for tile in hl.tile(...):`")
+    host_fn = T.HostFuncOp(fn.name, params, Region(host))
+    host_fn.location = src.ir_loc(fn)
+    return ModuleOp([host_fn, *kernels])
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _is_block_size_registration(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Assign)
+        and isinstance(stmt.value, ast.Call)
+        and torch_attr_name(stmt.value.func) == "hl.register_block_size"
+    )
+
+
+def _check_signature(src: KernelSource) -> None:
+    a = src.fn.args
+    for extra, what in ((a.vararg, "*args"), (a.kwarg, "**kwargs")):
+        if extra is not None:
+            raise src.error(extra, f"kernels cannot take {what}; list every argument")
+    if a.posonlyargs or a.kwonlyargs:
+        raise src.error(src.fn, "kernel arguments must be plain positional arguments")
+
+
+def _check_host_stmt(src: KernelSource, stmt: ast.stmt) -> None:
+    """Host code is plain Python, except that device loops may not hide inside it."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.For) and is_device_loop(node):
+            raise src.error(node, "a device loop (`hl.tile`) must be a top-level statement of the kernel",
+                            "move it out of the enclosing host statement")
+
+
+def _build_kernel(src: KernelSource, scope: HostScope, loop: ast.For, name: str):
+    if loop.orelse:
+        raise src.error(loop, "`for ... else` is not supported")
+    used = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}
+    arg_names = [n for n in scope.order if n in used and (n in scope.tensors or n in scope.scalars)]
+    arg_types = []
+    for n in arg_names:
+        if n in scope.tensors:
+            t = scope.tensors[n]
+            arg_types.append(TensorType(t.dims, from_short(t.dtype), t.strides))
+        else:
+            arg_types.append(TileType([], from_short(scope.scalars[n].dtype)))
+    kernel = T.KernelOp(name, arg_types, arg_names)
+    kernel.location = src.ir_loc(loop)
+    counter = iter(range(1 << 30))
+    builder = DeviceBuilder(src, scope, dict(zip(arg_names, kernel.body.block.args)),
+                            kernel.body.block, lambda: f"_BLOCK_SIZE_{next(counter)}")
+    ranges = builder.loop_ranges(loop)
+    for_op = T.ForOp(ranges, "parallel")
+    builder.emit(for_op, loop)
+    builder.block = for_op.body.block
+    builder.bind_targets(loop.target, for_op.ranges)
+    builder.body(loop.body)
+    builder.emit(T.YieldOp(), loop)
+    return kernel, T.LaunchOp(name, arg_names, _bindings(scope, kernel, arg_names))
+
+
+def _bindings(scope: HostScope, kernel: T.KernelOp, arg_names: list[str]) -> dict[str, str]:
+    """A host expression for every size or stride symbol the kernel mentions."""
+    texts: list[str] = []
+    for op in kernel.walk():
+        for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
+            t = v.type
+            if isinstance(t, TensorType):
+                texts += [*t.dims, *t.stride_names]
+            elif isinstance(t, RangeType):
+                texts += [t.extent.data, t.begin.data]
+        if isinstance(op, T.SymbolOp):
+            texts.append(op.expr.data)
+    symbols = sorted({m for text in texts for m in _NAME.findall(text)})
+    where: dict[str, str] = {}
+    for n in arg_names:
+        t = scope.tensors.get(n)
+        if t is None:
+            continue
+        for i, d in enumerate(t.dims):
+            where.setdefault(d, f"{n}.size({i})")
+        for i, s in enumerate(t.strides):
+            where.setdefault(s, f"{n}.stride({i})")
+    bind = {}
+    for s in symbols:
+        if s in scope.scalars and scope.scalars[s].is_size:
+            bind[s] = s
+        elif s in where:
+            bind[s] = where[s]
+        elif s in scope.tensors.keys() or s.startswith("_BLOCK_SIZE_"):
+            continue
+        else:
+            for t in scope.tensors.values():  # a size of a tensor the kernel does not take
+                for i, d in enumerate(t.dims):
+                    if d == s:
+                        bind[s] = f"{t.name}.size({i})"
+    return bind

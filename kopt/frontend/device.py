@@ -1,0 +1,442 @@
+"""Device code: the body of a tile loop, lowered statement by statement to tile IR.
+
+Values get their rank and element type here; their symbolic shapes are `?`
+until the `shape-inference` pass. Every op carries the user's source location.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xdsl.ir import Block, Operation, SSAValue
+
+from kopt.dialects import tile as T
+from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, promote, short_name
+from kopt.dialects.types import RangeType, TensorType, TileType
+from kopt.frontend.host import HostScope, torch_attr_name
+from kopt.frontend.source import KernelSource
+
+UNARY_FUNCS = {
+    **{f"torch.{n}": n for n in ("exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh",
+                                 "abs", "neg", "relu", "sin", "cos", "erf")},
+    "torch.nn.functional.relu": "relu", "torch.nn.functional.silu": "silu",
+    "torch.nn.functional.gelu": "gelu", "torch.nn.functional.sigmoid": "sigmoid",
+    "torch.special.erf": "erf", "torch.special.expit": "sigmoid",
+}
+UNARY_METHODS = {"exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "abs", "neg", "relu",
+                 "sin", "cos", "erf"}
+BINARY_AST = {ast.Add: T.AddOp, ast.Sub: T.SubOp, ast.Mult: T.MulOp, ast.Div: T.DivOp, ast.FloorDiv: T.FloorDivOp,
+              ast.Mod: T.RemOp, ast.BitAnd: T.AndOp, ast.BitOr: T.OrOp, ast.Pow: T.PowOp}
+COMPARE_AST = {ast.Lt: T.LtOp, ast.LtE: T.LeOp, ast.Gt: T.GtOp, ast.GtE: T.GeOp, ast.Eq: T.EqOp, ast.NotEq: T.NeOp}
+BINARY_FUNCS = {"torch.add": T.AddOp, "torch.sub": T.SubOp, "torch.mul": T.MulOp, "torch.div": T.DivOp,
+                "torch.maximum": T.MaximumOp, "torch.minimum": T.MinimumOp, "torch.pow": T.PowOp}
+REDUCE_FUNCS = {"sum": "sum", "amax": "max", "amin": "min", "prod": "prod", "argmax": "argmax", "argmin": "argmin"}
+SOFTMAX_FUNCS = {"torch.softmax": False, "torch.nn.functional.softmax": False, "torch.special.softmax": False,
+                 "torch.log_softmax": True, "torch.nn.functional.log_softmax": True}
+SUPPORTED_HINT = ("supported in a tile loop: assignments, `+=`-style updates, subscripted loads and stores, "
+                  "nested `for ... in hl.tile(...)`, arithmetic, comparisons and torch elementwise ops, "
+                  "reductions (sum, amax, amin, ...), softmax / log_softmax")
+
+
+@dataclass
+class PyScalar:
+    """A Python number literal: weakly typed, as in torch (`x * 2.0` keeps x's dtype)."""
+
+    value: int | float
+
+
+@dataclass
+class TileGroup:
+    """A multi-dim tile bound to one name (`for tile in hl.tile([m, n])`)."""
+
+    ranges: list[SSAValue]
+
+
+def ir_name(name: str) -> str:
+    """A Python name as an IR name hint (xDSL drops a trailing `_<digits>`, so keep it as `.<digits>`)."""
+    head, sep, tail = name.rpartition("_")
+    return f"{head}.{tail}" if sep and tail.isdigit() and head else name
+
+
+def _tile(rank: int, elem) -> TileType:
+    return TileType(["?"] * rank, elem)
+
+
+class DeviceBuilder:
+    """Lowers the statements of one kernel's outermost tile loop."""
+
+    def __init__(self, src: KernelSource, scope: HostScope, args: dict[str, SSAValue], block: Block,
+                 next_block_id: Callable[[], str]):
+        self.src = src
+        self.scope = scope
+        self.env: dict[str, object] = dict(args)
+        self.block = block
+        self.next_block_id = next_block_id
+
+    # ------------------------------------------------------------ building
+
+    def emit(self, op: Operation, node: ast.AST) -> Operation:
+        op.location = self.src.ir_loc(node)
+        self.block.add_op(op)
+        return op
+
+    def err(self, node: ast.AST, msg: str, *notes: str):
+        return self.src.error(node, msg, *notes)
+
+    # ------------------------------------------------------------ loops
+
+    def loop_ranges(self, node: ast.For) -> list[RangeType]:
+        """`hl.tile(n)`, `hl.tile([m, n])`, `hl.tile(x.size())`, `hl.tile(begin, end)`, `block_size=`."""
+        call = node.iter
+        if not (isinstance(call, ast.Call) and torch_attr_name(call.func) in ("hl.tile", "helion.language.tile")):
+            raise self.err(node.iter, "a device loop must iterate over `hl.tile(...)`",
+                           "write `for tile in hl.tile(n):` or `for tm, tn in hl.tile([m, n]):`")
+        kwargs = {k.arg: k.value for k in call.keywords}
+        if set(kwargs) - {"block_size"}:
+            raise self.err(call, f"hl.tile: unsupported keyword {sorted(set(kwargs) - {'block_size'})[0]!r}",
+                           "supported: block_size=")
+        if len(call.args) == 2:
+            begin, end = (self._size(a) for a in call.args)
+            extents, begins = [f"({end}) - ({begin})" if begin != "0" else end], [begin]
+        elif len(call.args) == 1:
+            extents = self.scope.size_list(call.args[0])
+            if extents is None:
+                raise self.err(call.args[0], "hl.tile: cannot read this as a list of sizes",
+                               "use size variables (`n, m = x.size()`), `x.size(0)`, integers, or a list of them")
+            begins = ["0"] * len(extents)
+        else:
+            raise self.err(call, "hl.tile takes a size, a list of sizes, or (begin, end)")
+        blocks = self._block_sizes(kwargs.get("block_size"), len(extents))
+        return [RangeType(e, b, beg) for e, b, beg in zip(extents, blocks, begins)]
+
+    def _block_sizes(self, node: ast.expr | None, n: int) -> list[str]:
+        if node is None:
+            return [self.next_block_id() for _ in range(n)]
+        items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+        if len(items) != n:
+            raise self.err(node, f"block_size gives {len(items)} sizes for {n} loop dims")
+        out = []
+        for item in items:
+            if isinstance(item, ast.Constant) and item.value is None:
+                out.append(self.next_block_id())
+            elif isinstance(item, ast.Constant) and isinstance(item.value, int) and item.value > 0:
+                if item.value & (item.value - 1):
+                    raise self.err(item, f"block_size {item.value} is not a power of two (Triton blocks must be)")
+                out.append(str(item.value))
+            elif isinstance(item, ast.Name) and item.id in self.scope.block_sizes:
+                if not self.scope.block_sizes[item.id]:
+                    self.scope.block_sizes[item.id] = self.next_block_id()
+                out.append(self.scope.block_sizes[item.id])
+            else:
+                raise self.err(item, "block_size must be a power-of-two integer, None, or a name from "
+                                     "hl.register_block_size")
+        return out
+
+    def _size(self, node: ast.expr) -> str:
+        s = self.scope.try_size_expr(node)
+        if s is None:
+            raise self.err(node, "expected an integer size (a size variable, `x.size(i)`, an integer, "
+                                 "or + - * // % of them)")
+        return s
+
+    def bind_targets(self, target: ast.expr, ranges: list[SSAValue]) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = ranges[0] if len(ranges) == 1 else TileGroup(list(ranges))
+            for i, r in enumerate(ranges):
+                r.name_hint = ir_name(target.id) if len(ranges) == 1 else f"{target.id}.{i}"
+        elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+            if len(target.elts) != len(ranges):
+                raise self.err(target, f"{len(target.elts)} loop variables for a {len(ranges)}-d tile")
+            for e, r in zip(target.elts, ranges):
+                self.env[e.id] = r
+                r.name_hint = ir_name(e.id)
+        else:
+            raise self.err(target, "a tile loop variable must be a name or a tuple of names")
+
+    # ------------------------------------------------------------ statements
+
+    def body(self, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            self.stmt(s)
+
+    def stmt(self, s: ast.stmt) -> None:
+        if isinstance(s, ast.Assign):
+            if len(s.targets) != 1:
+                raise self.err(s, "chained assignment (`a = b = ...`) is not supported in a tile loop")
+            self.assign(s.targets[0], s.value, s)
+        elif isinstance(s, ast.AugAssign):
+            target = s.target
+            current = self.expr(target)
+            value = self.binary(BINARY_AST.get(type(s.op)), current, self.expr(s.value), s)
+            self.assign(target, None, s, value)
+        elif isinstance(s, ast.AnnAssign) and s.value is not None:
+            self.assign(s.target, s.value, s)
+        elif isinstance(s, ast.For):
+            self.nested_loop(s)
+        elif isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)):
+            return
+        else:
+            kind = {ast.While: "a `while` loop", ast.If: "an `if` statement", ast.Return: "`return`",
+                    ast.With: "a `with` block", ast.Try: "a `try` block", ast.Break: "`break`",
+                    ast.Continue: "`continue`"}.get(type(s), f"a `{type(s).__name__}` statement")
+            raise self.err(s, f"{kind} is not supported inside a tile loop", SUPPORTED_HINT)
+
+    def assign(self, target: ast.expr, value_node: ast.expr | None, s: ast.stmt, value=None) -> None:
+        if value is None:
+            value = self.expr(value_node)
+        if isinstance(target, ast.Name):
+            if isinstance(value, SSAValue) and value.name_hint is None:
+                value.name_hint = ir_name(target.id)
+            self.env[target.id] = value
+        elif isinstance(target, ast.Subscript):
+            self.store(target, value, s)
+        else:
+            raise self.err(target, "can only assign to a name or to a subscripted tensor in a tile loop")
+
+    def nested_loop(self, s: ast.For) -> None:
+        if s.orelse:
+            raise self.err(s, "`for ... else` is not supported")
+        ranges = self.loop_ranges(s)
+        assigned = {n.id for n in ast.walk(ast.Module(s.body, [])) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Store)}
+        carried = sorted(n for n in assigned if isinstance(self.env.get(n), SSAValue)
+                         and isinstance(self.env[n].type, TileType))
+        loop = T.ForOp(ranges, "sequential", [self.env[n] for n in carried])
+        self.emit(loop, s)
+        outer_block, saved = self.block, dict(self.env)
+        self.block = loop.body.block
+        self.bind_targets(s.target, loop.ranges)
+        for name, arg in zip(carried, loop.carried):
+            self.env[name] = arg
+        self.body(s.body)
+        self.emit(T.YieldOp(*(self.env[n] for n in carried)), s)
+        self.block, self.env = outer_block, saved
+        for name, res in zip(carried, loop.results):
+            self.env[name] = res
+
+    # ------------------------------------------------------------ memory
+
+    def subscript(self, node: ast.Subscript) -> tuple[SSAValue, list[str], list[SSAValue]]:
+        base = self.env.get(node.value.id) if isinstance(node.value, ast.Name) else None
+        if not (isinstance(base, SSAValue) and isinstance(base.type, TensorType)):
+            raise self.err(node.value, "only kernel tensors can be subscripted with tiles here")
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        spec, indices = [], []
+        for it in items:
+            v = self.env.get(it.id) if isinstance(it, ast.Name) else None
+            if isinstance(v, TileGroup):
+                spec += ["i"] * len(v.ranges)
+                indices += v.ranges
+            elif isinstance(v, SSAValue) and isinstance(v.type, RangeType):
+                spec.append("i")
+                indices.append(v)
+            elif isinstance(it, ast.Slice) and it.lower is None and it.upper is None and it.step is None:
+                spec.append(":")
+            elif isinstance(it, ast.Constant) and it.value is None:
+                spec.append("None")
+            else:
+                raise self.err(it, "unsupported subscript: use a tile, `:`, or `None`")
+        rank = base.type.rank
+        used = len([s for s in spec if s != "None"])
+        if used < rank:  # `x[tile]` on a 2-D tensor means `x[tile, :]`
+            spec += [":"] * (rank - used)
+        elif used > rank:
+            raise self.err(node, f"{used} subscripts for `{node.value.id}`, a tensor of rank {rank}")
+        return base, spec, indices
+
+    def load(self, node: ast.Subscript) -> SSAValue:
+        base, spec, indices = self.subscript(node)
+        result = _tile(len(spec), base.type.element_type)
+        return self.emit(T.LoadOp.build_load(base, spec, indices, result), node).result
+
+    def store(self, target: ast.Subscript, value, s: ast.stmt) -> None:
+        base, spec, indices = self.subscript(target)
+        value = self.as_tile(value, s, base.type.element_type)
+        if value.type.element_type != base.type.element_type:
+            value = self.emit(T.CastOp(value, value.type.with_element(base.type.element_type)), s).result
+        self.emit(T.StoreOp.build_store(base, spec, indices, value), s)
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: ast.expr):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return PyScalar(node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Subscript):
+            base = self.env.get(node.value.id) if isinstance(node.value, ast.Name) else None
+            if isinstance(base, SSAValue) and isinstance(base.type, TileType):
+                return self.view(base, node)
+            return self.load(node)
+        if isinstance(node, ast.BinOp):
+            op = BINARY_AST.get(type(node.op))
+            if op is None:
+                raise self.err(node, f"operator `{type(node.op).__name__}` is not supported on tiles")
+            return self.binary(op, self.expr(node.left), self.expr(node.right), node)
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1:
+                raise self.err(node, "chained comparisons are not supported; use `&` of two comparisons")
+            return self.binary(COMPARE_AST[type(node.ops[0])], self.expr(node.left), self.expr(node.comparators[0]), node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v = self.expr(node.operand)
+            return PyScalar(-v.value) if isinstance(v, PyScalar) else self.unary("neg", v, node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise self.err(node, f"`{ast.unparse(node)}` ({type(node).__name__}) is not supported in a tile loop",
+                       SUPPORTED_HINT)
+
+    def name(self, node: ast.Name):
+        if node.id in self.env:
+            return self.env[node.id]
+        size = self.scope.try_size_expr(node)
+        if size is not None:
+            return self.emit(T.SymbolOp(size, TileType([], from_short("i32"))), node).result
+        raise self.err(node, f"`{node.id}` is not defined here",
+                       "a tile loop can use kernel arguments, host variables and values defined earlier in the loop")
+
+    def as_tile(self, v, node: ast.AST, like=None) -> SSAValue:
+        """Materialize a Python scalar as a constant with the dtype it takes next to `like`."""
+        if isinstance(v, SSAValue) and isinstance(v.type, TileType):
+            return v
+        if isinstance(v, PyScalar):
+            elem = like if like is not None and (is_float(like) or isinstance(v.value, int)) else None
+            elem = elem or (f32 if isinstance(v.value, float) else from_short("i32"))
+            text = repr(float(v.value)) if is_float(elem) else str(int(v.value))
+            return self.emit(T.ConstantOp(text, TileType([], elem)), node).result
+        if isinstance(v, SSAValue) and isinstance(v.type, RangeType) or isinstance(v, TileGroup):
+            raise self.err(node, "a tile used as a value: write `tile.index` (not yet supported) or use it in a subscript")
+        raise self.err(node, "expected a tile value here")
+
+    def binary(self, op_cls, a, b, node: ast.AST) -> SSAValue:
+        if op_cls is None:
+            raise self.err(node, "unsupported operator")
+        if isinstance(a, PyScalar) and isinstance(b, PyScalar):
+            raise self.err(node, "arithmetic on two Python numbers belongs in host code")
+        ta = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) else None)
+        tb = self.as_tile(b, node, ta.type.element_type)
+        elem = promote(ta.type.element_type, tb.type.element_type)
+        if op_cls is T.DivOp and not is_float(elem):
+            elem = f32
+        if op_cls in (T.AndOp, T.OrOp) and not (is_bool(elem) or not is_float(elem)):
+            raise self.err(node, "`&` and `|` need boolean or integer tiles")
+        ta, tb = (self.cast(t, elem, node) for t in (ta, tb))
+        result_elem = i1 if op_cls in T.COMPARE_OPS else elem
+        rank = max(ta.type.rank, tb.type.rank)
+        return self.emit(op_cls(ta, tb, _tile(rank, result_elem)), node).result
+
+    def cast(self, v: SSAValue, elem, node: ast.AST) -> SSAValue:
+        if v.type.element_type == elem:
+            return v
+        return self.emit(T.CastOp(v, v.type.with_element(elem)), node).result
+
+    def unary(self, name: str, v, node: ast.AST) -> SSAValue:
+        t = self.as_tile(v, node)
+        if name not in ("abs", "neg", "relu") and not is_float(t.type.element_type):
+            t = self.cast(t, f32, node)
+        return self.emit(T.UNARY_OPS[name](t), node).result
+
+    def view(self, base: SSAValue, node: ast.Subscript) -> SSAValue:
+        """`v[:, None]` on a tile value: insert unit dims."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        spec = []
+        for it in items:
+            if isinstance(it, ast.Slice) and it.lower is None and it.upper is None and it.step is None:
+                spec.append(":")
+            elif isinstance(it, ast.Constant) and it.value is None:
+                spec.append("None")
+            else:
+                raise self.err(it, "a tile value can only be subscripted with `:` and `None`")
+        if spec.count(":") != base.type.rank:
+            raise self.err(node, f"{spec.count(':')} `:` for a tile of rank {base.type.rank}")
+        return self.emit(T.ExpandOp(base, spec, _tile(len(spec), base.type.element_type)), node).result
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, node: ast.Call) -> SSAValue:
+        fn = torch_attr_name(node.func) or ""
+        kwargs = {k.arg: k.value for k in node.keywords if k.arg}
+        method = node.func.attr if isinstance(node.func, ast.Attribute) and fn not in UNARY_FUNCS else None
+        if fn in UNARY_FUNCS:
+            if fn == "torch.nn.functional.gelu" and "approximate" in kwargs:
+                raise self.err(node, "gelu(approximate=...) is not supported; the exact erf form is")
+            return self.unary(UNARY_FUNCS[fn], self.expr(node.args[0]), node)
+        if fn in BINARY_FUNCS:
+            return self.binary(BINARY_FUNCS[fn], self.expr(node.args[0]), self.expr(node.args[1]), node)
+        if fn == "torch.where":
+            c, a, b = (self.expr(a) for a in node.args)
+            c = self.as_tile(c, node)
+            a_t = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) else None)
+            b_t = self.as_tile(b, node, a_t.type.element_type)
+            elem = promote(a_t.type.element_type, b_t.type.element_type)
+            rank = max(c.type.rank, a_t.type.rank, b_t.type.rank)
+            return self.emit(T.WhereOp(c, self.cast(a_t, elem, node), self.cast(b_t, elem, node), _tile(rank, elem)), node).result
+        if fn in SOFTMAX_FUNCS:
+            return self.softmax(node.args[0], node, SOFTMAX_FUNCS[fn], kwargs, node.args[1:])
+        short = fn.removeprefix("torch.")
+        if fn.startswith("torch.") and short in REDUCE_FUNCS:
+            return self.reduce(REDUCE_FUNCS[short], self.expr(node.args[0]), node.args[1:], kwargs, node)
+        if method is not None:
+            recv = node.func.value
+            if method in REDUCE_FUNCS:
+                return self.reduce(REDUCE_FUNCS[method], self.expr(recv), node.args, kwargs, node)
+            if method in UNARY_METHODS:
+                return self.unary(method, self.expr(recv), node)
+            if method in ("softmax", "log_softmax"):
+                return self.softmax(recv, node, method == "log_softmax", kwargs, node.args)
+            if method in ("to", "float", "half", "bfloat16"):
+                return self.convert(self.as_tile(self.expr(recv), node), method, node)
+        raise self.err(node, f"call to `{ast.unparse(node.func)}` is not supported in a tile loop", SUPPORTED_HINT)
+
+    def _dim_arg(self, args, kwargs, rank: int, node: ast.AST, name: str = "dim") -> int | None:
+        d = kwargs.get(name, args[0] if args else None)
+        if d is None:
+            return None
+        try:
+            value = ast.literal_eval(d)
+        except ValueError:
+            raise self.err(d, f"`{name}` must be an integer constant") from None
+        if not isinstance(value, int) or not -rank <= value < rank:
+            raise self.err(d, f"dim {value} is out of range for a tile of rank {rank}")
+        return value % rank
+
+    def reduce(self, kind: str, v, args, kwargs, node: ast.Call) -> SSAValue:
+        t = self.as_tile(v, node)
+        keep_node = kwargs.get("keepdim", args[1] if len(args) > 1 else None)
+        keepdim = bool(ast.literal_eval(keep_node)) if keep_node is not None else False
+        dim = self._dim_arg(args, kwargs, t.type.rank, node)
+        dims = [dim] if dim is not None else list(range(t.type.rank))
+        if kind in ("argmax", "argmin") and dim is None:
+            raise self.err(node, f"{kind} needs a `dim`")
+        for d in sorted(dims, reverse=True):
+            elem = from_short("i64") if kind in ("argmax", "argmin") else t.type.element_type
+            if kind in ("sum", "prod") and is_bool(elem):
+                elem = from_short("i64")
+            rank = t.type.rank if keepdim else t.type.rank - 1
+            t = self.emit(T.ReduceOp(kind, t, d, keepdim, _tile(rank, elem)), node).result
+        return t
+
+    def softmax(self, arg: ast.expr, node: ast.Call, log: bool, kwargs, rest) -> SSAValue:
+        t = self.as_tile(self.expr(arg), node)
+        if "dtype" in kwargs:
+            raise self.err(kwargs["dtype"], "softmax(dtype=...) is not supported; convert with .to() first")
+        dim = self._dim_arg(rest, kwargs, t.type.rank, node)
+        if dim is None:
+            raise self.err(node, "softmax needs `dim`")
+        if not is_float(t.type.element_type):
+            t = self.cast(t, f32, node)
+        return self.emit(T.SoftmaxOp(t, dim, log, t.type), node).result
+
+    def convert(self, t: SSAValue, method: str, node: ast.Call) -> SSAValue:
+        if method == "to":
+            dtype_node = node.args[0] if node.args else node.keywords[0].value if node.keywords else None
+            name = self.scope.dtype_of(dtype_node, "") if dtype_node is not None else None
+            if not name:
+                raise self.err(node, "`.to(...)` needs a dtype such as torch.float32 or x.dtype")
+        else:
+            name = {"float": "f32", "half": "f16", "bfloat16": "bf16"}[method]
+        return self.cast(t, from_short(name), node)
+
+
+__all__ = ["DeviceBuilder", "short_name", "i32"]

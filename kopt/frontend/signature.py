@@ -1,0 +1,78 @@
+"""Argument types of a kernel: `"x: f32[M, N], y: f32[M, N], eps: f32"`.
+
+A tensor is `dtype[dims]` (dims are names or integers; `[]` is a 0-d tensor),
+a scalar is a bare dtype. The runtime makes the same specs from real tensors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kopt.dialects.dtypes import SHORT_NAMES
+from kopt.errors import KoptError
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    dtype: str  # short name: f32, f16, ...
+    rank: int
+    dims: tuple[str, ...] | None = None  # names from a signature, or static sizes as text
+
+    def describe(self) -> str:
+        dims = ", ".join(self.dims) if self.dims else ", ".join("?" * self.rank)
+        return f"{self.dtype}[{dims}]"
+
+
+@dataclass(frozen=True)
+class ScalarSpec:
+    dtype: str
+
+    def describe(self) -> str:
+        return self.dtype
+
+
+ArgSpec = TensorSpec | ScalarSpec
+_ENTRY = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z0-9_]+)\s*(\[(.*)\])?\s*$")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside brackets."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def parse_signature(text: str, where: str = "--signature") -> dict[str, ArgSpec]:
+    """Parse a signature string; errors name the bad entry and the accepted forms."""
+    specs: dict[str, ArgSpec] = {}
+    for part in _split_top(text):
+        m = _ENTRY.match(part)
+        if not m:
+            raise KoptError(
+                f"{where}: cannot read {part.strip()!r}",
+                notes=["write `name: dtype[dim, ...]` for a tensor or `name: dtype` for a scalar, "
+                       "e.g. \"x: f32[M, N], eps: f32\""],
+            )
+        name, dtype, bracket, dims = m.groups()
+        if dtype not in SHORT_NAMES:
+            raise KoptError(f"{where}: unknown dtype {dtype!r} for {name!r}",
+                            notes=[f"known dtypes: {', '.join(SHORT_NAMES)}"])
+        if bracket is None:
+            specs[name] = ScalarSpec(dtype)
+            continue
+        dim_names = tuple(d.strip() for d in dims.split(",") if d.strip())
+        for d in dim_names:
+            if not re.match(r"^([A-Za-z_]\w*|\d+)$", d):
+                raise KoptError(f"{where}: dim {d!r} of {name!r} must be a name or an integer")
+        specs[name] = TensorSpec(dtype, len(dim_names), dim_names)
+    return specs

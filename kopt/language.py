@@ -1,0 +1,56 @@
+"""The kernel language, source-compatible with the core of Helion's `helion.language`.
+
+`import kopt.language as hl`. Nothing here runs: kopt reads the kernel's Python
+AST and compiles these calls. Calling one from ordinary Python is a mistake,
+reported as a KoptError that says so.
+"""
+
+from __future__ import annotations
+
+from kopt.errors import KoptError
+
+
+def _device_only(name: str):
+    def call(*args, **kwargs):
+        raise KoptError(
+            f"hl.{name}(...) is kopt kernel syntax: use it inside a function decorated with "
+            "@kopt.kernel, which kopt compiles instead of running"
+        )
+
+    call.__name__ = name
+    call.__qualname__ = name
+    call.__doc__ = f"`hl.{name}`: kernel syntax, compiled by kopt (see docs/helion-compat.md)."
+    return call
+
+
+tile = _device_only("tile")
+grid = _device_only("grid")
+zeros = _device_only("zeros")
+full = _device_only("full")
+arange = _device_only("arange")
+dot = _device_only("dot")
+load = _device_only("load")
+store = _device_only("store")
+atomic_add = _device_only("atomic_add")
+static_range = _device_only("static_range")
+
+
+def register_block_size(*args, **kwargs):
+    """Host-side in Helion: declares a block size shared by several loops."""
+    return _device_only("register_block_size")(*args, **kwargs)
+
+
+def specialize(value):
+    """Host-side: bake a size into the kernel (a static fact)."""
+    return value
+
+
+class constexpr:  # noqa: N801 - Helion's spelling
+    """Annotation for arguments whose value is baked into the kernel."""
+
+
+# Every name the frontend understands under `hl.` (used for a helpful error on the rest).
+SUPPORTED = (
+    "tile", "grid", "zeros", "full", "arange", "dot", "load", "store", "atomic_add",
+    "static_range", "register_block_size", "specialize", "constexpr",
+)

@@ -1,0 +1,205 @@
+"""lower-to-tt: tile-level ranges, loads and stores -> Triton-level program ids, aranges,
+pointer blocks and masked loads/stores.
+
+A range becomes `indices_k = offset_k + tl.arange(0, BLOCK)` (the suffix k is
+the block symbol's number, as in `_BLOCK_SIZE_k`), its mask `indices_k < extent`.
+A subscript becomes `tensor + sum(indices_j[...broadcast...] * stride_j)`.
+Elementwise ops, reductions, `where` and `expand` are shared with the tile
+level and stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from kopt.dialects import tile as T
+from kopt.dialects import tt
+from kopt.dialects.dtypes import i1, i32
+from kopt.dialects.types import PointerType, RangeType, TileType
+from kopt.passes.registry import register_pass
+from kopt.passes.util import kernels, op_error
+
+
+def _suffix(block: str) -> str:
+    m = re.search(r"_(\d+)$", block)
+    return m.group(1) if m else block
+
+
+class _KernelLowering:
+    def __init__(self, kernel: T.KernelOp):
+        self.kernel = kernel
+        self.indices: dict[SSAValue, SSAValue] = {}
+        self.masks: dict[SSAValue, SSAValue] = {}
+        self.pid: SSAValue | None = None
+        grid = kernel.attributes.get("grid")
+        self.grid = [g.data for g in grid.data] if isinstance(grid, ArrayAttr) else []
+
+    def emit(self, op: Operation, before: Operation, hint: str | None = None) -> SSAValue | None:
+        op.location = before.location
+        before.parent_block().insert_op_before(op, before)
+        if hint and op.results:
+            op.results[0].name_hint = hint
+        return op.results[0] if op.results else None
+
+    def sym(self, text: str, at: Operation) -> SSAValue:
+        return self.emit(T.SymbolOp(text, TileType([], i32)), at)
+
+    # ------------------------------------------------------------ ranges
+
+    def program_index(self, axis: int, at: Operation) -> SSAValue:
+        if self.pid is None:
+            self.pid = self.emit(tt.ProgramIdOp(0, TileType([], i32)), at, "pid")
+        if len(self.grid) == 1:
+            return self.pid
+        # a flat launch axis split into grid dims, first dim fastest
+        stride = " * ".join(f"({g})" for g in self.grid[:axis]) or "1"
+        v = self.pid
+        if axis > 0:
+            v = self.emit(T.FloorDivOp(v, self.sym(stride, at), TileType([], i32)), at)
+        if axis < len(self.grid) - 1:
+            v = self.emit(T.RemOp(v, self.sym(self.grid[axis], at), TileType([], i32)), at)
+        v.name_hint = f"pid.{axis}"
+        return v
+
+    def lower_range(self, op: T.ProgramRangeOp | T.WholeRangeOp) -> None:
+        t: RangeType = op.result.type
+        k = _suffix(t.block.data)
+        arange = self.emit(tt.ArangeOp(TileType([t.block.data], i32)), op)
+        start = None
+        if isinstance(op, T.ProgramRangeOp):
+            pid = self.program_index(op.axis.value.data, op)
+            start = self.emit(T.MulOp(pid, self.sym(t.block.data, op), TileType([], i32)), op, f"offset.{k}")
+        if t.begin.data != "0":
+            begin = self.sym(t.begin.data, op)
+            start = begin if start is None else self.emit(T.AddOp(start, begin, TileType([], i32)), op)
+        idx = arange if start is None else self.emit(T.AddOp(start, arange, arange.type), op)
+        idx.name_hint = f"indices.{k}"
+        self.indices[op.result] = idx
+
+    def mask(self, r: SSAValue, at: Operation) -> SSAValue:
+        if r not in self.masks:
+            t: RangeType = r.type
+            end = t.extent.data if t.begin.data == "0" else f"({t.begin.data}) + ({t.extent.data})"
+            idx = self.indices[r]
+            defining = idx.owner
+            after = defining.next_op
+            bound = T.SymbolOp(end, TileType([], i32))
+            lt = T.LtOp(idx, bound.result, TileType(idx.type.dims, i1))
+            lt.result.name_hint = f"mask.{_suffix(t.block.data)}"
+            for o in (bound, lt):
+                o.location = defining.location
+                defining.parent_block().insert_op_before(o, after)
+            self.masks[r] = lt.result
+        return self.masks[r]
+
+    # ------------------------------------------------------------ accesses
+
+    def place(self, v: SSAValue, pos: int, rank: int, at: Operation) -> SSAValue:
+        """A 1-D value as dim `pos` of a rank-`rank` block (`v[:, None]`-style)."""
+        if rank == 1:
+            return v
+        spec = ["None"] * rank
+        spec[pos] = ":"
+        dims = ["1"] * rank
+        dims[pos] = v.type.dims[0]
+        return self.emit(T.ExpandOp(v, spec, TileType(dims, v.type.element_type)), at)
+
+    def pointers_and_mask(self, op: T.LoadOp | T.StoreOp, shape: list[str]):
+        rank = len(shape)
+        strides = iter(op.tensor.type.stride_names)
+        indices = iter(zip(op.indices, op.masked_flags))
+        offset, mask, pos = None, None, 0
+        for s in op.spec_list:
+            if s == "None":
+                pos += 1
+                continue
+            stride = next(strides)
+            r, masked = next(indices)
+            if not isinstance(r.type, RangeType):
+                raise op_error(op, "scalar indices are not lowered yet")
+            term_idx = self.place(self.indices[r], pos, rank, op)
+            term = self.emit(T.MulOp(term_idx, self.sym(stride, op), term_idx.type), op)
+            offset = term if offset is None else self.emit(
+                T.AddOp(offset, term, TileType(_bcast(offset.type.dims, term.type.dims), i32)), op)
+            if masked:
+                m = self.place(self.mask(r, op), pos, rank, op)
+                mask = m if mask is None else self.emit(
+                    T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), op)
+            pos += 1
+        if offset is None:
+            offset = self.emit(T.ConstantOp("0", TileType([], i32)), op)
+        ptr_t = TileType(offset.type.dims, PointerType(op.tensor.type.element_type))
+        ptrs = self.emit(tt.AddPtrOp(op.tensor, offset, ptr_t), op)
+        return ptrs, mask
+
+    def lower_load(self, op: T.LoadOp) -> None:
+        ptrs, mask = self.pointers_and_mask(op, list(op.result.type.dims))
+        new = tt.LoadOp(ptrs, mask, op.other.data if mask is not None else "0", op.result.type)
+        self.emit(new, op, op.result.name_hint or "load")
+        op.result.replace_all_uses_with(new.result)
+        op.detach()
+        op.erase()
+
+    def lower_store(self, op: T.StoreOp) -> None:
+        shape = [d for d in op.value.type.dims]
+        ptrs, mask = self.pointers_and_mask(op, shape if len(shape) == _rank(op) else ["?"] * _rank(op))
+        self.emit(tt.StoreOp(ptrs, op.value, mask), op)
+        op.detach()
+        op.erase()
+
+    def lower_mask_fill(self, op: T.MaskFillOp) -> None:
+        rank = op.operand.type.rank
+        m = self.place(self.mask(op.range, op), op.dim.value.data, rank, op)
+        fill = self.emit(T.ConstantOp(op.fill.data, TileType([], op.operand.type.element_type)), op)
+        where = self.emit(T.WhereOp(m, op.operand, fill, op.result.type), op)
+        where.name_hint = "masked"
+        op.result.replace_all_uses_with(where)
+        op.detach()
+        op.erase()
+
+    def run(self) -> None:
+        for op in list(self.kernel.walk()):
+            if isinstance(op, (T.ProgramRangeOp, T.WholeRangeOp)):
+                self.lower_range(op)
+            elif isinstance(op, T.LoadOp):
+                self.lower_load(op)
+            elif isinstance(op, T.StoreOp):
+                self.lower_store(op)
+            elif isinstance(op, T.MaskFillOp):
+                self.lower_mask_fill(op)
+            elif isinstance(op, T.ForOp):
+                raise op_error(op, "sequential tile loops are not lowered to Triton yet")
+        for op in list(self.kernel.walk()):
+            if isinstance(op, (T.ProgramRangeOp, T.WholeRangeOp)):
+                op.detach()
+                op.erase()
+        self.kernel.attributes["level"] = StringAttr("tt")
+
+
+def _rank(op: T.StoreOp) -> int:
+    return len(op.spec_list)
+
+
+def _bcast(a, b) -> list[str]:
+    rank = max(len(a), len(b))
+    a = ["1"] * (rank - len(a)) + list(a)
+    b = ["1"] * (rank - len(b)) + list(b)
+    return [y if x == "1" else x for x, y in zip(a, b)]
+
+
+@register_pass
+@dataclass(frozen=True)
+class LowerToTTPass(ModulePass):
+    """Lower ranges, loads, stores and mask fills to Triton-level ops (tt dialect)."""
+
+    name = "lower-to-tt"
+
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
+        for kernel in kernels(module):
+            _KernelLowering(kernel).run()

@@ -1,0 +1,79 @@
+"""masking: guard every access and reduction that a range's last block may overhang.
+
+A load or store gets one `masked` flag per range it is indexed by (lanes past
+the extent are not touched); a reduction over such a range first sets those
+lanes to the reduction's neutral element (`tile.mask_fill`: -inf for max,
++inf for min, 0 for sum, 1 for prod), or, when it reads a load directly, makes
+that load's `other` the neutral element. Whether a mask is really needed is
+`mask-elision`'s question; this pass only skips ranges whose block is
+literally their extent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
+from xdsl.ir import SSAValue
+from xdsl.passes import ModulePass
+
+from kopt.dialects import tile as T
+from kopt.dialects.dtypes import is_float
+from kopt.dialects.types import RangeType
+from kopt.passes.registry import register_pass
+from kopt.passes.util import kernels
+
+NEUTRAL = {"sum": "0", "prod": "1", "max": "-inf", "argmax": "-inf", "min": "inf", "argmin": "inf"}
+INT_NEUTRAL = {"max": "-2147483648", "argmax": "-2147483648", "min": "2147483647", "argmin": "2147483647"}
+
+
+def may_overhang(r: RangeType) -> bool:
+    return r.extent.data != r.block.data
+
+
+def neutral(kind: str, elem) -> str:
+    return NEUTRAL[kind] if is_float(elem) or kind not in INT_NEUTRAL else INT_NEUTRAL[kind]
+
+
+def ranges_by_block(kernel: T.KernelOp) -> dict[str, SSAValue]:
+    found = {}
+    for op in kernel.walk():
+        for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
+            if isinstance(v.type, RangeType):
+                found.setdefault(v.type.block.data, v)
+    return found
+
+
+def mask_reduction(op: T.ReduceOp, ranges: dict[str, SSAValue]) -> None:
+    dim = op.dim.value.data
+    r = ranges.get(op.operand.type.dims[dim])
+    if r is None or not may_overhang(r.type):
+        return
+    fill = neutral(op.kind.data, op.operand.type.element_type)
+    src = op.operand.owner
+    if isinstance(src, T.LoadOp) and sum(1 for _ in op.operand.uses) == 1 and r in src.indices:
+        src.properties["other"] = StringAttr(fill)
+        return
+    mf = T.MaskFillOp(op.operand, r, dim, fill)
+    mf.location = op.location
+    op.parent_block().insert_op_before(mf, op)
+    op.operands = [mf.result]
+
+
+@register_pass
+@dataclass(frozen=True)
+class MaskingPass(ModulePass):
+    """Mask accesses past the end of each range; fill reduced lanes with the neutral element."""
+
+    name = "masking"
+
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
+        for kernel in kernels(module):
+            ranges = ranges_by_block(kernel)
+            for op in list(kernel.walk()):
+                if isinstance(op, (T.LoadOp, T.StoreOp)):
+                    flags = [int(isinstance(i.type, RangeType) and may_overhang(i.type)) for i in op.indices]
+                    op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
+                elif isinstance(op, T.ReduceOp):
+                    mask_reduction(op, ranges)

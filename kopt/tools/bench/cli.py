@@ -1,0 +1,103 @@
+"""``kopt bench KERNEL``: compare kopt with its peers on a named shape set.
+
+Example: ``kopt bench softmax --shapes tritonbench --dtype fp32,fp16 --out benchmarks/results``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import shapes as shape_sets
+
+KERNELS = ("softmax", "layer_norm", "rms_norm", "cross_entropy", "matmul")
+PEERS = ("torch", "compile", "triton", "quack", "helion", "naive")
+
+
+def _csv_list(values: list[str] | None) -> list[str]:
+    out = []
+    for v in values or []:
+        out += [p.strip() for p in v.split(",") if p.strip()]
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``kopt bench``."""
+    p = argparse.ArgumentParser(prog="kopt bench", description=__doc__.splitlines()[0])
+    p.add_argument("kernel", metavar="KERNEL", choices=KERNELS, help=f"one of {', '.join(KERNELS)}")
+    p.add_argument("--shapes", metavar="NAME",
+                   help=f"shape set ({', '.join(shape_sets.SHAPE_SETS)}); default per kernel: "
+                        + ", ".join(f"{k} {v}" for k, v in shape_sets.DEFAULT_SET.items()))
+    p.add_argument("--dtype", action="append", metavar="fp32|fp16|bf16",
+                   help="repeatable or comma list (default fp32; fp16 for matmul)")
+    p.add_argument("--peers", metavar="LIST",
+                   help=f"comma list from {','.join(PEERS)}, or 'none' (default: every peer of the kernel)")
+    p.add_argument("--no-kopt", action="store_true", help="leave kopt's own implementations out")
+    p.add_argument("--out", default="benchmarks/results", metavar="DIR", help="where CSV/TXT/PNG go")
+    p.add_argument("--limit", type=int, metavar="K", help="only the first K shapes (smoke tests)")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    p.add_argument("--no-check", action="store_true", help="skip the comparison with torch")
+    p.add_argument("--device", help="cuda or cpu (default: cuda when available)")
+    return p
+
+
+def _select_interpreter_mode(device: str | None) -> None:
+    # On the CPU the Triton peers run through the interpreter, which has to be chosen before
+    # triton is first imported (see notes/triton-facts.md).
+    if "triton" in sys.modules or "TRITON_INTERPRET" in os.environ:
+        return
+    import torch
+
+    if device == "cpu" or (device is None and not torch.cuda.is_available()):
+        os.environ["TRITON_INTERPRET"] = "1"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``kopt bench``; returns the exit status (0 ok, 2 bad arguments) rather
+    than exiting, so that it can be called in-process."""
+    try:
+        return _main(argv)
+    except SystemExit as exc:  # argparse's --help and usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    dtypes = _csv_list(args.dtype) or (["fp16"] if args.kernel == "matmul" else ["fp32"])
+    bad = [d for d in dtypes if d not in ("fp32", "fp16", "bf16")]
+    if bad:
+        parser.error(f"unknown dtype(s) {', '.join(bad)}")
+    tag = args.shapes or shape_sets.default_shape_set(args.kernel)
+    try:
+        shapes = shape_sets.get_shapes(tag, args.kernel)
+    except (KeyError, ValueError) as exc:
+        parser.error(str(exc).strip("'\""))
+    if args.limit is not None:
+        shapes = shapes[: max(0, args.limit)]
+    names = None if args.peers is None else [n for n in _csv_list([args.peers]) if n != "none"]
+    if names:
+        bad = [n for n in names if n not in PEERS]
+        if bad:
+            parser.error(f"unknown peer(s) {', '.join(bad)}; known: {', '.join(PEERS)}")
+
+    _select_interpreter_mode(args.device)
+    from . import harness, peers
+    from .kopt_impl import kopt_impls
+
+    impls = {} if args.no_kopt else dict(kopt_impls(args.kernel))
+    impls.update(peers.peers_for(args.kernel, names))
+    if not impls:
+        parser.error("nothing to run: no kopt implementation and no peer selected")
+    for dt in dtypes:
+        run = harness.run(args.kernel, shapes, impls, dt, device=args.device, check=not args.no_check,
+                          out_dir=args.out, tag=tag, plot=not args.no_plot)
+        for kind, path in run.files.items():
+            print(f"wrote {kind}: {path}")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
