@@ -40,7 +40,7 @@ def norm(c, b):
         b = _q(b % c)
         if _size(c) > _MAX_BITS:
             return ANY_INT if is_integral((c, b)) else None
-    if isinstance(b, Fraction) and b.denominator.bit_length() > 64:
+    if any(isinstance(v, Fraction) and v.denominator.bit_length() > 64 for v in (b, c)):
         return None  # keeps Fraction arithmetic cheap; such values are not shapes
     return c, b
 

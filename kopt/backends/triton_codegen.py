@@ -18,7 +18,7 @@ from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import is_float, triton_name
+from kopt.dialects.dtypes import i1, i32, is_float, triton_name
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
 
@@ -175,7 +175,7 @@ def _is_address_math(op: Operation) -> bool:
     """Offsets and masks used once are written inline, as in hand-written Triton:
     `tl.load(x + (indices_0[:, None] * x_stride_0 + ...), mask_0[:, None] & mask_1[None, :])`."""
     r = op.results[0]
-    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)):
+    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)) or r.type.element_type not in (i32, i1):
         return False
     uses = list(r.uses)
     return len(uses) == 1 and isinstance(uses[0].operation, (tt.AddPtrOp, tt.LoadOp, tt.StoreOp, T.AddOp, T.AndOp))
@@ -211,7 +211,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     grid_blocks = [(s, host(blocks[s])) for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g)]
     loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms]
     exprs = block_size_exprs(grid_blocks, loop_blocks, sorted(constexprs), config_sizes)
-    lines += [f"{sym} = {exprs[sym]}" for sym in ordered]
+    lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
     warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr([s for s in ordered if s in grid_syms] + sorted(constexprs))
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
@@ -243,4 +243,4 @@ def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
                 body.append(f"return {op.code.data}")
         params = ", ".join(h.param_names)
         parts.append(f"def {h.sym_name.data}({params}):\n" + "\n".join("    " + b for b in body) + "\n")
-    return "\n\n".join(parts)
+    return "\n\n".join(parts).rstrip("\n") + "\n"

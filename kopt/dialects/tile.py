@@ -403,7 +403,7 @@ def _print_index_types(printer: Printer, indices: Sequence[SSAValue]) -> None:
     if indices:
         printer.print_string("[")
         printer.print_list([i.type for i in indices], printer.print_attribute)
-        printer.print_string("] ")
+        printer.print_string("]")
 
 
 @irdl_op_definition
@@ -443,7 +443,7 @@ class LoadOp(_Access):
         printer.print_attribute(self.tensor.type)
         printer.print_string(" ")
         _print_index_types(printer, self.indices)
-        printer.print_string("-> ")
+        printer.print_string(" -> " if self.indices else "-> ")
         printer.print_attribute(self.result.type)
 
     @classmethod
@@ -498,7 +498,8 @@ class StoreOp(_Access):
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
         printer.print_attribute(self.tensor.type)
-        printer.print_string(" ")
+        if self.indices:
+            printer.print_string(" ")
         _print_index_types(printer, self.indices)
         printer.print_string(", ")
         printer.print_attribute(self.value.type)

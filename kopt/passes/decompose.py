@@ -43,7 +43,7 @@ class ExpandSoftmax(RewritePattern):
         for n in new:
             n.location = op.location
         amax.result.name_hint, exp.result.name_hint, total.result.name_hint = "amax", "exp", "sum_exp"
-        rewriter.replace_op(op, new, [out.result])
+        rewriter.replace(op, new, [out.result])
 
 
 @register_pass

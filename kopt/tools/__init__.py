@@ -1,0 +1,1 @@
+"""kopt's command-line tools: the `kopt` compiler driver and `kopt bench`."""
