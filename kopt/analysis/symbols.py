@@ -3,6 +3,12 @@
 Sizes are positive integer symbols, strides nonnegative ones (an expanded view
 has stride 0). Text goes through Python's `ast`, node by node, against a
 whitelist: a shape written in IR or by a user is never `eval`ed.
+
+floor, Mod, Min and Max are built by `floordiv`, `mod`, `minimum`, `maximum`,
+which fold constants only: sympy's own automatic evaluation of these consults
+its assumption system, which gets some shape expressions wrong (sympy 1.14:
+`Max(2, floor(12/(B*k)))` evaluates to `floor(12/(B*k))` for positive integers
+B, k; it is 0 for B*k > 12).
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ __all__ = [
     "cdiv",
     "parse_expr",
     "format_expr",
+    "floordiv",
+    "mod",
+    "minimum",
+    "maximum",
 ]
 
 
@@ -91,13 +101,58 @@ class cdiv(sympy.Function):  # noqa: N801 - prints as Triton's name
         return True if (a.is_positive and b.is_positive) else None
 
 
+# ---------------------------------------------------------------- safe constructors
+
+
+def floordiv(a, b) -> sympy.Expr:
+    """a // b for integer shape expressions, without sympy's assumption-driven rewrites."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    q = a / b
+    if q.is_Rational:
+        return sympy.Integer(q.p // q.q)
+    if b == 1:
+        return a
+    return sympy.floor(q, evaluate=False)
+
+
+def mod(a, b) -> sympy.Expr:
+    """a % b (sign of b, as Python and sympy.Mod), folding only constants."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a.is_Integer and b.is_Integer and b != 0:
+        return sympy.Integer(int(a) % int(b))
+    if b == 1 or a == 0:
+        return sympy.Integer(0)
+    return sympy.Mod(a, b, evaluate=False)
+
+
+def _minmax(cls, pick, args) -> sympy.Expr:
+    flat: list = []
+    for a in map(sympy.sympify, args):
+        flat.extend(a.args if isinstance(a, cls) else [a])
+    consts = [int(a) for a in flat if a.is_Integer]
+    rest = list(dict.fromkeys(a for a in flat if not a.is_Integer))
+    if consts:
+        rest.append(sympy.Integer(pick(consts)))
+    return rest[0] if len(rest) == 1 else cls(*rest, evaluate=False)
+
+
+def minimum(*args) -> sympy.Expr:
+    """min(...) folding constants and flattening, with no other evaluation."""
+    return _minmax(sympy.Min, min, args)
+
+
+def maximum(*args) -> sympy.Expr:
+    """max(...) folding constants and flattening, with no other evaluation."""
+    return _minmax(sympy.Max, max, args)
+
+
 # ---------------------------------------------------------------- parsing
 
 _MAX_TEXT = 20_000
 _MAX_DEPTH = 150
 _MAX_EXPONENT = 1024
 _STRIDE_NAME = re.compile(r".*_stride_.*")
-_CALLS = {"next_power_of_2": next_power_of_2, "cdiv": cdiv, "min": sympy.Min, "max": sympy.Max}
+_CALLS = {"next_power_of_2": next_power_of_2, "cdiv": cdiv, "min": minimum, "max": maximum}
 _ARITY = {"next_power_of_2": (1, 1), "cdiv": (2, 2), "min": (1, 64), "max": (1, 64)}
 
 
@@ -173,7 +228,7 @@ def _binop(node: ast.BinOp, a: sympy.Expr, right: ast.AST, sub, text: str) -> sy
     if isinstance(op, (ast.FloorDiv, ast.Mod)):
         if b == 0:
             raise KoptError(f"shape expression '{_clip(text)}': division by zero")
-        return sympy.floor(a / b) if isinstance(op, ast.FloorDiv) else sympy.Mod(a, b)
+        return floordiv(a, b) if isinstance(op, ast.FloorDiv) else mod(a, b)
     sym = {ast.Div: "/ (use //)", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}
     raise KoptError(f"shape expression '{_clip(text)}': unsupported operator {sym.get(type(op), type(op).__name__)}")
 

@@ -7,7 +7,7 @@ import random
 
 import sympy
 
-from kopt.analysis import FactBase, cdiv, next_power_of_2, size_symbol
+from kopt.analysis import FactBase, cdiv, floordiv, maximum, minimum, mod, next_power_of_2, size_symbol
 
 N, M, K = size_symbol("n"), size_symbol("m"), size_symbol("k")
 B = size_symbol("_BLOCK_SIZE_0")
@@ -24,11 +24,11 @@ def positive_expr(rng: random.Random, depth: int) -> sympy.Expr:
         [
             lambda: a + b,
             lambda: a * b,
-            lambda: sympy.Max(a, b),
-            lambda: sympy.Min(a, b),
+            lambda: maximum(a, b),
+            lambda: minimum(a, b),
             lambda: next_power_of_2(a),
             lambda: cdiv(a, b),
-            lambda: sympy.Max(1, sympy.floor(a / b)),
+            lambda: maximum(1, floordiv(a, b)),
         ]
     )()
 
@@ -44,10 +44,10 @@ def any_expr(rng: random.Random, depth: int) -> sympy.Expr:
             lambda: a + b,
             lambda: a - b,
             lambda: a * b,
-            lambda: sympy.floor(a / d),
-            lambda: sympy.Mod(a, d),
-            lambda: sympy.Min(a, b),
-            lambda: sympy.Max(a, b),
+            lambda: floordiv(a, d),
+            lambda: mod(a, d),
+            lambda: minimum(a, b),
+            lambda: maximum(a, b),
             lambda: cdiv(a, d),
             lambda: rng.randint(1, 4) * a,
         ]
