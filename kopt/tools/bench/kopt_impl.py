@@ -1,19 +1,53 @@
-"""kopt's own implementations for ``kopt bench``.
+"""kopt's own implementations for ``kopt bench``: the example kernels, compiled by kopt.
 
-TODO(lead): STUB, the one placeholder of this package. The lead wires kopt's kernels here:
-return ``{"kopt": factory}`` (or several variants, e.g. ``"kopt-tuned"``), where
-``factory(inputs) -> Callable[[], Tensor]`` receives the kernel's input tuple as documented in
-``kopt.tools.bench.specs`` (softmax ``(x,)``, layer_norm ``(x, w, b, eps)``, rms_norm
-``(x, w, eps)``, cross_entropy ``(logits, labels)`` returning the mean loss, matmul ``(a, b)``)
-and does its compilation either in the factory or on the first call (both are counted as
-first-call time). Raise ``kopt.tools.bench.peers.Unavailable`` for a kernel kopt cannot build.
+Each factory receives the kernel's input tuple (see ``kopt.tools.bench.specs``) and
+returns a zero-argument callable; compilation happens on its first call, which the
+harness counts as first-call time. A kernel kopt has no example for is ``Unavailable``.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Callable
+
+from kopt.tools.bench.peers import Unavailable
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+# bench kernel -> (example file, function)
+_KERNELS = {
+    "softmax": ("softmax", "softmax"),
+    "layer_norm": ("layer_norm", "layer_norm"),
+    "rms_norm": ("rms_norm", "rms_norm"),
+    "cross_entropy": ("cross_entropy", "cross_entropy"),
+    "matmul": ("matmul", "matmul"),
+}
+
+
+def _example(file: str):
+    key = f"kopt_bench_example_{file}"
+    if key not in sys.modules:
+        path = EXAMPLES / f"{file}.py"
+        if not path.exists():
+            raise Unavailable(f"no kopt example {path.name} yet")
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
 
 
 def kopt_impls(kernel: str) -> dict[str, Callable]:
-    """kopt implementations of ``kernel`` (name -> factory); empty until the lead wires them."""
-    return {}
+    """kopt implementations of ``kernel`` (name -> factory)."""
+    if kernel not in _KERNELS:
+        return {}
+    file, fn_name = _KERNELS[kernel]
+
+    def factory(inputs):
+        fn = getattr(_example(file), fn_name, None)
+        if fn is None:
+            raise Unavailable(f"examples/{file}.py has no {fn_name}()")
+        return lambda: fn(*inputs)
+
+    return {"kopt": factory}
