@@ -8,7 +8,7 @@ from __future__ import annotations
 import sympy
 
 from .budget import Budget
-from .modsets import POW2, pow2_kind
+from .modsets import POW2, is_integral, modular, pow2_kind
 
 
 class Ctx:
@@ -40,3 +40,7 @@ class Ctx:
             return n if pow2_kind(self, n) == POW2 else None
         finally:
             self._resolving.discard(s)
+
+    def is_int(self, e: sympy.Basic) -> bool:
+        """Whether e is provably an integer (from the modular analysis)."""
+        return is_integral(modular(self, e))

@@ -8,6 +8,7 @@ answers TRUE/FALSE only with a proof, else UNKNOWN ("keep the mask").
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 
@@ -55,6 +56,21 @@ def _int(x, what: str) -> int | None:
     raise KoptError(f"{what} must be an integer, got {x!r}")
 
 
+def _atomic(method):
+    """A fact that is rejected leaves the FactBase as it was."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = self.copy()
+        try:
+            return method(self, *args, **kwargs)
+        except KoptError:
+            self.__dict__.update(saved.__dict__)
+            raise
+
+    return wrapper
+
+
 class FactBase:
     """Explicit facts about shape symbols (per compile), plus bounded queries.
 
@@ -79,12 +95,14 @@ class FactBase:
 
     # ------------------------------------------------------------ stating facts
 
+    @_atomic
     def assume_power_of_two(self, sym) -> None:
         """`sym` is a power of two (block sizes)."""
         s = _sym(sym)
         self._pow2.add(s)
         self._check_value(s)
 
+    @_atomic
     def assume_next_power_of_2(self, rdim_sym, n_expr) -> None:
         """rdim = next_power_of_2(n): a power of two with n <= rdim < 2n, equal to n
         when n is a power of two."""
@@ -95,6 +113,7 @@ class FactBase:
         self._no_cycle(r, n)
         self._npow2[r] = n
 
+    @_atomic
     def assume_bounds(self, sym, lo=None, hi=None) -> None:
         """lo <= sym <= hi (either may be None). On a non-symbol it becomes relations."""
         lo, hi = _int(lo, "lower bound"), _int(hi, "upper bound")
@@ -117,12 +136,15 @@ class FactBase:
         """expr % k == 0."""
         self.assume_congruent(expr, k, 0)
 
+    @_atomic
     def assume_congruent(self, expr, k: int, r: int) -> None:
         """expr % k == r."""
         e, k, r = _expr(expr), _int(k, "modulus"), _int(r, "remainder")
         if k < 1:
             raise KoptError(f"modulus must be positive, got {k}")
-        new = (k, r % k)
+        if not 0 <= r < k:
+            raise KoptError(f"assumption is false: {format_expr(e)} % {k} is never {r}")
+        new = (k, r)
         if e.is_Integer:
             if int(e) % k != r % k:
                 raise KoptError(f"assumption is false: {e} % {k} == {r % k}")
@@ -137,6 +159,7 @@ class FactBase:
         if e.is_Symbol:
             self._check_value(e)
 
+    @_atomic
     def assume_eq(self, sym, value) -> None:
         """sym == value (static sizes, block sizes from a config)."""
         s, v = _sym(sym), _expr(value)
@@ -149,6 +172,7 @@ class FactBase:
         self._eqs[s] = v
         self._check_value(s)
 
+    @_atomic
     def assume_le(self, a, b) -> None:
         """a <= b for expressions (used where a bound is not a constant)."""
         a, b = _expr(a), _expr(b)
@@ -163,15 +187,14 @@ class FactBase:
         if (a, b) not in self._rels:
             self._rels.append((a, b))
 
+    @_atomic
     def assume_text(self, text: str) -> None:
         """State a fact written as text: `N % 128 == 0`, `n == 4096`, `n >= 16`,
         `1 <= n <= 65536`, `_BLOCK_SIZE_0 is a power of 2`, `r = next_power_of_2(n)`.
         Every line of `describe()` is accepted back."""
         if not isinstance(text, str):
             raise KoptError(f"assumption must be text, got {type(text).__name__}")
-        trial = self.copy()  # all or nothing
-        _apply_text(trial, text)
-        self.__dict__.update(trial.__dict__)
+        _apply_text(self, text)
 
     def describe(self) -> list[str]:
         """One line per fact, in a fixed order (each line is valid `assume_text`)."""

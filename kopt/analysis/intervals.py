@@ -181,7 +181,8 @@ def _bounds(ctx, e):
     if isinstance(e, sympy.ceiling):
         return iceil(bounds(ctx, e.args[0]))
     if isinstance(e, sympy.Mod):
-        return _mod(bounds(ctx, e.args[0]), bounds(ctx, e.args[1]))
+        ints = ctx.is_int(e.args[0]) and ctx.is_int(e.args[1])
+        return _mod(bounds(ctx, e.args[0]), bounds(ctx, e.args[1]), ints)
     if isinstance(e, (sympy.Min, sympy.Max)):
         parts = [bounds(ctx, a) for a in e.args]
         pick = min if isinstance(e, sympy.Min) else max
@@ -205,20 +206,21 @@ def inpow2(x):
     return lo, (INF if hi == INF else npow2(math.floor(hi)))
 
 
-def _mod(a, b):
+def _mod(a, b, ints: bool):
     # Mod(a, b) takes the sign of b (Python's %); only b's sign matters for the range.
+    # It is < b, so <= b - 1 for integers (for reals only <= b).
     if b[0] >= 1:
         k = exact(b)
         if k is not None and a[0] != -INF and a[1] != INF:
             q = math.floor(a[0] / Fraction(k))
             if q == math.floor(a[1] / Fraction(k)):  # a stays inside one period
                 return a[0] - q * k, a[1] - q * k
-        hi = b[1] - 1 if b[1] != INF else INF
+        hi = b[1] - (1 if ints else 0) if b[1] != INF else INF
         if a[0] >= 0:
             hi = min(hi, a[1])
         return 0, hi
     if b[1] <= -1:
-        return ineg(_mod(ineg(a), ineg(b)))
+        return ineg(_mod(ineg(a), ineg(b), ints))
     return FULL
 
 

@@ -169,6 +169,10 @@ def atom_facts(ctx, p: dict) -> list:
 
 
 def _facts_of(ctx, atom):
+    # Every rule below rounds (x < y  =>  x <= y - 1): integers only (a floor's
+    # argument is a quotient: _div_facts checks its numerator and denominator).
+    if not isinstance(atom, sympy.floor) and not all(ctx.is_int(a) for a in atom.args):
+        return []
     if atom.is_Symbol and atom in ctx.facts._npow2:
         return _npow2_facts(ctx, atom, ctx.facts._npow2[atom])
     if isinstance(atom, next_power_of_2):
@@ -206,7 +210,7 @@ def _lin(ctx, parts) -> dict:
 
 
 def _npow2_facts(ctx, me_expr, n):
-    if bounds(ctx, n)[0] < 1:
+    if bounds(ctx, n)[0] < 1 or not ctx.is_int(n):
         return []
     me, pn = _atom(me_expr), poly(ctx, n)
 
@@ -222,6 +226,8 @@ def _npow2_facts(ctx, me_expr, n):
 
 def _div_facts(ctx, atom, num, den, ceil: bool):
     # den*q <= num <= den*q + den - 1 for q = floor(num/den); mirrored for cdiv.
+    if not all(ctx.is_int(x) for p in (num, den) for mono in p for x, _ in mono):
+        return []
     scale = 1
     for c in num.values():  # clear fractions such as floor(n/2 + 1/4)
         if isinstance(c, Fraction):
@@ -246,17 +252,56 @@ def _div_facts(ctx, atom, num, den, ceil: bool):
 
 def prove_nonneg(ctx, d: dict, facts: list, depth: int = 1):
     """Why d >= 0 (a str), or None. Tries bounds, then one fact, then (depth 2) two."""
-    if pbounds(ctx, d)[0] >= 0:
+    if _by_bounds(ctx, d):
         return "bounds"
     for r, i in _residues(ctx, d, facts):
-        if pbounds(ctx, r)[0] >= 0:
+        if _by_bounds(ctx, r):
             return facts[i][1]()
     if depth >= 2:
         for r, i in _residues(ctx, d, facts):
             for r2, j in _residues(ctx, r, facts):
-                if j != i and pbounds(ctx, r2)[0] >= 0:
+                if j != i and _by_bounds(ctx, r2):
                     return f"{facts[i][1]()} and {facts[j][1]()}"
     return None
+
+
+def _by_bounds(ctx, p: dict) -> bool:
+    return pbounds(ctx, p)[0] >= 0 or pbounds(ctx, _dominate(ctx, p))[0] >= 0
+
+
+def _dominate(ctx, p: dict) -> dict:
+    """A poly <= p, with negative terms absorbed by larger positive ones.
+
+    For c < 0 and M >= 0, a term c'*M*X with X >= 1 has M*X >= M, so
+    c'*M*X + c*M >= (c' + c)*M*X: e.g. k*n - n >= 0 for k >= 1.
+    """
+    out = dict(p)
+    for neg, c in p.items():
+        if c >= 0 or neg == ONE:
+            continue
+        for pos in list(out):
+            ctx.tick()
+            cp = out[pos]
+            if cp <= 0 or pos == neg or not _covers(ctx, pos, neg):
+                continue
+            out.pop(neg, None)
+            out[pos] = cp + c
+            break
+    return out
+
+
+def _covers(ctx, big: frozenset, small: frozenset) -> bool:
+    """big = small * X with X >= 1 and small >= 0 (so big >= small)."""
+    have = dict(big)
+    extra = (1, 1)
+    for atom, k in small:
+        if have.get(atom, 0) < k or bounds(ctx, atom)[0] < 0:
+            return False
+        have[atom] -= k
+    for atom, k in have.items():
+        if k:
+            extra = imul(extra, ipow(bounds(ctx, atom), k))
+    return extra[0] >= 1
 
 
 def _residues(ctx, d, facts):

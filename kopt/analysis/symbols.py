@@ -118,8 +118,8 @@ def floordiv(a, b) -> sympy.Expr:
 def mod(a, b) -> sympy.Expr:
     """a % b (sign of b, as Python and sympy.Mod), folding only constants."""
     a, b = sympy.sympify(a), sympy.sympify(b)
-    if a.is_Integer and b.is_Integer and b != 0:
-        return sympy.Integer(int(a) % int(b))
+    if a.is_Rational and b.is_Rational and b != 0:
+        return a - b * sympy.floor(a / b)  # numbers only: exact
     if b == 1 or a == 0:
         return sympy.Integer(0)
     return sympy.Mod(a, b, evaluate=False)
@@ -129,10 +129,10 @@ def _minmax(cls, pick, args) -> sympy.Expr:
     flat: list = []
     for a in map(sympy.sympify, args):
         flat.extend(a.args if isinstance(a, cls) else [a])
-    consts = [int(a) for a in flat if a.is_Integer]
-    rest = list(dict.fromkeys(a for a in flat if not a.is_Integer))
+    consts = [a for a in flat if a.is_Rational]
+    rest = list(dict.fromkeys(a for a in flat if not a.is_Rational))
     if consts:
-        rest.append(sympy.Integer(pick(consts)))
+        rest.append(pick(consts))  # Rationals compare exactly
     return rest[0] if len(rest) == 1 else cls(*rest, evaluate=False)
 
 

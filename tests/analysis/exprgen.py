@@ -59,16 +59,20 @@ def random_facts(rng: random.Random) -> tuple[FactBase, dict]:
     fb = FactBase()
     fb.assume_power_of_two(B)
     fb.assume_next_power_of_2(R, N)
-    spec = {"n_mult": 1, "b_hi": 256, "n_val": None, "b_val": None, "m_lo": 1, "m_hi": 300}
+    spec = {"n_mult": 1, "n_off": 0, "b_hi": 256, "n_val": None, "b_val": None, "m_lo": 1, "m_hi": 300, "k_le_n": False}
     if rng.random() < 0.5:
         spec["n_mult"] = rng.choice([2, 8, 16, 128])
-        fb.assume_divisible(N, spec["n_mult"])
+        spec["n_off"] = rng.choice([0, 0, 1, spec["n_mult"] // 2])
+        fb.assume_congruent(N, spec["n_mult"], spec["n_off"])
     if rng.random() < 0.5:
         spec["b_hi"] = rng.choice([1, 8, 64, 128])
         fb.assume_bounds(B, hi=spec["b_hi"])
     if rng.random() < 0.2:
-        spec["n_val"] = spec["n_mult"] * rng.randint(1, 40)
+        spec["n_val"] = spec["n_mult"] * rng.randint(1, 40) + spec["n_off"]
         fb.assume_eq(N, spec["n_val"])
+    if rng.random() < 0.2:
+        spec["k_le_n"] = True
+        fb.assume_text("k <= n")
     if rng.random() < 0.2:
         spec["b_val"] = rng.choice([p for p in (1, 2, 4, 8, 16, 32, 64, 128) if p <= spec["b_hi"]])
         fb.assume_eq(B, spec["b_val"])
@@ -79,11 +83,13 @@ def random_facts(rng: random.Random) -> tuple[FactBase, dict]:
 
 
 def draw_env(rng: random.Random, spec: dict) -> dict:
-    n = spec["n_val"] or spec["n_mult"] * rng.choice([1, 2, 3, 5, 7, 8, 16, 31, 64, rng.randint(1, 100)])
+    n = spec["n_val"] or spec["n_off"] + spec["n_mult"] * rng.choice([1, 2, 3, 5, 7, 8, 16, 31, 64, rng.randint(1, 100)])
     b = spec["b_val"] or rng.choice([p for p in (1, 2, 4, 8, 16, 32, 64, 128, 256) if p <= spec["b_hi"]])
     r = 1 << (n - 1).bit_length()
     m = rng.choice([spec["m_lo"], spec["m_hi"], rng.randint(spec["m_lo"], spec["m_hi"])])
     k = rng.choice([1, 2, 3, 4, 1024, rng.randint(1, 50)])
+    if spec["k_le_n"]:
+        k = rng.choice([1, n, rng.randint(1, n)])
     return {N: n, M: m, K: k, B: b, R: r}
 
 
