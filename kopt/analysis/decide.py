@@ -56,7 +56,8 @@ def _by_constant(ctx, a, va, b, vb) -> Answer:
     if is_integral(m) and m[0] % k == 0:
         c, r = m
         if r % k == 0:
-            return true(f"{named(a, va)} divides {short(b)}, a multiple of {c}" + ("" if r == 0 else f" plus {r}"))
+            what = f"{short(b)} = {r}" if c == 0 else f"{short(b)}, a multiple of {c}" + (f" plus {r}" if r else "")
+            return true(f"{named(a, va)} divides {what}")
         return false(f"{short(b)} % {k} == {r % k}, so {named(a, va)} does not divide it")
     return unknown(f"{short(b)} mod {named(a, va)} unknown")
 

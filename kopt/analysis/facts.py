@@ -39,6 +39,13 @@ def _expr(x) -> sympy.Expr:
     raise KoptError(f"expected a shape expression, got {type(x).__name__}")
 
 
+def _fact_expr(x) -> sympy.Expr:
+    # Facts must print (describe) and parse back: only the shape language.
+    e = _expr(x)
+    format_expr(e)
+    return e
+
+
 def _sym(x) -> sympy.Symbol:
     e = _expr(x)
     if not e.is_Symbol:
@@ -106,7 +113,7 @@ class FactBase:
     def assume_next_power_of_2(self, rdim_sym, n_expr) -> None:
         """rdim = next_power_of_2(n): a power of two with n <= rdim < 2n, equal to n
         when n is a power of two."""
-        r, n = _sym(rdim_sym), _expr(n_expr)
+        r, n = _sym(rdim_sym), _fact_expr(n_expr)
         old = self._npow2.get(r)
         if old is not None and old != n:
             raise KoptError(f"{r} is already next_power_of_2({format_expr(old)})")
@@ -117,7 +124,7 @@ class FactBase:
     def assume_bounds(self, sym, lo=None, hi=None) -> None:
         """lo <= sym <= hi (either may be None). On a non-symbol it becomes relations."""
         lo, hi = _int(lo, "lower bound"), _int(hi, "upper bound")
-        e = _expr(sym)
+        e = _fact_expr(sym)
         if not e.is_Symbol:
             if lo is not None:
                 self.assume_le(lo, e)
@@ -139,22 +146,21 @@ class FactBase:
     @_atomic
     def assume_congruent(self, expr, k: int, r: int) -> None:
         """expr % k == r."""
-        e, k, r = _expr(expr), _int(k, "modulus"), _int(r, "remainder")
+        e, k, r = _fact_expr(expr), _int(k, "modulus"), _int(r, "remainder")
         if k < 1:
             raise KoptError(f"modulus must be positive, got {k}")
         if not 0 <= r < k:
             raise KoptError(f"assumption is false: {format_expr(e)} % {k} is never {r}")
         new = (k, r)
         if e.is_Integer:
-            if int(e) % k != r % k:
-                raise KoptError(f"assumption is false: {e} % {k} == {r % k}")
+            if int(e) % k != r:
+                raise KoptError(f"assumption is false: {e} % {k} == {r}")
             return
         old = self._congr.get(e)
         if old is not None:
-            both = mmeet(old, new)
-            if both == old and (old[1] - new[1]) % math.gcd(old[0], new[0]):
-                raise KoptError(f"contradictory facts: {e} % {old[0]} == {old[1]} and {e} % {k} == {r % k}")
-            new = both
+            if (old[1] - r) % math.gcd(old[0], k):  # no number satisfies both
+                raise KoptError(f"contradictory facts: {e} % {old[0]} == {old[1]} and {e} % {k} == {r}")
+            new = mmeet(old, new)
         self._congr[e] = new
         if e.is_Symbol:
             self._check_value(e)
@@ -162,7 +168,7 @@ class FactBase:
     @_atomic
     def assume_eq(self, sym, value) -> None:
         """sym == value (static sizes, block sizes from a config)."""
-        s, v = _sym(sym), _expr(value)
+        s, v = _sym(sym), _fact_expr(value)
         if isinstance(v, next_power_of_2) and not v.args[0].is_Integer:
             return self.assume_next_power_of_2(s, v.args[0])
         old = self._eqs.get(s)
@@ -175,7 +181,7 @@ class FactBase:
     @_atomic
     def assume_le(self, a, b) -> None:
         """a <= b for expressions (used where a bound is not a constant)."""
-        a, b = _expr(a), _expr(b)
+        a, b = _fact_expr(a), _fact_expr(b)
         if a.is_Integer and b.is_Integer:
             if a > b:
                 raise KoptError(f"assumption is false: {a} <= {b}")

@@ -105,12 +105,12 @@ class cdiv(sympy.Function):  # noqa: N801 - prints as Triton's name
 
 
 def floordiv(a, b) -> sympy.Expr:
-    """a // b for integer shape expressions, without sympy's assumption-driven rewrites."""
+    """a // b, without sympy's assumption-driven rewrites."""
     a, b = sympy.sympify(a), sympy.sympify(b)
     q = a / b
     if q.is_Rational:
         return sympy.Integer(q.p // q.q)
-    if b == 1:
+    if b == 1 and _plainly_integer(a):
         return a
     return sympy.floor(q, evaluate=False)
 
@@ -120,9 +120,22 @@ def mod(a, b) -> sympy.Expr:
     a, b = sympy.sympify(a), sympy.sympify(b)
     if a.is_Rational and b.is_Rational and b != 0:
         return a - b * sympy.floor(a / b)  # numbers only: exact
-    if b == 1 or a == 0:
+    if a == 0 or (b == 1 and _plainly_integer(a)):
         return sympy.Integer(0)
     return sympy.Mod(a, b, evaluate=False)
+
+
+def _plainly_integer(e) -> bool:
+    # Read from structure and declared symbol assumptions, never inferred by sympy.
+    if e.is_Integer or (e.is_Symbol and e.is_integer is True):
+        return True
+    if isinstance(e, (sympy.floor, sympy.ceiling, next_power_of_2, cdiv)):
+        return True
+    if e.is_Add or e.is_Mul or isinstance(e, (sympy.Min, sympy.Max, sympy.Mod)):
+        return all(_plainly_integer(x) for x in e.args)
+    if e.is_Pow:
+        return e.args[1].is_Integer and e.args[1] >= 0 and _plainly_integer(e.args[0])
+    return False
 
 
 def _minmax(cls, pick, args) -> sympy.Expr:
