@@ -77,3 +77,13 @@ def test_compile_returns_triton_source():
     # sizes and strides are arguments, never baked-in numbers
     assert "def _softmax_kernel(x, out, x_stride_0, x_stride_1, out_stride_0, out_stride_1, n, _m," in src
     assert "4, 8" not in src and " 8)" not in src.split("def softmax")[0]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 97), (3, 1000), (2, 4097), (3, 20000)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_long_sum_sequential_loop(shape, dtype):
+    fn = load_example("long_sum").long_sum
+    x = torch.randn(*shape, dtype=dtype)
+    want = x.float().sum(-1).to(dtype)
+    tol = dict(atol=1e-3, rtol=1e-5) if dtype == torch.float32 else dict(atol=0.25, rtol=1e-2)
+    torch.testing.assert_close(fn(x), want, **tol)

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple[str, str]],
                      rdims: list[str], config_sizes: dict[str, int]) -> dict[str, str]:
-    """Python expressions for each block symbol; `grid_blocks` are (symbol, extent) in grid order."""
+    """Python expressions for each block symbol, in an order where each may use the ones before.
+
+    `grid_blocks` are (symbol, extent) in grid order; `loop_blocks` step sequential loops.
+    Everything one program holds at once (rdims, loop blocks, grid blocks) shares one budget.
+    """
     out: dict[str, str] = {}
-    row = " * ".join(rdims)
-    budget = f"max(1, 8192 // ({row}))" if rdims else "2048"
+    for sym, extent in loop_blocks:
+        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, triton.next_power_of_2({extent}))"
+    inner = " * ".join([*rdims, *(s for s, _ in loop_blocks)])
+    budget = f"max(1, {8192 if rdims else 2048} // ({inner}))" if inner else "2048"
     cap = 16 if rdims else None
     remaining = budget
     for sym, extent in reversed(grid_blocks):
         if sym in config_sizes:
             out[sym] = str(config_sizes[sym])
         else:
-            limit = f"min({cap}, {remaining})" if cap else (f"min(256, {remaining})" if len(grid_blocks) > 1 and sym == grid_blocks[-1][0] else remaining)
+            widest = len(grid_blocks) > 1 and sym == grid_blocks[-1][0] and not inner
+            limit = f"min({cap}, {remaining})" if cap else (f"min(256, {remaining})" if widest else remaining)
             out[sym] = f"min({limit}, triton.next_power_of_2({extent}))"
         remaining = f"max(1, {remaining} // {sym})"
-    for sym, extent in loop_blocks:
-        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, triton.next_power_of_2({extent}))"
     return out
 
 

@@ -69,6 +69,8 @@ class _KernelWriter:
         # Python builtins stay unshadowed: a reduction named `sum` becomes `sum_1`
         self.used: set[str] = {"sum", "max", "min", "abs", "pow", "range", "len", "float", "int"}
         self.lines: list[str] = []
+        self.indent = ""
+        self.def_line: dict[SSAValue, int] = {}
         self.symbols: set[str] = set()
 
     def fresh(self, hint: str | None) -> str:
@@ -93,7 +95,11 @@ class _KernelWriter:
     def define(self, v: SSAValue, expr: str, hint: str) -> None:
         name = self.fresh(v.name_hint or hint)
         self.names[v] = name
-        self.lines.append(f"{name} = {expr}")
+        self.def_line[v] = len(self.lines)
+        self.emit(f"{name} = {expr}")
+
+    def emit(self, line: str) -> None:
+        self.lines.append(self.indent + line)
 
     def note_symbols(self, text: str) -> None:
         self.symbols.update(s for s in _SYMBOL_NAME.findall(text) if s not in _NOT_SYMBOLS)
@@ -103,7 +109,18 @@ class _KernelWriter:
             self.note_symbols(op.expr.data)
             self.inline[op.result] = py_expr(op.expr.data, "tl")
         elif isinstance(op, T.ConstantOp):
-            self.inline[op.result] = _literal(op.value.data, op.result.type.element_type)
+            t = op.result.type
+            value = _literal(op.value.data, t.element_type)
+            if t.rank == 0:
+                self.inline[op.result] = value
+            else:
+                self.note_symbols(" ".join(t.dims))
+                shape = ", ".join(py_expr(d, "tl") for d in t.dims)
+                self.define(op.result, f"tl.full([{shape}], {value}, {triton_name(t.element_type)})", "full")
+        elif isinstance(op, tt.ForOp):
+            self.loop(op)
+        elif isinstance(op, T.YieldOp):
+            pass  # written by loop(): carried values are reassigned at the end of the body
         elif isinstance(op, T.ExpandOp):
             self.inline[op.result] = f"{self.ref(op.operand, True)}[{', '.join(s.data for s in op.spec.data)}]"
         elif isinstance(op, tt.ArangeOp):
@@ -124,7 +141,7 @@ class _KernelWriter:
             self.define(op.result, f"tl.load({', '.join(args)})", "load")
         elif isinstance(op, tt.StoreOp):
             args = [self.ref(op.ptrs), self.ref(op.value)] + ([self.ref(op.mask)] if op.mask is not None else [])
-            self.lines.append(f"tl.store({', '.join(args)})")
+            self.emit(f"tl.store({', '.join(args)})")
         elif type(op) in _BINARY:
             text = _BINARY[type(op)].format(self.ref(op.lhs, True), self.ref(op.rhs, True))
             if _is_address_math(op):
@@ -146,6 +163,42 @@ class _KernelWriter:
             self.define(op.result, f"{_REDUCE[kind]}({self.ref(op.operand)}, {op.dim.value.data}{keep})", kind)
         else:
             raise KoptError(f"the Triton backend cannot emit `{op.name}`: run the pipeline through lower-to-tt first")
+
+    def loop(self, op: tt.ForOp) -> None:
+        """`for offset in tl.range(...)`: each carried value is one Python variable, updated in place."""
+        carried = []
+        for arg, init in zip(op.carried, op.iter_args):
+            if init in self.names and _single_use(init) and init not in self.inline:
+                name = self.names[init]  # the initial value's variable becomes the loop variable
+            else:
+                name = self.fresh(arg.name_hint or "acc")
+                self.emit(f"{name} = {self.ref(init)}")
+            self.names[arg] = name
+            carried.append(name)
+        offset = self.fresh(op.offset.name_hint or "offset")
+        self.names[op.offset] = offset
+        for text in (op.start.data, op.end.data, op.step.data):
+            self.note_symbols(text)
+        bounds = ", ".join(py_expr(x.data, "tl") for x in (op.start, op.end, op.step))
+        self.emit(f"for {offset} in tl.range({bounds}):")
+        outer = self.indent
+        self.indent += "    "
+        for inner in op.body.block.ops:
+            self.op(inner)
+        for name, v in zip(carried, op.body.block.last_op.operands):
+            if self.ref(v) == name:
+                continue
+            line = self.def_line.get(v)
+            if line is not None and _single_use(v) and v.owner.parent_block() is op.body.block:
+                # the value computed for the next iteration is written straight into the loop variable
+                head = f"{self.indent}{self.names[v]} = "
+                self.lines[line] = f"{self.indent}{name} = " + self.lines[line][len(head):]
+                self.names[v] = name
+            else:
+                self.emit(f"{name} = {self.ref(v)}")
+        self.indent = outer
+        for res, name in zip(op.results, carried):
+            self.names[res] = name
 
     def write(self) -> KernelSource:
         k = self.kernel
@@ -169,6 +222,11 @@ class _KernelWriter:
         body = "\n".join("    " + line for line in self.lines) or "    pass"
         src = f"@triton.jit\ndef {k.sym_name.data}({', '.join(params)}):\n{body}\n"
         return KernelSource(k.sym_name.data, src, tensor_args, scalar_args, symbols, constexprs)
+
+
+def _single_use(v: SSAValue) -> bool:
+    uses = iter(v.uses)
+    return next(uses, None) is not None and next(uses, None) is None
 
 
 def _is_address_math(op: Operation) -> bool:

@@ -201,6 +201,40 @@ class KernelOp(IRDLOperation):
             raise VerifyException("tile.kernel needs an `arg_names` attribute naming each argument")
 
 
+def print_iter_args(printer: Printer, carried, inits) -> None:
+    """` iter_args(%acc = %init : type, ...)`, shared by tile.for and tt.for."""
+    if not inits:
+        return
+    printer.print_string(" iter_args(")
+    for i, (arg, init) in enumerate(zip(carried, inits)):
+        if i:
+            printer.print_string(", ")
+        printer.print_block_argument(arg, print_type=False)
+        printer.print_string(" = ")
+        printer.print_ssa_value(init)
+        printer.print_string(" : ")
+        printer.print_attribute(init.type)
+    printer.print_string(")")
+
+
+def parse_iter_args(parser: Parser):
+    """Parse an optional ` iter_args(...)`; returns (block arguments, init operands)."""
+    args, inits = [], []
+    if parser.parse_optional_keyword("iter_args"):
+
+        def parse_carried():
+            arg = parser.parse_argument(expect_type=False)
+            parser.parse_punctuation("=")
+            init = parser.parse_unresolved_operand()
+            parser.parse_punctuation(":")
+            t = parser.parse_type()
+            args.append(arg.resolve(t))
+            inits.append(parser.resolve_operand(init, t))
+
+        parser.parse_comma_separated_list(parser.Delimiter.PAREN, parse_carried)
+    return args, inits
+
+
 @irdl_op_definition
 class ForOp(IRDLOperation):
     """A loop over tiles of one or more ranges.
@@ -240,17 +274,7 @@ class ForOp(IRDLOperation):
                 printer.print_string(", ")
             printer.print_block_argument(arg)
         printer.print_string(f" {self.kind.data}")
-        if self.iter_args:
-            printer.print_string(" iter_args(")
-            for i, (arg, init) in enumerate(zip(self.carried, self.iter_args)):
-                if i:
-                    printer.print_string(", ")
-                printer.print_block_argument(arg, print_type=False)
-                printer.print_string(" = ")
-                printer.print_ssa_value(init)
-                printer.print_string(" : ")
-                printer.print_attribute(init.type)
-            printer.print_string(")")
+        print_iter_args(printer, self.carried, self.iter_args)
         printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
@@ -259,19 +283,8 @@ class ForOp(IRDLOperation):
     def parse(cls, parser: Parser) -> "ForOp":
         args = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_argument)
         kind = parser.parse_identifier()
-        inits = []
-        if parser.parse_optional_keyword("iter_args"):
-
-            def parse_carried():
-                arg = parser.parse_argument(expect_type=False)
-                parser.parse_punctuation("=")
-                init = parser.parse_unresolved_operand()
-                parser.parse_punctuation(":")
-                t = parser.parse_type()
-                args.append(arg.resolve(t))
-                inits.append(parser.resolve_operand(init, t))
-
-            parser.parse_comma_separated_list(parser.Delimiter.PAREN, parse_carried)
+        carried, inits = parse_iter_args(parser)
+        args += carried
         attrs = parser.parse_optional_attr_dict_with_keyword()
         region = parser.parse_region(args)
         op = cls.create(
@@ -625,7 +638,11 @@ class CastOp(IRDLOperation):
 
 @irdl_op_definition
 class ConstantOp(IRDLOperation):
-    """A scalar constant, written as text so that `inf` and `-inf` print exactly."""
+    """A constant, written as text so that `inf` and `-inf` print exactly.
+
+    Rank 0 is a scalar; a shaped result is a block filled with the value
+    (`hl.zeros([tile_m, tile_n])`, `hl.full(...)`) and keeps its declared shape.
+    """
 
     name = "tile.constant"
     value = prop_def(StringAttr)

@@ -10,7 +10,7 @@ their operands are then Triton blocks with block-size shapes.
 from __future__ import annotations
 
 from xdsl.dialects.builtin import I64, IntegerAttr, StringAttr
-from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.ir import Attribute, Block, Dialect, Region, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -18,11 +18,18 @@ from xdsl.irdl import (
     operand_def,
     opt_operand_def,
     prop_def,
+    region_def,
     result_def,
     traits_def,
+    var_operand_def,
+    var_result_def,
 )
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.traits import Pure
 
+from kopt.dialects.dtypes import i32
+from kopt.dialects.tile import parse_iter_args, print_iter_args
 from kopt.dialects.types import PointerType, TensorType, TileType
 
 
@@ -107,4 +114,75 @@ class StoreOp(IRDLOperation):
         super().__init__(operands=[ptrs, value, [mask] if mask is not None else []])
 
 
-TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp], [PointerType])
+@irdl_op_definition
+class ForOp(IRDLOperation):
+    """`for offset in tl.range(start, end, step):` with loop-carried values.
+
+    The first block argument is the loop's offset (a scalar); the others carry
+    values from one iteration to the next, ended by `tile.yield`, as in `scf.for`.
+    Bounds are symbolic expressions kept as text.
+    """
+
+    name = "tt.for"
+    iter_args = var_operand_def()
+    res = var_result_def()
+    start = prop_def(StringAttr)
+    end = prop_def(StringAttr)
+    step = prop_def(StringAttr)
+    body = region_def("single_block")
+
+    def __init__(self, start: str, end: str, step: str, iter_args=()):
+        block = Block(arg_types=[TileType([], i32), *(v.type for v in iter_args)])
+        super().__init__(
+            operands=[list(iter_args)],
+            result_types=[[v.type for v in iter_args]],
+            properties={"start": StringAttr(start), "end": StringAttr(end), "step": StringAttr(step)},
+            regions=[Region(block)],
+        )
+
+    @property
+    def offset(self) -> SSAValue:
+        return self.body.block.args[0]
+
+    @property
+    def carried(self):
+        return self.body.block.args[1:]
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_block_argument(self.offset, print_type=False)
+        printer.print_string(" = ")
+        printer.print_attribute(self.start)
+        printer.print_string(" to ")
+        printer.print_attribute(self.end)
+        printer.print_string(" step ")
+        printer.print_attribute(self.step)
+        print_iter_args(printer, self.carried, self.iter_args)
+        printer.print_op_attributes(self.attributes, print_keyword=True)
+        printer.print_string(" ")
+        printer.print_region(self.body, print_entry_block_args=False)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> "ForOp":
+        offset = parser.parse_argument(expect_type=False).resolve(TileType([], i32))
+        parser.parse_punctuation("=")
+        start = parser.parse_str_literal()
+        parser.parse_keyword("to")
+        end = parser.parse_str_literal()
+        parser.parse_keyword("step")
+        step = parser.parse_str_literal()
+        args, inits = parse_iter_args(parser)
+        attrs = parser.parse_optional_attr_dict_with_keyword()
+        region = parser.parse_region([offset, *args])
+        op = cls.create(
+            operands=inits,
+            result_types=[v.type for v in inits],
+            properties={"start": StringAttr(start), "end": StringAttr(end), "step": StringAttr(step)},
+            regions=[region],
+        )
+        if attrs:
+            op.attributes.update(attrs.data)
+        return op
+
+
+TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, ForOp], [PointerType])

@@ -372,6 +372,8 @@ class DeviceBuilder:
             elem = promote(a_t.type.element_type, b_t.type.element_type)
             rank = max(c.type.rank, a_t.type.rank, b_t.type.rank)
             return self.emit(T.WhereOp(c, self.cast(a_t, elem, node), self.cast(b_t, elem, node), _tile(rank, elem)), node).result
+        if fn in ("hl.zeros", "hl.full"):
+            return self.full(node, fn, kwargs)
         if fn in SOFTMAX_FUNCS:
             return self.softmax(node.args[0], node, SOFTMAX_FUNCS[fn], kwargs, node.args[1:])
         short = fn.removeprefix("torch.")
@@ -388,6 +390,37 @@ class DeviceBuilder:
             if method in ("to", "float", "half", "bfloat16"):
                 return self.convert(self.as_tile(self.expr(recv), node), method, node)
         raise self.err(node, f"call to `{ast.unparse(node.func)}` is not supported in a tile loop", SUPPORTED_HINT)
+
+    def full(self, node: ast.Call, fn: str, kwargs) -> SSAValue:
+        """`hl.zeros([tile_m, tile_n], dtype=...)` / `hl.full([tile_m], value, dtype=...)`: a filled block."""
+        want = 1 if fn == "hl.zeros" else 2
+        if len(node.args) != want:
+            raise self.err(node, f"{fn} takes {'a shape' if want == 1 else 'a shape and a value'} (and dtype=)")
+        shape = node.args[0]
+        items = shape.elts if isinstance(shape, (ast.List, ast.Tuple)) else [shape]
+        dims: list[str] = []
+        for it in items:
+            v = self.env.get(it.id) if isinstance(it, ast.Name) else None
+            if isinstance(v, TileGroup):
+                dims += [r.type.block.data for r in v.ranges]
+            elif isinstance(v, SSAValue) and isinstance(v.type, RangeType):
+                dims.append(v.type.block.data)
+            else:
+                dims.append(self._size(it))
+        value = 0.0
+        if want == 2:
+            try:
+                value = ast.literal_eval(node.args[1])
+            except ValueError:
+                raise self.err(node.args[1], f"{fn}: the fill value must be a number constant") from None
+        name = self.scope.dtype_of(kwargs.get("dtype"), "f32")
+        if name is None:
+            raise self.err(kwargs["dtype"], f"{fn}: unknown dtype")
+        elem = from_short(name)
+        text = repr(float(value)) if is_float(elem) else str(int(value))
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            text = "inf" if value > 0 else "-inf"
+        return self.emit(T.ConstantOp(text, TileType(dims, elem)), node).result
 
     def _dim_arg(self, args, kwargs, rank: int, node: ast.AST, name: str = "dim") -> int | None:
         d = kwargs.get(name, args[0] if args else None)

@@ -37,6 +37,7 @@ class _KernelLowering:
         self.indices: dict[SSAValue, SSAValue] = {}
         self.masks: dict[SSAValue, SSAValue] = {}
         self.pid: SSAValue | None = None
+        self.old_loops: list[T.ForOp] = []
         grid = kernel.attributes.get("grid")
         self.grid = [g.data for g in grid.data] if isinstance(grid, ArrayAttr) else []
 
@@ -81,6 +82,40 @@ class _KernelLowering:
         idx = arange if start is None else self.emit(T.AddOp(start, arange, arange.type), op)
         idx.name_hint = f"indices.{k}"
         self.indices[op.result] = idx
+
+    def lower_loop(self, op: T.ForOp) -> None:
+        """A sequential tile loop -> `tt.for` over offsets; its range's indices start the body."""
+        if op.kind.data != "sequential" or len(op.ranges) != 1:
+            raise op_error(op, "only sequential loops over one range are lowered to Triton "
+                               "(nest `for` loops for several dims)")
+        r = op.ranges[0]
+        t: RangeType = r.type
+        begin = t.begin.data
+        end = t.extent.data if begin == "0" else f"({begin}) + ({t.extent.data})"
+        loop = tt.ForOp(begin, end, t.block.data, list(op.iter_args))
+        loop.location = op.location
+        op.parent_block().insert_op_before(loop, op)
+        k = _suffix(t.block.data)
+        loop.offset.name_hint = f"offset.{k}"
+        body = loop.body.block
+        for old, new in zip(op.carried, loop.carried):
+            new.name_hint = old.name_hint
+            old.replace_all_uses_with(new)
+        for inner in list(op.body.block.ops):
+            inner.detach()
+            body.add_op(inner)
+        first = body.first_op
+        arange = tt.ArangeOp(TileType([t.block.data], i32))
+        idx = T.AddOp(loop.offset, arange.result, arange.result.type)
+        idx.result.name_hint = f"indices.{k}"
+        for o in (arange, idx):
+            o.location = op.location
+            body.insert_op_before(o, first)
+        self.indices[r] = idx.result
+        for old, new in zip(op.results, loop.results):
+            new.name_hint = old.name_hint
+            old.replace_all_uses_with(new)
+        self.old_loops.append(op)
 
     def mask(self, r: SSAValue, at: Operation) -> SSAValue:
         if r not in self.masks:
@@ -174,11 +209,14 @@ class _KernelLowering:
             elif isinstance(op, T.MaskFillOp):
                 self.lower_mask_fill(op)
             elif isinstance(op, T.ForOp):
-                raise op_error(op, "sequential tile loops are not lowered to Triton yet")
+                self.lower_loop(op)
         for op in list(self.kernel.walk()):
             if isinstance(op, (T.ProgramRangeOp, T.WholeRangeOp)):
                 op.detach()
                 op.erase()
+        for loop in self.old_loops:
+            loop.detach()
+            loop.erase(safe_erase=False)
         self.kernel.attributes["level"] = StringAttr("tt")
 
 

@@ -55,7 +55,9 @@ def infer(op: Operation) -> list[str] | None:
     """The result shape of one op, from its operands' shapes; None if it has no tile result."""
     if isinstance(op, T.LoadOp):
         return access_shape(op)
-    if isinstance(op, (T.ConstantOp, T.SymbolOp)):
+    if isinstance(op, T.ConstantOp):
+        return list(op.result.type.dims)  # declared by the frontend (hl.zeros/hl.full) or scalar
+    if isinstance(op, T.SymbolOp):
         return []
     if isinstance(op, (*T.BINARY_OPS, T.WhereOp)):
         return broadcast(op, *(o.type.dims for o in op.operands))
