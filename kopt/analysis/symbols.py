@@ -161,7 +161,7 @@ def maximum(*args) -> sympy.Expr:
 
 # ---------------------------------------------------------------- parsing
 
-_MAX_TEXT = 20_000
+_MAX_TEXT = 1_000  # real shapes are far shorter; parsing cost grows with length
 _MAX_DEPTH = 150
 _MAX_EXPONENT = 1024
 _STRIDE_NAME = re.compile(r".*_stride_.*")
@@ -215,15 +215,41 @@ def convert_ast(node: ast.AST, text: str, depth: int = 0) -> sympy.Expr:
         v = sub(node.operand)
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp):
-        return _binop(node, sub(node.left), node.right, sub, text)
+        return _binop_chain(node, sub, text)
     if isinstance(node, ast.Call):
         return _call(node, sub, text)
     what = type(node).__name__
     raise KoptError(f"shape expression '{_clip(text)}': unsupported syntax ({what})")
 
 
-def _binop(node: ast.BinOp, a: sympy.Expr, right: ast.AST, sub, text: str) -> sympy.Expr:
-    op = node.op
+def _binop_chain(node: ast.BinOp, sub, text: str) -> sympy.Expr:
+    # `a + b + c + ...` parses as a left-deep chain: walk it iteratively, so a
+    # long sum is not "deep", and build each run of + or * as one Add/Mul
+    # (adding terms one by one would re-flatten the sum every time).
+    spine = []
+    while isinstance(node, ast.BinOp):
+        spine.append(node)
+        node = node.left
+    acc, run, kind = sub(node), [], None
+    for n in reversed(spine):
+        op_kind = "add" if isinstance(n.op, (ast.Add, ast.Sub)) else "mul" if isinstance(n.op, ast.Mult) else None
+        if op_kind != kind and run:
+            acc, run = _flush(kind, acc, run), []
+        kind = op_kind
+        if op_kind == "add":
+            run.append(sub(n.right) * (1 if isinstance(n.op, ast.Add) else -1))
+        elif op_kind == "mul":
+            run.append(sub(n.right))
+        else:
+            acc = _binop(n.op, acc, n.right, sub, text)
+    return _flush(kind, acc, run) if run else acc
+
+
+def _flush(kind: str, acc: sympy.Expr, run: list) -> sympy.Expr:
+    return sympy.Add(acc, *run) if kind == "add" else sympy.Mul(acc, *run)
+
+
+def _binop(op: ast.operator, a: sympy.Expr, right: ast.AST, sub, text: str) -> sympy.Expr:
     if isinstance(op, ast.Pow):
         # Only a literal exponent: a symbolic one would leave the integer world.
         if not (isinstance(right, ast.Constant) and type(right.value) is int and 0 <= right.value <= _MAX_EXPONENT):
@@ -231,14 +257,8 @@ def _binop(node: ast.BinOp, a: sympy.Expr, right: ast.AST, sub, text: str) -> sy
         if a.is_Integer and abs(int(a)).bit_length() * right.value > 1 << 16:
             raise KoptError(f"shape expression '{_clip(text)}': constant is too large")
         return a**right.value
-    b = sub(right)
-    if isinstance(op, ast.Add):
-        return a + b
-    if isinstance(op, ast.Sub):
-        return a - b
-    if isinstance(op, ast.Mult):
-        return a * b
     if isinstance(op, (ast.FloorDiv, ast.Mod)):
+        b = sub(right)
         if b == 0:
             raise KoptError(f"shape expression '{_clip(text)}': division by zero")
         return floordiv(a, b) if isinstance(op, ast.FloorDiv) else mod(a, b)

@@ -11,6 +11,7 @@ from xdsl.ir import Block, Region
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short
 from kopt.dialects.types import RangeType, TensorType, TileType
+import kopt.frontend.ops  # noqa: F401 - registers the device operation handlers
 from kopt.frontend.device import DeviceBuilder
 from kopt.frontend.host import HostScope, torch_attr_name
 from kopt.frontend.signature import ArgSpec

@@ -16,6 +16,7 @@ from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, promote, short_name
 from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
+from kopt.frontend.registry import FUNCTIONS, METHODS
 from kopt.frontend.source import KernelSource
 
 UNARY_FUNCS = {
@@ -379,6 +380,11 @@ class DeviceBuilder:
         short = fn.removeprefix("torch.")
         if fn.startswith("torch.") and short in REDUCE_FUNCS:
             return self.reduce(REDUCE_FUNCS[short], self.expr(node.args[0]), node.args[1:], kwargs, node)
+        if fn in FUNCTIONS:
+            return FUNCTIONS[fn](self, node, kwargs)
+        if method is not None and method in METHODS and not (isinstance(node.func.value, ast.Name)
+                                                              and node.func.value.id in ("torch", "hl")):
+            return METHODS[method](self, self.expr(node.func.value), node, kwargs)
         if method is not None:
             recv = node.func.value
             if method in REDUCE_FUNCS:
