@@ -15,6 +15,9 @@ DEFAULT_BUDGET = 4000
 MAX_NODES = 2000
 # Constants wider than this many bits are refused too (10**300 is ~1000 bits).
 MAX_CONST_BITS = 1 << 14
+# And nesting deeper than this: the analyses recurse (a few frames per level)
+# and must stay well inside Python's default recursion limit of 1000.
+MAX_DEPTH = 200
 
 
 class Exhausted(Exception):
@@ -45,15 +48,15 @@ class Budget:
 
 
 def check_size(expr: sympy.Basic, limit: int = MAX_NODES) -> None:
-    """Raise TooLarge if `expr` has more than `limit` nodes (counted as a tree)
-    or a constant wider than MAX_CONST_BITS."""
-    stack = [expr]
+    """Raise TooLarge if `expr` has more than `limit` nodes (counted as a tree),
+    is nested deeper than MAX_DEPTH, or has a constant wider than MAX_CONST_BITS."""
+    stack = [(expr, 1)]
     seen = 0
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         seen += 1
-        if seen > limit:
+        if seen > limit or depth > MAX_DEPTH:
             raise TooLarge
         if node.is_Rational and max(abs(node.p), node.q).bit_length() > MAX_CONST_BITS:
             raise TooLarge
-        stack.extend(node.args)
+        stack.extend((a, depth + 1) for a in node.args)

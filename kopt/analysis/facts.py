@@ -27,6 +27,7 @@ from .symbols import _MUL, _UNARY, _fmt, _parse_ast, convert_ast, format_expr, n
 
 __all__ = ["Tri", "Answer", "FactBase"]
 
+
 def _expr(x) -> sympy.Expr:
     if isinstance(x, bool):
         raise KoptError(f"expected a shape expression, got {x!r}")

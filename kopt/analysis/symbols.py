@@ -194,7 +194,7 @@ def _parse_ast(text: str) -> ast.Expression:
         return ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         msg = getattr(e, "msg", None) or str(e) or type(e).__name__
-        raise KoptError(f"cannot parse shape expression '{text}': {msg}") from None
+        raise KoptError(f"cannot parse shape expression '{_clip(text)}': {msg}") from None
 
 
 def convert_ast(node: ast.AST, text: str, depth: int = 0) -> sympy.Expr:

@@ -142,6 +142,27 @@ def test_oversized_input_is_unknown_at_once():
     assert timed(fb.const_bounds, e)[0] == (None, None)
 
 
+def test_deep_nesting_is_refused_not_recursed():
+    fb = facts()
+    e = N
+    for _ in range(400):
+        e = next_power_of_2(e + 1)
+
+    def nest(k):  # the caller may itself be deep in the stack
+        return fb.le(e, e + 1) if k == 0 else nest(k - 1)
+
+    out, dt = timed(nest, 300)
+    assert out.value is Tri.UNKNOWN and "too large" in out.reason
+    assert dt < LIMIT_S
+    chain = deep_floor_mod(66)  # depth 199: still analysed, all the way down
+    assert fb.le(chain, chain + 1).value is Tri.TRUE
+    assert None not in nest_query(fb.const_bounds, chain, 300)
+
+
+def nest_query(query, e, k):
+    return query(e) if k == 0 else nest_query(query, e, k - 1)
+
+
 def test_small_budget_is_honoured():
     fb = facts()
     e = HOSTILE["sum_500"]
@@ -188,6 +209,31 @@ def test_random_hostile_mixes_are_fast():
             worst = max(worst, dt)
     WORST["random_mix"] = worst
     assert worst < LIMIT_S
+
+
+def test_exhausting_the_search_is_fast():
+    # Many facts and atoms, and comparisons no rule settles: the prover runs
+    # until the budget stops it.
+    t = [size_symbol(f"u{i}") for i in range(60)]
+    fb = FactBase()
+    for i in range(0, 60, 3):
+        fb.assume_next_power_of_2(t[i], t[i + 1])
+    for i in range(0, 55, 5):
+        fb.assume_le(t[i], t[i + 2])
+    shapes = {
+        "floors": sympy.Add(*[floordiv(t[i] * t[i + 1] + t[i + 2], t[i + 3] * t[(i + 4) % 60]) for i in range(56)]),
+        "mins": sympy.Add(*[minimum(*t[i : i + 20]) for i in range(40)]),
+        "cdivs": sympy.Add(*[cdiv(t[i], t[i + 1]) * t[i + 1] for i in range(59)]),
+        "mods": sympy.Add(*[mod(t[i] * t[i + 2], t[i + 1]) for i in range(58)]),
+    }
+    for name, e in shapes.items():
+        other = e.xreplace({t[5]: t[6], t[7]: t[8]})
+        for q in (fb.le, fb.lt, fb.eq, fb.divides):
+            for x, y in ((e, other), (e, t[0] * t[2])):
+                out, dt = timed(q, x, y)
+                WORST[f"search_{name}/{q.__name__}"] = dt
+                assert dt < LIMIT_S, (name, q.__name__, dt)
+                assert out.value is Tri.UNKNOWN
 
 
 def test_report_worst_time(capsys):

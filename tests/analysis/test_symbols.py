@@ -154,11 +154,20 @@ def test_format_rejects_fractions():
         "[n]",
         "max(n, key=m)",
         "(" * 300 + "n" + ")" * 300,
+        "n + " * 300 + "n",  # too long
     ],
 )
 def test_bad_text_raises(text):
     with pytest.raises(KoptError):
         parse_expr(text)
+
+
+def test_long_sums_are_not_deep():
+    text = " + ".join(f"{i}*t{i}" for i in range(1, 80))
+    e = parse_expr(text)
+    assert len(e.args) == 79
+    assert parse_expr(format_expr(e)) == e
+    assert parse_expr("a - b - c + d*e*f // 2 % 3 * 4 - 5") == parse_expr("a - (b + c) + ((d*e*f) // 2 % 3)*4 - 5")
 
 
 def test_bad_text_message_is_clear():
