@@ -54,8 +54,8 @@ def test_one_compile_serves_every_size():
     for shape in [(1, 1), (7, 97), (97, 257), (257, 1000), (1000, 7)]:
         x = torch.randn(*shape)
         torch.testing.assert_close(sm(x), torch.softmax(x, dim=1), **tol(shape[1]))
-    info = sm.cache_info()
-    assert info.misses == 1 and info.hits == 4, info
+    info = sm.cache_info()  # the one compile may come from the disk cache (a hit, counted in disk_hits)
+    assert info.misses + info.disk_hits == 1 and info.hits - info.disk_hits == 4, info
 
 
 def test_dtype_change_is_a_new_specialization():
@@ -66,7 +66,8 @@ def test_dtype_change_is_a_new_specialization():
     h = add(torch.randn(9, dtype=torch.float16), torch.randn(9, dtype=torch.float16))
     assert h.dtype == torch.float16
     add(torch.randn(3, 4), torch.randn(3, 4))  # rank 2: another specialization
-    assert add.cache_info().misses == 3
+    info = add.cache_info()
+    assert info.misses + info.disk_hits == 3, info
 
 
 def test_compile_returns_triton_source():

@@ -36,5 +36,7 @@ def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple
 
 
 def num_warps_expr(block_syms: list[str]) -> str:
-    elems = " * ".join(block_syms) or "1"
+    if not block_syms:  # one element per program (hl.grid)
+        return "4"
+    elems = " * ".join(block_syms)
     return f"(4 if {elems} <= 2048 else 8 if {elems} <= 8192 else 16)"

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
+from kopt.backends.dot_codegen import CONTRACTION_OPS, IMPORT as DOT_IMPORT, dot_launch, write_contraction
 from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import i1, i32, is_float, triton_name
+from kopt.dialects.dtypes import i1, i32, i64, is_float, triton_name
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
 
@@ -36,7 +37,8 @@ _UNARY = {
     "silu": "({0} * tl.sigmoid({0}))", "gelu": "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
     "not": "~{}",
 }
-_REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax", "argmin": "tl.argmin"}
+_REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax", "argmin": "tl.argmin",
+           "prod": "tl.reduce"}
 _SYMBOL_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
 _NOT_SYMBOLS = {"cdiv", "next_power_of_2", "tl", "triton"}
 
@@ -101,6 +103,11 @@ class _KernelWriter:
     def emit(self, line: str) -> None:
         self.lines.append(self.indent + line)
 
+    def shape(self, t: TileType) -> str:
+        """A block shape as Triton source: `[_BLOCK_SIZE_0, 1]`."""
+        self.note_symbols(" ".join(t.dims))
+        return "[" + ", ".join(py_expr(d, "tl") for d in t.dims) + "]"
+
     def note_symbols(self, text: str) -> None:
         self.symbols.update(s for s in _SYMBOL_NAME.findall(text) if s not in _NOT_SYMBOLS)
 
@@ -160,7 +167,23 @@ class _KernelWriter:
             if kind not in _REDUCE:
                 raise KoptError(f"the Triton backend cannot emit a `{kind}` reduction yet")
             keep = ", keep_dims=True" if op.keepdim.value.data else ""
-            self.define(op.result, f"{_REDUCE[kind]}({self.ref(op.operand)}, {op.dim.value.data}{keep})", kind)
+            fn = _REDUCE[kind]
+            if kind == "prod":  # Triton has no tl.prod: tl.reduce with a multiply (PROD_COMBINE)
+                fn, keep = "tl.reduce", f", _kopt_mul{keep}"
+            self.define(op.result, f"{fn}({self.ref(op.operand)}, {op.dim.value.data}{keep})", kind)
+        elif isinstance(op, tt.AtomicAddOp):
+            mask = [f"mask={self.ref(op.mask)}"] if op.mask is not None else []
+            self.emit(f"tl.atomic_add({', '.join([self.ref(op.ptrs), self.ref(op.value), *mask])})")
+        elif isinstance(op, T.ReshapeOp):
+            self.define(op.result, f"tl.reshape({self.ref(op.operand)}, {self.shape(op.result.type)})", "view")
+        elif isinstance(op, T.BroadcastToOp):
+            self.define(op.result, f"tl.broadcast_to({self.ref(op.operand)}, {self.shape(op.result.type)})", "v")
+        elif isinstance(op, T.FullLikeOp):
+            t = op.result.type
+            value = _literal(op.value.data, t.element_type)
+            self.define(op.result, f"tl.full({self.shape(t)}, {value}, {triton_name(t.element_type)})", "full")
+        elif isinstance(op, CONTRACTION_OPS):
+            write_contraction(self, op)
         else:
             raise KoptError(f"the Triton backend cannot emit `{op.name}`: run the pipeline through lower-to-tt first")
 
@@ -171,8 +194,12 @@ class _KernelWriter:
             if init in self.names and _single_use(init) and init not in self.inline:
                 name = self.names[init]  # the initial value's variable becomes the loop variable
             else:
-                name = self.fresh(arg.name_hint or "acc")
-                self.emit(f"{name} = {self.ref(init)}")
+                name = self.fresh(arg.name_hint or init.name_hint or "acc")
+                value = self.ref(init)
+                if isinstance(init.owner, T.ConstantOp) and init.type.rank == 0:
+                    # a Python number would make the loop-carried value change type (constexpr -> tensor)
+                    value = f"tl.full([], {value}, {triton_name(init.type.element_type)})"
+                self.emit(f"{name} = {value}")
             self.names[arg] = name
             carried.append(name)
         offset = self.fresh(op.offset.name_hint or "offset")
@@ -233,7 +260,7 @@ def _is_address_math(op: Operation) -> bool:
     """Offsets and masks used once are written inline, as in hand-written Triton:
     `tl.load(x + (indices_0[:, None] * x_stride_0 + ...), mask_0[:, None] & mask_1[None, :])`."""
     r = op.results[0]
-    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)) or r.type.element_type not in (i32, i1):
+    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)) or r.type.element_type not in (i32, i64, i1):
         return False
     uses = list(r.uses)
     return len(uses) == 1 and isinstance(uses[0].operation, (tt.AddPtrOp, tt.LoadOp, tt.StoreOp, T.AddOp, T.AndOp))
@@ -251,6 +278,9 @@ class LaunchConfig:
     block_sizes: tuple[int, ...] = ()
     num_warps: int | None = None
     num_stages: int | None = None
+    # The runtime's launchers also take `_config={"_BLOCK_SIZE_0": 8, "num_warps": 4, ...}`: launch-time
+    # choices (the autotuner's) that need no recompile. Block sizes fixed above stay fixed (they may be facts).
+    overridable: bool = False
 
 
 def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg: LaunchConfig) -> list[str]:
@@ -266,9 +296,16 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "triton"))
 
     lines = [f"{sym} = {host(expr)}" for sym, expr in sorted(constexprs.items())]
-    grid_blocks = [(s, host(blocks[s])) for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g)]
-    loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms]
+    tensor = bind.get(ks.tensor_args[0], ks.tensor_args[0]) if ks.tensor_args else "torch.empty(0)"
+    dot = dot_launch(kernel, host, config_sizes, cfg.num_warps, cfg.num_stages, tensor, cfg.overridable)
+    if dot is not None:  # tl.dot kernels: tensor-core tiles, warps and stages for these sizes
+        lines += dot.lines
+    chosen = dot.symbols if dot is not None else set()
+    grid_blocks = [(s, host(blocks[s])) for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g) if s not in chosen]
+    loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms and s not in chosen]
     exprs = block_size_exprs(grid_blocks, loop_blocks, sorted(constexprs), config_sizes)
+    if cfg.overridable:
+        exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
     warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr([s for s in ordered if s in grid_syms] + sorted(constexprs))
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
@@ -276,11 +313,43 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     args += [bind[s] if s in bind else s for s in ks.symbols]
     args += ks.constexprs
     kw = f"num_warps={warps}" + (f", num_stages={cfg.num_stages}" if cfg.num_stages else "")
+    if cfg.overridable:  # num_stages=None leaves Triton's default
+        stages = f" or {cfg.num_stages}" if cfg.num_stages else ""
+        kw = f'num_warps=_config.get("num_warps") or {warps}, num_stages=_config.get("num_stages"){stages}'
+    if dot is not None:
+        kw = dot.kw
     lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
     return lines
 
 
-PRELUDE = "from __future__ import annotations\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\n"
+# `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\n"
+PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
+
+
+def _host_text(text: str, bind: dict[str, str]) -> str:
+    """A symbolic size expression as host Python, sizes through a launch's bindings."""
+    return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "triton"))
+
+
+def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg: LaunchConfig) -> list[str]:
+    """The launch of a kernel, or, when reduction-lowering made variants of it (`variant_of`), an
+    `if` that picks one from the sizes (`launch_if`): a launch-time choice, not a recompile."""
+    name = launch.kernel.root_reference.data
+    lines = _launch_lines(launch, kernels[name], written[name], cfg)
+    variants = [k for k in kernels.values() if _attr_text(k, "variant_of") == name]
+    if not variants:
+        return lines
+    out: list[str] = []
+    for i, v in enumerate(variants):
+        out.append(f"{'elif' if i else 'if'} {_host_text(_attr_text(v, 'launch_if'), launch.bindings)}:")
+        out += ["    " + line for line in _launch_lines(launch, v, written[v.sym_name.data], cfg)]
+    return out + ["else:"] + ["    " + line for line in lines]
+
+
+def _attr_text(op: Operation, key: str) -> str | None:
+    a = op.attributes.get(key)
+    return a.data if a is not None else None
 
 
 def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
@@ -288,17 +357,24 @@ def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, T.KernelOp)}
     hosts = [op for op in module.ops if isinstance(op, T.HostFuncOp)]
     written = {name: _KernelWriter(k).write() for name, k in kernels.items()}
-    parts = [PRELUDE] + [ks.source for ks in written.values()]
+    dots = any("dot_dims" in k.attributes for k in kernels.values())
+    parts = [PRELUDE + (DOT_IMPORT + "\n" if dots else "")] + [ks.source for ks in written.values()]
+    if any("_kopt_mul" in ks.source for ks in written.values()):
+        parts.insert(1, PROD_COMBINE)
     for h in hosts:
         body: list[str] = []
         for op in h.body.block.ops:
             if isinstance(op, T.PyStmtOp):
                 body += op.code.data.splitlines()
             elif isinstance(op, T.LaunchOp):
-                name = op.kernel.root_reference.data
-                body += _launch_lines(op, kernels[name], written[name], cfg)
+                body += _launch_with_variants(op, kernels, written, cfg)
             elif isinstance(op, T.HostReturnOp):
                 body.append(f"return {op.code.data}")
         params = ", ".join(h.param_names)
+        if cfg.overridable:
+            if "_config" in h.param_names:
+                raise KoptError(f"kernel {h.sym_name.data}(): the argument name `_config` is reserved by kopt")
+            params += ", _config=None"
+            body.insert(0, "_config = _config or {}  # launch-time overrides (autotuner): block sizes, num_warps, num_stages")
         parts.append(f"def {h.sym_name.data}({params}):\n" + "\n".join("    " + b for b in body) + "\n")
     return "\n\n".join(parts).rstrip("\n") + "\n"

@@ -132,6 +132,17 @@ class LaunchOp(IRDLOperation):
     def bindings(self) -> dict[str, str]:
         return {k: v.data for k, v in self.bind.data.items()}
 
+    def verify_(self) -> None:
+        # Inside a module, the launched kernel must be one of its `tile.kernel`s (a .tile file may name any).
+        module = self.parent_op()
+        while module is not None and module.name != "builtin.module":
+            module = module.parent_op()
+        if module is None:
+            return
+        name = self.kernel.root_reference.data
+        if not any(isinstance(op, KernelOp) and op.sym_name.data == name for op in module.regions[0].block.ops):
+            raise VerifyException(f"tile.launch of @{name}, which is no tile.kernel of this module")
+
 
 @irdl_op_definition
 class HostReturnOp(IRDLOperation):
@@ -808,14 +819,21 @@ class MaskFillOp(IRDLOperation):
         )
 
 
+from kopt.dialects.tile_contraction import DotOp, TransposeOp  # noqa: E402 - ops of their own files
+from kopt.dialects.tile_access import AtomicViewOp, MaskedViewOp, TileAttrOp  # noqa: E402
+from kopt.dialects.tile_layout import BroadcastToOp, FullLikeOp, ReshapeOp  # noqa: E402
+from kopt.dialects.tile_reduce import DimSizeOp  # noqa: E402
+
 Tile = Dialect(
     "tile",
     [
         HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, YieldOp, LoadOp, StoreOp,
         *BINARY_OPS, *UNARY_OPS.values(), CastOp, ConstantOp, SymbolOp, WhereOp, ReduceOp, SoftmaxOp,
-        ExpandOp, ProgramRangeOp, WholeRangeOp, MaskFillOp,
+        ExpandOp, ProgramRangeOp, WholeRangeOp, MaskFillOp, DotOp, TransposeOp,
+        TileAttrOp, MaskedViewOp, AtomicViewOp, ReshapeOp, BroadcastToOp, FullLikeOp, DimSizeOp,
     ],
     [TensorType, TileType, RangeType],
 )
 
-__all__ = ["Tile", "PointerType"]
+__all__ = ["Tile", "PointerType", "DotOp", "TransposeOp", "TileAttrOp", "MaskedViewOp", "AtomicViewOp",
+           "ReshapeOp", "BroadcastToOp", "FullLikeOp", "DimSizeOp"]

@@ -115,6 +115,23 @@ class StoreOp(IRDLOperation):
 
 
 @irdl_op_definition
+class AtomicAddOp(IRDLOperation):
+    """`tl.atomic_add(ptrs, value, mask)` (`hl.atomic_add`); its result (the old values) is not used."""
+
+    name = "tt.atomic_add"
+    ptrs = operand_def(TileType)
+    value = operand_def(TileType)
+    mask = opt_operand_def(TileType)
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+    assembly_format = (
+        "$ptrs `,` $value (`mask` $mask^)? attr-dict `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
+    )
+
+    def __init__(self, ptrs: SSAValue, value: SSAValue, mask: SSAValue | None):
+        super().__init__(operands=[ptrs, value, [mask] if mask is not None else []])
+
+
+@irdl_op_definition
 class ForOp(IRDLOperation):
     """`for offset in tl.range(start, end, step):` with loop-carried values.
 
@@ -185,4 +202,4 @@ class ForOp(IRDLOperation):
         return op
 
 
-TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, ForOp], [PointerType])
+TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, ForOp], [PointerType])

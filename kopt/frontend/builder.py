@@ -14,6 +14,7 @@ from kopt.dialects.types import RangeType, TensorType, TileType
 import kopt.frontend.ops  # noqa: F401 - registers the device operation handlers
 from kopt.frontend.device import DeviceBuilder
 from kopt.frontend.host import HostScope, torch_attr_name
+from kopt.frontend.host_facts import HostFacts
 from kopt.frontend.signature import ArgSpec
 from kopt.frontend.source import KernelSource
 
@@ -43,11 +44,13 @@ def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
 
     host = Block()
     kernels: list[T.KernelOp] = []
+    host_facts = HostFacts()  # `assert`s on sizes and hl.specialize: facts for the kernels that follow
     body = fn.body[1:] if fn.body and _is_docstring(fn.body[0]) else fn.body
     for stmt in body:
         if is_device_loop(stmt):
             name = f"_{fn.name}_kernel" + (f"_{len(kernels)}" if kernels else "")
             kernel, launch = _build_kernel(src, scope, stmt, name)
+            host_facts.attach(kernel, launch, scope)
             kernels.append(kernel)
             host.add_op(launch)
         elif isinstance(stmt, ast.Return):
@@ -55,6 +58,7 @@ def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
         else:
             _check_host_stmt(src, stmt)
             scope.record(stmt)
+            host_facts.see(stmt)
             if not _is_block_size_registration(stmt):
                 host.add_op(T.PyStmtOp(ast.unparse(stmt)))
     if not kernels:
@@ -115,7 +119,7 @@ def _build_kernel(src: KernelSource, scope: HostScope, loop: ast.For, name: str)
     for_op = T.ForOp(ranges, "parallel")
     builder.emit(for_op, loop)
     builder.block = for_op.body.block
-    builder.bind_targets(loop.target, for_op.ranges)
+    builder.bind_loop(loop, for_op.ranges)
     builder.body(loop.body)
     builder.emit(T.YieldOp(), loop)
     return kernel, T.LaunchOp(name, arg_names, _bindings(scope, kernel, arg_names))

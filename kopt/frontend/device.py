@@ -7,6 +7,7 @@ until the `shape-inference` pass. Every op carries the user's source location.
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, promote, short_name
 from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
-from kopt.frontend.registry import FUNCTIONS, METHODS
+from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
 
 UNARY_FUNCS = {
@@ -30,12 +31,13 @@ UNARY_METHODS = {"exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoi
                  "sin", "cos", "erf"}
 BINARY_AST = {ast.Add: T.AddOp, ast.Sub: T.SubOp, ast.Mult: T.MulOp, ast.Div: T.DivOp, ast.FloorDiv: T.FloorDivOp,
               ast.Mod: T.RemOp, ast.BitAnd: T.AndOp, ast.BitOr: T.OrOp, ast.Pow: T.PowOp}
+FOLDABLE = {T.AddOp: operator.add, T.SubOp: operator.sub, T.MulOp: operator.mul, T.DivOp: operator.truediv,
+            T.FloorDivOp: operator.floordiv, T.RemOp: operator.mod}  # on two Python numbers
 COMPARE_AST = {ast.Lt: T.LtOp, ast.LtE: T.LeOp, ast.Gt: T.GtOp, ast.GtE: T.GeOp, ast.Eq: T.EqOp, ast.NotEq: T.NeOp}
 BINARY_FUNCS = {"torch.add": T.AddOp, "torch.sub": T.SubOp, "torch.mul": T.MulOp, "torch.div": T.DivOp,
                 "torch.maximum": T.MaximumOp, "torch.minimum": T.MinimumOp, "torch.pow": T.PowOp}
-REDUCE_FUNCS = {"sum": "sum", "amax": "max", "amin": "min", "prod": "prod", "argmax": "argmax", "argmin": "argmin"}
-SOFTMAX_FUNCS = {"torch.softmax": False, "torch.nn.functional.softmax": False, "torch.special.softmax": False,
-                 "torch.log_softmax": True, "torch.nn.functional.log_softmax": True}
+TILE_LOOPS = ("hl.tile", "helion.language.tile")
+GRID_LOOPS = ("hl.grid", "helion.language.grid")
 SUPPORTED_HINT = ("supported in a tile loop: assignments, `+=`-style updates, subscripted loads and stores, "
                   "nested `for ... in hl.tile(...)`, arithmetic, comparisons and torch elementwise ops, "
                   "reductions (sum, amax, amin, ...), softmax / log_softmax")
@@ -46,6 +48,13 @@ class PyScalar:
     """A Python number literal: weakly typed, as in torch (`x * 2.0` keeps x's dtype)."""
 
     value: int | float
+
+
+@dataclass
+class ScalarGroup:
+    """The indices of a multi-dim `hl.grid` bound to one name (`for ij in hl.grid([m, n])`)."""
+
+    indices: list[SSAValue]
 
 
 @dataclass
@@ -91,10 +100,13 @@ class DeviceBuilder:
     def loop_ranges(self, node: ast.For) -> list[RangeType]:
         """`hl.tile(n)`, `hl.tile([m, n])`, `hl.tile(x.size())`, `hl.tile(begin, end)`, `block_size=`."""
         call = node.iter
-        if not (isinstance(call, ast.Call) and torch_attr_name(call.func) in ("hl.tile", "helion.language.tile")):
-            raise self.err(node.iter, "a device loop must iterate over `hl.tile(...)`",
-                           "write `for tile in hl.tile(n):` or `for tm, tn in hl.tile([m, n]):`")
+        if not (isinstance(call, ast.Call) and torch_attr_name(call.func) in (*TILE_LOOPS, *GRID_LOOPS)):
+            raise self.err(node.iter, "a device loop must iterate over `hl.tile(...)` or `hl.grid(...)`",
+                           "write `for tile in hl.tile(n):`, `for tm, tn in hl.tile([m, n]):` or `for i in hl.grid(n):`")
         kwargs = {k.arg: k.value for k in call.keywords}
+        if torch_attr_name(call.func) in GRID_LOOPS and (kwargs or len(call.args) > 2):
+            raise self.err(call, "hl.grid takes a size, a list of sizes, or (begin, end)",
+                           "one program (or iteration) per index; for blocks of indices use hl.tile")
         if set(kwargs) - {"block_size"}:
             raise self.err(call, f"hl.tile: unsupported keyword {sorted(set(kwargs) - {'block_size'})[0]!r}",
                            "supported: block_size=")
@@ -109,7 +121,10 @@ class DeviceBuilder:
             begins = ["0"] * len(extents)
         else:
             raise self.err(call, "hl.tile takes a size, a list of sizes, or (begin, end)")
-        blocks = self._block_sizes(kwargs.get("block_size"), len(extents))
+        if torch_attr_name(call.func) in GRID_LOOPS:
+            blocks = ["1"] * len(extents)  # one index per program: its offset is the index
+        else:
+            blocks = self._block_sizes(kwargs.get("block_size"), len(extents))
         return [RangeType(e, b, beg) for e, b, beg in zip(extents, blocks, begins)]
 
     def _block_sizes(self, node: ast.expr | None, n: int) -> list[str]:
@@ -141,6 +156,18 @@ class DeviceBuilder:
             raise self.err(node, "expected an integer size (a size variable, `x.size(i)`, an integer, "
                                  "or + - * // % of them)")
         return s
+
+    def bind_loop(self, node: ast.For, ranges: list[SSAValue]) -> None:
+        """Bind a loop's variables: tiles for `hl.tile`; for `hl.grid` (block 1) the scalar index, its tile's begin."""
+        self.bind_targets(node.target, ranges)
+        if torch_attr_name(node.iter.func) in GRID_LOOPS:
+            for name, v in list(self.env.items()):
+                group = v.ranges if isinstance(v, TileGroup) else [v]
+                if any(r in ranges for r in group):
+                    index = [self.emit(T.TileAttrOp(r, "begin"), node).result for r in group]
+                    for r, i in zip(group, index):
+                        i.name_hint = r.name_hint
+                    self.env[name] = index[0] if len(index) == 1 else ScalarGroup(index)
 
     def bind_targets(self, target: ast.expr, ranges: list[SSAValue]) -> None:
         if isinstance(target, ast.Name):
@@ -174,10 +201,14 @@ class DeviceBuilder:
             self.assign(target, None, s, value)
         elif isinstance(s, ast.AnnAssign) and s.value is not None:
             self.assign(s.target, s.value, s)
+        elif isinstance(s, ast.For) and isinstance(s.iter, ast.Call) and torch_attr_name(s.iter.func) in LOOPS:
+            LOOPS[torch_attr_name(s.iter.func)](self, s)  # hl.static_range: unrolled (frontend/ops/static.py)
         elif isinstance(s, ast.For):
             self.nested_loop(s)
         elif isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)):
             return
+        elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):  # hl.store(...), hl.atomic_add(...)
+            self.expr(s.value)
         else:
             kind = {ast.While: "a `while` loop", ast.If: "an `if` statement", ast.Return: "`return`",
                     ast.With: "a `with` block", ast.Try: "a `try` block", ast.Break: "`break`",
@@ -191,6 +222,11 @@ class DeviceBuilder:
             if isinstance(value, SSAValue) and value.name_hint is None:
                 value.name_hint = ir_name(target.id)
             self.env[target.id] = value
+        elif isinstance(target, ast.Tuple) and isinstance(value, tuple):  # `values, indices = x.max(1)`
+            if len(target.elts) != len(value):
+                raise self.err(target, f"cannot unpack {len(value)} results into {len(target.elts)} names")
+            for t, v in zip(target.elts, value):
+                self.assign(t, None, s, v)
         elif isinstance(target, ast.Subscript):
             self.store(target, value, s)
         else:
@@ -208,7 +244,7 @@ class DeviceBuilder:
         self.emit(loop, s)
         outer_block, saved = self.block, dict(self.env)
         self.block = loop.body.block
-        self.bind_targets(s.target, loop.ranges)
+        self.bind_loop(s, loop.ranges)
         for name, arg in zip(carried, loop.carried):
             self.env[name] = arg
         self.body(s.body)
@@ -227,9 +263,10 @@ class DeviceBuilder:
         spec, indices = [], []
         for it in items:
             v = self.env.get(it.id) if isinstance(it, ast.Name) else None
-            if isinstance(v, TileGroup):
-                spec += ["i"] * len(v.ranges)
-                indices += v.ranges
+            if isinstance(v, (TileGroup, ScalarGroup)):
+                group = v.ranges if isinstance(v, TileGroup) else v.indices
+                spec += ["i"] * len(group)
+                indices += group
             elif isinstance(v, SSAValue) and isinstance(v.type, RangeType):
                 spec.append("i")
                 indices.append(v)
@@ -238,7 +275,8 @@ class DeviceBuilder:
             elif isinstance(it, ast.Constant) and it.value is None:
                 spec.append("None")
             else:
-                raise self.err(it, "unsupported subscript: use a tile, `:`, or `None`")
+                spec.append("i")
+                indices.append(self.scalar_index(it))
         rank = base.type.rank
         used = len([s for s in spec if s != "None"])
         if used < rank:  # `x[tile]` on a 2-D tensor means `x[tile, :]`
@@ -247,9 +285,25 @@ class DeviceBuilder:
             raise self.err(node, f"{used} subscripts for `{node.value.id}`, a tensor of rank {rank}")
         return base, spec, indices
 
+    def scalar_index(self, node: ast.expr) -> SSAValue:
+        """An integer index that drops its dim (`x[i, :]` with `i` from hl.grid, `x[0, tile]`), or a tile
+        of integer indices whose dims take its place (a gather: `weight[ids[tile_b], tile_e]`)."""
+        v = self.expr(node) if not isinstance(node, ast.Slice) else None
+        if isinstance(v, PyScalar) and isinstance(v.value, int):
+            return self.emit(T.ConstantOp(str(v.value), TileType([], i32)), node).result
+        if isinstance(v, SSAValue) and isinstance(v.type, TileType) \
+                and not is_float(v.type.element_type) and not is_bool(v.type.element_type):
+            return v
+        if isinstance(v, SSAValue) and isinstance(v.type, TileType):
+            raise self.err(node, f"a tensor index must hold integers, not {short_name(v.type.element_type)}",
+                           "convert it with .to(torch.int64)")
+        raise self.err(node, "unsupported subscript: use a tile, `:`, `None`, an integer index (hl.grid) "
+                             "or a tile of integer indices")
+
     def load(self, node: ast.Subscript) -> SSAValue:
         base, spec, indices = self.subscript(node)
-        result = _tile(len(spec), base.type.element_type)
+        dims = sum(i.type.rank - 1 for i in indices if isinstance(i.type, TileType))  # a scalar index drops its dim
+        result = _tile(len(spec) + dims, base.type.element_type)
         return self.emit(T.LoadOp.build_load(base, spec, indices, result), node).result
 
     def store(self, target: ast.Subscript, value, s: ast.stmt) -> None:
@@ -266,11 +320,22 @@ class DeviceBuilder:
             return PyScalar(node.value)
         if isinstance(node, ast.Name):
             return self.name(node)
+        if isinstance(node, (ast.Call, ast.Subscript)) and (size := self.scope.try_size_expr(node)) is not None:
+            return self.emit(T.SymbolOp(size, TileType([], i32)), node).result  # x.size(1), x.shape[1]
         if isinstance(node, ast.Subscript):
-            base = self.env.get(node.value.id) if isinstance(node.value, ast.Name) else None
+            # a name is a kernel tensor (a load) or a value; any other expression is a value (`(i < n)[None, :]`)
+            base = self.env.get(node.value.id) if isinstance(node.value, ast.Name) else self.expr(node.value)
+            if isinstance(base, tuple):  # `torch.max(x, 1)[0]`
+                return self.tuple_item(base, node)
             if isinstance(base, SSAValue) and isinstance(base.type, TileType):
                 return self.view(base, node)
             return self.load(node)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return FUNCTIONS["operator.matmul"](self, node, {})
+        if isinstance(node, ast.Attribute) and node.attr in ("T", "mT") and node.attr in METHODS:
+            return METHODS[node.attr](self, self.expr(node.value), node, {})
+        if isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:  # tile.index, tile.begin, ...
+            return ATTRIBUTES[node.attr](self, self.expr(node.value), node)
         if isinstance(node, ast.BinOp):
             op = BINARY_AST.get(type(node.op))
             if op is None:
@@ -287,6 +352,14 @@ class DeviceBuilder:
             return self.call(node)
         raise self.err(node, f"`{ast.unparse(node)}` ({type(node).__name__}) is not supported in a tile loop",
                        SUPPORTED_HINT)
+
+    def tuple_item(self, value, node: ast.Subscript):
+        """An integer subscript of a multi-result value (`torch.max(x, 1)` is (values, indices))."""
+        i = node.slice.value if isinstance(node.slice, ast.Constant) else None
+        if not isinstance(value, tuple) or not isinstance(i, int) or not -len(value) <= i < len(value):
+            raise self.err(node, "only kernel tensors, tiles and results like `torch.max(x, dim)` can be "
+                                 "subscripted here (the latter with a constant index)")
+        return value[i]
 
     def name(self, node: ast.Name):
         if node.id in self.env:
@@ -313,9 +386,15 @@ class DeviceBuilder:
     def binary(self, op_cls, a, b, node: ast.AST) -> SSAValue:
         if op_cls is None:
             raise self.err(node, "unsupported operator")
-        if isinstance(a, PyScalar) and isinstance(b, PyScalar):
-            raise self.err(node, "arithmetic on two Python numbers belongs in host code")
-        ta = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) else None)
+        if isinstance(a, PyScalar) and isinstance(b, PyScalar):  # e.g. `i + 1` with i from hl.static_range
+            fold = FOLDABLE.get(op_cls)
+            if fold is None:
+                raise self.err(node, "arithmetic on two Python numbers belongs in host code")
+            try:
+                return PyScalar(fold(a.value, b.value))
+            except (ZeroDivisionError, OverflowError) as e:
+                raise self.err(node, f"constant arithmetic fails: {e}") from None
+        ta = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) and isinstance(b.type, TileType) else None)
         tb = self.as_tile(b, node, ta.type.element_type)
         elem = promote(ta.type.element_type, tb.type.element_type)
         if op_cls is T.DivOp and not is_float(elem):
@@ -336,6 +415,11 @@ class DeviceBuilder:
         t = self.as_tile(v, node)
         if name not in ("abs", "neg", "relu") and not is_float(t.type.element_type):
             t = self.cast(t, f32, node)
+        elem = t.type.element_type
+        if name not in ("abs", "neg", "relu") and short_name(elem) in ("f16", "bf16"):
+            # Triton's math functions take fp32/fp64 only: compute in fp32 and round back, as torch's result is fp16/bf16
+            wide = self.emit(T.UNARY_OPS[name](self.cast(t, f32, node)), node).result
+            return self.cast(wide, elem, node)
         return self.emit(T.UNARY_OPS[name](t), node).result
 
     def view(self, base: SSAValue, node: ast.Subscript) -> SSAValue:
@@ -359,6 +443,10 @@ class DeviceBuilder:
         fn = torch_attr_name(node.func) or ""
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
         method = node.func.attr if isinstance(node.func, ast.Attribute) and fn not in UNARY_FUNCS else None
+        arity = 1 if fn in UNARY_FUNCS else 2 if fn in BINARY_FUNCS else 3 if fn == "torch.where" else None
+        if arity is not None and len(node.args) != arity:  # a located error, not an unpacking crash
+            raise self.err(node, f"`{fn}` takes {arity} positional argument{'s' if arity > 1 else ''}, "
+                                 f"got {len(node.args)}")
         if fn in UNARY_FUNCS:
             if fn == "torch.nn.functional.gelu" and "approximate" in kwargs:
                 raise self.err(node, "gelu(approximate=...) is not supported; the exact erf form is")
@@ -368,18 +456,13 @@ class DeviceBuilder:
         if fn == "torch.where":
             c, a, b = (self.expr(a) for a in node.args)
             c = self.as_tile(c, node)
-            a_t = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) else None)
+            a_t = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) and isinstance(b.type, TileType) else None)
             b_t = self.as_tile(b, node, a_t.type.element_type)
             elem = promote(a_t.type.element_type, b_t.type.element_type)
             rank = max(c.type.rank, a_t.type.rank, b_t.type.rank)
             return self.emit(T.WhereOp(c, self.cast(a_t, elem, node), self.cast(b_t, elem, node), _tile(rank, elem)), node).result
         if fn in ("hl.zeros", "hl.full"):
             return self.full(node, fn, kwargs)
-        if fn in SOFTMAX_FUNCS:
-            return self.softmax(node.args[0], node, SOFTMAX_FUNCS[fn], kwargs, node.args[1:])
-        short = fn.removeprefix("torch.")
-        if fn.startswith("torch.") and short in REDUCE_FUNCS:
-            return self.reduce(REDUCE_FUNCS[short], self.expr(node.args[0]), node.args[1:], kwargs, node)
         if fn in FUNCTIONS:
             return FUNCTIONS[fn](self, node, kwargs)
         if method is not None and method in METHODS and not (isinstance(node.func.value, ast.Name)
@@ -387,12 +470,8 @@ class DeviceBuilder:
             return METHODS[method](self, self.expr(node.func.value), node, kwargs)
         if method is not None:
             recv = node.func.value
-            if method in REDUCE_FUNCS:
-                return self.reduce(REDUCE_FUNCS[method], self.expr(recv), node.args, kwargs, node)
             if method in UNARY_METHODS:
                 return self.unary(method, self.expr(recv), node)
-            if method in ("softmax", "log_softmax"):
-                return self.softmax(recv, node, method == "log_softmax", kwargs, node.args)
             if method in ("to", "float", "half", "bfloat16"):
                 return self.convert(self.as_tile(self.expr(recv), node), method, node)
         raise self.err(node, f"call to `{ast.unparse(node.func)}` is not supported in a tile loop", SUPPORTED_HINT)
@@ -415,10 +494,10 @@ class DeviceBuilder:
                 dims.append(self._size(it))
         value = 0.0
         if want == 2:
-            try:
-                value = ast.literal_eval(node.args[1])
-            except ValueError:
-                raise self.err(node.args[1], f"{fn}: the fill value must be a number constant") from None
+            v = self.expr(node.args[1])  # a literal, `float("-inf")`, `-math.inf`, a static_range variable
+            if not isinstance(v, PyScalar):
+                raise self.err(node.args[1], f"{fn}: the fill value must be a number constant")
+            value = v.value
         name = self.scope.dtype_of(kwargs.get("dtype"), "f32")
         if name is None:
             raise self.err(kwargs["dtype"], f"{fn}: unknown dtype")
@@ -439,33 +518,6 @@ class DeviceBuilder:
         if not isinstance(value, int) or not -rank <= value < rank:
             raise self.err(d, f"dim {value} is out of range for a tile of rank {rank}")
         return value % rank
-
-    def reduce(self, kind: str, v, args, kwargs, node: ast.Call) -> SSAValue:
-        t = self.as_tile(v, node)
-        keep_node = kwargs.get("keepdim", args[1] if len(args) > 1 else None)
-        keepdim = bool(ast.literal_eval(keep_node)) if keep_node is not None else False
-        dim = self._dim_arg(args, kwargs, t.type.rank, node)
-        dims = [dim] if dim is not None else list(range(t.type.rank))
-        if kind in ("argmax", "argmin") and dim is None:
-            raise self.err(node, f"{kind} needs a `dim`")
-        for d in sorted(dims, reverse=True):
-            elem = from_short("i64") if kind in ("argmax", "argmin") else t.type.element_type
-            if kind in ("sum", "prod") and is_bool(elem):
-                elem = from_short("i64")
-            rank = t.type.rank if keepdim else t.type.rank - 1
-            t = self.emit(T.ReduceOp(kind, t, d, keepdim, _tile(rank, elem)), node).result
-        return t
-
-    def softmax(self, arg: ast.expr, node: ast.Call, log: bool, kwargs, rest) -> SSAValue:
-        t = self.as_tile(self.expr(arg), node)
-        if "dtype" in kwargs:
-            raise self.err(kwargs["dtype"], "softmax(dtype=...) is not supported; convert with .to() first")
-        dim = self._dim_arg(rest, kwargs, t.type.rank, node)
-        if dim is None:
-            raise self.err(node, "softmax needs `dim`")
-        if not is_float(t.type.element_type):
-            t = self.cast(t, f32, node)
-        return self.emit(T.SoftmaxOp(t, dim, log, t.type), node).result
 
     def convert(self, t: SSAValue, method: str, node: ast.Call) -> SSAValue:
         if method == "to":

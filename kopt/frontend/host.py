@@ -34,6 +34,7 @@ class HostScalar:
 _ALLOC_LIKE = ("empty_like", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like")
 _ALLOC = ("empty", "zeros", "ones", "full", "randn", "rand")
 _SIZE_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
+SPECIALIZE_CALLS = ("hl.specialize", "helion.language.specialize")
 
 
 def torch_attr_name(node: ast.expr) -> str | None:
@@ -79,11 +80,17 @@ class HostScope:
         if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
             return
         target, value = stmt.targets[0], stmt.value
+        if isinstance(value, ast.Call) and torch_attr_name(value.func) in SPECIALIZE_CALLS and len(value.args) == 1:
+            value = value.args[0]  # `n = hl.specialize(x.size(0))` names a size here; host_facts.py records the rest
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
             tensor = self._size_call_tensor(value)
-            if tensor is not None and len(target.elts) == len(tensor.dims):
+            if tensor is not None and len(target.elts) != len(tensor.dims):  # e.g. a --signature of another rank
+                raise self.src.error(stmt, f"cannot unpack the sizes of `{tensor.name}`, a tensor of rank "
+                                           f"{len(tensor.dims)}, into {len(target.elts)} names")
+            if tensor is not None:
                 for i, e in enumerate(target.elts):
-                    self._name_dim(tensor, i, e.id)
+                    if e.id != "_":  # `_, n, _ = k.size()`: `_` names nothing (two dims must not share it)
+                        self._name_dim(tensor, i, e.id)
             return
         if not isinstance(target, ast.Name):
             return

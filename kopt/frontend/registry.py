@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 FUNCTIONS: dict[str, Callable] = {}
 METHODS: dict[str, Callable] = {}
+ATTRIBUTES: dict[str, Callable] = {}  # `tile.index`: handler(builder, lowered receiver, ast.Attribute node)
+LOOPS: dict[str, Callable] = {}  # `for i in hl.static_range(4):`: handler(builder, ast.For node)
 
 
 def function(*names: str):
@@ -34,6 +36,26 @@ def method(*names: str):
     def register(fn: Callable) -> Callable:
         for n in names:
             METHODS[n] = fn
+        return fn
+
+    return register
+
+
+def attribute(*names: str):
+    """Register a handler for an attribute read inside a tile loop (`tile.index`, `tile.block_size`)."""
+    def register(fn: Callable) -> Callable:
+        for n in names:
+            ATTRIBUTES[n] = fn
+        return fn
+
+    return register
+
+
+def loop(*names: str):
+    """Register a handler for a `for` loop over something other than hl.tile (`hl.static_range`)."""
+    def register(fn: Callable) -> Callable:
+        for n in names:
+            LOOPS[n] = fn
         return fn
 
     return register

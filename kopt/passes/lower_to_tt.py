@@ -20,8 +20,10 @@ from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import i1, i32
+from kopt.dialects.dtypes import i1, i32, i64
 from kopt.dialects.types import PointerType, RangeType, TileType
+from kopt.passes.lower_to_tt_access import AccessLowering, resolve_views
+from kopt.passes.lower_to_tt_grid import GridLowering
 from kopt.passes.registry import register_pass
 from kopt.passes.util import kernels, op_error
 
@@ -31,15 +33,21 @@ def _suffix(block: str) -> str:
     return m.group(1) if m else block
 
 
-class _KernelLowering:
+class _KernelLowering(AccessLowering, GridLowering):
     def __init__(self, kernel: T.KernelOp):
         self.kernel = kernel
         self.indices: dict[SSAValue, SSAValue] = {}
+        self.starts: dict[SSAValue, SSAValue] = {}  # range -> its block's first index (scalar)
+        self.by_block: dict[str, SSAValue] = {}  # block symbol -> range
         self.masks: dict[SSAValue, SSAValue] = {}
         self.pid: SSAValue | None = None
         self.old_loops: list[T.ForOp] = []
         grid = kernel.attributes.get("grid")
         self.grid = [g.data for g in grid.data] if isinstance(grid, ArrayAttr) else []
+        grouping = kernel.attributes.get("l2_grouping")
+        self.grouping = grouping.value.data if grouping is not None else 1  # pid order (lower_to_tt_grid.py)
+        self.pid_axes: list[SSAValue] | None = None
+        self.unit_indices: list[SSAValue] = []  # indices of block-1 (hl.grid) ranges, dropped if unused
 
     def emit(self, op: Operation, before: Operation, hint: str | None = None) -> SSAValue | None:
         op.location = before.location
@@ -58,6 +66,10 @@ class _KernelLowering:
             self.pid = self.emit(tt.ProgramIdOp(0, TileType([], i32)), at, "pid")
         if len(self.grid) == 1:
             return self.pid
+        if self.grouping > 1:
+            if self.pid_axes is None:
+                self.pid_axes = self.grouped_program_indices(self.grouping, at)
+            return self.pid_axes[axis]
         # a flat launch axis split into grid dims, first dim fastest
         stride = " * ".join(f"({g})" for g in self.grid[:axis]) or "1"
         v = self.pid
@@ -74,14 +86,23 @@ class _KernelLowering:
         arange = self.emit(tt.ArangeOp(TileType([t.block.data], i32)), op)
         start = None
         if isinstance(op, T.ProgramRangeOp):
-            pid = self.program_index(op.axis.value.data, op)
-            start = self.emit(T.MulOp(pid, self.sym(t.block.data, op), TileType([], i32)), op, f"offset.{k}")
+            # int64 from here on: the row offsets of a tensor of 2^31 elements or more overflow int32
+            # (`indices_0[:, None] * x_stride_0`); one cast per program, 64-bit adds per element
+            pid = self.emit(T.CastOp(self.program_index(op.axis.value.data, op), TileType([], i64)), op)
+            start = pid if t.block.data == "1" else \
+                self.emit(T.MulOp(pid, self.sym(t.block.data, op), TileType([], i64)), op, f"offset.{k}")
         if t.begin.data != "0":
             begin = self.sym(t.begin.data, op)
-            start = begin if start is None else self.emit(T.AddOp(start, begin, TileType([], i32)), op)
-        idx = arange if start is None else self.emit(T.AddOp(start, arange, arange.type), op)
+            start = begin if start is None else self.emit(T.AddOp(start, begin, start.type), op)
+        idx = arange if start is None else self.emit(
+            T.AddOp(start, arange, arange.type.with_element(start.type.element_type)), op)
         idx.name_hint = f"indices.{k}"
         self.indices[op.result] = idx
+        if t.block.data == "1":
+            self.unit_indices.append(idx)
+        self.by_block.setdefault(t.block.data, op.result)
+        if start is not None:
+            self.starts[op.result] = start
 
     def lower_loop(self, op: T.ForOp) -> None:
         """A sequential tile loop -> `tt.for` over offsets; its range's indices start the body."""
@@ -96,7 +117,7 @@ class _KernelLowering:
         loop.location = op.location
         op.parent_block().insert_op_before(loop, op)
         k = _suffix(t.block.data)
-        loop.offset.name_hint = f"offset.{k}"
+        loop.offset.name_hint = f"offset.{k}" if t.block.data != "1" else (r.name_hint or "index")
         body = loop.body.block
         for old, new in zip(op.carried, loop.carried):
             new.name_hint = old.name_hint
@@ -112,6 +133,10 @@ class _KernelLowering:
             o.location = op.location
             body.insert_op_before(o, first)
         self.indices[r] = idx.result
+        if t.block.data == "1":
+            self.unit_indices.append(idx.result)
+        self.by_block.setdefault(t.block.data, r)
+        self.starts[r] = loop.offset
         for old, new in zip(op.results, loop.results):
             new.name_hint = old.name_hint
             old.replace_all_uses_with(new)
@@ -156,8 +181,13 @@ class _KernelLowering:
                 continue
             stride = next(strides)
             r, masked = next(indices)
-            if not isinstance(r.type, RangeType):
-                raise op_error(op, "scalar indices are not lowered yet")
+            if not isinstance(r.type, RangeType):  # a tile of indices, or a scalar index
+                term, m = self.index_tile_term(op, r, stride, pos, rank)
+                offset = term if offset is None else self.emit(
+                    T.AddOp(offset, term, TileType(_bcast(offset.type.dims, term.type.dims), i32)), op)
+                mask = self.and_masks(mask, [m] if m is not None else [], op)
+                pos += r.type.rank
+                continue
             term_idx = self.place(self.indices[r], pos, rank, op)
             term = self.emit(T.MulOp(term_idx, self.sym(stride, op), term_idx.type), op)
             offset = term if offset is None else self.emit(
@@ -169,8 +199,10 @@ class _KernelLowering:
             pos += 1
         if offset is None:
             offset = self.emit(T.ConstantOp("0", TileType([], i32)), op)
-        ptr_t = TileType(offset.type.dims, PointerType(op.tensor.type.element_type))
-        ptrs = self.emit(tt.AddPtrOp(op.tensor, offset, ptr_t), op)
+        tensor, extra_masks, _ = resolve_views(op.tensor)  # hl.load/hl.store(extra_mask=...), hl.atomic_add
+        mask = self.and_masks(mask, extra_masks, op)
+        ptr_t = TileType(offset.type.dims, PointerType(tensor.type.element_type))
+        ptrs = self.emit(tt.AddPtrOp(tensor, offset, ptr_t), op)
         return ptrs, mask
 
     def lower_load(self, op: T.LoadOp) -> None:
@@ -184,7 +216,8 @@ class _KernelLowering:
     def lower_store(self, op: T.StoreOp) -> None:
         shape = [d for d in op.value.type.dims]
         ptrs, mask = self.pointers_and_mask(op, shape if len(shape) == _rank(op) else ["?"] * _rank(op))
-        self.emit(tt.StoreOp(ptrs, op.value, mask), op)
+        atomic = resolve_views(op.tensor)[2]
+        self.emit(tt.AtomicAddOp(ptrs, op.value, mask) if atomic == "add" else tt.StoreOp(ptrs, op.value, mask), op)
         op.detach()
         op.erase()
 
@@ -210,6 +243,10 @@ class _KernelLowering:
                 self.lower_mask_fill(op)
             elif isinstance(op, T.ForOp):
                 self.lower_loop(op)
+            elif isinstance(op, T.TileAttrOp):
+                self.lower_tile_attr(op)
+        self.erase_views()
+        self.drop_unused(self.unit_indices)
         for op in list(self.kernel.walk()):
             if isinstance(op, (T.ProgramRangeOp, T.WholeRangeOp)):
                 op.detach()
@@ -221,7 +258,9 @@ class _KernelLowering:
 
 
 def _rank(op: T.StoreOp) -> int:
-    return len(op.spec_list)
+    """Rank of the block a subscript addresses (a tile of indices adds its own rank)."""
+    tiles = sum(i.type.rank - 1 for i in op.indices if isinstance(i.type, TileType))
+    return len(op.spec_list) + tiles
 
 
 def _bcast(a, b) -> list[str]:

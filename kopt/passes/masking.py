@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
@@ -45,9 +45,27 @@ def ranges_by_block(kernel: T.KernelOp) -> dict[str, SSAValue]:
     return found
 
 
+def range_in_scope(op: Operation, block: str) -> SSAValue | None:
+    """The range with this block symbol that is visible at `op`: the innermost enclosing loop's
+    first (looped reductions give every phase its own loop over the same chunk symbol)."""
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, T.KernelOp):
+        for a in (a for r in parent.regions for b in r.blocks for a in b.args):
+            if isinstance(a.type, RangeType) and a.type.block.data == block:
+                return a
+        parent = parent.parent_op()
+    if parent is None:
+        return None
+    for top in parent.body.block.ops:
+        for v in top.results:
+            if isinstance(v.type, RangeType) and v.type.block.data == block:
+                return v
+    return None
+
+
 def mask_reduction(op: T.ReduceOp, ranges: dict[str, SSAValue]) -> None:
     dim = op.dim.value.data
-    r = ranges.get(op.operand.type.dims[dim])
+    r = range_in_scope(op, op.operand.type.dims[dim])
     if r is None or not may_overhang(r.type):
         return
     fill = neutral(op.kind.data, op.operand.type.element_type)

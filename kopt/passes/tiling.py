@@ -2,9 +2,17 @@
 
 The loop's ranges become `tile.program_range` values (one per grid dim) and its
 body moves into the kernel. The kernel records what the launcher needs:
-`grid` (programs per dim, `cdiv(extent, block)`) and `block_sizes` (every
-block-size symbol with the extent it tiles). Multi-dim grids are flattened
-into one launch axis (Triton's grid dims past the first are capped at 65535).
+`grid` (programs per dim, `cdiv(extent, block)`; an `hl.grid` dim has block 1),
+`block_sizes` (every block-size symbol with the extent it tiles) and, for a
+kernel with a `tile.dot`, `dot_dims` (block symbol -> m, n, k or batch: the
+launcher gives those dims tensor-core tiles, never below 16, as `tl.dot` needs).
+
+Multi-dim grids are flattened into one launch axis (Triton's grid dims past the
+first are capped at 65535). The program-id order is an option: `l2-grouping=1`
+is flat (first grid dim fastest); `l2-grouping=G` walks the last two grid dims in
+groups of G rows, as the Triton matmul tutorial's GROUP_SIZE_M does, so that
+programs running together share operand tiles in L2; 0 (the default) means 8 for
+kernels with a dot and a grid of two or more dims, flat otherwise.
 """
 
 from __future__ import annotations
@@ -12,13 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType
+from kopt.errors import KoptError
 from kopt.passes.registry import register_pass
 from kopt.passes.util import kernels, op_error
+
+DOT_MIN_BLOCK = 16  # tl.dot: every dim of both operands is at least 16
+DEFAULT_DOT_GROUPING = 8
 
 
 def _grid_loop(kernel: T.KernelOp) -> T.ForOp | None:
@@ -37,28 +49,60 @@ def _record_blocks(kernel: T.KernelOp) -> None:
     kernel.attributes["block_sizes"] = DictionaryAttr({k: StringAttr(v) for k, v in sorted(blocks.items())})
 
 
+def _dot_roles(kernel: T.KernelOp, blocks: set[str]) -> dict[str, str]:
+    """Block symbol -> its role in the kernel's first dot that uses it; literal dims below 16 are errors."""
+    roles: dict[str, str] = {}
+    for op in kernel.walk():
+        if not isinstance(op, T.DotOp):
+            continue
+        a, b = op.lhs.type.dims, op.rhs.type.dims
+        named = {"m": a[-2], "k": a[-1], "n": b[-1], **({"batch": a[0]} if len(a) == 3 else {})}
+        for role, dim in named.items():
+            if role != "batch" and dim.isdigit() and int(dim) < DOT_MIN_BLOCK:
+                raise op_error(op, f"matmul block dim {role} is {dim}: tl.dot needs every block dim of its "
+                                   f"operands to be at least {DOT_MIN_BLOCK}",
+                               "use block_size=16 or more (or no block_size) for the loops this product tiles")
+            if dim in blocks:
+                roles.setdefault(dim, role)
+    return roles
+
+
+def _flat_grid_dim(t: RangeType) -> str:
+    return t.extent.data if t.block.data == "1" else f"cdiv({t.extent.data}, {t.block.data})"
+
+
 @register_pass
 @dataclass(frozen=True)
 class TilingPass(ModulePass):
-    """Map the outermost parallel tile loop to program ids and record grid and block sizes."""
+    """Map the outermost parallel tile loop to program ids; record grid, block sizes, dot dims, pid order."""
 
     name = "tiling"
+    l2_grouping: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.l2_grouping < 0:
+            raise KoptError(f"tiling: l2-grouping must be 0 (automatic), 1 (flat) or a group size, "
+                            f"not {self.l2_grouping}")
         for kernel in kernels(op):
             loop = _grid_loop(kernel)
             if loop is None:
                 continue
             _record_blocks(kernel)
+            roles = _dot_roles(kernel, set(kernel.attributes["block_sizes"].data))
+            if roles:
+                kernel.attributes["dot_dims"] = DictionaryAttr({k: StringAttr(v) for k, v in sorted(roles.items())})
             grid = []
             for axis, r in enumerate(loop.ranges):
                 t = r.type
-                grid.append(f"cdiv({t.extent.data}, {t.block.data})")
+                grid.append(_flat_grid_dim(t))
                 pr = T.ProgramRangeOp(axis, t)
                 pr.location = loop.location
                 kernel.body.block.insert_op_before(pr, loop)
                 pr.result.name_hint = r.name_hint
                 r.replace_all_uses_with(pr.result)
+            group = self.l2_grouping or (DEFAULT_DOT_GROUPING if roles else 1)
+            if group > 1 and len(grid) >= 2:
+                kernel.attributes["l2_grouping"] = IntegerAttr(group, 64)
             body = loop.body.block
             terminator = body.last_op
             terminator.detach()

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from io import StringIO
 
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.ir import Operation
+from xdsl.printer import Printer
 
 from kopt.backends.triton_codegen import LaunchConfig, emit_module
 from kopt.dialects import make_context
-from kopt.errors import KoptError
+from kopt.errors import KoptError, SourceLoc
 from kopt.frontend.builder import build_module
 from kopt.frontend.signature import ArgSpec
 from kopt.frontend.source import KernelSource
-from kopt.passes.pipeline import Hook, Pipeline
+from kopt.passes.pipeline import DEFAULT_PIPELINE, Hook, Pipeline
 
 
 @dataclass
@@ -32,12 +34,56 @@ class CompileResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _first_failing_op(module: ModuleOp) -> tuple[Operation, Exception] | None:
+    """The outermost op whose own checks fail (its nested ops are checked on their own turn)."""
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except Exception as e:  # VerifyException, or a ValueError for an erased operand
+            return op, e
+    return None
+
+
+def _op_text(op: Operation, max_lines: int = 12) -> str:
+    """The op as IR text, cut short when it holds a large region."""
+    try:
+        text = str(op)
+    except Exception:  # broken IR may not print in custom form
+        try:
+            out = StringIO()
+            Printer(stream=out, print_generic_format=True).print_op(op)
+            text = out.getvalue()
+        except Exception:
+            text = op.name
+    lines = text.splitlines()
+    return "\n".join(lines[:max_lines] + (["  ..."] if len(lines) > max_lines else []))
+
+
+def _stage_words(pass_name: str) -> str:
+    stages = {"frontend": "after the frontend", "parser": "as parsed", "builder": "as built"}
+    return stages.get(pass_name, f"after pass {pass_name!r}")
+
+
 def verify_after(pass_name: str, module: ModuleOp) -> None:
+    """Verify a module; on failure, a KoptError naming the failing op and the pass that left it.
+
+    `pass_name` is a pass name, or "frontend" / "parser" / "builder" for IR as the
+    frontend built it, as read from text, or as an embedding compiler built it.
+    The error sits at the op's location when it has one (the user's .py or .tile
+    line) and prints the op, not the whole module.
+    """
     try:
         module.verify()
-    except DiagnosticException as e:
-        raise KoptError(f"IR does not verify after pass {pass_name!r}: {str(e).splitlines()[0] if str(e) else e}",
-                        notes=["the failing IR:\n" + str(module)]) from None
+        return
+    except Exception as e:  # DiagnosticException, or ValueError for dangling references
+        whole = e
+    op, err = _first_failing_op(module) or (module, whole)
+    reason = " ".join(line.strip() for line in str(err).strip().splitlines() if line.strip()) or type(err).__name__
+    reason = reason.removeprefix(f"{op.name}: ")  # kopt's verifiers already name their op
+    loc = op.location
+    where = SourceLoc(loc.filename.data, loc.line.data, loc.column.data) if isinstance(loc, FileLineColLoc) else None
+    raise KoptError(f"IR does not verify {_stage_words(pass_name)}: '{op.name}' op: {reason}", where,
+                    notes=[f"the failing op:\n{_op_text(op)}"]) from None
 
 
 def run_pipeline(module: ModuleOp, pipeline: Pipeline, *, verify: bool = False, hook: Hook | None = None,
@@ -53,6 +99,8 @@ def run_pipeline(module: ModuleOp, pipeline: Pipeline, *, verify: bool = False, 
                 timings[prev.name] = timings.get(prev.name, 0.0) + now - last[0]
             if verify:
                 verify_after(prev.name, mod)
+                if timings is not None:
+                    timings["verifier"] = timings.get("verifier", 0.0) + time.perf_counter() - now
         if hook:
             hook(prev, mod, nxt)
         last[0] = time.perf_counter()
@@ -61,11 +109,18 @@ def run_pipeline(module: ModuleOp, pipeline: Pipeline, *, verify: bool = False, 
     return module
 
 
-def compile_module(module: ModuleOp, pipeline: Pipeline | None = None, *, config: LaunchConfig = LaunchConfig(),
-                   verify: bool = False, hook: Hook | None = None, name: str = "kernel") -> CompileResult:
-    """Compile tile IR (from the frontend or built by hand) to Triton source."""
+def compile_module(module: ModuleOp, pipeline: Pipeline | str | None = None, *,
+                   config: LaunchConfig = LaunchConfig(), verify: bool = False, hook: Hook | None = None,
+                   name: str = "kernel") -> CompileResult:
+    """Compile tile IR (from the frontend or built by hand) to Triton source, in place.
+
+    `pipeline` is a Pipeline, a pipeline string, or None for the default one;
+    `verify=True` checks the IR after every pass (a KoptError names the pass).
+    """
     timings: dict[str, float] = {}
-    run_pipeline(module, pipeline or Pipeline.default(), verify=verify, hook=hook, timings=timings)
+    if isinstance(pipeline, str):
+        pipeline = parsed_pipeline(pipeline)
+    run_pipeline(module, pipeline or parsed_pipeline(DEFAULT_PIPELINE), verify=verify, hook=hook, timings=timings)
     t0 = time.perf_counter()
     source = emit_module(module, config)
     timings["backend"] = time.perf_counter() - t0
@@ -74,10 +129,19 @@ def compile_module(module: ModuleOp, pipeline: Pipeline | None = None, *, config
 
 def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipeline | None = None, *,
                    config: LaunchConfig = LaunchConfig(), verify: bool = False, hook: Hook | None = None,
-                   facts: tuple[str, ...] = ()) -> CompileResult:
-    """Python kernel source + argument types -> Triton source."""
+                   facts: tuple[str, ...] = (), arg_facts: tuple = ()) -> CompileResult:
+    """Python kernel source + argument types -> Triton source.
+
+    `facts` are shape facts as text (`_BLOCK_SIZE_0 == 8`); `arg_facts` are
+    `kopt.runtime.specialize.ArgFact`s about parameter sizes and strides by position,
+    named after the symbols the frontend chose (`n == 4096`).
+    """
     t0 = time.perf_counter()
     module = build_module(src, specs)
+    if arg_facts:
+        from kopt.runtime.specialize import resolve
+
+        facts = tuple(facts) + resolve(module, arg_facts)
     if facts:
         add_facts(module, facts)
     t1 = time.perf_counter()
@@ -86,6 +150,20 @@ def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipel
     result = compile_module(module, pipeline, config=config, verify=verify, hook=hook, name=src.fn.name)
     result.timings = {"frontend": t1 - t0, **result.timings}
     return result
+
+
+_PARSED: dict[tuple, list] = {}
+
+
+def parsed_pipeline(spec: str) -> Pipeline:
+    """`Pipeline.parse(spec)`, parsed once per process (pass instances are frozen, so the list is
+    shared; the Pipeline is new and may be edited). Keyed by the registry too: a plugin may add passes."""
+    from kopt.passes.registry import available_passes
+
+    key = (spec, tuple(sorted((n, id(c)) for n, c in available_passes().items())))
+    if key not in _PARSED:
+        _PARSED[key] = Pipeline.parse(spec).passes
+    return Pipeline(_PARSED[key])
 
 
 def add_facts(module: ModuleOp, facts: tuple[str, ...]) -> None:

@@ -59,3 +59,34 @@ class Config:
     def key(self) -> tuple:
         return (self.block_sizes, self.num_warps, self.num_stages, self.reduction, self.reduction_block,
                 tuple(sorted((k, repr(v)) for k, v in self.extra.items())))
+
+    # ------------------------------------------------------------ launch-time vs. compile-time parts
+
+    def launch_overrides(self) -> dict[str, int]:
+        """What the generated launcher's `_config` argument takes: block sizes (`block_sizes[i]` is
+        `_BLOCK_SIZE_i`, the frontend's numbering of the kernel's tile loops), `num_warps`, `num_stages`.
+        Changing these needs no new kopt compile."""
+        out: dict[str, int] = {f"_BLOCK_SIZE_{i}": b for i, b in enumerate(self.block_sizes)}
+        if self.num_warps:
+            out["num_warps"] = self.num_warps
+        if self.num_stages:
+            out["num_stages"] = self.num_stages
+        return out
+
+    def compile_part(self) -> "Config":
+        """The fields that change the generated code (reduction strategy, Helion-only fields)."""
+        return Config(reduction=self.reduction, reduction_block=self.reduction_block, **self.extra)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict (`Config.from_json` reads it back); Helion-only fields must be JSON-able."""
+        out = {"block_sizes": list(self.block_sizes), "num_warps": self.num_warps, "num_stages": self.num_stages,
+               "reduction": self.reduction, "reduction_block": self.reduction_block}
+        return {**{k: v for k, v in out.items() if v not in (None, [])}, **self.extra}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Config":
+        return cls(**data)
+
+    def __repr__(self) -> str:
+        return f"Config({', '.join(f'{k}={v!r}' for k, v in self.to_json().items())})"
+

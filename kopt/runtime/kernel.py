@@ -1,17 +1,25 @@
 """@kopt.kernel: a callable that compiles once per specialization and launches on every call.
 
-The specialization key is what changes the generated code: dtypes, ranks and
-device kind of the tensors, kinds of the scalars, the config, and the sizes
-themselves only under `static_shapes=True`. One compile serves every size.
+The specialization key is what changes the generated code (kopt/runtime/specialize.py):
+dtypes, ranks and device kind of the tensors, kinds of the scalars, the config, and
+only on request the sizes (`static_shapes=True`) or their divisibility by 16
+(`specialize_divisibility=True`). One compile serves every size otherwise.
+
+Lookups go memory -> disk (kopt/runtime/cache.py, shared by processes) -> compile;
+`cache_info()` counts a disk load as a hit and a full kopt compile as a miss.
+On CUDA, unless `config=` is given or KOPT_AUTOTUNE=0, the first call per size
+bucket autotunes the launch-time choices (kopt/runtime/autotune.py); the result is
+cached on disk too. `autotune=True` forces tuning (also on the CPU interpreter, for
+tests), `autotune=False` never tunes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib.util
 import os
-import sys
 import threading
 import time
 from collections import namedtuple
@@ -20,27 +28,18 @@ from pathlib import Path
 
 from kopt.backends.triton_codegen import LaunchConfig
 from kopt.errors import KoptError
-from kopt.frontend.signature import ScalarSpec, TensorSpec, parse_signature
+from kopt.frontend.signature import TensorSpec, parse_signature
 from kopt.frontend.source import KernelSource, from_function
-from kopt.passes.pipeline import Pipeline
+from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
 from kopt.runtime import mode
-from kopt.runtime.compiler import compile_kernel
+from kopt.runtime.cache import DiskCache, cache_dir, compiler_fingerprint, discard, write_atomic
+from kopt.runtime.compiler import compile_kernel, parsed_pipeline
 from kopt.runtime.config import Config
+from kopt.runtime.specialize import call_key, size_bucket, specs_and_facts
 
-CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
-
-
-def cache_dir() -> Path:
-    """KOPT_CACHE_DIR, else the user's cache directory."""
-    env = os.environ.get("KOPT_CACHE_DIR")
-    if env:
-        return Path(env)
-    try:
-        from platformdirs import user_cache_dir
-
-        return Path(user_cache_dir("kopt"))
-    except ImportError:
-        return Path.home() / ".cache" / "kopt"
+CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize", "disk_hits"], defaults=[0])
+_OPTIONS = ("signature", "config", "static_shapes", "pipeline", "specialize_divisibility", "autotune",
+            "autotune_space")
 
 
 @dataclass
@@ -52,21 +51,23 @@ class CompiledKernel:
     launcher: object
     timings: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
+    plan: dict = field(default_factory=dict)  # launch-time choices, for the autotuner (space.launch_plan)
+    from_disk: bool = False
 
-    def __call__(self, *args):
-        return self.launcher(*args)
+    def __call__(self, *args, _config: dict | None = None):
+        return self.launcher(*args, _config=_config)
 
 
 def _load_source(name: str, source: str) -> tuple[object, Path]:
     """Write the generated module to a real file (triton.jit reads its source) and import it."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    directory = cache_dir() / "triton"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}_{digest}.py"
-    if not path.exists() or path.read_text() != source:
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(source)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
+    path = cache_dir() / "triton" / f"{name}_{digest}.py"
+    try:
+        current = path.read_text()
+    except OSError:
+        current = None
+    if current != source:
+        write_atomic(path, source)  # a concurrent reader sees the old file or the new one
     spec = importlib.util.spec_from_file_location(f"kopt_generated_{name}_{digest}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -77,21 +78,35 @@ class Kernel:
     """The object `@kopt.kernel` returns."""
 
     def __init__(self, fn, *, signature: str | None = None, config: Config | None = None,
-                 static_shapes: bool = False, pipeline: str | Pipeline | None = None):
+                 static_shapes: bool = False, pipeline: str | Pipeline | None = None,
+                 specialize_divisibility: bool = False, autotune: bool | None = None,
+                 autotune_space: list[Config] | None = None):
+        if config is not None and autotune:
+            raise KoptError("@kopt.kernel: give either config= (a fixed config) or autotune=True, not both")
         self.fn = fn
         self.config = config or Config()
+        self._config_key = self.config.key()
         self.static_shapes = static_shapes
+        self.specialize_divisibility = specialize_divisibility
+        self._user_config = config is not None
+        self._autotune = autotune
+        self._space = list(autotune_space) if autotune_space is not None else None
         self._signature = parse_signature(signature, "signature=") if signature else None
         self._pipeline = pipeline
+        self._pipelines: dict[tuple, Pipeline] = {}
         self._src: KernelSource | None = None
         self._cache: dict[tuple, CompiledKernel] = {}
-        self._hits = 0
-        self._misses = 0
-        self._lock = threading.Lock()
+        self._tuned: dict[tuple, object] = {}  # (device, key, size bucket) -> autotune.TuneResult
+        self._chosen: dict[tuple, tuple] = {}  # the same -> (compiled kernel, `_config` overrides)
+        self._hits = self._misses = self._disk_hits = 0
+        self._lock = threading.RLock()
+        self._tune_lock = threading.Lock()
         self._params = list(fn.__code__.co_varnames[: fn.__code__.co_argcount])
+        self._nparams = len(self._params)
+        self._fast: dict[tuple, tuple] = {}  # cheap key -> (compiled, tuning?, key, device)
         functools.update_wrapper(self, fn)
 
-    # ------------------------------------------------------------ keys
+    # ------------------------------------------------------------ arguments
 
     def _bind(self, args, kwargs) -> list:
         if len(args) > len(self._params):
@@ -106,111 +121,290 @@ class Kernel:
             raise KoptError(f"{self.fn.__name__}() missing argument {missing[0]!r}")
         return values
 
-    def _specs(self, values) -> tuple[dict, tuple, str]:
-        import torch
+    def _key(self, values) -> tuple[tuple, str]:
+        return call_key(self._params, values, self.static_shapes, self.specialize_divisibility)
 
-        from kopt.dialects.dtypes import from_torch_name
+    def _check_signature(self, specs: dict) -> None:
+        for name, want in (self._signature or {}).items():
+            got = specs.get(name)
+            if got is None:
+                continue
+            if want.__class__ is not got.__class__ or (
+                    isinstance(want, TensorSpec) and (want.dtype, want.rank) != (got.dtype, got.rank)):
+                raise KoptError(f"argument {name!r} is {got.describe()}, but the signature says {want.describe()}")
 
-        specs, key, device = {}, [], None
-        for name, v in zip(self._params, values):
-            if isinstance(v, torch.Tensor):
-                dtype = from_torch_name(str(v.dtype))
-                if dtype is None:
-                    raise KoptError(f"argument {name!r}: dtype {v.dtype} is not supported by kopt")
-                if device is None:
-                    device = v.device.type
-                elif v.device.type != device:
-                    raise KoptError(f"argument {name!r} is on {v.device.type}, the others on {device}")
-                dims = tuple(str(s) for s in v.shape) if self.static_shapes else None
-                specs[name] = TensorSpec(dtype, v.dim(), dims)
-                key.append(("tensor", dtype, v.dim(), dims))
-            elif isinstance(v, bool):
-                raise KoptError(f"argument {name!r}: bool scalars are not supported")
-            elif isinstance(v, int):
-                specs[name] = ScalarSpec("i64")
-                key.append(("int",))
-            elif isinstance(v, float):
-                specs[name] = ScalarSpec("f32")
-                key.append(("float",))
-            else:
-                raise KoptError(f"argument {name!r}: expected a torch.Tensor, int or float, got {type(v).__name__}")
-            if self._signature and name in self._signature:
-                want = self._signature[name]
-                if want.__class__ is not specs[name].__class__ or (
-                        isinstance(want, TensorSpec) and (want.dtype, want.rank) != (specs[name].dtype, specs[name].rank)):
-                    raise KoptError(f"argument {name!r} is {specs[name].describe()}, but the signature says "
-                                    f"{want.describe()}")
-        if device is None:
-            raise KoptError(f"{self.fn.__name__}() got no tensor argument")
-        return specs, (device, tuple(key), self.config.key()), device
+    # ------------------------------------------------------------ compile, memory and disk caches
 
-    # ------------------------------------------------------------ compile
-
-    def _pipeline_obj(self) -> Pipeline:
+    def _pipeline_for(self, cfg: Config) -> Pipeline:
+        """The pipeline for a config: the kernel's, with the reduction strategy the config asks for."""
+        key = (cfg.reduction, cfg.reduction_block, repr(cfg.extra.get("l2_groupings")))
+        if key in self._pipelines:
+            return self._pipelines[key]
         if isinstance(self._pipeline, Pipeline):
-            return self._pipeline
-        pipeline = Pipeline.parse(self._pipeline) if self._pipeline else Pipeline.default()
-        cfg = self.config
-        if cfg.reduction not in (None, "persistent"):
-            raise KoptError(f"kopt.Config(reduction={cfg.reduction!r}) is not available yet; "
-                            "only persistent reductions are lowered")
+            pipeline = Pipeline(self._pipeline.passes)
+        else:
+            pipeline = parsed_pipeline(self._pipeline or DEFAULT_PIPELINE)
+        if cfg.reduction is not None or cfg.reduction_block is not None:  # reduction-lowering's default is auto
+            pipeline = _with_reduction(pipeline, cfg)
+        if cfg.extra.get("l2_groupings"):
+            pipeline = _with_l2_grouping(pipeline, cfg)
+        self._pipelines[key] = pipeline
         return pipeline
 
-    def _compile(self, specs, key) -> CompiledKernel:
+    def _source(self) -> KernelSource:
         if self._src is None:
             self._src = from_function(self.fn)
-        facts = ()
-        t0 = time.perf_counter()
-        result = compile_kernel(self._src, specs, self._pipeline_obj(), facts=facts,
-                                config=LaunchConfig(self.config.block_sizes, self.config.num_warps,
-                                                    self.config.num_stages),
-                                verify=os.environ.get("KOPT_VERIFY", "0") not in ("", "0"))
-        launcher, path = _load_source(self.fn.__name__, result.triton_source)
-        result.timings["total"] = time.perf_counter() - t0
-        return CompiledKernel(key, result.triton_source, launcher, result.timings, path)
+        return self._src
 
-    def _get(self, values) -> CompiledKernel:
-        specs, key, device = self._specs(values)
-        mode.prepare(device)
+    def _disk_key(self, key: tuple, cfg: Config) -> dict:
+        return {"kopt": compiler_fingerprint(), "kernel": self.fn.__qualname__,
+                "source": hashlib.sha256(self._source().text.encode()).hexdigest(), "args": repr(key[1]),
+                "device": key[0], "config": repr(cfg.key()), "pipeline": str(self._pipeline_for(cfg))}
+
+    def _variant(self, items: tuple, device: str, cfg: Config, count: bool = True) -> CompiledKernel:
+        """The compiled kernel for these arguments and this config: from memory, disk, or a compile."""
+        key = (device, items, self._config_key if cfg is self.config else cfg.key())
+        compiled = self._cache.get(key)
+        if compiled is not None:
+            self._hits += count
+            return compiled
         with self._lock:
-            compiled = self._cache.get(key)
+            if key in self._cache:
+                self._hits += count
+                return self._cache[key]
+            store = DiskCache("compiled")
+            disk_key = self._disk_key(key, cfg)
+            compiled = self._from_disk(store, disk_key, key)
             if compiled is not None:
                 self._hits += 1
-                return compiled
-            self._misses += 1
-            compiled = self._compile(specs, key)
+                self._disk_hits += 1
+            else:
+                self._misses += 1
+                compiled = self._compile(items, cfg, key)
+                store.store(disk_key, {"triton_source": compiled.triton_source, "plan": compiled.plan,
+                                       "timings": compiled.timings})
             self._cache[key] = compiled
             return compiled
+
+    def _from_disk(self, store: DiskCache, disk_key: dict, key: tuple) -> CompiledKernel | None:
+        t0 = time.perf_counter()
+        entry = store.load(disk_key, required=("triton_source", "plan"))
+        if entry is None:
+            return None
+        try:
+            launcher, path = _load_source(self.fn.__name__, entry["triton_source"])
+        except Exception as e:  # noqa: BLE001 - e.g. a truncated source: rebuild it
+            discard(store.path(disk_key), f"its source does not load: {type(e).__name__}: {e}")
+            return None
+        timings = {"disk_cache": time.perf_counter() - t0}
+        return CompiledKernel(key, entry["triton_source"], launcher, timings, path, entry["plan"], from_disk=True)
+
+    def _compile(self, items: tuple, cfg: Config, key: tuple) -> CompiledKernel:
+        from kopt.runtime.space import launch_plan
+
+        specs, arg_facts = specs_and_facts(self._params, items)
+        self._check_signature(specs)
+        # A config's block sizes are baked in, so they are facts too: `_BLOCK_SIZE_0 == 8`.
+        facts = tuple(f"_BLOCK_SIZE_{i} == {b}" for i, b in enumerate(cfg.block_sizes))
+        t0 = time.perf_counter()
+        result = compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
+                                config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
+                                verify=os.environ.get("KOPT_VERIFY", "0") not in ("", "0"))
+        plan = launch_plan(result.tile_ir)
+        t1 = time.perf_counter()
+        launcher, path = _load_source(self.fn.__name__, result.triton_source)
+        result.timings["load"] = time.perf_counter() - t1
+        result.timings["total"] = time.perf_counter() - t0
+        return CompiledKernel(key, result.triton_source, launcher, result.timings, path, plan)
+
+    # ------------------------------------------------------------ autotuning
+
+    def _tuning(self, device: str) -> bool:
+        if os.environ.get("KOPT_AUTOTUNE", "") == "0" or self._autotune is False:
+            return False
+        return bool(self._autotune) or (device == "cuda" and not self._user_config)
+
+    def _launch_config(self, items: tuple, device: str, values: list, compiled: CompiledKernel):
+        """(compiled kernel, `_config` overrides) the tuned config for this size bucket asks for."""
+        from kopt.runtime.autotune import TuneResult
+
+        tkey = (device, items, size_bucket(values))
+        chosen = self._chosen.get(tkey)
+        if chosen is not None:  # the per-call path: one dict lookup
+            return chosen
+        result = self._tuned.get(tkey)
+        if result is None:
+            with self._tune_lock:
+                result = self._tuned.get(tkey)
+                if result is None:
+                    store = DiskCache("autotune")
+                    disk_key = self._tune_key(tkey, device)
+                    entry = store.load(disk_key, required=("config", "ms", "default_ms"))
+                    result = TuneResult.from_json(entry) if entry else self._autotune_now(items, device, values,
+                                                                                          compiled)
+                    if entry is None:
+                        store.store(disk_key, result.to_json())
+                    self._tuned[tkey] = result
+        cfg = result.config
+        if cfg.compile_part() != Config():
+            compiled = self._variant(items, device, cfg.compile_part(), count=False)
+        self._chosen[tkey] = (compiled, cfg.launch_overrides())
+        return self._chosen[tkey]
+
+    def _tune_key(self, tkey: tuple, device: str) -> dict:
+        if device == "cuda":
+            import torch
+            import triton
+
+            where = f"{torch.cuda.get_device_name()} triton {triton.__version__}"
+        else:
+            where = "triton interpreter"
+        key = self._disk_key((device, tkey[1]), self.config)
+        return {**key, "bucket": repr(tkey[2]), "device_name": where,
+                "space": repr([c.to_json() for c in self._space]) if self._space is not None else "default"}
+
+    def _autotune_now(self, items: tuple, device: str, values: list, compiled: CompiledKernel):
+        from kopt.runtime import autotune, precompile
+        from kopt.runtime.space import config_space
+        from kopt.runtime.specialize import next_power_of_2, symbol_values
+
+        if self._space is not None:
+            candidates = [c for c in self._space if c != Config()]
+        else:
+            sizes = symbol_values(compiled.plan["symbols"], self._params, values)
+            bucketed = {s: next_power_of_2(v) if compiled.plan["symbols"][s][1] != "stride" else v
+                        for s, v in sizes.items()}
+            space = config_space(compiled.plan, bucketed)
+            candidates = space.candidates() if space is not None else []
+        if not candidates:
+            return autotune.TuneResult(Config(), None, None)
+
+        def launch(cfg: Config, args: list):
+            variant = compiled if cfg.compile_part() == Config() else self._variant(items, device, cfg.compile_part(),
+                                                                                   count=False)
+            return variant.launcher(*args, _config=cfg.launch_overrides())
+
+        arg_bytes = sum(v.numel() * v.element_size() for v in values if hasattr(v, "element_size"))
+        workers = precompile.worker_count(device, len(candidates), arg_bytes)
+
+        def compile_all(cfgs: list[Config], on_done) -> dict:
+            jobs = {}
+            for cfg in cfgs:
+                variant = compiled if cfg.compile_part() == Config() else self._variant(
+                    items, device, cfg.compile_part(), count=False)
+                jobs[cfg] = (variant.path, self.fn.__name__, cfg.launch_overrides())
+            return precompile.precompile(jobs, values, workers, on_done)
+
+        label = " " + " ".join(f"{it[1]}[{'x'.join(map(str, b))}]" for it, b in zip(items, size_bucket(values))
+                               if it[0] == "tensor")
+        runner = autotune.Runner(launch, list(values))
+        return autotune.tune(self.fn.__name__, candidates, runner, timer=autotune.timer_for(device),
+                             precompile=compile_all if workers else None, label=label)
 
     # ------------------------------------------------------------ public
 
     def __call__(self, *args, **kwargs):
-        values = self._bind(args, kwargs)
-        return self._get(values)(*values)
+        # The per-call path costs a few microseconds on top of the launcher: on the GPU a launch is
+        # ~40 us of CPU, which small kernels do not hide (see benchmarks/README.md).
+        values = args if not kwargs and len(args) == self._nparams else self._bind(args, kwargs)
+        fast = self._fast_key(values)
+        entry = self._fast.get(fast)
+        if entry is None:
+            entry = self._first_call(values, fast)
+        else:
+            self._hits += 1
+        compiled, tuning, items, device = entry
+        if not tuning:
+            return compiled.launcher(*values)
+        compiled, overrides = self._launch_config(items, device, values, compiled)
+        return compiled.launcher(*values, _config=overrides) if overrides else compiled.launcher(*values)
+
+    def _fast_key(self, values) -> tuple:
+        """A cheap key that determines the full one: per tensor its dtype, rank and device kind."""
+        if self.static_shapes or self.specialize_divisibility:
+            return self._key(values)
+        return tuple((v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, _tensor_type()) else type(v)
+                     for v in values)
+
+    def _first_call(self, values, fast: tuple) -> tuple:
+        items, device = self._key(values)
+        mode.prepare(device)
+        compiled = self._variant(items, device, self.config)
+        self._fast[fast] = (compiled, self._tuning(device), items, device)
+        return self._fast[fast]
 
     def compile(self, *args, **kwargs) -> CompiledKernel:
         """Compile for these arguments without running; `.triton_source` holds the generated code."""
-        return self._get(self._bind(args, kwargs))
+        values = self._bind(args, kwargs)
+        items, device = self._key(values)
+        mode.prepare(device)
+        return self._variant(items, device, self.config)
+
+    def tuned_config(self, *args, **kwargs) -> Config | None:
+        """The autotuned config for these arguments' size bucket, if tuned in this process (Config() is
+        the heuristic default)."""
+        values = self._bind(args, kwargs)
+        items, device = self._key(values)
+        result = self._tuned.get((device, items, size_bucket(values)))
+        return None if result is None else result.config
 
     def cache_info(self) -> CacheInfo:
-        """Hits and misses of the in-process cache; a miss is one full kopt compile."""
-        return CacheInfo(self._hits, self._misses, None, len(self._cache))
+        """Hits (memory and disk) and misses (full kopt compiles) in this process; disk_hits of the hits."""
+        return CacheInfo(self._hits, self._misses, None, len(self._cache), self._disk_hits)
 
     def cache_clear(self) -> None:
+        """Forget this process's compiles and tuning results (the disk cache stays)."""
         with self._lock:
             self._cache.clear()
-            self._hits = self._misses = 0
+            self._tuned.clear()
+            self._chosen.clear()
+            self._fast.clear()
+            self._hits = self._misses = self._disk_hits = 0
+
+
+@functools.lru_cache(maxsize=1)
+def _tensor_type() -> type:
+    import torch  # on the first call only: importing kopt must not import torch
+
+    return torch.Tensor
+
+
+def _with_reduction(pipeline: Pipeline, cfg: Config) -> Pipeline:
+    """The pipeline with reduction-lowering set to the config's strategy (its own options say which)."""
+    p = next((p for p in pipeline.passes if p.name == "reduction-lowering"), None)
+    fields = {f.name for f in dataclasses.fields(p)} if p is not None else set()
+    if "mode" not in fields:
+        raise KoptError(f"kopt.Config(reduction={cfg.reduction!r}) needs a reduction-lowering pass with a mode")
+    changes = {"mode": cfg.reduction or p.mode}
+    if cfg.reduction_block is not None:
+        name = next((f for f in ("reduction_block", "block", "rblock") if f in fields), None)
+        if name is None:
+            raise KoptError(f"kopt.Config(reduction_block={cfg.reduction_block}): reduction-lowering has no "
+                            "option for the chunk size yet")
+        changes[name] = cfg.reduction_block
+    return Pipeline(pipeline.passes).replace("reduction-lowering", dataclasses.replace(p, **changes))
+
+
+def _with_l2_grouping(pipeline: Pipeline, cfg: Config) -> Pipeline:
+    """Helion's `l2_groupings=[g]` (1: flat program order) -> the tiling pass's `l2-grouping` option."""
+    group = list(cfg.extra["l2_groupings"])[0]
+    if not isinstance(group, int) or isinstance(group, bool) or group < 1:
+        raise KoptError(f"kopt.Config: l2_groupings[0] must be a positive integer (1 = flat), not {group!r}")
+    p = next((p for p in pipeline.passes if p.name == "tiling"), None)
+    if p is None or "l2_grouping" not in {f.name for f in dataclasses.fields(p)}:
+        return pipeline
+    return Pipeline(pipeline.passes).replace("tiling", dataclasses.replace(p, l2_grouping=group))
 
 
 def kernel(fn=None, /, **options):
-    """Decorator: `@kopt.kernel` or `@kopt.kernel(signature=..., config=..., static_shapes=...)`."""
-    allowed = {"signature", "config", "static_shapes", "pipeline"}
-    unknown = sorted(set(options) - allowed)
+    """Decorator: `@kopt.kernel` or `@kopt.kernel(signature=..., config=..., static_shapes=...,
+    specialize_divisibility=..., autotune=..., autotune_space=[Config(...), ...], pipeline=...)`."""
+    unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
-        raise KoptError(f"@kopt.kernel: unknown option {unknown[0]!r}", notes=[f"options: {', '.join(sorted(allowed))}"])
+        raise KoptError(f"@kopt.kernel: unknown option {unknown[0]!r}", notes=[f"options: {', '.join(_OPTIONS)}"])
     if fn is None:
         return lambda f: Kernel(f, **options)
     return Kernel(fn, **options)
 
 
-__all__ = ["kernel", "Kernel", "CompiledKernel", "CacheInfo", "cache_dir", "sys"]
+__all__ = ["kernel", "Kernel", "CompiledKernel", "CacheInfo", "cache_dir"]

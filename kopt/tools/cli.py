@@ -2,12 +2,14 @@
 
 The result (Triton source, or IR with --emit) goes to stdout or -o; IR dumps,
 timing and diagnostics go to stderr. A .py file is read as an AST, never run,
-so emitting source needs neither torch nor triton.
+so emitting source needs neither torch nor triton. Every user mistake is a
+KoptError: one `file:line:col: error:` line, exit code 1, no traceback unless --debug.
 """
 
 from __future__ import annotations
 
 import argparse
+import linecache
 import sys
 import time
 import traceback
@@ -19,43 +21,58 @@ from kopt.errors import KoptError, SourceLoc
 EMITS = ("tile", "tt", "triton", "shapes")
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad command line is a KoptError like every other mistake (exit 1, one line)."""
+
+    def error(self, message: str):
+        raise KoptError(message, notes=["usage: kopt FILE.py|FILE.tile|- [options]; see kopt --help"])
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kopt", description="Compile kopt kernels (Python DSL or .tile IR) to Triton.")
+    p = _ArgumentParser(prog="kopt", description="Compile kopt kernels (Python DSL or .tile IR) to Triton.")
     p.add_argument("input", nargs="?", help="a .py file with @kopt.kernel functions, a .tile file, or - for stdin")
-    p.add_argument("-o", dest="output", help="write the result here instead of stdout")
+    p.add_argument("-o", dest="output", metavar="FILE", help="write the result here instead of stdout")
     p.add_argument("--emit", choices=EMITS, default="triton",
                    help="stop at this level: tile (IR as the frontend built it), tt (after the pipeline), "
                         "triton (source, the default), shapes (symbolic shapes, facts, mask decisions)")
-    p.add_argument("--pass-pipeline", help="comma-separated passes with {options}; default: --print-pipeline")
+    p.add_argument("--pass-pipeline", metavar="PIPELINE",
+                   help='comma-separated passes with {options}, e.g. "decompose,reduction-lowering{mode=persistent}"; '
+                        "default: the output of --print-pipeline")
     p.add_argument("--print-after-all", action="store_true", help="print the IR after every pass (stderr)")
     p.add_argument("--print-before-all", action="store_true", help="print the IR before every pass (stderr)")
-    p.add_argument("--print-after", action="append", default=[], metavar="PASS", help="print the IR after PASS")
-    p.add_argument("--print-before", action="append", default=[], metavar="PASS", help="print the IR before PASS")
-    p.add_argument("--print-changed", action="store_true", help="with --print-after*, only passes that changed the IR")
+    p.add_argument("--print-after", action="append", default=[], metavar="PASS", help="print the IR after PASS (repeatable)")
+    p.add_argument("--print-before", action="append", default=[], metavar="PASS", help="print the IR before PASS (repeatable)")
+    p.add_argument("--print-changed", action="store_true",
+                   help="print the IR after each pass that changed it (with --print-after=PASS: only those passes)")
     p.add_argument("--verify-each", dest="verify_each", action="store_true", default=True,
-                   help="verify the IR after every pass (default on)")
-    p.add_argument("--no-verify-each", dest="verify_each", action="store_false")
-    p.add_argument("--timing", action="store_true", help="print a per-stage wall-time table (stderr)")
+                   help="verify the IR after every pass (the default)")
+    p.add_argument("--no-verify-each", dest="verify_each", action="store_false", help="do not verify between passes")
+    p.add_argument("--timing", action="store_true", help="print a per-pass wall-time table (stderr)")
     p.add_argument("--signature", help='argument types, e.g. "x: f32[M, N], eps: f32"')
     p.add_argument("--assume", action="append", default=[], metavar="FACT",
                    help='a shape fact, e.g. "_m % 128 == 0" or "n == 4096" (repeatable)')
     p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
-                   help="load passes from a Python file")
+                   help="load passes from a Python file (repeatable)")
     p.add_argument("--list-passes", action="store_true", help="list every registered pass with its options")
-    p.add_argument("--print-pipeline", action="store_true", help="print the default pipeline string")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    p.add_argument("--print-pipeline", action="store_true",
+                   help="print the pipeline (the default one, or --pass-pipeline's) and exit")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks")
     p.add_argument("--version", action="store_true", help="print kopt's version")
     return p
 
 
 def _read_input(path: str) -> tuple[str, str]:
     if path == "-":
-        return sys.stdin.read(), "<stdin>"
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read(), path
-    except OSError as e:
-        raise KoptError(f"cannot read {path!r}: {e.strerror}") from None
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            with open(path, encoding="utf-8") as f:
+                text, name = f.read(), path
+        except (OSError, UnicodeDecodeError) as e:
+            raise KoptError(f"cannot read {path!r}: {getattr(e, 'strerror', None) or e}") from None
+    # diagnostics print the offending source line through linecache; stdin has no file behind it
+    linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+    return text, name
 
 
 def _merge(modules: list[ModuleOp]) -> ModuleOp:
@@ -67,10 +84,30 @@ def _merge(modules: list[ModuleOp]) -> ModuleOp:
     return ModuleOp(ops)
 
 
+def _is_python(text: str, name: str) -> bool:
+    if name == "<stdin>":
+        return ("import" in text or "def " in text) and "builtin.module" not in text
+    return name.endswith(".py")
+
+
+def _check_signature_names(signature: str | None, sources, name: str) -> None:
+    """A --signature entry that matches no kernel argument is a typo, not something to ignore."""
+    if not signature:
+        return
+    from kopt.frontend.signature import parse_signature
+
+    params = {a.arg for src in sources for a in src.fn.args.args}
+    for arg in parse_signature(signature):
+        if arg not in params:
+            kernels = "; ".join(f"{s.fn.name}({', '.join(a.arg for a in s.fn.args.args)})" for s in sources)
+            raise KoptError(f"--signature: no kernel in {name} has an argument `{arg}`",
+                            notes=[f"the kernels: {kernels}"])
+
+
 def build_input(text: str, name: str, signature: str | None, timings: dict) -> ModuleOp:
     """The tile module of a .py file (every kernel, merged) or of a .tile file."""
     t0 = time.perf_counter()
-    if name.endswith(".py") or (name == "<stdin>" and "import" in text and "builtin.module" not in text):
+    if _is_python(text, name):
         from kopt.frontend.builder import build_module
         from kopt.frontend.infer import infer_specs
         from kopt.frontend.source import from_module_text
@@ -78,38 +115,49 @@ def build_input(text: str, name: str, signature: str | None, timings: dict) -> M
         sources = from_module_text(text, name)
         if not sources:
             raise KoptError("no @kopt.kernel function found", SourceLoc(name, 1))
+        _check_signature_names(signature, sources, name)
         module = _merge([build_module(src, infer_specs(src, signature)) for src in sources])
     else:
         from kopt.tools.irparse import parse_tile
 
+        if signature:
+            raise KoptError("--signature applies to a .py kernel; a .tile file states its types in the IR")
         module = parse_tile(text, name)
     timings["frontend"] = time.perf_counter() - t0
     return module
 
 
+def _check_pass_names(option: str, names: list[str], known: dict) -> None:
+    for n in names:
+        if n not in known:
+            raise KoptError(f"{option}: unknown pass {n!r}", notes=[f"known passes: {', '.join(sorted(known))}"])
+
+
 def _dump_hook(args, out):
-    after_all, before_all = args.print_after_all, args.print_before_all
+    """print-before/after(-all) and print-changed, as one pipeline callback (MLIR's dump headers)."""
+    after_all = args.print_after_all or (args.print_changed and not args.print_after)
     after, before = set(args.print_after), set(args.print_before)
-    last_text = {}
+    before_text: list[str | None] = [None]
 
     def hook(prev, module, nxt):
+        text = str(module) if (args.print_changed or after_all or after or before or args.print_before_all) else ""
         if prev is not None and (after_all or prev.name in after):
-            text = str(module)
-            if not args.print_changed or last_text.get("t") != text:
+            if not args.print_changed or before_text[0] != text:
                 out.write(f"// -----// IR Dump After {prev.name} //----- //\n{text}\n\n")
-        if nxt is not None and (before_all or nxt.name in before):
-            out.write(f"// -----// IR Dump Before {nxt.name} //----- //\n{str(module)}\n\n")
-        if args.print_changed:
-            last_text["t"] = str(module)
+        if nxt is not None and (args.print_before_all or nxt.name in before):
+            out.write(f"// -----// IR Dump Before {nxt.name} //----- //\n{text}\n\n")
+        before_text[0] = text
 
     return hook
 
 
-def _timing_table(timings: dict[str, float]) -> str:
-    total = sum(timings.values())
+def _timing_table(timings: dict[str, float], pass_names: list[str], total: float) -> str:
+    """MLIR's -mlir-timing list view: one row per pass (in pipeline order), frontend, backend, rest, total."""
     rows = [("frontend", timings.get("frontend", 0.0))]
-    rows += [(k, v) for k, v in timings.items() if k not in ("frontend", "backend")]
-    rows.append(("backend (Triton source)", timings.get("backend", 0.0)))
+    rows += [(n, timings[n]) for n in dict.fromkeys(pass_names) if n in timings]
+    rows += [(label, timings[key]) for key, label in (("verifier", "verifier"), ("backend", "backend (Triton source)"))
+             if key in timings]
+    rows.append(("rest (dumps, output)", max(0.0, total - sum(sec for _, sec in rows))))
     lines = ["===" + "-" * 70 + "===", "  kopt execution timing report", "===" + "-" * 70 + "===",
              f"  Total Execution Time: {total * 1000:.2f} ms", "", "  ---Wall Time---  ---Name---"]
     for name, sec in rows:
@@ -119,28 +167,45 @@ def _timing_table(timings: dict[str, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write(path: str | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise KoptError(f"cannot write {path!r}: {e.strerror}") from None
+
+
 def run(args) -> int:
+    """Carry out a parsed command line; user mistakes raise KoptError (main prints them)."""
     from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
     from kopt.passes.registry import available_passes, load_plugin
 
     for plugin in args.load_pass_plugin:
         load_plugin(plugin)
     if args.version:
+        import xdsl
+
         from kopt import __version__
 
-        print(f"kopt {__version__}")
-        return 0
-    if args.print_pipeline:
-        print(DEFAULT_PIPELINE)
+        print(f"kopt {__version__} (xDSL {getattr(xdsl, '__version__', '?')}, Python {sys.version.split()[0]})")
         return 0
     if args.list_passes:
         from kopt.tools.passinfo import describe_passes
 
         print(describe_passes(available_passes()))
         return 0
+    pipeline = Pipeline.parse(args.pass_pipeline if args.pass_pipeline is not None else DEFAULT_PIPELINE)
+    if args.print_pipeline:
+        print(str(pipeline) if args.pass_pipeline is not None else DEFAULT_PIPELINE)
+        return 0
+    _check_pass_names("--print-after", args.print_after, available_passes())
+    _check_pass_names("--print-before", args.print_before, available_passes())
     if not args.input:
         raise KoptError("no input file", notes=["usage: kopt FILE.py|FILE.tile|- [options]; see kopt --help"])
-    pipeline = Pipeline.parse(args.pass_pipeline if args.pass_pipeline is not None else DEFAULT_PIPELINE)
+    t_start = time.perf_counter()
     text, name = _read_input(args.input)
     timings: dict[str, float] = {}
     module = build_input(text, name, args.signature, timings)
@@ -151,12 +216,18 @@ def run(args) -> int:
     if args.verify_each:
         from kopt.runtime.compiler import verify_after
 
-        verify_after("frontend", module)
+        t0 = time.perf_counter()
+        verify_after("frontend" if _is_python(text, name) else "parser", module)
+        timings["verifier"] = time.perf_counter() - t0
     if args.emit == "tile":
         result = str(module) + "\n"
     else:
         from kopt.runtime.compiler import run_pipeline
 
+        if args.emit == "shapes":  # the report reads tile-level shapes and mask notes: stop before lower-to-tt
+            from kopt.tools.shapes_report import shapes_pipeline
+
+            pipeline = shapes_pipeline(pipeline)
         run_pipeline(module, pipeline, verify=args.verify_each, hook=_dump_hook(args, sys.stderr), timings=timings)
         if args.emit == "tt":
             result = str(module) + "\n"
@@ -170,36 +241,32 @@ def run(args) -> int:
             t0 = time.perf_counter()
             result = emit_module(module)
             timings["backend"] = time.perf_counter() - t0
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(result)
-    else:
-        sys.stdout.write(result)
+    _write(args.output, result)
     if args.timing:
-        sys.stderr.write(_timing_table(timings))
+        sys.stderr.write(_timing_table(timings, pipeline.names(), time.perf_counter() - t_start))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the `kopt` command with these arguments; returns the exit code (0, or 1 on any error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         from kopt.tools.bench.cli import main as bench_main
 
         return bench_main(argv[1:])
+    debug = "--debug" in argv
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as e:  # argparse already printed its message
+        return run(_parser().parse_args(argv))
+    except SystemExit as e:  # --help and --version-like exits from argparse
         return int(e.code or 0)
-    try:
-        return run(args)
     except KoptError as e:
         sys.stderr.write(e.format() + "\n")
-        if args.debug:
+        if debug:
             traceback.print_exc()
         return 1
     except Exception as e:  # an internal error: say so plainly, traceback only when asked
         sys.stderr.write(f"error: internal compiler error: {type(e).__name__}: {e}\n")
-        if args.debug:
+        if debug:
             traceback.print_exc()
         else:
             sys.stderr.write("note: run with --debug for the traceback, and please report it\n")
@@ -207,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    """The `kopt` console script."""
     sys.exit(main())
 
 

@@ -69,7 +69,7 @@ def test_list_passes_and_print_pipeline(capsys):
     assert code == 0
     for name in Pipeline.default().names():
         assert f"  {name} " in out
-    assert "mode: str = persistent" in out
+    assert "mode: str = auto" in out
     code, out, _ = run(capsys, "--print-pipeline")
     assert out.strip() == ",".join(Pipeline.default().names())
 

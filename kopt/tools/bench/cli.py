@@ -24,7 +24,8 @@ def _csv_list(values: list[str] | None) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kopt bench``."""
-    p = argparse.ArgumentParser(prog="kopt bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="kopt bench", description=__doc__.splitlines()[0],
+                                epilog="`kopt bench compile --help`: kopt's compile times on the CPU")
     p.add_argument("kernel", metavar="KERNEL", choices=KERNELS, help=f"one of {', '.join(KERNELS)}")
     p.add_argument("--shapes", metavar="NAME",
                    help=f"shape set ({', '.join(shape_sets.SHAPE_SETS)}); default per kernel: "
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with torch")
     p.add_argument("--device", help="cuda or cpu (default: cuda when available)")
+    p.add_argument("--warmup-ms", type=int, default=25, metavar="MS", help="do_bench warm-up per timing (CUDA)")
+    p.add_argument("--rep-ms", type=int, default=100, metavar="MS", help="do_bench measuring time per timing (CUDA)")
     return p
 
 
@@ -63,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compile"]:  # `kopt bench compile`: compile times, not kernel times
+        from .compile_time import main as compile_main
+
+        return compile_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     dtypes = _csv_list(args.dtype) or (["fp16"] if args.kernel == "matmul" else ["fp32"])
@@ -83,6 +91,8 @@ def _main(argv: list[str] | None) -> int:
             parser.error(f"unknown peer(s) {', '.join(bad)}; known: {', '.join(PEERS)}")
 
     _select_interpreter_mode(args.device)
+    import torch
+
     from . import harness, peers
     from .kopt_impl import kopt_impls
 
@@ -91,8 +101,11 @@ def _main(argv: list[str] | None) -> int:
     if not impls:
         parser.error("nothing to run: no kopt implementation and no peer selected")
     for dt in dtypes:
+        timer = None
+        if (args.warmup_ms, args.rep_ms) != (25, 100) and args.device != "cpu" and torch.cuda.is_available():
+            timer = lambda fn: harness.cuda_timer(fn, args.warmup_ms, args.rep_ms)  # noqa: E731
         run = harness.run(args.kernel, shapes, impls, dt, device=args.device, check=not args.no_check,
-                          out_dir=args.out, tag=tag, plot=not args.no_plot)
+                          out_dir=args.out, tag=tag, plot=not args.no_plot, timer=timer)
         for kind, path in run.files.items():
             print(f"wrote {kind}: {path}")
         print()

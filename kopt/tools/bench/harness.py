@@ -77,11 +77,12 @@ class BenchRun:
         return report.format_table(self)
 
 
-def cuda_timer(fn) -> float:
-    """Median milliseconds of ``fn`` by ``triton.testing.do_bench`` (L2 flushed between calls)."""
+def cuda_timer(fn, warmup: int = 25, rep: int = 100) -> float:
+    """Median milliseconds of ``fn`` by ``triton.testing.do_bench`` (L2 flushed between calls);
+    ``warmup`` and ``rep`` are the milliseconds it spends warming up and measuring."""
     import triton.testing
 
-    return float(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+    return float(triton.testing.do_bench(fn, warmup=warmup, rep=rep, return_mode="median"))
 
 
 def cpu_timer(fn, reps: int = 5) -> float:
@@ -210,6 +211,8 @@ def run(kernel: str, shapes: Sequence[tuple], impls: Mapping[str, Factory], dtyp
         if device.type == "cuda":
             torch.cuda.empty_cache()  # long rows: free the last shape's tensors before the next
         progress(report.progress_line(result, shape, i))
+        if out_dir is not None:  # a run cut short (a time limit) still leaves the shapes it finished
+            report.write_csv(result, report.output_stem(result, Path(out_dir)).with_suffix(".csv"))
     if out_dir is not None:
         result.files = report.write_outputs(result, Path(out_dir), plot=plot, echo=echo)
     if echo is not None:

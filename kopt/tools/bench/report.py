@@ -156,10 +156,15 @@ def plot_rates(run, path: Path) -> bool:
     return True
 
 
+def output_stem(run, out_dir: Path) -> Path:
+    """``out_dir/{kernel}_{dtype}_{tag}``, the directory created."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir / f"{run.kernel}_{run.dtype}_{run.tag}"
+
+
 def write_outputs(run, out_dir: Path, *, plot: bool = True, echo=print) -> dict:
     """Write ``{kernel}_{dtype}_{tag}`` .csv, .txt and .png under ``out_dir``; returns the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"{run.kernel}_{run.dtype}_{run.tag}"
+    stem = output_stem(run, out_dir)
     files = {"csv": stem.with_suffix(".csv"), "txt": stem.with_suffix(".txt")}
     write_csv(run, files["csv"])
     files["txt"].write_text(run.table() + "\n")

@@ -1,0 +1,91 @@
+"""Triton source for contractions: `tile.dot` -> `tl.dot`, `tile.transpose` -> `tl.trans`,
+and the launcher line that picks a dot kernel's tiles (kopt/backends/dot_launch.py).
+
+fp16/bf16 operands multiply into fp32 (`tl.dot`'s default out_dtype); a product with
+an accumulator adds into it in place (`tl.dot(a, b, acc)`), one without is rounded to
+its declared element type afterwards. fp32 operands use Triton's default precision
+(TF32 on tensor cores), as Helion and the Triton tutorials do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import DictionaryAttr
+from xdsl.ir import Operation
+
+from kopt.backends.dot_launch import _check
+from kopt.dialects import tile as T
+from kopt.dialects.dtypes import f32, short_name, triton_name
+
+CONTRACTION_OPS = (T.DotOp, T.TransposeOp)
+_ELEM_BYTES = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8}
+_ORDER = ("m", "n", "k", "batch")
+IMPORT = "from kopt.backends.dot_launch import dot_tiles"
+
+
+def write_contraction(w, op: Operation) -> None:
+    """Emit one contraction op with the kernel writer `w` (triton_codegen's _KernelWriter)."""
+    if isinstance(op, T.TransposeOp):
+        perm = op.permutation
+        text = f"tl.trans({w.ref(op.operand)})" if perm == (1, 0) else \
+            f"tl.permute({w.ref(op.operand)}, {tuple(perm)})"
+        w.define(op.result, text, "trans")
+        return
+    out = op.result.type.element_type
+    args = [w.ref(op.lhs), w.ref(op.rhs)]
+    if op.acc is not None:
+        args.append(w.ref(op.acc))
+        if out != f32:
+            args.append(f"out_dtype={triton_name(out)}")
+        w.define(op.result, f"tl.dot({', '.join(args)})", "acc")
+    else:
+        cast = "" if out == f32 else f".to({triton_name(out)})"
+        w.define(op.result, f"tl.dot({', '.join(args)}){cast}", "dot")
+
+
+@dataclass
+class DotLaunch:
+    lines: list[str]
+    symbols: set[str]  # the block symbols these lines set
+    kw: str  # num_warps / num_stages of the launch
+
+
+def _dict(op: Operation, key: str) -> dict[str, str]:
+    attr = op.attributes.get(key)
+    return {k: v.data for k, v in attr.data.items()} if isinstance(attr, DictionaryAttr) else {}
+
+
+def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps: int | None,
+               num_stages: int | None, tensor: str, overridable: bool) -> DotLaunch | None:
+    """The launcher's tile choice for a kernel with `dot_dims` (set by `tiling`); None for other kernels.
+
+    `host` turns IR size text into launcher Python; `tensor` is a tensor argument (its device
+    says GPU or interpreter); a block size a compile-time config fixes is checked here already.
+    """
+    roles = _dict(kernel, "dot_dims")
+    if not roles:
+        return None
+    blocks = _dict(kernel, "block_sizes")
+    sym = {role: s for s, role in sorted(roles.items(), reverse=True)}
+    order = _ORDER if "batch" in sym else _ORDER[:3]
+    names = tuple(sym.get(r) for r in order)
+    fixed = {s: v for s, v in config_sizes.items() if s in roles}
+    _check(names, fixed)
+    if num_warps:
+        fixed["num_warps"] = num_warps
+    if num_stages:
+        fixed["num_stages"] = num_stages
+    dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
+    elem_bytes = _ELEM_BYTES.get(short_name(dot.lhs.type.element_type), 4)
+    sizes = ", ".join(host(blocks[sym[r]]) if r in sym else "None" for r in order)
+    name_text = ", ".join(f'"{n}"' if n else "None" for n in names)
+    fixed_text = ", ".join(f'"{k}": {v}' for k, v in fixed.items())
+    if overridable:  # the autotuner's launch-time `_config`; compile-time choices win
+        fixed_arg = f", fixed={{**_config, {fixed_text}}}" if fixed_text else ", fixed=_config"
+    else:
+        fixed_arg = f", fixed={{{fixed_text}}}" if fixed_text else ""
+    targets = [n or "_" for n in names] + ["_num_warps", "_num_stages"]
+    line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={elem_bytes}, "
+            f"gpu={tensor}.is_cuda{fixed_arg})")
+    return DotLaunch([line], {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")

@@ -1,0 +1,91 @@
+"""Launch-time tile choice for kernels with a `tl.dot` (called by generated launchers).
+
+A dot kernel's blocks for its m, n and k dims (and batch, for a batched product)
+come from the sizes at each call, not from the generic elementwise budget:
+tensor-core tiles as in the Triton matmul tutorial's H100 configs, the largest
+one that still gives (nearly) every SM a program, never below 16 (what `tl.dot`
+requires of every operand dim) and never much past the problem
+(`next_power_of_2` of the size). fp32 operands (TF32 on the GPU) take half the
+k-step so that the pipeline's shared memory stays the same. The batch block is 1.
+
+Blocks fixed by a config (`_BLOCK_SIZE_k` keys, as the autotuner's `_config`
+has them) are kept, and checked: one below 16 is a KoptError naming it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from kopt.errors import KoptError
+
+DOT_MIN_BLOCK = 16
+DEFAULT_SMS = 132  # an H100 / H200; the real count is read from the device when there is one
+WAVE = 0.75  # a tile choice must fill this share of the SMs (2048^2 in 128 x 256 tiles: 128 of 132)
+# (block_m, block_n, k-step in bytes of one operand row, num_warps, num_stages), largest first
+_TILES = [
+    (128, 256, 128, 8, 3),
+    (128, 128, 128, 8, 4),
+    (64, 128, 128, 4, 4),
+    (64, 64, 128, 4, 4),
+]
+_ROLES = ("m", "n", "k", "batch")
+
+
+def _next_power_of_2(n: int) -> int:
+    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
+
+
+@functools.cache
+def _num_sms() -> int:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_properties(torch.cuda.current_device()).multi_processor_count
+    except Exception:  # noqa: BLE001 - no device query: keep the H100's count
+        pass
+    return DEFAULT_SMS
+
+
+def _cap(block: int, size: int) -> int:
+    return max(DOT_MIN_BLOCK, min(block, _next_power_of_2(size)))
+
+
+def _check(names, fixed: dict) -> dict[str, int]:
+    """The fixed blocks of this dot, by role; a dot dim below 16 is the user's mistake, said so."""
+    out = {}
+    for role, name in zip(_ROLES, names):
+        value = fixed.get(name) if name else None
+        if value is None:
+            continue
+        if role != "batch" and value < DOT_MIN_BLOCK:
+            index = name.rsplit("_", 1)[-1]
+            raise KoptError(f"kopt.Config: block_sizes[{index}] = {value} ({name}, the {role} dim of a tl.dot) is "
+                            f"below {DOT_MIN_BLOCK}",
+                            notes=[f"tl.dot needs every block dim of its operands to be at least {DOT_MIN_BLOCK}; "
+                                   f"use {DOT_MIN_BLOCK} or more for this block"])
+        out[role] = int(value)
+    return out
+
+
+def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fixed: dict | None = None) -> tuple:
+    """(block per role of `names` — m, n, k[, batch] —, num_warps, num_stages) for these sizes.
+
+    `sizes` and `names` go by role; a name of None is a dim the launcher does not choose
+    (its block is None in the result). `fixed` maps block names and `num_warps` /
+    `num_stages` to values that override the choice.
+    """
+    fixed = fixed or {}
+    given = _check(names, fixed)
+    m, n, k = (int(s) if s is not None else 1 for s in sizes[:3])
+    batch = int(sizes[3]) if len(sizes) > 3 and sizes[3] is not None else 1
+    sms = _num_sms() if gpu else 1  # the interpreter runs programs one by one: fewest programs is fastest
+    tiles = [(_cap(bm, m), _cap(bn, n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
+    bm, bn, bk, warps, stages = next(
+        (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
+    bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
+    if bm * bn < 128 * 128:  # tiles cut down by the sizes need fewer warps
+        warps = 4
+    blocks = {"m": bm, "n": bn, "k": bk, "batch": given.get("batch", 1)}
+    out = [blocks[role] if name else None for role, name in zip(_ROLES, names)]
+    return (*out, fixed.get("num_warps") or warps, fixed.get("num_stages") or stages)

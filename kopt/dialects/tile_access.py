@@ -1,0 +1,98 @@
+"""Tile ops for Helion's tile attributes and its explicit accesses.
+
+`tile.tile_attr` reads an attribute of a loop's range: `tile.index` (the lanes'
+indices, a 1-D i32 tile), `tile.begin`, `tile.end`, `tile.block_size`, `tile.id`.
+
+`hl.load(x, [...], extra_mask=m)`, `hl.store(..., extra_mask=m)` and
+`hl.atomic_add(x, [...], v)` are ordinary `tile.load` / `tile.store` ops on a
+*view* of the tensor: `tile.masked_view` (every access through it also needs
+mask `m`) or `tile.atomic_view` (a store through it is an atomic add). Keeping
+the access ops themselves unchanged means every pass that masks, elides or
+re-indexes loads and stores handles these too; `lower-to-tt` folds the views
+into the final `tl.load` / `tl.store` / `tl.atomic_add`.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import StringAttr
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from kopt.dialects.dtypes import i1, i32
+from kopt.dialects.tile_layout import InfersShape
+from kopt.dialects.types import RangeType, TensorType, TileType
+
+TILE_ATTRS = ("index", "begin", "end", "block_size", "id")
+
+
+@irdl_op_definition
+class TileAttrOp(IRDLOperation, InfersShape):
+    """`%i = tile.tile_attr %tile "index" : !tile.range<n, B> -> !tile.tile<[B], i32>`."""
+
+    name = "tile.tile_attr"
+    range = operand_def(RangeType)
+    attr = prop_def(StringAttr)
+    result = result_def(TileType)
+    traits = traits_def(Pure())
+    assembly_format = "$range $attr attr-dict `:` type($range) `->` type($result)"
+
+    def __init__(self, range_: SSAValue, attr: str):
+        dims = [range_.type.block.data] if attr == "index" else []
+        super().__init__(operands=[range_], result_types=[TileType(dims, i32)], properties={"attr": StringAttr(attr)})
+
+    def infer_dims(self) -> list[str]:
+        return [self.range.type.block.data] if self.attr.data == "index" else []
+
+    def verify_(self) -> None:
+        if self.attr.data not in TILE_ATTRS:
+            raise VerifyException(f"tile.tile_attr: unknown attribute {self.attr.data!r}; known: {', '.join(TILE_ATTRS)}")
+
+
+@irdl_op_definition
+class MaskedViewOp(IRDLOperation):
+    """The tensor `x`, seen by accesses that also need `mask` (`hl.load(..., extra_mask=mask)`)."""
+
+    name = "tile.masked_view"
+    tensor = operand_def(TensorType)
+    mask = operand_def(TileType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$tensor `,` $mask attr-dict `:` type($tensor) `,` type($mask) `->` type($result)"
+
+    def __init__(self, tensor: SSAValue, mask: SSAValue):
+        super().__init__(operands=[tensor, mask], result_types=[tensor.type])
+
+    def verify_(self) -> None:
+        if self.result.type != self.tensor.type:
+            raise VerifyException("tile.masked_view: the view must have its tensor's type")
+        if self.mask.type.element_type != i1:
+            raise VerifyException("tile.masked_view: the mask must be a tile of i1")
+
+
+ATOMIC_KINDS = ("add",)
+
+
+@irdl_op_definition
+class AtomicViewOp(IRDLOperation):
+    """The tensor `x`, where a store is an atomic read-modify-write (`hl.atomic_add`)."""
+
+    name = "tile.atomic_view"
+    tensor = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$tensor $kind attr-dict `:` type($tensor) `->` type($result)"
+
+    def __init__(self, tensor: SSAValue, kind: str = "add"):
+        super().__init__(operands=[tensor], result_types=[tensor.type], properties={"kind": StringAttr(kind)})
+
+    def verify_(self) -> None:
+        if self.kind.data not in ATOMIC_KINDS:
+            raise VerifyException(f"tile.atomic_view: unknown kind {self.kind.data!r}")
+        if self.result.type != self.tensor.type:
+            raise VerifyException("tile.atomic_view: the view must have its tensor's type")
+
+
+ACCESS_OPS: tuple[type[Attribute], ...] = (TileAttrOp, MaskedViewOp, AtomicViewOp)

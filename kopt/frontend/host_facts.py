@@ -1,0 +1,111 @@
+"""Shape facts stated by host code: `assert`s on sizes, and `hl.specialize`.
+
+`assert n % 16 == 0` or `assert x.size(1) == 1024` at the top level of a kernel
+function runs in the launcher before every launch that follows it, so the
+kernels launched after it may rely on it: it becomes a line of their `facts`
+attribute (`n % 16 == 0`, `_m == 1024`), which mask-elision reads. Only
+comparisons of size expressions are taken (==, <=, <, >=, >, joined by `and`);
+anything else stays a plain Python assert. An assert stops counting once a name
+it reads is assigned again, since the launch would then see another value.
+(Under `python -O` Python drops asserts: then a fact holds only if the user's
+sizes really satisfy it.)
+
+`n = hl.specialize(x.size(0))` asks for a kernel compiled for the value of n:
+the frontend reads it as the size `n` and lists `n` in the kernel's
+`specialized` attribute; the runtime keys its compiles on that value and
+states `n == value` as a fact (the CLI, which has no values, takes
+`--assume "n == 4096"` instead).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from xdsl.dialects.builtin import ArrayAttr, StringAttr
+
+from kopt.analysis import FactBase, format_expr, parse_expr
+from kopt.dialects import tile as T
+from kopt.errors import KoptError
+from kopt.frontend.host import SPECIALIZE_CALLS, HostScope, torch_attr_name
+
+_RELATIONS = {ast.Eq: "==", ast.LtE: "<=", ast.Lt: "<", ast.GtE: ">=", ast.Gt: ">"}
+
+
+def specialized_arg(value: ast.expr) -> ast.expr | None:
+    """The argument of `hl.specialize(arg)`, else None."""
+    if isinstance(value, ast.Call) and torch_attr_name(value.func) in SPECIALIZE_CALLS and len(value.args) == 1:
+        return value.args[0]
+    return None
+
+
+def _assigned_names(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+
+
+def _read_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+class HostFacts:
+    """What the host statements seen so far promise to the kernels launched next."""
+
+    def __init__(self) -> None:
+        self._asserts: list[ast.Assert] = []
+        self._specialized: list[str] = []
+
+    def see(self, stmt: ast.stmt) -> None:
+        """Take note of one top-level host statement (in program order)."""
+        assigned = _assigned_names(stmt)
+        if assigned:
+            self._asserts = [a for a in self._asserts if not (_read_names(a.test) & assigned)]
+        if isinstance(stmt, ast.Assert):
+            self._asserts.append(stmt)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if specialized_arg(stmt.value) is not None:
+                self._specialized.append(stmt.targets[0].id)
+
+    def attach(self, kernel: T.KernelOp, launch: T.LaunchOp, scope: HostScope) -> None:
+        """Record the facts and specializations that concern this kernel on it."""
+        facts = [f for a in self._asserts for f in assert_facts(a.test, scope)]
+        if facts:
+            old = [a.data for a in kernel.attributes.get("facts", ArrayAttr([])).data]
+            kernel.attributes["facts"] = ArrayAttr(StringAttr(f) for f in dict.fromkeys(old + facts))
+        used = [n for n in self._specialized if n in launch.bindings]
+        if used:
+            kernel.attributes["specialized"] = ArrayAttr(StringAttr(n) for n in used)
+
+
+def assert_facts(test: ast.expr, scope: HostScope) -> list[str]:
+    """The shape facts an assert's condition states (those parts of an `and` that are facts)."""
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    out = []
+    for part in parts:
+        text = _comparison_text(part, scope)
+        if text is not None and _is_fact(text):
+            out.append(text)
+    return out
+
+
+def _comparison_text(node: ast.expr, scope: HostScope) -> str | None:
+    if not isinstance(node, ast.Compare) or not all(type(op) in _RELATIONS for op in node.ops):
+        return None
+    sides = [scope.try_size_expr(x) for x in [node.left, *node.comparators]]
+    if any(s is None for s in sides):
+        return None
+    try:  # the shape language's own spelling: `n*m % 128`, not the host's `(n * m) % (128)`
+        sides = [format_expr(parse_expr(s)) for s in sides]
+    except KoptError:
+        return None
+    text = sides[0]
+    for op, side in zip(node.ops, sides[1:]):
+        text += f" {_RELATIONS[type(op)]} {side}"
+    return text
+
+
+def _is_fact(text: str) -> bool:
+    # Only what a FactBase accepts on its own (a false constant assert is left to Python).
+    try:
+        FactBase().assume_text(text)
+    except KoptError:
+        return False
+    return True

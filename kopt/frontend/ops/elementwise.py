@@ -1,0 +1,128 @@
+"""Elementwise ops in a tile loop beyond the built-in table of device.py: clamp / clip,
+full_like / zeros_like / ones_like / empty_like, `.new_zeros` / `.new_ones` / `.new_full`
+/ `.new_empty`, square, reciprocal.
+
+clamp is maximum and minimum (torch's order: min first, then max); the *_like ops are
+`tile.full_like`, shaped like their argument once shapes are inferred.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from xdsl.ir import SSAValue
+
+from kopt.dialects import tile as T
+from kopt.dialects.dtypes import from_short, is_float
+from kopt.dialects.types import TileType
+from kopt.frontend.registry import function, method
+
+
+def _const(b, node: ast.expr, what: str):
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        raise b.err(node, f"{what} must be a number constant") from None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise b.err(node, f"{what} must be a number constant")
+    return value
+
+
+def clamp(b, x, lo: ast.expr | None, hi: ast.expr | None, node: ast.AST) -> SSAValue:
+    t = b.as_tile(x, node)
+    if lo is None and hi is None:
+        raise b.err(node, "clamp needs min= or max=")
+    for bound, op in ((lo, T.MaximumOp), (hi, T.MinimumOp)):
+        if bound is not None and not (isinstance(bound, ast.Constant) and bound.value is None):
+            t = b.binary(op, t, b.expr(bound), node)
+    return t
+
+
+def _bounds(node: ast.Call, kwargs: dict, first: int) -> tuple:
+    args = node.args[first:]
+    lo = kwargs.get("min", args[0] if len(args) > 0 else None)
+    hi = kwargs.get("max", args[1] if len(args) > 1 else None)
+    return lo, hi
+
+
+@function("torch.clamp", "torch.clip")
+def clamp_function(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    if not node.args:
+        raise b.err(node, f"`{ast.unparse(node.func)}` needs a tile")
+    return clamp(b, b.expr(node.args[0]), *_bounds(node, kwargs, 1), node)
+
+
+@method("clamp", "clip")
+def clamp_method(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
+    return clamp(b, receiver, *_bounds(node, kwargs, 0), node)
+
+
+def _dtype(b, kwargs: dict, default):
+    node = kwargs.get("dtype")
+    if node is None:
+        return default
+    name = b.scope.dtype_of(node, "")
+    if not name:
+        raise b.err(node, "dtype must be a torch dtype such as torch.float32 or x.dtype")
+    return from_short(name)
+
+
+def full_like(b, like: SSAValue, value, elem, node: ast.AST) -> SSAValue:
+    text = repr(float(value)) if is_float(elem) else str(int(value))
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        text = "inf" if value > 0 else "-inf"
+    return b.emit(T.FullLikeOp(like, text, TileType(["?"] * like.type.rank, elem)), node).result
+
+
+_LIKE_VALUES = {"zeros_like": 0, "ones_like": 1, "empty_like": 0}
+
+
+@function(*(f"torch.{n}" for n in (*_LIKE_VALUES, "full_like")))
+def like_function(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    name = ast.unparse(node.func).removeprefix("torch.")
+    want = 2 if name == "full_like" else 1
+    if len(node.args) != want:
+        raise b.err(node, f"torch.{name} takes {'a tile and a value' if want == 2 else 'a tile'} (and dtype=)")
+    like = b.as_tile(b.expr(node.args[0]), node)
+    value = _const(b, node.args[1], "the fill value") if want == 2 else _LIKE_VALUES[name]
+    return full_like(b, like, value, _dtype(b, kwargs, like.type.element_type), node)
+
+
+@method("new_zeros", "new_ones", "new_full", "new_empty")
+def new_tensor(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
+    """`v.new_zeros([tile_m, tile_n])`: a block of the given shape with v's dtype (unless dtype=)."""
+    t = b.as_tile(receiver, node)
+    name = node.func.attr
+    want = 2 if name == "new_full" else 1
+    if len(node.args) != want:
+        raise b.err(node, f"`.{name}` takes {'a shape and a value' if want == 2 else 'a shape'} (and dtype=)")
+    value = _const(b, node.args[1], "the fill value") if want == 2 else (1 if name == "new_ones" else 0)
+    elem = _dtype(b, kwargs, t.type.element_type)
+    shape = node.args[0]
+    items = shape.elts if isinstance(shape, (ast.List, ast.Tuple)) else [shape]
+    from kopt.frontend.ops.views import dim_text
+
+    dims = [dim_text(b, it) for it in items]
+    if "-1" in dims:
+        raise b.err(shape, "a new block needs every size (no -1)")
+    text = repr(float(value)) if is_float(elem) else str(int(value))
+    return b.emit(T.ConstantOp(text, TileType(dims, elem)), node).result
+
+
+@function("torch.square")
+def square(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    x = b.as_tile(b.expr(node.args[0]), node)
+    return b.binary(T.MulOp, x, x, node)
+
+
+@method("square")
+def square_method(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
+    x = b.as_tile(receiver, node)
+    return b.binary(T.MulOp, x, x, node)
+
+
+@function("torch.reciprocal")
+def reciprocal(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    from kopt.frontend.device import PyScalar
+
+    return b.binary(T.DivOp, PyScalar(1.0), b.expr(node.args[0]), node)

@@ -1,0 +1,129 @@
+"""lower-to-tt, the part for Helion-style accesses: tile attributes, tiles of indices, access views.
+
+- `tile.tile_attr`: `tile.index` is the range's `indices_k`; `begin` its first
+  index (`offset_k`), `end` = min(begin + block, end of the range),
+  `block_size` the block symbol, `id` = (begin - range begin) // block.
+- An index operand that is a tile of integers (`weight[ids[tile_b], tile_e]`,
+  `x[tile.index + 1]`, or a scalar `x[i, :]`) adds `idx[..broadcast..] * stride`
+  to the pointer block, its dims placed where the subscript puts them. Lanes
+  past the end of a range whose block is one of the index tile's dims are
+  masked off: those lanes hold indices nobody asked for, which may point
+  outside the tensor.
+- `tile.masked_view` adds its mask to every access through it;
+  `tile.atomic_view` turns a store through it into `tl.atomic_add`.
+
+Used as a mixin of lower_to_tt's `_KernelLowering` (it needs that class's
+`indices`, `mask`, `emit` and `sym`).
+"""
+
+from __future__ import annotations
+
+from xdsl.ir import Operation, SSAValue
+
+from kopt.dialects import tile as T
+from kopt.dialects.dtypes import i1, i32, is_float, promote
+from kopt.dialects.types import RangeType, TileType
+from kopt.passes.util import op_error
+
+
+def _bcast(a, b) -> list[str]:
+    rank = max(len(a), len(b))
+    a = ["1"] * (rank - len(a)) + list(a)
+    b = ["1"] * (rank - len(b)) + list(b)
+    return [y if x == "1" else x for x, y in zip(a, b)]
+
+
+def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | None]:
+    """The kernel tensor behind a chain of views, the extra masks, and the atomic kind (if any)."""
+    masks, atomic = [], None
+    while isinstance(tensor.owner, (T.MaskedViewOp, T.AtomicViewOp)):
+        view = tensor.owner
+        if isinstance(view, T.MaskedViewOp):
+            masks.append(view.mask)
+        else:
+            atomic = view.kind.data
+        tensor = view.tensor
+    return tensor, masks, atomic
+
+
+class AccessLowering:
+    """Mixin: lowering of tile attributes, index tiles and views (see the module docstring)."""
+
+    indices: dict[SSAValue, SSAValue]
+    starts: dict[SSAValue, SSAValue]
+    by_block: dict[str, SSAValue]
+
+    # ------------------------------------------------------------ tile attributes
+
+    def range_start(self, r: SSAValue, at: Operation) -> SSAValue:
+        """The first index of the block this program (or iteration) covers."""
+        if r in self.starts:
+            return self.starts[r]
+        begin = r.type.begin.data
+        return self.emit(T.ConstantOp("0", TileType([], i32)), at) if begin == "0" else self.sym(begin, at)
+
+    def lower_tile_attr(self, op: T.TileAttrOp) -> None:
+        r, attr = op.range, op.attr.data
+        if r not in self.indices:
+            raise op_error(op, f"`tile.{attr}` of a range that is not lowered here")
+        scalar = TileType([], i32)
+        t: RangeType = r.type
+        if attr == "index":
+            value = self.indices[r]
+        elif attr == "block_size":
+            value = self.sym(t.block.data, op)
+        else:
+            start = self.range_start(r, op)
+            if attr == "begin":
+                value = start
+            elif attr == "end":
+                end = t.extent.data if t.begin.data == "0" else f"({t.begin.data}) + ({t.extent.data})"
+                stop = self.emit(T.AddOp(start, self.sym(t.block.data, op), scalar), op)
+                value = self.emit(T.MinimumOp(stop, self.sym(end, op), scalar), op)
+            else:  # id
+                rel = start if t.begin.data == "0" else self.emit(T.SubOp(start, self.sym(t.begin.data, op), scalar), op)
+                value = self.emit(T.FloorDivOp(rel, self.sym(t.block.data, op), scalar), op)
+        op.result.replace_all_uses_with(value)
+        op.detach()
+        op.erase()
+
+    # ------------------------------------------------------------ tiles of indices
+
+    def place_tile(self, v: SSAValue, pos: int, rank: int, at: Operation) -> SSAValue:
+        """A rank-k tile as dims pos..pos+k-1 of a rank-`rank` block."""
+        k = v.type.rank
+        if k in (0, rank):
+            return v
+        spec = ["None"] * pos + [":"] * k + ["None"] * (rank - pos - k)
+        dims = ["1"] * pos + list(v.type.dims) + ["1"] * (rank - pos - k)
+        return self.emit(T.ExpandOp(v, spec, TileType(dims, v.type.element_type)), at)
+
+    def index_tile_term(self, op, idx: SSAValue, stride: str, pos: int, rank: int):
+        """(offset term, mask or None) for a tile-of-indices operand at subscript position `pos`."""
+        if is_float(idx.type.element_type) or idx.type.element_type == i1:
+            raise op_error(op, "a tensor index must be a tile of integers (convert with .to(torch.int64))")
+        placed = self.place_tile(idx, pos, rank, op)
+        elem = promote(placed.type.element_type, i32)
+        term = self.emit(T.MulOp(placed, self.sym(stride, op), TileType(placed.type.dims, elem)), op)
+        mask = None
+        for j, d in enumerate(idx.type.dims):
+            r = self.by_block.get(d)
+            if r is None or r.type.extent.data == r.type.block.data:
+                continue
+            m = self.place_tile(self.mask(r, op), pos + j, rank, op)
+            mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), op)
+        return term, mask
+
+    # ------------------------------------------------------------ views
+
+    def and_masks(self, mask: SSAValue | None, extra: list[SSAValue], at: Operation) -> SSAValue | None:
+        for m in extra:
+            mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), at)
+        return mask
+
+    def erase_views(self) -> None:
+        views = [op for op in self.kernel.walk() if isinstance(op, (T.MaskedViewOp, T.AtomicViewOp))]
+        for op in reversed(views):
+            if not any(True for _ in op.result.uses):
+                op.detach()
+                op.erase()

@@ -1,0 +1,92 @@
+"""Online softmax statistics: the max and the sum of exponentials in one pass over the row.
+
+`decompose` writes softmax, log_softmax and logsumexp as
+
+    m = max(a, d)            s = sum(exp(a - m), d)      (m expanded back to a's rank if keepdim=0)
+
+and users write the same chain by hand. Looped lowering would need one pass for
+m and a second for s. Online lowering (as FlashAttention does) carries both and
+rescales the running sum whenever the running max grows:
+
+    m_new = max(m, max(chunk));   s = s * exp(m - m_new) + sum(exp(chunk - m_new))
+
+This file only recognizes the chain (`find_pairs`) and writes the per-chunk
+update (`OnlinePair.combine`); reduction_phases.py places it in the max's phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.ir import Operation, SSAValue
+
+from kopt.dialects import tile as T
+from kopt.dialects.types import TileType
+from kopt.passes.reduction_phases import reduced_dim
+
+EXP = T.UNARY_OPS["exp"]
+
+
+@dataclass(frozen=True)
+class OnlinePair:
+    """`max` and `sum` reductions of one max→sub→exp→sum chain (`expand` re-inserts the max's dim)."""
+
+    max: T.ReduceOp
+    sum: T.ReduceOp
+    expand: T.ExpandOp | None
+
+    def accumulators(self) -> list[tuple[str, TileType, str]]:
+        return [(self.max.result.name_hint or "max", self.max.result.type, "-inf"),
+                (self.sum.result.name_hint or "sum", self.sum.result.type, "0")]
+
+    def combine(self, chunk_value: SSAValue, acc: list[SSAValue]) -> tuple[list[Operation], list[SSAValue]]:
+        """Ops folding one chunk into (running max, running sum); returns (ops, new values)."""
+        m_acc, s_acc = acc
+        dim, keep = self.max.dim.value.data, bool(self.max.keepdim.value.data)
+        m_t, s_t, a_t = self.max.result.type, self.sum.result.type, chunk_value.type
+        part_m = T.ReduceOp("max", chunk_value, dim, keep, m_t)
+        m_new = T.MaximumOp(m_acc, part_m.result, m_t)
+        ops: list[Operation] = [part_m, m_new]
+        m_b = m_new.result
+        if self.expand is not None:
+            ex = T.ExpandOp(m_b, [s.data for s in self.expand.spec.data], a_t.with_dims(
+                [d if i != dim else "1" for i, d in enumerate(a_t.dims)]))
+            ops.append(ex)
+            m_b = ex.result
+        shifted = T.SubOp(chunk_value, m_b, a_t)
+        e = EXP(shifted.result)
+        part_s = T.ReduceOp("sum", e.result, dim, keep, s_t)
+        drop = T.SubOp(m_acc, m_new.result, m_t)  # <= 0: how much smaller the old max was
+        scale = EXP(drop.result)
+        kept = T.MulOp(s_acc, scale.result, s_t)
+        s_new = T.AddOp(kept.result, part_s.result, s_t)
+        ops += [shifted, e, part_s, drop, scale, kept, s_new]
+        m_new.result.name_hint = "m_new"
+        return ops, [m_new.result, s_new.result]
+
+
+def find_pairs(kernel: T.KernelOp, extent: str) -> list[OnlinePair]:
+    """Every `sum(exp(a - max(a)))` over `extent` in the kernel body (top level)."""
+    pairs, taken = [], set()
+    for op in kernel.body.block.ops:
+        if not (isinstance(op, T.ReduceOp) and op.kind.data == "sum" and reduced_dim(op) == extent):
+            continue
+        e = op.operand.owner
+        sub = e.operand.owner if isinstance(e, EXP) else None
+        if not isinstance(sub, T.SubOp):
+            continue
+        a, mx = sub.lhs, sub.rhs
+        expand = mx.owner if isinstance(mx.owner, T.ExpandOp) else None
+        m = expand.operand.owner if expand is not None else mx.owner
+        if not (isinstance(m, T.ReduceOp) and m.kind.data == "max" and m.operand == a and m not in taken):
+            continue
+        dim, keep = m.dim.value.data, m.keepdim.value.data
+        if op.dim.value.data != dim or op.keepdim.value.data != keep or (expand is None) != bool(keep):
+            continue
+        if expand is not None and [s.data for s in expand.spec.data].index("None") != dim:
+            continue
+        if m.result.type.element_type != op.result.type.element_type:
+            continue
+        taken.add(m)
+        pairs.append(OnlinePair(m, op, expand))
+    return pairs

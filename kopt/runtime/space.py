@@ -1,0 +1,187 @@
+"""The autotuner's config space: a kernel's launch-time choices and candidate configs for given sizes.
+
+`launch_plan(module)` reads, once per compile, what the launcher chooses at run time
+(block sizes of the grid and of sequential loops, persistent-reduction widths) and
+which argument each size symbol comes from; it is JSON so that it is cached with the
+source. `config_space(plan, sizes)` turns it into `Dimension`s centred on the
+heuristic default (kopt/backends/heuristics.py) and `ConfigSpace.candidates()` into
+`kopt.Config`s. A new kind of choice plugs in as a function in `EXTENSIONS`
+(`(plan, env) -> [Dimension]`) whose dimension is named after the `Config` field it
+sets (`reduction`, `reduction_block`, ...); fields that change the generated code
+are compiled once per distinct value by the tuner, the others are launch-time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable
+
+from kopt.backends.exprs import py_expr
+from kopt.backends.heuristics import block_size_exprs, num_warps_expr
+from kopt.runtime.config import Config
+from kopt.runtime.specialize import next_power_of_2, param_symbols
+
+MAX_CANDIDATES = 24
+MAX_ELEMS = 16384  # elements one program holds (all its blocks), unless one persistent row needs more
+WARPS = (2, 4, 8, 16, 32)
+STAGES = (1, 2, 3, 4)
+_FUNCS = SimpleNamespace(cdiv=lambda a, b: -(-a // b), next_power_of_2=next_power_of_2)
+
+
+def launch_plan(module) -> dict:
+    """What the launchers choose at run time, per kernel, plus where each size symbol comes from."""
+    from kopt.dialects import tile as T
+
+    kernels = []
+    for op in module.ops:
+        if not isinstance(op, T.KernelOp):
+            continue
+        attr = lambda k: {n: v.data for n, v in op.attributes[k].data.items()} if k in op.attributes else {}  # noqa: E731
+        blocks = attr("block_sizes")
+        grid = [g.data for g in op.attributes["grid"].data] if "grid" in op.attributes else []
+        grid_syms = [s for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g)]
+        text = lambda k: op.attributes[k].data if k in op.attributes else None  # noqa: E731
+        kernels.append({"name": op.sym_name.data,
+                        "grid_blocks": [[s, blocks[s]] for s in grid_syms if s in blocks],
+                        "loop_blocks": [[s, e] for s, e in sorted(blocks.items()) if s not in grid_syms],
+                        "constexprs": attr("constexprs"),
+                        # reduction-lowering's size-picked variants: launched instead of `variant_of` when true
+                        "variant_of": text("variant_of"), "launch_if": text("launch_if"),
+                        "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op)})
+    return {"kernels": kernels, "symbols": {s: list(v) for s, v in param_symbols(module).items()}}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One choice of the space: a `Config` field (`block_sizes[i]` for one block size)."""
+
+    name: str
+    choices: tuple
+    default: object = None  # the heuristic's value, where known: candidates are ranked by distance to it
+
+
+@dataclass
+class ConfigSpace:
+    dimensions: list[Dimension]
+    valid: Callable[[dict], bool] = lambda values: True
+
+    def candidates(self, limit: int = MAX_CANDIDATES) -> list[Config]:
+        """Up to `limit` valid configs nearest the default, the default itself left out."""
+        dims = [d for d in self.dimensions if d.choices]
+        default = {d.name: d.default for d in dims}
+        scored = []
+        for combo in itertools.product(*(d.choices for d in dims)):
+            values = dict(zip((d.name for d in dims), combo))
+            if values == default or not self.valid(values):
+                continue
+            scored.append((_distance(values, default), repr(combo), values))
+        scored.sort(key=lambda t: t[:2])
+        return [to_config(v) for _, _, v in scored[:limit]]
+
+
+def _distance(values: dict, default: dict) -> float:
+    d = 0.0
+    for k, v in values.items():
+        ref = default.get(k)
+        if isinstance(v, int) and isinstance(ref, int) and v > 0 and ref > 0:
+            d += abs(math.log2(v / ref))
+        elif v != ref:
+            d += 1.0
+    return d
+
+
+def to_config(values: dict) -> Config:
+    blocks = sorted((int(k[len("block_sizes["):-1]), v) for k, v in values.items() if k.startswith("block_sizes["))
+    fields = {k: v for k, v in values.items() if not k.startswith("block_sizes[") and v is not None}
+    return Config(block_sizes=[v for _, v in blocks], **fields)
+
+
+def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
+    """At these sizes: per kernel, every extent, reduction width and heuristic default (`env[name]`),
+    and the kernels the launcher would pick (`env["active"]`). None if a size is not known."""
+    env: dict = {"sizes": dict(sizes)}
+    try:
+        for k in plan["kernels"]:
+            local = dict(sizes)  # kernels number their blocks alike: each its own namespace
+            for sym, text in sorted(k["constexprs"].items()):
+                local[sym] = eval(py_expr(text, "triton"), {"triton": _FUNCS}, local)  # noqa: S307 - kopt's IR text
+            for sym, text in k["grid_blocks"] + k["loop_blocks"]:
+                local["extent:" + sym] = eval(py_expr(text, "triton"), {"triton": _FUNCS}, local)  # noqa: S307
+            exprs = block_size_exprs(k["grid_blocks"], k["loop_blocks"], sorted(k["constexprs"]), {})
+            for sym, text in exprs.items():
+                local[sym] = eval(text, {"triton": _FUNCS, "min": min, "max": max}, local)  # noqa: S307
+            warp_syms = [s for s, _ in k["grid_blocks"]] + sorted(k["constexprs"])
+            local["num_warps"] = eval(num_warps_expr(warp_syms), {}, local)  # noqa: S307
+            env[k["name"]] = local
+        env["active"] = _active(plan, sizes)
+    except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):
+        return None
+    return env
+
+
+def _active(plan: dict, sizes: dict) -> list[dict]:
+    """The kernels these sizes launch: a variant whose `launch_if` holds (the first one), else its base."""
+    out = []
+    for base in (k for k in plan["kernels"] if not k.get("variant_of")):
+        variants = [k for k in plan["kernels"] if k.get("variant_of") == base["name"]]
+        chosen = next((v for v in variants if eval(py_expr(v["launch_if"], "triton"),  # noqa: S307
+                                                    {"triton": _FUNCS}, dict(sizes))), base)
+        out.append(chosen)
+    return out
+
+
+def _block_dims(plan: dict, env: dict) -> list[Dimension]:
+    dims = {}
+    for k in env["active"]:
+        local = env[k["name"]]
+        for sym, _ in k["grid_blocks"] + k["loop_blocks"]:
+            d, top = local[sym], next_power_of_2(local["extent:" + sym])
+            loop = any(sym == s for s, _ in k["loop_blocks"])
+            lo, hi = (max(1, d // 2), min(top, 2 * d)) if loop else (max(1, d // 8), min(top, 4 * d))
+            choices = tuple(1 << i for i in range(lo.bit_length() - 1, hi.bit_length()) if lo <= 1 << i <= hi)
+            index = int(sym.rsplit("_", 1)[1])
+            dims[sym] = Dimension(f"block_sizes[{index}]", choices or (d,), d)
+    return [dims[s] for s in sorted(dims, key=lambda s: int(s.rsplit("_", 1)[1]))]
+
+
+def _launch_dims(plan: dict, env: dict) -> list[Dimension]:
+    warps = max(env[k["name"]]["num_warps"] for k in env["active"])
+    dims = [Dimension("num_warps", WARPS, warps)]
+    if any(k.get("loops") for k in env["active"]):  # software pipelining only matters to loops
+        dims.append(Dimension("num_stages", STAGES, None))
+    return dims
+
+
+# (plan, env) -> more dimensions; the reduction strategy joins here once it can be chosen.
+EXTENSIONS: list[Callable[[dict, dict], list[Dimension]]] = [_block_dims, _launch_dims]
+
+
+def config_space(plan: dict, sizes: dict[str, int]) -> ConfigSpace | None:
+    """The space at these sizes (pass bucketed sizes so that a whole bucket shares it)."""
+    env = evaluate(plan, sizes)
+    if env is None or not plan["kernels"]:
+        return None
+    dims = [d for ext in EXTENSIONS for d in ext(plan, env)]
+
+    def valid(values: dict) -> bool:
+        warps = values.get("num_warps") or 4
+        for k in env["active"]:
+            local = env[k["name"]]
+            elems = 1
+            for sym, _ in k["grid_blocks"] + k["loop_blocks"]:
+                elems *= values.get(f"block_sizes[{int(sym.rsplit('_', 1)[1])}]", local[sym])
+            rows = math.prod(local[s] for s in k["constexprs"])  # persistent rows / reduction chunks
+            if elems * rows > max(MAX_ELEMS, rows):
+                return False
+            per_thread = elems * rows / (32 * warps)
+            if per_thread < 1 and warps > 4:  # idle threads
+                return False
+            if per_thread > 64 and warps < WARPS[-1]:  # register spills
+                return False
+        return True
+
+    return ConfigSpace(dims, valid)

@@ -1,0 +1,209 @@
+"""The kernel corpus as data: for every example kernel, how to make its inputs and what torch says.
+
+One table serves the CPU tests (tests/corpus), the shape fuzzing of the gauntlet
+(tests/gauntlet) and the GPU sweep (benchmarks/gpu_corpus_check.py). A case names
+its free sizes; `make(sizes, dtype, layout, gen)` builds the arguments (floating
+inputs in `dtype`, laid out as `layout` says), `reference(*args)` computes the
+expected result in float64 (cast to the kernel's output dtype by the checker).
+
+Known interpreter limits, which set `cpu_dtypes`: the Triton CPU interpreter (3.9)
+computes bf16 arithmetic wrongly (`x + 1.0`, `x + y`, `max(x, 0)` on bf16 blocks
+give garbage; loads, stores and casts are right), and its bf16 `tl.dot` is wrong
+too. So on the CPU bf16 is checked only for kernels that move bf16 data or
+compute in fp32; the GPU sweep checks every dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+F32, F16, BF16 = torch.float32, torch.float16, torch.bfloat16
+FLOATS = (F32, F16, BF16)
+LAYOUTS = ("contiguous", "transposed", "sliced", "offset")
+
+
+def lay(t: torch.Tensor, layout: str) -> torch.Tensor:
+    """The same values as `t`, in a non-contiguous layout (strides are kernel arguments: no copies)."""
+    if layout == "contiguous" or t.dim() == 0 or t.numel() == 0:
+        return t
+    if layout == "transposed" and t.dim() >= 2:
+        return t.transpose(-1, -2).contiguous().transpose(-1, -2)
+    if layout in ("transposed", "sliced"):  # every other element of the last dim
+        big = torch.zeros(*t.shape[:-1], 2 * t.shape[-1] + 1, dtype=t.dtype, device=t.device)
+        big[..., 1::2] = t
+        return big[..., 1::2]
+    if layout == "offset":  # a view that starts 7 elements into its storage
+        flat = torch.zeros(t.numel() + 7, dtype=t.dtype, device=t.device)
+        flat[7:] = t.reshape(-1)
+        return flat[7:].view(t.shape)
+    raise ValueError(layout)
+
+
+def randn(shape, dtype, layout, gen, device="cpu", scale=1.0) -> torch.Tensor:
+    t = (torch.randn(*shape, generator=gen) * scale).to(dtype=dtype, device=device)
+    return lay(t, layout)
+
+
+def _f64(args):
+    return [a.double() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus kernel: examples/<module>.py defines `name`."""
+
+    name: str
+    module: str
+    sizes: tuple[str, ...]  # the free sizes, e.g. ("m", "n")
+    make: Callable  # (sizes: dict, dtype, layout, gen, device) -> tuple of arguments
+    reference: Callable  # (*float64 args) -> expected tensor (any float dtype)
+    dtypes: tuple = FLOATS  # what the GPU sweep checks
+    cpu_dtypes: tuple = (F32, F16, BF16)  # what the CPU checks (see the module docstring)
+    choices: dict = field(default_factory=dict)  # sizes drawn from a fixed set, e.g. {"d": (16, 32, 64)}
+    caps: dict = field(default_factory=dict)  # CPU upper bound per size (default 1100)
+    work: Callable = math.prod  # cost of one CPU run in element-steps, from the size values in order
+    terms: Callable = lambda s: 1  # how many values are summed into one output (scales the tolerance)
+    out: Callable = lambda args, got: got  # which output to compare (for in-place kernels)
+
+    def tolerance(self, dtype: torch.dtype, sizes: dict) -> dict:
+        growth = math.sqrt(max(1, self.terms(sizes)))
+        base = {F32: (1e-5, 1e-4), F16: (2e-3, 1e-2), BF16: (1.6e-2, 2e-2)}[dtype]
+        return dict(atol=base[0] * growth, rtol=base[1])
+
+    def expected(self, args) -> torch.Tensor:
+        return self.reference(*_f64(args))
+
+
+def _size_terms(name):
+    return lambda s: s[name]
+
+
+def _softmax_ref(x):
+    return torch.softmax(x, dim=1)
+
+
+def _jagged(s, dtype, layout, gen, device="cpu"):
+    lengths = torch.randint(0, s["max_len"] + 1, (s["rows"],), generator=gen)
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)])
+    values = randn((int(offsets[-1]), s["d"]), dtype, layout, gen, device)
+    return values, offsets.to(device), max(1, int(lengths.max()) if lengths.numel() else 1)
+
+
+def _jagged_ref(values, offsets, max_len):
+    rows = [values[offsets[b]:offsets[b + 1]].sum(0) for b in range(offsets.numel() - 1)]
+    return torch.stack(rows) if rows else values.new_zeros(0, values.size(1))
+
+
+def _histogram(s, dtype, layout, gen, device="cpu"):
+    values = lay(torch.randint(0, s["bins"], (s["n"],), generator=gen).to(device), layout)
+    return values, torch.zeros(s["bins"], dtype=dtype, device=device)
+
+
+def _attention_inputs(s, dtype, layout, gen, device="cpu", causal=False):
+    n = s["m"] if causal else s["n"]
+    q = randn((s["bh"], s["m"], s["d"]), dtype, layout, gen, device)
+    k = randn((s["bh"], n, s["d"]), dtype, layout, gen, device)
+    v = randn((s["bh"], n, s["d"]), dtype, layout, gen, device)
+    return q, k, v
+
+
+def _sdpa(causal):
+    return lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+
+def _polyval_ref(coeffs, x):
+    return sum(coeffs[i] * x ** i for i in range(5))
+
+
+def _dot_work(values) -> int:
+    """A product's multiply-adds, discounted: the interpreter runs a tl.dot as one numpy matmul."""
+    return math.prod(values) // 64
+
+
+MATMUL_DTYPES = (F32, F16)  # CPU: the interpreter's bf16 tl.dot is wrong
+
+CASES: list[Case] = [
+    # ---- the skeleton's examples
+    Case("add", "add", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),
+                                                                 randn((s["m"], s["n"]), dt, l, g, d)),
+         lambda x, y: x + y, cpu_dtypes=(F32, F16)),
+    Case("softmax", "softmax", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         _softmax_ref, cpu_dtypes=(F32, F16)),
+    Case("softmax_decomposed", "softmax", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),), _softmax_ref, cpu_dtypes=(F32, F16)),
+    Case("row_sum", "row_sum", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: x.sum(-1), cpu_dtypes=(F32, F16), terms=_size_terms("n")),
+    Case("long_sum", "long_sum", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: x.sum(-1), terms=_size_terms("n")),
+    # ---- elementwise
+    Case("exp", "exp", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),), torch.exp),
+    Case("relu", "relu", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         torch.relu, cpu_dtypes=(F32, F16)),
+    Case("silu", "silu", ("n",), lambda s, dt, l, g, d="cpu": (randn((s["n"],), dt, l, g, d),),
+         torch.nn.functional.silu),
+    Case("gelu", "gelu", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         torch.nn.functional.gelu),
+    Case("swiglu", "swiglu", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),
+                                                                       randn((s["m"], s["n"]), dt, l, g, d)),
+         lambda a, b: torch.nn.functional.silu(a) * b),
+    Case("geglu", "geglu", ("n",), lambda s, dt, l, g, d="cpu": (randn((s["n"],), dt, l, g, d),
+                                                                 randn((s["n"],), dt, l, g, d)),
+         lambda a, b: torch.nn.functional.gelu(a, approximate="tanh") * b),
+    Case("residual_add", "residual_add", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d), randn((s["m"], s["n"]), dt, l, g, d),
+                                       randn((s["n"],), dt, l, g, d)),
+         lambda x, r, b: x + r + b),
+    Case("polyval", "polyval", ("n",), lambda s, dt, l, g, d="cpu": (randn((5,), dt, "contiguous", g, d, 0.5),
+                                                                     randn((s["n"],), dt, l, g, d)),
+         _polyval_ref),
+    # ---- data movement: views, gathers, scatters
+    Case("transpose", "transpose", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: x.t()),
+    Case("concat_dim0", "concat_dim0", ("m1", "m2", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m1"], s["n"]), dt, l, g, d), randn((s["m2"], s["n"]), dt, l, g, d)),
+         lambda x, y: torch.cat([x, y], 0), work=lambda v: (v[0] + v[1]) * v[2]),
+    Case("concat_dim1", "concat_dim1", ("m", "n1", "n2"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n1"]), dt, l, g, d), randn((s["m"], s["n2"]), dt, l, g, d)),
+         lambda x, y: torch.cat([x, y], 1), work=lambda v: v[0] * (v[1] + v[2])),
+    Case("embedding", "embedding", ("b", "vocab", "e"),
+         lambda s, dt, l, g, d="cpu": (lay(torch.randint(0, s["vocab"], (s["b"],), generator=g).to(d), l),
+                                       randn((s["vocab"], s["e"]), dt, l, g, d)),
+         lambda ids, w: torch.nn.functional.embedding(ids, w), work=lambda v: (v[0] + v[1]) * v[2]),
+    Case("jagged_sum", "jagged_sum", ("rows", "max_len", "d"), _jagged, _jagged_ref,
+         caps={"rows": 200, "max_len": 64}, terms=_size_terms("max_len")),
+    Case("histogram", "histogram", ("n", "bins"), _histogram, lambda v, c: torch.bincount(v, minlength=c.numel()).to(c),
+         dtypes=(F32,), cpu_dtypes=(F32,), work=lambda v: v[0], out=lambda args, got: got),
+    # ---- contractions
+    Case("matmul", "matmul", ("m", "k", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["k"]), dt, l, g, d), randn((s["k"], s["n"]), dt, l, g, d)),
+         torch.matmul, cpu_dtypes=MATMUL_DTYPES, caps={"m": 300, "k": 300, "n": 300}, work=_dot_work,
+         terms=_size_terms("k")),
+    Case("bmm", "bmm", ("b", "m", "k", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["b"], s["m"], s["k"]), dt, l, g, d),
+                                       randn((s["b"], s["k"], s["n"]), dt, l, g, d)),
+         torch.bmm, cpu_dtypes=MATMUL_DTYPES, caps={"b": 4, "m": 200, "k": 200, "n": 200}, work=_dot_work,
+         terms=_size_terms("k")),
+    Case("matmul_bias_relu", "matmul_bias_relu", ("m", "k", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["k"]), dt, l, g, d), randn((s["k"], s["n"]), dt, l, g, d),
+                                       randn((s["n"],), dt, l, g, d)),
+         lambda x, w, b: torch.relu(x @ w + b), cpu_dtypes=MATMUL_DTYPES, caps={"m": 300, "k": 300, "n": 300},
+         work=_dot_work, terms=_size_terms("k")),
+    Case("linear_gelu", "linear_gelu", ("m", "k", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["k"]), dt, l, g, d), randn((s["k"], s["n"]), dt, l, g, d),
+                                       randn((s["n"],), dt, l, g, d)),
+         lambda x, w, b: torch.nn.functional.gelu(x @ w + b), cpu_dtypes=MATMUL_DTYPES,
+         caps={"m": 300, "k": 300, "n": 300}, work=_dot_work, terms=_size_terms("k")),
+    Case("attention", "attention", ("bh", "m", "n", "d"), _attention_inputs, _sdpa(False),
+         cpu_dtypes=MATMUL_DTYPES, choices={"d": (16, 32, 64)}, caps={"bh": 4, "m": 160, "n": 160},
+         work=_dot_work, terms=_size_terms("n")),
+    Case("causal_attention", "causal_attention", ("bh", "m", "d"),
+         lambda s, dt, l, g, d="cpu": _attention_inputs(s, dt, l, g, d, causal=True), _sdpa(True),
+         cpu_dtypes=MATMUL_DTYPES, choices={"d": (16, 32, 64)}, caps={"bh": 4, "m": 160},
+         work=lambda v: _dot_work([v[0], v[1], v[1], v[2]]), terms=_size_terms("m")),
+]
+
+BY_NAME = {c.name: c for c in CASES}

@@ -1,0 +1,3 @@
+# no input file at all.
+# ARGS: --emit=tt
+# EXPECT: error: no input file

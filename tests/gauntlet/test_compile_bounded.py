@@ -1,0 +1,61 @@
+"""Every corpus kernel, for every dtype: the compile finishes within a bound, the IR verifies after
+the frontend and after every pass, and prints and parses back to identical text after every pass."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+
+from kopt.dialects.dtypes import from_torch_name
+from kopt.frontend.signature import ScalarSpec, TensorSpec
+from kopt.frontend.source import from_function
+from kopt.passes.pipeline import Pipeline
+from kopt.runtime.compiler import compile_kernel
+from kopt.tools.irparse import parse_tile
+from tests.corpus.cases import CASES
+from tests.corpus.check import example_path, kernel_of
+from tests.gauntlet.bounded import bounded
+
+
+def specs_for(fn, args) -> dict:
+    """The argument types the runtime would compile these arguments for."""
+    specs = {}
+    for name, a in zip(inspect.signature(fn).parameters, args):
+        if isinstance(a, torch.Tensor):
+            specs[name] = TensorSpec(from_torch_name(str(a.dtype)), a.dim())
+        else:
+            specs[name] = ScalarSpec("i64" if isinstance(a, int) else "f32")
+    return specs
+
+
+def compile_verified(case, dtype):
+    """Compile with the verifier after every pass and a print -> parse -> print check after each."""
+    sizes = {n: case.choices[n][0] if n in case.choices else 3 for n in case.sizes}
+    args = case.make(sizes, dtype, "contiguous", torch.Generator().manual_seed(0), "cpu")
+    fn = kernel_of(case).fn
+    passes_seen = []
+
+    def round_trip(prev, module, nxt):
+        if prev is None:
+            return
+        text = str(module)
+        again = str(parse_tile(text, f"<{case.name} after {prev.name}>"))
+        assert again == text, f"{case.name}: the IR after {prev.name} does not print back identically"
+        passes_seen.append(prev.name)
+
+    result = compile_kernel(from_function(fn), specs_for(fn, args), verify=True, hook=round_trip)
+    return result, passes_seen
+
+
+PARAMS = [pytest.param(c, dt, id=f"{c.name}-{str(dt).removeprefix('torch.')}") for c in CASES for dt in c.dtypes]
+
+
+@pytest.mark.parametrize("case,dtype", PARAMS)
+def test_compile_is_bounded_and_verifies_after_every_pass(case, dtype):
+    if not example_path(case).exists():
+        pytest.skip(f"examples/{case.module}.py is not written yet")
+    result, seen = bounded(compile_verified, case, dtype)
+    assert "@triton.jit" in result.triton_source
+    assert set(Pipeline.default().names()) <= set(seen), (seen, Pipeline.default().names())

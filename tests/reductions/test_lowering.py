@@ -1,0 +1,115 @@
+"""What each reduction mode generates, and how the default (auto) picks a kernel at launch."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+import kopt
+from kopt.errors import KoptError
+from kopt.passes.pipeline import Pipeline
+from tests.helpers import load_example
+from tests.reductions.modes import kernel
+
+
+def _kernel_src(src: str, name: str) -> str:
+    start = src.index(f"def {name}(")
+    return src[start:src.find("\n\n\n", start)]
+
+
+def _softmax_src(mode: str, block: int | None = None) -> str:
+    return kernel("softmax", mode, block).compile(torch.randn(4, 64)).triton_source
+
+
+def test_looped_softmax_loops_over_the_row_with_a_masked_tail():
+    src = _kernel_src(_softmax_src("looped", 128), "_softmax_kernel")
+    loops = re.findall(r"for (offset_\w+) in tl\.range\(0, _m, _REDUCTION_BLOCK_1\):", src)
+    assert len(loops) == 3  # max, sum of exp, normalize-and-store
+    assert "mask_1 = indices_1 < _m" in src  # the tail chunk's lanes past the row
+    assert src.count("tl.load(x + ") == 3 and src.count("tl.store(out + ") == 1
+    assert "_RDIM_SIZE" not in src
+    assert "_REDUCTION_BLOCK_1 = 128" in _softmax_src("looped", 128)
+
+
+def test_online_softmax_reads_the_row_once_for_max_and_sum():
+    src = _kernel_src(_softmax_src("online"), "_softmax_kernel")
+    first, second = src.split("    for offset_1_1 in")  # two loops
+    assert first.count("tl.load(x + ") == 1 and "tl.max(" in first and "tl.sum(" in first
+    assert "m_new = tl.maximum(" in first  # the running max, and the rescale of the running sum
+    assert re.search(r"exp_\d+ = tl\.exp\(v_\d+\)\n\s+v_\d+ = sum_exp \* exp_\d+", first)
+    assert second.count("tl.load(x + ") == 1 and "tl.store(out + " in second
+    assert "tl.max(" not in second and "tl.sum(" not in second
+
+
+def test_persistent_softmax_is_one_block_per_row():
+    src = _softmax_src("persistent")
+    assert "for " not in _kernel_src(src, "_softmax_kernel") and "_looped" not in src
+    assert "_RDIM_SIZE_1 = triton.next_power_of_2(_m)" in src
+
+
+def test_division_by_a_row_statistic_is_a_reciprocal_per_row():
+    src = _kernel_src(_softmax_src("persistent"), "_softmax_kernel")
+    assert re.search(r"v_\d+ = 1\.0 / sum_exp", src) and " / sum_exp" not in src.replace("1.0 / sum_exp", "")
+
+
+def test_auto_compiles_once_and_picks_a_kernel_per_row_length():
+    sm = kopt.kernel(load_example("softmax").softmax.fn)
+    src = sm.compile(torch.randn(2, 8)).triton_source
+    assert "def _softmax_kernel(" in src and "def _softmax_kernel_looped(" in src
+    assert "if _m > 16384:" in src
+    for n in (1, 7, 1000, 16384, 16385, 20000):
+        x = torch.randn(2, n)
+        torch.testing.assert_close(sm(x), torch.softmax(x, dim=1), atol=1e-5, rtol=1e-5)
+    info = sm.cache_info()  # one compile (or one load of it from the disk cache), every size after it a hit
+    assert info.currsize == 1 and info.misses + getattr(info, "disk_hits", 0) == 1, info
+
+
+def test_auto_threshold_is_a_pass_option():
+    fn = load_example("softmax").softmax.fn
+    pipeline = Pipeline.parse("decompose,shape-inference,tiling,reduction-lowering{persistent-max=256 "
+                              "reduction-block=64},masking,mask-elision,canonicalize,lower-to-tt")
+    k = kopt.kernel(fn, pipeline=pipeline)
+    src = k.compile(torch.randn(2, 8)).triton_source
+    assert "if _m > 256:" in src and "_REDUCTION_BLOCK_1 = 64" in src
+    for n in (200, 1000):  # one persistent launch, one looped launch
+        x = torch.randn(3, n)
+        torch.testing.assert_close(k(x), torch.softmax(x, dim=1), atol=1e-5, rtol=1e-5)
+
+
+def test_helion_reduction_loops_map_to_modes():
+    fn = load_example("softmax").softmax.fn
+    persistent = kopt.kernel(fn, config=kopt.Config(reduction_loops=[None])).compile(torch.randn(2, 8))
+    looped = kopt.kernel(fn, config=kopt.Config(reduction_loops=[32])).compile(torch.randn(2, 8))
+    assert "_looped" not in persistent.triton_source and "_RDIM_SIZE_1" in persistent.triton_source
+    assert "_REDUCTION_BLOCK_1 = 32" in looped.triton_source and "_looped" not in looped.triton_source
+
+
+def test_kernels_without_whole_dims_are_unchanged():
+    src = kopt.kernel(load_example("long_sum").long_sum.fn).compile(torch.randn(3, 100)).triton_source
+    assert "_looped" not in src and "_REDUCTION_BLOCK" not in src
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("reduction-lowering{mode=fast}", "unknown mode 'fast'"),
+    ("reduction-lowering{reduction-block=100}", "not a power of two"),
+])
+def test_bad_options(spec, message):
+    fn = load_example("softmax").softmax.fn
+    with pytest.raises(KoptError, match=message):
+        kopt.kernel(fn, pipeline=f"decompose,shape-inference,tiling,{spec},masking,lower-to-tt").compile(torch.randn(2, 8))
+
+
+def test_row_offsets_are_int64():
+    """32768 x 65536 elements reach 2^31: the program's row offset is widened before it meets a stride."""
+    src = _kernel_src(_softmax_src("persistent"), "_softmax_kernel")
+    assert re.search(r"v_0 = pid\.to\(tl\.int64\)\n\s+offset_0 = v_0 \* _BLOCK_SIZE_0", src)
+
+
+def test_weight_rows_share_the_looped_range():
+    """`assert weight.size(0) == n` makes weight[:] the same row as x[tile, :]: one loop, one mask."""
+    k = kernel("layer_norm", "looped")
+    x, w = torch.randn(2, 300), torch.randn(300)
+    src = _kernel_src(k.compile(x, w, w, 1e-5).triton_source, "_layer_norm_kernel")
+    assert "_RDIM_SIZE" not in src and "tl.load(weight + (indices_1_2 * weight_stride_0), mask_1_2" in src

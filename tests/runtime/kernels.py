@@ -1,0 +1,24 @@
+"""Kernel functions for the runtime tests, undecorated: each test wraps them with the options it checks."""
+
+from __future__ import annotations
+
+import torch
+
+import kopt.language as hl
+
+
+def softmax(x):
+    n, _m = x.size()
+    out = torch.empty_like(x)
+    for tile_n in hl.tile(n):
+        out[tile_n, :] = torch.softmax(x[tile_n, :], dim=1)
+    return out
+
+
+def scale_rows(x):
+    """x * 2, row block by row block (a second kernel with its own cache entries)."""
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        out[tile_m, :] = x[tile_m, :] * 2.0
+    return out
