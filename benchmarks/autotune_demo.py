@@ -35,8 +35,9 @@ def main() -> int:
         torch.testing.assert_close(y.float(), torch.softmax(x.float(), dim=1), atol=1e-2 if dtype != torch.float32
                                    else 1e-5, rtol=1e-2 if dtype != torch.float32 else 1e-5)
         default = softmax.compile(x)  # the same kernel with the launcher's heuristic choices
-        tuned_ms = triton.testing.do_bench(lambda: softmax(x), return_mode="median")
-        default_ms = triton.testing.do_bench(lambda: default(x), return_mode="median")
+        # best of 3 do_bench medians: one window can catch a hiccup of the host
+        tuned_ms = min(triton.testing.do_bench(lambda: softmax(x), return_mode="median") for _ in range(3))
+        default_ms = min(triton.testing.do_bench(lambda: default(x), return_mode="median") for _ in range(3))
         gbps = lambda ms: 2 * x.numel() * x.element_size() / ms / 1e6  # noqa: E731
         print(f"{'x'.join(map(str, shape))} {str(dtype)[6:]}: first call {first:.2f} s; tuned "
               f"{softmax.tuned_config(x)} {tuned_ms * 1e3:.1f} us ({gbps(tuned_ms):.0f} GB/s) vs heuristic "

@@ -1,5 +1,6 @@
-"""Time kopt's matmul under a few fixed tile configs beside its launch heuristic, cuBLAS (torch.matmul)
-and the hand-written Triton peer: the evidence behind the dot defaults in kopt/backends/dot_launch.py.
+"""Time kopt's matmul under a few fixed tile configs beside its launch heuristic, its autotuner's pick
+(kopt/runtime/dot_space.py), cuBLAS (torch.matmul) and the hand-written Triton peer: the evidence
+behind the dot defaults in kopt/backends/dot_launch.py.
 
 Usage (GPU): python benchmarks/matmul_tile_sweep.py [--shapes 4096x4096x4096,...] [--dtype fp16,bf16]
 Prints TFLOP/s (median of triton.testing.do_bench, L2 flushed between calls) per implementation.
@@ -44,6 +45,7 @@ def main() -> None:
     a = p.parse_args()
     fn = example_fn()
     default = kopt.kernel(fn, autotune=False)
+    tuned = kopt.kernel(fn, autotune=True)
     fixed = {c: kopt.kernel(fn, config=kopt.Config(block_sizes=list(c[:3]), num_warps=c[3], num_stages=c[4],
                                                    l2_groupings=[c[5]])) for c in CONFIGS}
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, triton {triton.__version__}")
@@ -55,11 +57,13 @@ def main() -> None:
             heuristic = dot_tiles((m, n, k), ("m", "n", "k"), elem_bytes=x.element_size(), gpu=True)
             rows = [("cuBLAS (torch.matmul)", lambda: torch.matmul(x, y)),
                     ("triton peer (autotuned)", lambda: triton_matmul(x, y)),
-                    (f"kopt heuristic {heuristic}", lambda: default(x, y))]
+                    (f"kopt heuristic {heuristic}", lambda: default(x, y)),
+                    ("kopt autotuned", lambda: tuned(x, y))]
             rows += [(f"kopt {c}", lambda f=f: f(x, y)) for c, f in fixed.items()]
             base = None
             for label, run in rows:
                 try:
+                    run()  # compile (and tune) outside the timing
                     rate = tflops(run, m, n, k)
                 except Exception as e:  # a config that cannot run here (shared memory, ...) is reported
                     print(f"{dname} {shape:16s} {label:44s} failed: {str(e).splitlines()[0][:80]}")

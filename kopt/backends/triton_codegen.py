@@ -35,7 +35,7 @@ _UNARY = {
     "tanh": "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", "abs": "tl.abs({})", "neg": "-{}",
     "relu": "tl.maximum({}, 0)", "sin": "tl.sin({})", "cos": "tl.cos({})", "erf": "tl.erf({})",
     "silu": "({0} * tl.sigmoid({0}))", "gelu": "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
-    "not": "~{}",
+    "not": "~{}", "floor": "tl.floor({})", "ceil": "tl.ceil({})",
 }
 _REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax", "argmin": "tl.argmin",
            "prod": "tl.reduce"}

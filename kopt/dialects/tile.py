@@ -588,8 +588,8 @@ AddOp = _binary("tile.add", "a + b")
 SubOp = _binary("tile.sub", "a - b")
 MulOp = _binary("tile.mul", "a * b")
 DivOp = _binary("tile.div", "a / b (true division)")
-FloorDivOp = _binary("tile.floordiv", "a // b")
-RemOp = _binary("tile.rem", "a % b")
+FloorDivOp = _binary("tile.floordiv", "a // b of integers, truncated toward zero as in Triton (the frontend builds torch's floor division from it)")
+RemOp = _binary("tile.rem", "a % b with the dividend's sign, as in Triton and C (the frontend builds torch's remainder from it)")
 MaximumOp = _binary("tile.maximum", "torch.maximum(a, b)")
 MinimumOp = _binary("tile.minimum", "torch.minimum(a, b)")
 AndOp = _binary("tile.and", "a & b")
@@ -629,7 +629,7 @@ def _unary(op_name: str, doc: str) -> type[_Unary]:
 
 
 UNARY_NAMES = ("exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "abs",
-               "neg", "relu", "sin", "cos", "erf", "silu", "gelu", "not")
+               "neg", "relu", "sin", "cos", "erf", "silu", "gelu", "not", "floor", "ceil")
 UNARY_OPS = {n: _unary(f"tile.{n}", f"elementwise {n}") for n in UNARY_NAMES}
 
 

@@ -350,6 +350,8 @@ class DeviceBuilder:
             return PyScalar(-v.value) if isinstance(v, PyScalar) else self.unary("neg", v, node)
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):  # `a, b = x[t], y[t]` unpacks it
+            return tuple(self.expr(e) for e in node.elts)
         raise self.err(node, f"`{ast.unparse(node)}` ({type(node).__name__}) is not supported in a tile loop",
                        SUPPORTED_HINT)
 
@@ -402,6 +404,10 @@ class DeviceBuilder:
         if op_cls in (T.AndOp, T.OrOp) and not (is_bool(elem) or not is_float(elem)):
             raise self.err(node, "`&` and `|` need boolean or integer tiles")
         ta, tb = (self.cast(t, elem, node) for t in (ta, tb))
+        if op_cls in (T.FloorDivOp, T.RemOp):  # Triton's // and % truncate; torch's floor (frontend/ops/division.py)
+            from kopt.frontend.ops.division import python_division
+
+            return python_division(self, op_cls, ta, tb, node)
         result_elem = i1 if op_cls in T.COMPARE_OPS else elem
         rank = max(ta.type.rank, tb.type.rank)
         return self.emit(op_cls(ta, tb, _tile(rank, result_elem)), node).result

@@ -79,6 +79,25 @@ def mask_reduction(op: T.ReduceOp, ranges: dict[str, SSAValue]) -> None:
     op.operands = [mf.result]
 
 
+def mask_contraction(op: T.DotOp, ranges: dict[str, SSAValue]) -> None:
+    """A dot sums over K: lanes past K's end must be 0 in both operands (inf * 0 is NaN), which a
+    load masked there already gives (`other 0`); any other operand is filled with 0 first."""
+    rank = op.lhs.type.rank
+    r = ranges.get(op.lhs.type.dims[-1])
+    if r is None or not may_overhang(r.type):
+        return
+    for i, (operand, dim) in enumerate(((op.lhs, rank - 1), (op.rhs, rank - 2))):
+        src = operand.owner
+        while isinstance(src, (T.TransposeOp, T.CastOp)):  # they keep a zero a zero
+            src = src.operand.owner
+        if isinstance(src, T.LoadOp) and r in src.indices and src.other.data == "0":
+            continue
+        mf = T.MaskFillOp(operand, r, dim, "0")
+        mf.location = op.location
+        op.parent_block().insert_op_before(mf, op)
+        op.operands = [mf.result if j == i else o for j, o in enumerate(op.operands)]
+
+
 @register_pass
 @dataclass(frozen=True)
 class MaskingPass(ModulePass):
@@ -95,3 +114,5 @@ class MaskingPass(ModulePass):
                     op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
                 elif isinstance(op, T.ReduceOp):
                     mask_reduction(op, ranges)
+                elif isinstance(op, T.DotOp):
+                    mask_contraction(op, ranges)

@@ -74,12 +74,14 @@ def _on_worker(job: dict) -> str | None:
     w = _IDLE.get()
     try:
         return w.run(job)
-    except (OSError, RuntimeError, ValueError):
-        _WORKERS.remove(w)
-        w.proc.kill()
-        w.proc.stdout.close()
-        w = _Worker()  # replace it for the next job
-        _WORKERS.append(w)
+    except (OSError, RuntimeError, ValueError):  # a dead or closed worker: replace it for the next job
+        with _START:
+            if w in _WORKERS:
+                _WORKERS.remove(w)
+            w.proc.kill()
+            w.proc.stdout.close()
+            w = _Worker()
+            _WORKERS.append(w)
         return None
     finally:
         _IDLE.put(w)
@@ -88,6 +90,8 @@ def _on_worker(job: dict) -> str | None:
 @atexit.register
 def shutdown() -> None:
     """Stop every worker (they also exit on their own when this process closes their stdin)."""
+    while not _IDLE.empty():
+        _IDLE.get_nowait()
     while _WORKERS:
         w = _WORKERS.pop()
         try:

@@ -23,6 +23,7 @@ from typing import Callable
 from kopt.backends.exprs import py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.runtime.config import Config
+from kopt.runtime.dot_space import dot_config_space, dot_plan
 from kopt.runtime.specialize import next_power_of_2, param_symbols
 
 MAX_CANDIDATES = 24
@@ -51,7 +52,8 @@ def launch_plan(module) -> dict:
                         "constexprs": attr("constexprs"),
                         # reduction-lowering's size-picked variants: launched instead of `variant_of` when true
                         "variant_of": text("variant_of"), "launch_if": text("launch_if"),
-                        "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op)})
+                        "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
+                        **dot_plan(op)})  # a tl.dot kernel's block roles (its space is dot_space.py's)
     return {"kernels": kernels, "symbols": {s: list(v) for s, v in param_symbols(module).items()}}
 
 
@@ -165,6 +167,8 @@ def config_space(plan: dict, sizes: dict[str, int]) -> ConfigSpace | None:
     env = evaluate(plan, sizes)
     if env is None or not plan["kernels"]:
         return None
+    if any(k.get("dot_dims") for k in plan["kernels"]):
+        return dot_config_space(plan, env)
     dims = [d for ext in EXTENSIONS for d in ext(plan, env)]
 
     def valid(values: dict) -> bool:

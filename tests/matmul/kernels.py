@@ -123,3 +123,18 @@ def shared_block_size(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
         out[tile_m, tile_n] = acc
     return out
+
+
+@kopt.kernel
+def transformed_operands(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Operands that are not plain loads: past k's end they would be exp(0) = 1 and 1 / 0 = inf, so
+    masking fills them with 0 before the dot (inf * 0 would be NaN)."""
+    m, k = x.size()
+    k2, n = y.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = acc + torch.exp(x[tile_m, tile_k]) @ (1.0 / y[tile_k, tile_n])
+        out[tile_m, tile_n] = acc
+    return out

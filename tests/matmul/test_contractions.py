@@ -136,3 +136,11 @@ def test_config_block_below_16_names_the_block():
     assert "block_sizes[0] = 8 (_BLOCK_SIZE_0, the m dim of a tl.dot) is below 16" in msg, msg
     ok = kopt.kernel(K.aug_matmul.fn, config=kopt.Config(block_sizes=[16, 64, 32], num_warps=2, num_stages=2))
     torch.testing.assert_close(ok(x, y), x @ y, **TOL)
+
+
+@pytest.mark.parametrize("m,k,n", [(17, 100, 33), (5, 1, 3)])
+def test_operands_past_k_are_zero_whatever_computed_them(m, k, n):
+    x, y = randn(m, k), randn(k, n).abs() + 0.5
+    torch.testing.assert_close(K.transformed_operands(x, y), x.exp() @ (1.0 / y), atol=1e-3, rtol=1e-4)
+    src = K.transformed_operands.compile(x, y).triton_source
+    assert src.count("tl.where(mask_2") == 2  # both operands: the k-lanes past k's end are 0

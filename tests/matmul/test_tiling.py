@@ -127,3 +127,24 @@ def test_contraction_ir_prints_and_parses_back_after_every_pass(path, function):
             assert str(parse_tile(str(mod), "<roundtrip>")) == str(mod)
 
         run_pipeline(module, Pipeline.default(), verify=True, hook=hook)
+
+
+def test_autotuner_space_of_a_dot_kernel_keeps_tensor_core_tiles():
+    """The autotuner tries only configs tl.dot accepts whose pipeline fits in shared memory."""
+    from kopt.runtime.space import config_space, launch_plan
+
+    path = EXAMPLES / "matmul.py"
+    src = from_module_text(path.read_text(), str(path))[0]
+    module = build_module(src, infer_specs(src, None))
+    run_pipeline(module, Pipeline.default())
+    space = config_space(launch_plan(module), {"m": 4096, "n": 4096, "k": 4096, "k2": 4096})
+    candidates = space.candidates()
+    assert candidates and all(min(c.block_sizes) >= 16 for c in candidates)
+    assert all(c.num_stages * (c.block_sizes[0] + c.block_sizes[1]) * c.block_sizes[2] * 4 <= 220 * 1024
+               for c in candidates)  # fp32 operands: the pipeline's buffers fit in shared memory
+
+
+def test_autotuning_a_dot_kernel_picks_a_correct_config():
+    mm = kopt.kernel(load_example("bmm").bmm.fn, autotune=True)
+    x, y = torch.randn(2, 40, 20), torch.randn(2, 20, 50)
+    torch.testing.assert_close(mm(x, y), torch.bmm(x, y), atol=1e-4, rtol=1e-4)

@@ -82,4 +82,4 @@ def test_asserted_equality_runs_and_the_assert_guards_the_launch(tmp_path):
         torch.testing.assert_close(module.add_rows(x, y), x + y)
     with pytest.raises(AssertionError):  # the fact's own check, in the launcher, before any launch
         module.add_rows(torch.randn(3, 5), torch.randn(3, 6))
-    assert module.add_rows.cache_info().misses == 1
+    assert module.add_rows.cache_info().currsize == 1  # one compile (or disk-cache load) for every size

@@ -1,0 +1,89 @@
+"""Run every corpus kernel on CUDA against torch: fp32 / fp16 / bf16, larger and awkward shapes,
+contiguous and strided inputs. One line per case (PASS / FAIL / ERROR), a summary, exit status 1
+on any failure. The case table is tests/corpus/cases.py, the one the CPU tests use.
+
+Usage (on a GPU machine, from the repository root):
+    python benchmarks/gpu_corpus_check.py                 # every case
+    python benchmarks/gpu_corpus_check.py attention exp   # only these kernels
+    python benchmarks/gpu_corpus_check.py --quick         # one shape set per kernel
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+import triton  # noqa: E402
+
+from tests.corpus.cases import CASES  # noqa: E402
+from tests.corpus.check import example_path, run_case  # noqa: E402
+
+# Shape sets, per size: small-and-odd, then large-and-odd; capped per size below.
+SHAPE_SETS = {"odd": (1, 97, 13, 257, 33, 129), "large": (4099, 1021, 2049, 769, 4097, 1023)}
+GPU_CAPS = {
+    "attention": {"bh": 8, "m": 1024, "n": 1024}, "causal_attention": {"bh": 8, "m": 1024},
+    "bmm": {"b": 8, "m": 1024, "k": 1024, "n": 1024}, "jagged_sum": {"rows": 1024, "max_len": 256, "d": 1024},
+    "histogram": {"n": 1 << 20, "bins": 1000}, "embedding": {"b": 4096, "vocab": 32000, "e": 1024},
+}
+LAYOUTS = ("contiguous", "transposed")
+
+
+def sizes_for(case, shape_set: str) -> dict:
+    values = SHAPE_SETS[shape_set]
+    caps = GPU_CAPS.get(case.name, {})
+    out = {}
+    for i, name in enumerate(case.sizes):
+        if name in case.choices:
+            out[name] = case.choices[name][-1 if shape_set == "large" else 0]
+        else:
+            out[name] = min(values[i % len(values)], caps.get(name, 1 << 30))
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("kernels", nargs="*", help="only these corpus kernels (default: all)")
+    p.add_argument("--quick", action="store_true", help="only the large shape set, contiguous inputs")
+    args = p.parse_args()
+    if not torch.cuda.is_available():
+        print("gpu_corpus_check: no CUDA device")
+        return 2
+    print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}, triton {triton.__version__}")
+    cases = [c for c in CASES if not args.kernels or c.name in args.kernels]
+    counts = {"PASS": 0, "FAIL": 0, "ERROR": 0, "SKIP": 0}
+    shape_sets = ("large",) if args.quick else ("odd", "large")
+    layouts = ("contiguous",) if args.quick else LAYOUTS
+    for case in cases:
+        if not example_path(case).exists():
+            print(f"SKIP  {case.name}: examples/{case.module}.py is missing")
+            counts["SKIP"] += 1
+            continue
+        for dtype in case.dtypes:
+            for shape_set in shape_sets:
+                for layout in layouts:
+                    sizes = sizes_for(case, shape_set)
+                    label = f"{case.name:<20} {str(dtype).removeprefix('torch.'):<9} {layout:<11} {sizes}"
+                    t0 = time.perf_counter()
+                    try:
+                        problem = run_case(case, sizes, dtype, layout, seed=0, device="cuda")
+                        torch.cuda.synchronize()
+                    except Exception as e:  # noqa: BLE001 - report and go on with the others
+                        status, detail = "ERROR", f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                        traceback.print_exc(limit=3, file=sys.stdout)
+                    else:
+                        status, detail = ("PASS", "") if problem is None else ("FAIL", problem)
+                    counts[status] += 1
+                    print(f"{status:<5} {label} {time.perf_counter() - t0:6.2f}s {detail}".rstrip(), flush=True)
+    print("summary: " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
+    return 0 if counts["FAIL"] == counts["ERROR"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The autotuner's space for a kernel with a `tl.dot`: tensor-core tiles around the launch heuristic.
+
+The generic space (space.py) sizes blocks for elementwise and row kernels; a dot kernel's m, n
+and k blocks instead range over tensor-core tiles (never below 16, as `tl.dot` needs), 4 or 8
+warps and 3 to 5 pipeline stages, centred on `dot_tiles` (kopt/backends/dot_launch.py), with
+the software pipeline's shared memory kept under an H100's 227 KB per block.
+"""
+
+from __future__ import annotations
+
+from kopt.backends.dot_launch import DOT_MIN_BLOCK, dot_tiles
+
+_ROLES = ("m", "n", "k", "batch")
+_ELEM_BYTES = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8}
+SMEM_BYTES = 220 * 1024
+MN_CHOICES = (64, 128, 256)
+K_CHOICES = (32, 64, 128)
+
+
+def dot_plan(kernel) -> dict:
+    """What launch_plan records of a dot kernel (`{}` for others): block roles, operand bytes."""
+    from kopt.dialects import tile as T
+    from kopt.dialects.dtypes import short_name
+
+    if "dot_dims" not in kernel.attributes:
+        return {}
+    dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
+    roles = {s: r.data for s, r in kernel.attributes["dot_dims"].data.items()}
+    return {"dot_dims": roles, "dot_elem_bytes": _ELEM_BYTES.get(short_name(dot.lhs.type.element_type), 4)}
+
+
+def _index(sym: str) -> int:
+    return int(sym.rsplit("_", 1)[1])
+
+
+def _choices(options: tuple[int, ...], extent: int) -> tuple[int, ...]:
+    cap = max(DOT_MIN_BLOCK, 1 << max(0, extent - 1).bit_length())
+    return tuple(sorted({min(o, cap) for o in options}))
+
+
+def dot_config_space(plan: dict, env: dict):
+    """A ConfigSpace over the first dot kernel of the plan (its other blocks keep their defaults)."""
+    from kopt.runtime.space import ConfigSpace, Dimension
+
+    k = next(k for k in plan["kernels"] if k.get("dot_dims"))
+    env = env.get(k["name"], env)  # the kernel's own namespace of extents and defaults
+    sym = {role: s for s, role in sorted(k["dot_dims"].items(), reverse=True)}
+    order = _ROLES if "batch" in sym else _ROLES[:3]
+    names = tuple(sym.get(r) for r in order)
+    extent = {r: env["extent:" + sym[r]] if r in sym else 1 for r in order}
+    elem = k["dot_elem_bytes"]
+    default = dot_tiles(tuple(extent[r] for r in order), names, elem_bytes=elem, gpu=True)
+    chosen = dict(zip(order, default))
+    dims = []
+    for s, _ in k["grid_blocks"] + k["loop_blocks"]:
+        role = k["dot_dims"].get(s)
+        if role in ("m", "n"):
+            choices = _choices(MN_CHOICES, extent[role])
+        elif role == "k":
+            choices = _choices(K_CHOICES, extent[role])
+        else:  # batch and blocks outside the dot keep their default
+            choices = (chosen["batch"] if role == "batch" else env[s],)
+        dims.append(Dimension(f"block_sizes[{_index(s)}]", choices, chosen.get(role, env[s])))
+    dims.sort(key=lambda d: int(d.name[len("block_sizes["):-1]))
+    dims += [Dimension("num_warps", (4, 8), default[-2]), Dimension("num_stages", (3, 4, 5), default[-1])]
+    block = {r: f"block_sizes[{_index(sym[r])}]" for r in ("m", "n", "k") if r in sym}
+
+    def valid(values: dict) -> bool:
+        bm, bn, bk = (values.get(block[r], chosen[r]) if r in block else 16 for r in ("m", "n", "k"))
+        stages = values.get("num_stages") or 3
+        if stages * (bm * bk + bk * bn) * elem > SMEM_BYTES:  # the pipeline's operand buffers
+            return False
+        warps = values.get("num_warps") or 4
+        return bm * bn <= 128 * 256 and (warps == 8 or bm * bn <= 128 * 128)  # 4 warps: accumulator spills
+
+    return ConfigSpace(dims, valid)
