@@ -32,7 +32,7 @@ UNARY_METHODS = {"exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoi
 BINARY_AST = {ast.Add: T.AddOp, ast.Sub: T.SubOp, ast.Mult: T.MulOp, ast.Div: T.DivOp, ast.FloorDiv: T.FloorDivOp,
               ast.Mod: T.RemOp, ast.BitAnd: T.AndOp, ast.BitOr: T.OrOp, ast.Pow: T.PowOp}
 FOLDABLE = {T.AddOp: operator.add, T.SubOp: operator.sub, T.MulOp: operator.mul, T.DivOp: operator.truediv,
-            T.FloorDivOp: operator.floordiv, T.RemOp: operator.mod}  # on two Python numbers
+            T.FloorDivOp: operator.floordiv, T.RemOp: operator.mod, T.PowOp: operator.pow}  # on two Python numbers
 COMPARE_AST = {ast.Lt: T.LtOp, ast.LtE: T.LeOp, ast.Gt: T.GtOp, ast.GtE: T.GeOp, ast.Eq: T.EqOp, ast.NotEq: T.NeOp}
 BINARY_FUNCS = {"torch.add": T.AddOp, "torch.sub": T.SubOp, "torch.mul": T.MulOp, "torch.div": T.DivOp,
                 "torch.maximum": T.MaximumOp, "torch.minimum": T.MinimumOp, "torch.pow": T.PowOp}
@@ -396,6 +396,10 @@ class DeviceBuilder:
                 return PyScalar(fold(a.value, b.value))
             except (ZeroDivisionError, OverflowError) as e:
                 raise self.err(node, f"constant arithmetic fails: {e}") from None
+        if op_cls is T.PowOp:  # Triton has no `**`; frontend/ops/elementwise.py builds it from other ops
+            from kopt.frontend.ops.elementwise import power
+
+            return power(self, a, b, node)
         ta = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) and isinstance(b.type, TileType) else None)
         tb = self.as_tile(b, node, ta.type.element_type)
         elem = promote(ta.type.element_type, tb.type.element_type)

@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_name
+from kopt.frontend.host_views import host_view, numel_expr
 from kopt.frontend.signature import ArgSpec, ScalarSpec, TensorSpec
 from kopt.frontend.source import KernelSource
 
@@ -153,6 +154,8 @@ class HostScope:
             return node.id if s is not None and s.is_size else None
         if (dim := self._size_of(node)) is not None:
             return dim[0].dims[dim[1]]
+        if (numel := numel_expr(self, node)) is not None:  # `x.numel()` (host_views.py)
+            return numel
         if isinstance(node, ast.BinOp) and type(node.op) in _SIZE_OPS:
             a, b = self.try_size_expr(node.left), self.try_size_expr(node.right)
             if a is not None and b is not None:
@@ -189,6 +192,8 @@ class HostScope:
     def _allocation(self, name: str, node: ast.expr) -> HostTensor | None:
         if not isinstance(node, ast.Call):
             return None
+        if (view := host_view(self, name, node)) is not None:  # `a_flat = a.view(-1)` (host_views.py)
+            return view
         fn = torch_attr_name(node.func) or ""
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
         strides = lambda rank: [f"{name}_stride_{i}" for i in range(rank)]  # noqa: E731

@@ -142,20 +142,22 @@ def plan(kernel: T.KernelOp, extent: str, pairs: list) -> Plan | None:
 
 
 def _reads_after_write(p: Plan) -> bool:
-    """Is a tensor written in one phase (or between phases) and read as a row in a later phase?"""
-    written: dict[SSAValue, float] = {}
-    for s in p.stores:
-        written[s.tensor] = min(written.get(s.tensor, float("inf")), p.store_phase(s))
+    """Would phasing change what a load of a written tensor sees? A row load after a store of the
+    same tensor (in program order), or run in a later phase than the store, must see the new values,
+    which the loops would not give it."""
+    order = {op: i for i, op in enumerate(p.kernel.body.block.ops)}
+    stores = []  # (tensor, position, time: the phase of a row store, level + 0.5 of a per-row one)
     for op in p.kernel.body.block.ops:
-        if isinstance(op, T.StoreOp) and op not in p.stores:  # per-row stores run after loop `level`
+        if isinstance(op, T.StoreOp):
             lv = max((p.level.get(v, 0) for v in op.operands), default=0)
-            written[op.tensor] = min(written.get(op.tensor, float("inf")), lv + 0.5)
-    if not written:
+            stores.append((op.tensor, order[op], p.store_phase(op) if op in p.stores else lv + 0.5))
+    if not stores:
         return False
     for phase in range(1, p.phases + 1):
-        for op in p.needed(p.roots(phase) + [pair.max.operand for pair in p.pairs.values()
-                                            if p.level[pair.max.result] == phase]):
-            if isinstance(op, T.LoadOp) and phase > written.get(op.tensor, float("inf")):
+        roots = p.roots(phase) + [pr.max.operand for pr in p.pairs.values() if p.level[pr.max.result] == phase]
+        for op in p.needed(roots):
+            if isinstance(op, T.LoadOp) and any(t == op.tensor and (order[op] > pos or phase > time)
+                                                for t, pos, time in stores):
                 return True
     return False
 

@@ -196,3 +196,26 @@ def full_inf(x: torch.Tensor) -> torch.Tensor:
             best = torch.maximum(best, torch.amax(x[tile_m, tile_n], dim=1))
         out[tile_m] = best
     return out
+
+
+@kopt.kernel
+def powers(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """`**` and torch.pow: integer powers multiply, 0.5 is sqrt, the rest exp2(y * log2(x))."""
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size()):
+        v = x[tile]
+        out[tile] = v ** 3 + v ** -2 + v ** 0 + torch.pow(v, y[tile]) + v ** 1.5 + 2.0 ** y[tile] + v ** 0.5
+    return out
+
+
+@kopt.kernel
+def flat_views(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Helion's flat-view idiom: the host flattens, the kernel tiles `a.numel()`."""
+    out = torch.empty_like(a, memory_format=torch.contiguous_format)
+    total = a.numel()
+    a_flat = a.reshape(-1)
+    b_flat = b.flatten()
+    out_flat = out.view(-1)
+    for tile in hl.tile(total):
+        out_flat[tile] = a_flat[tile] * 2 + b_flat[tile]
+    return out

@@ -88,3 +88,15 @@ def test_masked_scatter_store():
 def test_full_with_float_inf():
     x = torch.randn(13, 300)
     torch.testing.assert_close(K.full_inf(x), x.amax(1))
+
+
+def test_powers():
+    x, y = torch.rand(101) + 0.5, torch.randn(101)
+    want = x ** 3 + x ** -2 + 1 + x ** y + x ** 1.5 + 2.0 ** y + x.sqrt()
+    torch.testing.assert_close(K.powers(x, y), want)
+
+
+def test_host_flat_views():
+    a, b = torch.randn(7, 33), torch.randn(7, 33)
+    torch.testing.assert_close(K.flat_views(a, b), 2 * a + b)
+    torch.testing.assert_close(K.flat_views(a.t(), b.t()), 2 * a.t() + b.t())

@@ -89,3 +89,22 @@ def half_sum(x: torch.Tensor) -> torch.Tensor:
         out[tile_m, 0] = x[tile_m, :].sum(1)
         out[tile_m, 1] = x[tile_m, :].mean(1)
     return out
+
+
+def softmax_in_place(x: torch.Tensor) -> torch.Tensor:
+    """x[t, :] = softmax(x[t, :]): every phase reads x before the last one writes it, chunk by chunk."""
+    m, n = x.size()
+    for tile_m in hl.tile(m):
+        x[tile_m, :] = torch.softmax(x[tile_m, :], dim=1)
+    return x
+
+
+def store_then_reduce(x: torch.Tensor) -> torch.Tensor:
+    """Writes a row, then reads it back for a sum: a loop would read before writing, so it stays persistent."""
+    m, n = x.size()
+    out = torch.empty_like(x)
+    sums = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m, :] = x[tile_m, :] * 2.0
+        sums[tile_m] = out[tile_m, :].sum(1)
+    return sums

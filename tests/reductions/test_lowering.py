@@ -113,3 +113,23 @@ def test_weight_rows_share_the_looped_range():
     x, w = torch.randn(2, 300), torch.randn(300)
     src = _kernel_src(k.compile(x, w, w, 1e-5).triton_source, "_layer_norm_kernel")
     assert "_RDIM_SIZE" not in src and "tl.load(weight + (indices_1_2 * weight_stride_0), mask_1_2" in src
+
+
+@pytest.mark.parametrize("mode", ("looped", "online"))
+def test_in_place_softmax_loops(mode):
+    from tests.reductions import kernels as K
+
+    k = kopt.kernel(K.softmax_in_place, config=kopt.Config(reduction=mode, reduction_block=64))
+    x = torch.randn(3, 1000)
+    want = torch.softmax(x, dim=1)
+    assert "_REDUCTION_BLOCK_1" in k.compile(x.clone()).triton_source
+    torch.testing.assert_close(k(x), want, atol=1e-5, rtol=1e-5)
+
+
+def test_a_row_read_back_after_its_store_stays_persistent():
+    from tests.reductions import kernels as K
+
+    k = kopt.kernel(K.store_then_reduce, config=kopt.Config(reduction="looped", reduction_block=64))
+    x = torch.randn(3, 1000)
+    assert "_REDUCTION_BLOCK" not in k.compile(x).triton_source
+    torch.testing.assert_close(k(x), (x * 2).sum(1), atol=1e-4, rtol=1e-5)

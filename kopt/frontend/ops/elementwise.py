@@ -126,3 +126,35 @@ def reciprocal(b, node: ast.Call, kwargs: dict) -> SSAValue:
     from kopt.frontend.device import PyScalar
 
     return b.binary(T.DivOp, PyScalar(1.0), b.expr(node.args[0]), node)
+
+
+MAX_INT_POWER = 16  # x ** n for |n| up to this is multiplication (exact, and sign-correct for x < 0)
+
+
+def power(b, base, exponent, node: ast.AST) -> SSAValue:
+    """`base ** exponent` (Triton has no pow): small integer powers multiply, 0.5 and -0.5 are sqrt and
+    rsqrt, anything else is exp2(exponent * log2(base)) in fp32 (NaN for a negative base, where torch
+    gives a real result only for integral exponents)."""
+    from kopt.frontend.device import PyScalar
+
+    if isinstance(exponent, PyScalar):
+        e = exponent.value
+        t = b.as_tile(base, node)
+        if float(e).is_integer() and abs(e) <= MAX_INT_POWER:
+            n = int(abs(e))
+            if not is_float(t.type.element_type) and e < 0:
+                raise b.err(node, "integers to a negative power are not supported (torch raises too)")
+            result, square = None, t
+            while n:  # binary exponentiation: x**5 = x * (x**2)**2
+                if n & 1:
+                    result = square if result is None else b.binary(T.MulOp, result, square, node)
+                n >>= 1
+                if n:
+                    square = b.binary(T.MulOp, square, square, node)
+            if result is None:
+                return full_like(b, t, 1, t.type.element_type, node)
+            return b.binary(T.DivOp, PyScalar(1.0), result, node) if e < 0 else result
+        if e in (0.5, -0.5):
+            return b.unary("sqrt" if e > 0 else "rsqrt", t, node)
+    log_base = b.unary("log2", base if not isinstance(base, PyScalar) else b.as_tile(base, node), node)
+    return b.unary("exp2", b.binary(T.MulOp, exponent, log_base, node), node)

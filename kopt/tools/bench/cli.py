@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     p.add_argument("--warmup-ms", type=int, default=25, metavar="MS", help="do_bench warm-up per timing (CUDA)")
     p.add_argument("--rep-ms", type=int, default=100, metavar="MS", help="do_bench measuring time per timing (CUDA)")
+    p.add_argument("--timer", choices=("do_bench", "graph"), default="do_bench",
+                   help="CUDA timing: do_bench (median, L2 flushed; a launch's CPU cost leaks into kernels of a "
+                        "few us) or graph (CUDA graph of flush+call minus flushes: GPU time alone)")
     return p
 
 
@@ -102,8 +105,11 @@ def _main(argv: list[str] | None) -> int:
         parser.error("nothing to run: no kopt implementation and no peer selected")
     for dt in dtypes:
         timer = None
-        if (args.warmup_ms, args.rep_ms) != (25, 100) and args.device != "cpu" and torch.cuda.is_available():
-            timer = lambda fn: harness.cuda_timer(fn, args.warmup_ms, args.rep_ms)  # noqa: E731
+        if args.device != "cpu" and torch.cuda.is_available():
+            if args.timer == "graph":
+                from kopt.runtime.autotune import cuda_timer as timer  # graph; do_bench if no capture
+            elif (args.warmup_ms, args.rep_ms) != (25, 100):
+                timer = lambda fn: harness.cuda_timer(fn, args.warmup_ms, args.rep_ms)  # noqa: E731
         run = harness.run(args.kernel, shapes, impls, dt, device=args.device, check=not args.no_check,
                           out_dir=args.out, tag=tag, plot=not args.no_plot, timer=timer)
         for kind, path in run.files.items():

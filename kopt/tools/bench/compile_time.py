@@ -14,7 +14,9 @@ a fresh process. A table on stdout, CSV and TXT under ``--out``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import importlib.util
 import os
 import statistics
@@ -55,45 +57,86 @@ def _examples(names: list[str] | None) -> list[Path]:
     return [p for p in files if names is None or p.stem in names]
 
 
-def _kernels(path: Path) -> list:
-    """The Kernel objects an example module defines (importing it runs no kernel)."""
+def _kernels(path: Path) -> tuple[list, dict]:
+    """The Kernel objects an example module defines (importing it runs no kernel), and the argument
+    lists its main() would call them with."""
     from kopt.runtime.kernel import Kernel
 
     spec = importlib.util.spec_from_file_location(f"kopt_bench_compile_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [v for v in vars(module).values() if isinstance(v, Kernel)]
+    return [v for v in vars(module).values() if isinstance(v, Kernel)], _example_calls(module)
 
 
-def _ranks(k) -> dict:
-    """Rank of each parameter as the CLI infers it (tensors default to rank 2), None for scalars."""
+class _Captured(Exception):
+    pass
+
+
+def _example_calls(module) -> dict[str, list]:
+    """The arguments of the first call of each kernel the example's `main()` makes, caught before it runs
+    (so that index tensors are integers and ranks are right); the kernels are not run."""
+    from kopt.runtime.kernel import Kernel
+
+    seen: dict[str, list] = {}
+
+    def record(self, *args, **kwargs):
+        seen.setdefault(self.fn.__name__, list(self._bind(args, kwargs)))
+        raise _Captured
+
+    main, original = getattr(module, "main", None), Kernel.__call__
+    Kernel.__call__ = record
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            main() if callable(main) else None
+    except Exception:  # noqa: BLE001 - _Captured, or an example whose main() needs a GPU
+        pass
+    finally:
+        Kernel.__call__ = original
+    return seen
+
+
+def _arg_types(k, calls: dict) -> list:
+    """("tensor", torch dtype, rank) or ("int",) / ("float",) per parameter: from the example's own call,
+    else as the CLI infers them (`signature=` or use), else rank-2 f32 tensors."""
+    import torch
+
+    from kopt.dialects.dtypes import from_short, torch_name
     from kopt.frontend.infer import infer_specs
-    from kopt.frontend.signature import TensorSpec
 
+    if k.fn.__name__ in calls:
+        return [("tensor", v.dtype, v.dim()) if torch.is_tensor(v) else (type(v).__name__,)
+                for v in calls[k.fn.__name__]]
     try:
         specs = infer_specs(k._source(), None)
-    except Exception:  # noqa: BLE001 - e.g. `add`, whose rank only a call says
-        return {p: 2 for p in k._params}
-    return {p: s.rank if isinstance(s, TensorSpec) else None for p, s in specs.items()}
+    except Exception:  # noqa: BLE001
+        return [("tensor", torch.float32, 2)] * len(k._params)
+    return [("tensor", getattr(torch, torch_name(from_short(s.dtype))), s.rank) if hasattr(s, "rank")
+            else ("int",) if s.dtype.startswith("i") else ("float",) for s in specs.values()]
 
 
-def _inputs(ranks: dict, shape: tuple) -> list:
+def _inputs(types: list, shape: tuple) -> list:
+    """Arguments of these types, sized from a 2-D shape (M, N); compile reads only their types."""
     import torch
 
     m, n = shape
-    dims = {0: (), 1: (n,), 2: (m, n)}
-    return [torch.empty(dims.get(r, (m, n) + (1,) * (r - 2))) if r is not None else 1.0 for r in ranks.values()]
+    out = []
+    for t in types:
+        if t[0] != "tensor":
+            out.append(1 if t[0] == "int" else 1.0)
+            continue
+        dims = {0: (), 1: (n,), 2: (m, n)}.get(t[2], (m, n) + (2,) * (t[2] - 2))
+        out.append(torch.empty(dims, dtype=t[1]))
+    return out
 
 
-def kopt_times(k, shapes: list, repeat: int) -> dict:
+def kopt_times(k, types: list, shapes: list, repeat: int) -> dict:
     """Warm and first compile times of one kernel, and its compile count over the shapes."""
     from kopt.backends.triton_codegen import LaunchConfig
     from kopt.runtime.compiler import compile_kernel
     from kopt.runtime.kernel import Kernel
     from kopt.runtime.specialize import specs_and_facts
 
-    ranks = _ranks(k)
-    items, _ = k._key(_inputs(ranks, shapes[0]))
+    items, _ = k._key(_inputs(types, shapes[0]))
     specs, facts = specs_and_facts(k._params, items)
     compile_once = lambda: compile_kernel(k._source(), specs, k._pipeline_for(k.config), arg_facts=facts,  # noqa: E731
                                           config=LaunchConfig(overridable=True))
@@ -116,7 +159,7 @@ def kopt_times(k, shapes: list, repeat: int) -> dict:
                            specialize_divisibility=k.specialize_divisibility)
             all_shapes = 0.0
             for shape in shapes:
-                args = _inputs(ranks, shape)  # allocating them is not compiling: left out of the time
+                args = _inputs(types, shape)  # allocating them is not compiling: left out of the time
                 t0 = time.perf_counter()
                 fresh.compile(*args)
                 all_shapes += time.perf_counter() - t0
@@ -130,7 +173,7 @@ def kopt_times(k, shapes: list, repeat: int) -> dict:
             "compiles": fresh.cache_info().misses, "all_shapes_ms": 1e3 * all_shapes}
 
 
-def torch_compile_times(name: str, ranks: dict, shapes: list) -> tuple[float | None, str]:
+def torch_compile_times(name: str, types: list, shapes: list) -> tuple[float | None, str]:
     """Median seconds per shape of torch.compile(dynamic=False): first call minus a warm call."""
     if name not in EAGER:
         return None, "unavailable: no torch equivalent listed for this example"
@@ -142,11 +185,12 @@ def torch_compile_times(name: str, ranks: dict, shapes: list) -> tuple[float | N
 
         _raise_dynamo_limits()
         inductor_config.force_disable_caches = True  # compile for real, as a cold cache would
+        torch._dynamo.reset()  # kernels that share an eager function must not share its compiles
         fn = torch.compile(EAGER[name], dynamic=False)
-        fn(*[torch.randn(8, 8) if r == 2 else torch.randn(8) if r == 1 else 1.0 for r in ranks.values()])
+        fn(*[t.normal_() if hasattr(t, "normal_") else t for t in _inputs(types, (8, 8))])
         per_shape = []
         for shape in shapes:
-            args = [t.normal_() if hasattr(t, "normal_") else t for t in _inputs(ranks, shape)]
+            args = [t.normal_() if hasattr(t, "normal_") else t for t in _inputs(types, shape)]
             t0 = time.perf_counter()
             fn(*args)
             first = time.perf_counter() - t0
@@ -156,6 +200,9 @@ def torch_compile_times(name: str, ranks: dict, shapes: list) -> tuple[float | N
         return statistics.median(per_shape), "ok"
     except Exception as e:  # noqa: BLE001 - the row says why
         return None, f"failed: {type(e).__name__}: {str(e).strip().splitlines()[0][:160] if str(e).strip() else ''}"
+
+
+_NOT_COVERED = ("unavailable: no torch equivalent", "unavailable: only softmax")
 
 
 def helion_times(name: str, shapes: list) -> tuple[float | None, str]:
@@ -213,18 +260,19 @@ def main(argv: list[str] | None = None) -> int:
     wanted = None if not args.examples else [e.strip() for e in args.examples.split(",")]
     for path in _examples(wanted):
         try:
-            kernels = _kernels(path)
+            kernels, calls = _kernels(path)
         except Exception as e:  # noqa: BLE001 - an example in progress must not stop the others
             rows.append({"kernel": path.stem, "status": f"failed to import: {type(e).__name__}: {e}"[:200]})
             continue
         for k in kernels:
             row = {"kernel": k.fn.__name__, "status": "ok"}
+            types = _arg_types(k, calls)
             try:
-                row.update(kopt_times(k, shapes, args.repeat))
+                row.update(kopt_times(k, types, shapes, args.repeat))
             except Exception as e:  # noqa: BLE001
                 row["status"] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}"
             if "compile" in peers:
-                row["compile_s"], row["compile_status"] = torch_compile_times(k.fn.__name__, _ranks(k), peer_shapes)
+                row["compile_s"], row["compile_status"] = torch_compile_times(k.fn.__name__, types, peer_shapes)
             if "helion" in peers:
                 row["helion_s"], row["helion_status"] = helion_times(k.fn.__name__, peer_shapes)
             rows.append(row)
@@ -258,7 +306,7 @@ def format_table(rows, args, n_shapes, n_peer, import_ms, wall) -> str:
         grid.append([r["kernel"], _f(r.get("warm_ms")), _f(r.get("first_ms")), str(r.get("compiles", "-")),
                      _f(r.get("all_shapes_ms"), fmt="{:.0f}"), _f(cs), _f(cs, n_shapes, "{:.0f}"), _f(hs)])
         for key in ("status", "compile_status", "helion_status"):
-            if r.get(key, "ok") != "ok":
+            if r.get(key, "ok") != "ok" and not r[key].startswith(_NOT_COVERED):
                 notes.append(f"  {r['kernel']}: {key.split('_')[0] if key != 'status' else 'kopt'}: {r[key]}")
     widths = [max(len(row[i]) for row in grid) for i in range(len(head))]
     lines = [f"kopt bench compile  shapes={args.shapes} ({n_shapes})  repeat={args.repeat}  "
@@ -276,6 +324,8 @@ def format_table(rows, args, n_shapes, n_peer, import_ms, wall) -> str:
         lines.append("per stage, median ms:")
         for r in stages:
             lines.append(f"  {r['kernel']}: " + ", ".join(f"{n} {v:.2f}" for n, v in r["stages_ms"].items()))
+    lines.append(f"torch.compile: kernels with a torch equivalent ({', '.join(sorted(EAGER))}); "
+                 "helion: softmax (kopt/tools/bench/helion_peer.py)")
     if notes:
         lines += ["notes:"] + notes
     return "\n".join(lines)
