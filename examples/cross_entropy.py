@@ -15,7 +15,7 @@ import kopt
 import kopt.language as hl
 
 
-@kopt.kernel
+@kopt.kernel(signature="labels: i64[M]")  # labels are int64 (the CLI cannot see that from the code)
 def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """mean_i(logsumexp(logits[i]) - logits[i, labels[i]]), in fp32."""
     m, _v = logits.size()

@@ -70,23 +70,33 @@ class _KernelWriter:
         self.inline: dict[SSAValue, str] = {}
         # Python builtins stay unshadowed: a reduction named `sum` becomes `sum_1`
         self.used: set[str] = {"sum", "max", "min", "abs", "pow", "range", "len", "float", "int"}
+        self._v_count = 0  # how many names in `used` start with "v_"
+        self._next_suffix: dict[str, int] = {}
         self.lines: list[str] = []
         self.indent = ""
         self.def_line: dict[SSAValue, int] = {}
         self.symbols: set[str] = set()
 
     def fresh(self, hint: str | None) -> str:
+        # Counters instead of scans of `used` keep naming linear in the kernel's size (same names).
         if not hint or hint == "v":  # anonymous values: v_0, v_1, ... as Helion writes them
-            hint = f"v_{sum(1 for u in self.used if u.startswith('v_'))}"
+            hint = f"v_{self._v_count}"
         base = re.sub(r"\W", "_", hint)
         if base[0].isdigit():
             base = "v_" + base
-        name, i = base, 0
+        i = self._next_suffix.get(base, 0)  # `used` only grows: no smaller suffix is free again
+        name = base if i == 0 else f"{base}_{i}"
         while name in self.used:
             i += 1
             name = f"{base}_{i}"
-        self.used.add(name)
+        self._next_suffix[base] = i
+        self._use(name)
         return name
+
+    def _use(self, name: str) -> None:
+        if name not in self.used:
+            self.used.add(name)
+            self._v_count += name.startswith("v_")
 
     def ref(self, v: SSAValue, atom: bool = False) -> str:
         if v in self.inline:
@@ -232,7 +242,7 @@ class _KernelWriter:
         args = list(zip(k.arg_names, k.body.block.args))
         for name, arg in args:
             self.names[arg] = name
-            self.used.add(name)
+            self._use(name)
         for op in k.body.block.ops:
             self.op(op)
         tensor_args = [n for n, a in args if isinstance(a.type, TensorType)]

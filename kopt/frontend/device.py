@@ -296,7 +296,8 @@ class DeviceBuilder:
             return v
         if isinstance(v, SSAValue) and isinstance(v.type, TileType):
             raise self.err(node, f"a tensor index must hold integers, not {short_name(v.type.element_type)}",
-                           "convert it with .to(torch.int64)")
+                           "convert it with .to(torch.int64); from the CLI, whose tensors default to f32, give "
+                           "the index tensor's dtype: --signature \"ids: i64[N], ...\"")
         raise self.err(node, "unsupported subscript: use a tile, `:`, `None`, an integer index (hl.grid) "
                              "or a tile of integer indices")
 
@@ -382,7 +383,7 @@ class DeviceBuilder:
             text = repr(float(v.value)) if is_float(elem) else str(int(v.value))
             return self.emit(T.ConstantOp(text, TileType([], elem)), node).result
         if isinstance(v, SSAValue) and isinstance(v.type, RangeType) or isinstance(v, TileGroup):
-            raise self.err(node, "a tile used as a value: write `tile.index` (not yet supported) or use it in a subscript")
+            raise self.err(node, "a tile used as a value: write `tile.index` for its indices, or use it in a subscript")
         raise self.err(node, "expected a tile value here")
 
     def binary(self, op_cls, a, b, node: ast.AST) -> SSAValue:
@@ -458,8 +459,10 @@ class DeviceBuilder:
             raise self.err(node, f"`{fn}` takes {arity} positional argument{'s' if arity > 1 else ''}, "
                                  f"got {len(node.args)}")
         if fn in UNARY_FUNCS:
-            if fn == "torch.nn.functional.gelu" and "approximate" in kwargs:
-                raise self.err(node, "gelu(approximate=...) is not supported; the exact erf form is")
+            if fn == "torch.nn.functional.gelu" and "approximate" in kwargs:  # "tanh": frontend/ops/elementwise.py
+                from kopt.frontend.ops.elementwise import gelu_approximate
+
+                return gelu_approximate(self, self.expr(node.args[0]), kwargs["approximate"], node)
             return self.unary(UNARY_FUNCS[fn], self.expr(node.args[0]), node)
         if fn in BINARY_FUNCS:
             return self.binary(BINARY_FUNCS[fn], self.expr(node.args[0]), self.expr(node.args[1]), node)

@@ -22,6 +22,7 @@ from kopt.dialects import tile as T
 from kopt.dialects import tt
 from kopt.dialects.dtypes import i1, i32, i64
 from kopt.dialects.types import PointerType, RangeType, TileType
+from kopt.passes.dim_provenance import access_index_ranges
 from kopt.passes.lower_to_tt_access import AccessLowering, resolve_views
 from kopt.passes.lower_to_tt_grid import GridLowering
 from kopt.passes.registry import register_pass
@@ -38,7 +39,8 @@ class _KernelLowering(AccessLowering, GridLowering):
         self.kernel = kernel
         self.indices: dict[SSAValue, SSAValue] = {}
         self.starts: dict[SSAValue, SSAValue] = {}  # range -> its block's first index (scalar)
-        self.by_block: dict[str, SSAValue] = {}  # block symbol -> range
+        self.by_block: dict[str, list[SSAValue]] = {}  # block symbol -> the ranges with that block
+        self.index_ranges = access_index_ranges(kernel)  # before lowering: which range each index dim runs along
         self.masks: dict[SSAValue, SSAValue] = {}
         self.pid: SSAValue | None = None
         self.old_loops: list[T.ForOp] = []
@@ -100,7 +102,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         self.indices[op.result] = idx
         if t.block.data == "1":
             self.unit_indices.append(idx)
-        self.by_block.setdefault(t.block.data, op.result)
+        self.by_block.setdefault(t.block.data, []).append(op.result)
         if start is not None:
             self.starts[op.result] = start
 
@@ -135,7 +137,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         self.indices[r] = idx.result
         if t.block.data == "1":
             self.unit_indices.append(idx.result)
-        self.by_block.setdefault(t.block.data, r)
+        self.by_block.setdefault(t.block.data, []).append(r)
         self.starts[r] = loop.offset
         for old, new in zip(op.results, loop.results):
             new.name_hint = old.name_hint

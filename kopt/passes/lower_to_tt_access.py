@@ -5,10 +5,10 @@
   `block_size` the block symbol, `id` = (begin - range begin) // block.
 - An index operand that is a tile of integers (`weight[ids[tile_b], tile_e]`,
   `x[tile.index + 1]`, or a scalar `x[i, :]`) adds `idx[..broadcast..] * stride`
-  to the pointer block, its dims placed where the subscript puts them. Lanes
-  past the end of a range whose block is one of the index tile's dims are
-  masked off: those lanes hold indices nobody asked for, which may point
-  outside the tensor.
+  to the pointer block, its dims placed where the subscript puts them. Along
+  each dim of the index tile, the lanes past the end of the range that dim runs
+  along (dim_provenance.py) are masked off: they hold indices nobody asked for,
+  which may point outside the tensor.
 - `tile.masked_view` adds its mask to every access through it;
   `tile.atomic_view` turns a store through it into `tl.atomic_add`.
 
@@ -23,6 +23,7 @@ from xdsl.ir import Operation, SSAValue
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import i1, i32, is_float, promote
 from kopt.dialects.types import RangeType, TileType
+from kopt.passes.dim_provenance import EMPTY
 from kopt.passes.util import op_error
 
 
@@ -51,7 +52,8 @@ class AccessLowering:
 
     indices: dict[SSAValue, SSAValue]
     starts: dict[SSAValue, SSAValue]
-    by_block: dict[str, SSAValue]
+    by_block: dict[str, list[SSAValue]]
+    index_ranges: dict  # (access op, index operand k) -> the range along each dim of that index tile
 
     # ------------------------------------------------------------ tile attributes
 
@@ -106,9 +108,20 @@ class AccessLowering:
         elem = promote(placed.type.element_type, i32)
         term = self.emit(T.MulOp(placed, self.sym(stride, op), TileType(placed.type.dims, elem)), op)
         mask = None
+        k = list(op.indices).index(idx)
+        along = self.index_ranges.get((op, k)) or [None] * idx.type.rank
         for j, d in enumerate(idx.type.dims):
-            r = self.by_block.get(d)
-            if r is None or r.type.extent.data == r.type.block.data:
+            r = along[j] if j < len(along) else None
+            if r == EMPTY or d == "1":
+                continue
+            if r is None:  # provenance unknown: the block size names the range, if only one range has it
+                candidates = self.by_block.get(d, [])
+                if len(candidates) > 1 and len({c.type.extent.data for c in candidates}) > 1:
+                    raise op_error(op, f"cannot tell which loop's bounds guard dim {j} of this tensor index "
+                                       f"(several loops have block size {d})",
+                                   "give those loops different block sizes, or build the index without a reshape")
+                r = candidates[0] if candidates else None
+            if r is None or r.type.extent.data == r.type.block.data or r not in self.indices:
                 continue
             m = self.place_tile(self.mask(r, op), pos + j, rank, op)
             mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), op)

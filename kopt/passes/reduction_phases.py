@@ -112,7 +112,7 @@ class Plan:
         return [op for op in self.kernel.body.block.ops if op in seen]
 
 
-def plan(kernel: T.KernelOp, extent: str, pairs: list) -> Plan | None:
+def plan(kernel: T.KernelOp, extent: str, pairs: list, canon: dict[str, str] | None = None) -> Plan | None:
     """Levels of every top-level value, or None when the body does not fit the phase model."""
     p = Plan(kernel, extent, pairs={pair.max: pair for pair in pairs})
     pair_of_sum = {pair.sum: pair for pair in pairs}
@@ -125,8 +125,9 @@ def plan(kernel: T.KernelOp, extent: str, pairs: list) -> Plan | None:
             pair = pair_of_sum.get(op)
             lv = p.level[pair.max.result] if pair is not None else p.level.get(op.operand, 0) + 1
             p.reductions.append(op)
-        elif isinstance(op, T.StoreOp) and is_row(op.value, extent):
-            p.stores.append(op)
+        elif isinstance(op, T.StoreOp) and (is_row(op.value, extent) or any(
+                s == ":" and d == extent for s, d in zip(op.spec_list, subscript_dims(op, canon)))):
+            p.stores.append(op)  # a row value, or a per-row value broadcast along the row
         elif any(is_row(r, extent) for r in op.results):
             if any(r.type.dims.count(extent) > 1 for r in op.results if isinstance(r.type, TileType)):
                 return None  # the extent on two dims: which one would loop?

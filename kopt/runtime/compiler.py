@@ -7,6 +7,8 @@ when asked (`verify=True`, or KOPT_VERIFY=1 for the runtime).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from dataclasses import dataclass, field
 from io import StringIO
@@ -105,7 +107,8 @@ def run_pipeline(module: ModuleOp, pipeline: Pipeline, *, verify: bool = False, 
             hook(prev, mod, nxt)
         last[0] = time.perf_counter()
 
-    pipeline.run(ctx, module, combined)
+    with gc_paused():
+        pipeline.run(ctx, module, combined)
     return module
 
 
@@ -127,6 +130,20 @@ def compile_module(module: ModuleOp, pipeline: Pipeline | str | None = None, *,
     return CompileResult(name, module, source, timings)
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection while IR is built and rewritten: xDSL IR is made of cycles
+    (parents <-> children), and collections that rescan it every few hundred allocations make a
+    compile grow faster than the kernel (measured: 400 ops, 463 -> 302 ms; softmax -5..10 %)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipeline | None = None, *,
                    config: LaunchConfig = LaunchConfig(), verify: bool = False, hook: Hook | None = None,
                    facts: tuple[str, ...] = (), arg_facts: tuple = ()) -> CompileResult:
@@ -136,18 +153,19 @@ def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipel
     `kopt.runtime.specialize.ArgFact`s about parameter sizes and strides by position,
     named after the symbols the frontend chose (`n == 4096`).
     """
-    t0 = time.perf_counter()
-    module = build_module(src, specs)
-    if arg_facts:
-        from kopt.runtime.specialize import resolve
+    with gc_paused():
+        t0 = time.perf_counter()
+        module = build_module(src, specs)
+        if arg_facts:
+            from kopt.runtime.specialize import resolve
 
-        facts = tuple(facts) + resolve(module, arg_facts)
-    if facts:
-        add_facts(module, facts)
-    t1 = time.perf_counter()
-    if verify:
-        verify_after("frontend", module)
-    result = compile_module(module, pipeline, config=config, verify=verify, hook=hook, name=src.fn.name)
+            facts = tuple(facts) + resolve(module, arg_facts)
+        if facts:
+            add_facts(module, facts)
+        t1 = time.perf_counter()
+        if verify:
+            verify_after("frontend", module)
+        result = compile_module(module, pipeline, config=config, verify=verify, hook=hook, name=src.fn.name)
     result.timings = {"frontend": t1 - t0, **result.timings}
     return result
 

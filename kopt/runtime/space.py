@@ -41,7 +41,7 @@ def launch_plan(module) -> dict:
     for op in module.ops:
         if not isinstance(op, T.KernelOp):
             continue
-        attr = lambda k: {n: v.data for n, v in op.attributes[k].data.items()} if k in op.attributes else {}  # noqa: E731
+        attr = lambda k: {n: v.data for n, v in op.attributes[k].data.items()} if k in op.attributes else {}  # noqa
         blocks = attr("block_sizes")
         grid = [g.data for g in op.attributes["grid"].data] if "grid" in op.attributes else []
         grid_syms = [s for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g)]

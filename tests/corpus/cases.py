@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -68,10 +68,13 @@ class Case:
     work: Callable = math.prod  # cost of one CPU run in element-steps, from the size values in order
     terms: Callable = lambda s: 1  # how many values are summed into one output (scales the tolerance)
     out: Callable = lambda args, got: got  # which output to compare (for in-place kernels)
+    tf32: bool = False  # fp32 products go through tl.dot, which on a GPU multiplies in TF32 (as Helion's default)
 
-    def tolerance(self, dtype: torch.dtype, sizes: dict) -> dict:
+    def tolerance(self, dtype: torch.dtype, sizes: dict, device: str = "cpu") -> dict:
         growth = math.sqrt(max(1, self.terms(sizes)))
         base = {F32: (1e-5, 1e-4), F16: (2e-3, 1e-2), BF16: (1.6e-2, 2e-2)}[dtype]
+        if self.tf32 and dtype == F32 and device != "cpu":
+            base = (5e-3, 1e-2)  # TF32 keeps 10 mantissa bits: ~1e-3 relative error per product
         return dict(atol=base[0] * growth, rtol=base[1])
 
     def expected(self, args) -> torch.Tensor:
@@ -139,6 +142,27 @@ CASES: list[Case] = [
          lambda x: x.sum(-1), cpu_dtypes=(F32, F16), terms=_size_terms("n")),
     Case("long_sum", "long_sum", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
          lambda x: x.sum(-1), terms=_size_terms("n")),
+    # ---- the reductions family
+    Case("log_softmax", "log_softmax", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: torch.log_softmax(x, dim=1), terms=_size_terms("n")),
+    Case("mean_rows", "mean_rows", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: x.mean(1)),
+    Case("welford_var", "welford_var", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: x.var(1)),
+    Case("argmax_rows", "argmax_rows", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: x.argmax(1), dtypes=(F32,), cpu_dtypes=(F32,)),  # fp16 values tie, and ties may break either way
+    Case("layer_norm", "layer_norm", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d), randn((s["n"],), dt, "contiguous", g, d),
+                                       randn((s["n"],), dt, "contiguous", g, d), 1e-5),
+         lambda x, w, b, eps: torch.nn.functional.layer_norm(x, (x.size(1),), w, b, eps)),
+    Case("rms_norm", "rms_norm", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d), randn((s["n"],), dt, "contiguous", g, d),
+                                       1e-5),
+         lambda x, w, eps: x * torch.rsqrt((x * x).mean(1, keepdim=True) + eps) * w),
+    Case("cross_entropy", "cross_entropy", ("m", "v"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["v"]), dt, l, g, d),
+                                       torch.randint(0, s["v"], (s["m"],), generator=g).to(d)),
+         lambda logits, labels: torch.nn.functional.cross_entropy(logits, labels), terms=_size_terms("m")),
     # ---- elementwise
     Case("exp", "exp", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),), torch.exp),
     Case("relu", "relu", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
@@ -206,4 +230,7 @@ CASES: list[Case] = [
          work=lambda v: _dot_work([v[0], v[1], v[1], v[2]]), terms=_size_terms("m")),
 ]
 
+# fp32 products of these kernels run through tl.dot (TF32 on a GPU)
+_TF32 = {"matmul", "bmm", "matmul_bias_relu", "linear_gelu", "attention", "causal_attention"}
+CASES = [replace(c, tf32=True) if c.name in _TF32 else c for c in CASES]
 BY_NAME = {c.name: c for c in CASES}

@@ -40,7 +40,8 @@ def run_case(case: Case | str, sizes: dict, dtype: torch.dtype, layout: str = "c
     if tuple(got.shape) != tuple(want.shape):
         return f"{case.name}{sizes} {dtype} {layout}: shape {tuple(got.shape)}, torch gives {tuple(want.shape)}"
     try:
-        torch.testing.assert_close(got, want.to(got.dtype), **case.tolerance(dtype, sizes))
+        torch.testing.assert_close(got, want.to(got.dtype), equal_nan=True,
+                                   **case.tolerance(dtype, sizes, device))
     except AssertionError as e:
         detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())[:300]
         return f"{case.name}{sizes} {dtype} {layout} seed={seed}: {detail}"

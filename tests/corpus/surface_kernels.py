@@ -92,6 +92,7 @@ def unary_zoo(x: torch.Tensor) -> torch.Tensor:
         a = torch.exp2(v) + torch.log1p(v) + torch.sigmoid(v) + torch.tanh(v) + torch.abs(-v) + torch.relu(v - 1.0)
         b = torch.nn.functional.silu(v) + torch.nn.functional.gelu(v) + torch.erf(v) + torch.sqrt(v) + torch.rsqrt(v)
         c = torch.log(v) + torch.exp(v) + torch.clamp(v, min=0.5, max=1.5) + v.clamp(max=1.0) + torch.square(v)
+        c = c + torch.nn.functional.gelu(v, approximate="tanh")
         out[tile] = (a + b + c).to(out.dtype)
     return out
 
@@ -102,6 +103,7 @@ def unary_zoo_ref(x):
     a = torch.exp2(v) + torch.log1p(v) + torch.sigmoid(v) + torch.tanh(v) + torch.abs(-v) + torch.relu(v - 1.0)
     b = f.silu(v) + f.gelu(v) + torch.erf(v) + torch.sqrt(v) + torch.rsqrt(v)
     c = torch.log(v) + torch.exp(v) + torch.clamp(v, 0.5, 1.5) + v.clamp(max=1.0) + torch.square(v)
+    c = c + f.gelu(v, approximate="tanh")
     return (a + b + c).to(x.dtype)
 
 
@@ -218,4 +220,20 @@ def flat_views(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     out_flat = out.view(-1)
     for tile in hl.tile(total):
         out_flat[tile] = a_flat[tile] * 2 + b_flat[tile]
+    return out
+
+
+@kopt.kernel
+def concat_equal_blocks(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Two loop dims with the same literal block size: each index dim is masked by its own loop's bound."""
+    m, n1 = x.size()
+    _, n2 = y.size()
+    out = torch.empty([m, n1 + n2], dtype=x.dtype, device=x.device)
+    for tile0, tile1 in hl.tile([m, n1 + n2], block_size=[16, 16]):
+        cols = tile1.index
+        in_x = (cols < n1)[None, :]
+        x_part = hl.load(x, [tile0, tile1], extra_mask=in_x)
+        y_part = hl.load(y, [tile0, cols - n1], extra_mask=(cols >= n1)[None, :])
+        rows = tile0.index[:, None] + cols[None, :] * 0
+        out[tile0, tile1] = torch.where(in_x, x_part, y_part) + hl.load(x, [rows, 0]) * 0
     return out

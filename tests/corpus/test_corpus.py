@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
-import torch
 
 from tests.corpus.cases import CASES
-from tests.corpus.check import example_path, run_case
+from tests.corpus.check import example_path, kernel_of, run_case
 
 AWKWARD = (37, 97, 13, 65, 5, 129)  # primes and 2^k + 1, cycled over a case's sizes
 
@@ -39,3 +40,17 @@ def test_corpus_is_large_enough():
     """The issue's bar: at least 20 kernels, each in its own example file."""
     present = [c for c in CASES if example_path(c).exists()]
     assert len(present) >= 20, [c.name for c in present]
+
+
+# The examples this corpus added (the others' families run their own scripts in their tests).
+SCRIPTS = ("exp", "relu", "silu", "gelu", "swiglu", "geglu", "residual_add", "polyval", "transpose", "concat_dim0",
+           "concat_dim1", "embedding", "jagged_sum", "histogram", "attention", "causal_attention")
+
+
+@pytest.mark.parametrize("module", SCRIPTS)
+def test_example_runs_as_a_script(module, capsys):
+    """`python examples/<module>.py` checks itself against torch and says so."""
+    case = next(c for c in CASES if c.module == module)
+    kernel_of(case)  # imports the example
+    sys.modules[f"kopt_example_{module}"].main()
+    assert "matches" in capsys.readouterr().out

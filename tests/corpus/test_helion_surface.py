@@ -100,3 +100,9 @@ def test_host_flat_views():
     a, b = torch.randn(7, 33), torch.randn(7, 33)
     torch.testing.assert_close(K.flat_views(a, b), 2 * a + b)
     torch.testing.assert_close(K.flat_views(a.t(), b.t()), 2 * a.t() + b.t())
+
+
+def test_index_masks_follow_their_loop_not_their_block_size():
+    for m, n1, n2 in ((5, 20, 30), (40, 3, 7), (17, 17, 1)):
+        x, y = torch.randn(m, n1), torch.randn(m, n2)
+        torch.testing.assert_close(K.concat_equal_blocks(x, y), torch.cat([x, y], 1))

@@ -108,3 +108,12 @@ def store_then_reduce(x: torch.Tensor) -> torch.Tensor:
         out[tile_m, :] = x[tile_m, :] * 2.0
         sums[tile_m] = out[tile_m, :].sum(1)
     return sums
+
+
+def row_mean_broadcast(x: torch.Tensor) -> torch.Tensor:
+    """out[t, :] = mean of the row, broadcast: a per-row value stored along the whole row."""
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        out[tile_m, :] = x[tile_m, :].mean(dim=1, keepdim=True)
+    return out

@@ -1,5 +1,5 @@
 """softmax, log_softmax, layer_norm, rms_norm and cross_entropy against torch in every reduction mode,
-on rows of 1, 7, 1000, 4097 (one element past a chunk) and 20000 (past the persistent limit) elements."""
+on rows of 1, 7, 1000, 4097 (one past a power of two) and 20000 (three 8192-wide chunks, the last one ragged)."""
 
 from __future__ import annotations
 

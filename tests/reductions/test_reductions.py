@@ -79,3 +79,10 @@ def test_looped_var_is_two_pass_and_accurate():
     x = torch.randn(3, 5000, dtype=torch.float64).float() * 0.01 + 1000.0
     got = run(K.row_stats, "looped", x)[:, 4]
     torch.testing.assert_close(got, x.double().var(1).float(), atol=1e-6, rtol=1e-3)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_per_row_value_stored_along_the_row(mode):
+    x = torch.randn(3, 1000)
+    want = x.mean(1, keepdim=True).expand(3, 1000)
+    torch.testing.assert_close(run(K.row_mean_broadcast, mode, x), want, atol=1e-5, rtol=1e-5)

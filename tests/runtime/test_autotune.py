@@ -11,7 +11,7 @@ import torch
 import kopt
 from kopt.errors import KoptError
 from kopt.runtime import autotune
-from kopt.runtime.space import config_space, launch_plan
+from kopt.runtime.space import config_space
 from tests.runtime import kernels
 
 GOOD, BAD = kopt.Config(block_sizes=[4]), kopt.Config(block_sizes=[2], num_warps=2)

@@ -1,6 +1,6 @@
 """Elementwise ops in a tile loop beyond the built-in table of device.py: clamp / clip,
 full_like / zeros_like / ones_like / empty_like, `.new_zeros` / `.new_ones` / `.new_full`
-/ `.new_empty`, square, reciprocal.
+/ `.new_empty`, square, reciprocal, `**` / torch.pow, gelu(approximate="tanh").
 
 clamp is maximum and minimum (torch's order: min first, then max); the *_like ops are
 `tile.full_like`, shaped like their argument once shapes are inferred.
@@ -13,7 +13,7 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import from_short, is_float
+from kopt.dialects.dtypes import from_short, is_float, short_name
 from kopt.dialects.types import TileType
 from kopt.frontend.registry import function, method
 
@@ -158,3 +158,22 @@ def power(b, base, exponent, node: ast.AST) -> SSAValue:
             return b.unary("sqrt" if e > 0 else "rsqrt", t, node)
     log_base = b.unary("log2", base if not isinstance(base, PyScalar) else b.as_tile(base, node), node)
     return b.unary("exp2", b.binary(T.MulOp, exponent, log_base, node), node)
+
+
+def gelu_approximate(b, x, approximate: ast.expr, node: ast.AST) -> SSAValue:
+    """`F.gelu(x, approximate="tanh")` = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in fp32;
+    `approximate="none"` is the exact erf form."""
+    from kopt.frontend.device import PyScalar
+
+    mode = approximate.value if isinstance(approximate, ast.Constant) else None
+    if mode == "none":
+        return b.unary("gelu", x, node)
+    if mode != "tanh":
+        raise b.err(approximate, 'gelu: approximate must be "none" or "tanh"')
+    t = b.as_tile(x, node)
+    elem = t.type.element_type
+    v = b.cast(t, from_short("f32"), node) if short_name(elem) in ("f16", "bf16") else t
+    cube = b.binary(T.MulOp, b.binary(T.MulOp, v, v, node), v, node)
+    inner = b.binary(T.MulOp, PyScalar(0.7978845608028654), b.binary(T.AddOp, v, b.binary(T.MulOp, PyScalar(0.044715), cube, node), node), node)
+    out = b.binary(T.MulOp, b.binary(T.MulOp, PyScalar(0.5), v, node), b.binary(T.AddOp, PyScalar(1.0), b.unary("tanh", inner, node), node), node)
+    return b.cast(out, elem, node) if out.type.element_type != elem else out

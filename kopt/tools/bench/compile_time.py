@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import io
 import importlib.util
+import io
 import os
 import statistics
 import subprocess
@@ -28,7 +28,6 @@ from pathlib import Path
 
 from . import shapes as shape_sets
 from .kopt_impl import EXAMPLES
-
 
 
 def _softmax(x):
@@ -155,8 +154,9 @@ def kopt_times(k, types: list, shapes: list, repeat: int) -> dict:
         old = os.environ.get("KOPT_CACHE_DIR")
         os.environ["KOPT_CACHE_DIR"] = tmp
         try:
-            fresh = Kernel(k.fn, autotune=False, static_shapes=k.static_shapes,
-                           specialize_divisibility=k.specialize_divisibility)
+            fresh = Kernel(k.fn, config=k.config if k._user_config else None, pipeline=k._pipeline,
+                           static_shapes=k.static_shapes, specialize_divisibility=k.specialize_divisibility,
+                           autotune=False)
             all_shapes = 0.0
             for shape in shapes:
                 args = _inputs(types, shape)  # allocating them is not compiling: left out of the time
@@ -313,8 +313,8 @@ def format_table(rows, args, n_shapes, n_peer, import_ms, wall) -> str:
              f"peers on {n_peer} shapes (x{n_shapes} is an estimate)",
              f"device: cpu ({platform.machine()}, {os.cpu_count()} cores)  torch {torch.__version__}  "
              f"python {platform.python_version()}",
-             f"import of kopt's compile driver (fresh process): {import_ms:.0f} ms;  `kopt examples/softmax.py` in a fresh "
-             f"process: {wall:.2f} s wall"]
+             f"import of kopt's compile driver (fresh process): {import_ms:.0f} ms;  "
+             f"`kopt examples/softmax.py` in a fresh process: {wall:.2f} s wall"]
     for i, row in enumerate(grid):
         lines.append("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]))
         if i == 0:

@@ -93,10 +93,23 @@ def format_table(run) -> str:
     lines += [text[0], rule] + text[1:len(run.shapes) + 1] + [rule] + text[len(run.shapes) + 1:]
     if starred:
         lines.append("  * over the shapes where the implementation ran and was correct")
+    lines += ["", "latency, us (the timer's median):"] + _latency_lines(run, cols)
     notes = _notes(run)
     if notes:
         lines += ["notes:"] + notes
     return "\n".join(lines)
+
+
+def _latency_lines(run, cols) -> list:
+    grid = [["shape"] + cols]
+    for shape in run.shapes:
+        cells = []
+        for c in cols:
+            r = run.row(shape, c)
+            cells.append(_num(1e3 * r.ms) if r is not None and r.ok and r.ms is not None else _cell(r))
+        grid.append([shape_str(shape)] + cells)
+    widths = [max(len(r[i]) for r in grid) for i in range(len(grid[0]))]
+    return ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]) for r in grid]
 
 
 def progress_line(run, shape, index: int) -> str:
