@@ -33,6 +33,12 @@ load = _device_only("load")
 store = _device_only("store")
 atomic_add = _device_only("atomic_add")
 static_range = _device_only("static_range")
+# Helion's function spellings of the tile attributes (`hl.tile_index(tile)` is `tile.index`)
+tile_index = _device_only("tile_index")
+tile_begin = _device_only("tile_begin")
+tile_end = _device_only("tile_end")
+tile_block_size = _device_only("tile_block_size")
+tile_id = _device_only("tile_id")
 
 
 def register_block_size(*args, **kwargs):
@@ -53,4 +59,5 @@ class constexpr:  # noqa: N801 - Helion's spelling
 SUPPORTED = (
     "tile", "grid", "zeros", "full", "arange", "dot", "load", "store", "atomic_add",
     "static_range", "register_block_size", "specialize", "constexpr",
+    "tile_index", "tile_begin", "tile_end", "tile_block_size", "tile_id",
 )

@@ -19,7 +19,7 @@ def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple
     """
     out: dict[str, str] = {}
     for sym, extent in loop_blocks:
-        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, triton.next_power_of_2({extent}))"
+        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, triton.next_power_of_2(max({extent}, 1)))"
     inner = " * ".join([*rdims, *(s for s, _ in loop_blocks)])
     budget = f"max(1, {8192 if rdims else 2048} // ({inner}))" if inner else "2048"
     cap = 16 if rdims else None

@@ -305,7 +305,8 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     def host(text: str) -> str:  # symbol text -> host Python, sizes through the launch's bindings
         return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "triton"))
 
-    lines = [f"{sym} = {host(expr)}" for sym, expr in sorted(constexprs.items())]
+    # a whole dim of size 0 still gets a block of 1 (all lanes masked): its reductions give their neutral element
+    lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items())]
     tensor = bind.get(ks.tensor_args[0], ks.tensor_args[0]) if ks.tensor_args else "torch.empty(0)"
     dot = dot_launch(kernel, host, config_sizes, cfg.num_warps, cfg.num_stages, tensor, cfg.overridable)
     if dot is not None:  # tl.dot kernels: tensor-core tiles, warps and stages for these sizes
@@ -328,12 +329,40 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         kw = f'num_warps=_config.get("num_warps") or {warps}, num_stages=_config.get("num_stages"){stages}'
     if dot is not None:
         kw = dot.kw
+    lines += _fact_checks(kernel, bind, set(blocks) | set(constexprs))
     lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
+    extents = [blocks[s] for s in ordered if s in grid_syms]
+    if not extents:
+        return lines
+    # an empty tensor launches nothing (and block sizes of 0 would divide by zero)
+    guard = " and ".join(f"{host(e)} > 0" if is_atom(host(e)) else f"({host(e)}) > 0" for e in extents)
+    return [f"if {guard}:"] + ["    " + line for line in lines]
+
+
+def _at_least_one(expr: str) -> str:
+    inner = expr[len("next_power_of_2("):-1] if expr.startswith("next_power_of_2(") and expr.endswith(")") else None
+    return f"next_power_of_2(max({inner}, 1))" if inner is not None else expr
+
+
+def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+    """Every stated shape fact the launcher can evaluate is checked before the launch, so a fact
+    that does not hold (an `--assume`, a stripped `assert` under `python -O`) raises instead of
+    letting an elided mask read or write out of bounds."""
+    facts = kernel.attributes.get("facts")
+    lines = []
+    for f in facts.data if isinstance(facts, ArrayAttr) else ():
+        text = f.data
+        names = set(_SYMBOL_NAME.findall(text)) - _NOT_SYMBOLS
+        if not names <= set(bind) | launch_symbols:
+            continue  # about sizes this launch does not know: it cannot affect this kernel's masks
+        cond = _host_text(text, bind)
+        lines.append(f"if not ({cond}):")
+        lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
     return lines
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError\n"
 PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
 
 

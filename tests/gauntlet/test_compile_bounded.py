@@ -59,3 +59,28 @@ def test_compile_is_bounded_and_verifies_after_every_pass(case, dtype):
     result, seen = bounded(compile_verified, case, dtype)
     assert "@triton.jit" in result.triton_source
     assert set(Pipeline.default().names()) <= set(seen), (seen, Pipeline.default().names())
+
+
+def _surface():
+    from tests.corpus import surface_kernels as K
+
+    x, y = torch.randn(5, 7), torch.randn(5, 7)
+    return [("views", K.views, (x,)), ("like_ops", K.like_ops, (x,)), ("unary_zoo", K.unary_zoo, (x,)),
+            ("operators", K.operators, (x, y)), ("gather_2d", K.gather_2d, (x, torch.randint(0, 5, (3, 4)))),
+            ("scatter_store", K.scatter_store, (torch.randn(9),)), ("tile_attrs", K.tile_attrs, (torch.randn(9),)),
+            ("arange_rows", K.arange_rows, (torch.randn(4, 16),)), ("powers", K.powers, (x, y)),
+            ("concat_equal_blocks", K.concat_equal_blocks, (x, y))]
+
+
+@pytest.mark.parametrize("index", range(10), ids=[n for n, _, _ in _surface()])
+def test_surface_kernels_verify_and_round_trip(index):
+    """The ops the corpus does not use (reshape, broadcast_to, full_like, ...) print and parse back too."""
+    _, kernel, args = _surface()[index]
+
+    def round_trip(prev, module, nxt):
+        if prev is not None:
+            text = str(module)
+            assert str(parse_tile(text, "<surface>")) == text, f"after {prev.name}"
+
+    result = bounded(compile_kernel, from_function(kernel.fn), specs_for(kernel.fn, args), verify=True, hook=round_trip)
+    assert "@triton.jit" in result.triton_source
