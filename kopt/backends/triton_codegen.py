@@ -329,7 +329,8 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         kw = f'num_warps=_config.get("num_warps") or {warps}, num_stages=_config.get("num_stages"){stages}'
     if dot is not None:
         kw = dot.kw
-    lines += _fact_checks(kernel, bind, set(blocks) | set(constexprs))
+    literal = {sym: e for sym, e in {**constexprs, **exprs}.items() if e.isdigit()}
+    lines += _fact_checks(kernel, bind, set(blocks) | set(constexprs), literal)
     lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
     extents = [blocks[s] for s in ordered if s in grid_syms]
     if not extents:
@@ -344,7 +345,8 @@ def _at_least_one(expr: str) -> str:
     return f"next_power_of_2(max({inner}, 1))" if inner is not None else expr
 
 
-def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str],
+                 literal: dict[str, str]) -> list[str]:
     """Every stated shape fact the launcher can evaluate is checked before the launch, so a fact
     that does not hold (an `--assume`, a stripped `assert` under `python -O`) raises instead of
     letting an elided mask read or write out of bounds."""
@@ -352,6 +354,9 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
     lines = []
     for f in facts.data if isinstance(facts, ArrayAttr) else ():
         text = f.data
+        m = re.fullmatch(r"(\w+) == (\d+)", text)
+        if m and literal.get(m.group(1)) == m.group(2):
+            continue  # the launcher itself sets this block size to that constant
         names = set(_SYMBOL_NAME.findall(text)) - _NOT_SYMBOLS
         if not names <= set(bind) | launch_symbols:
             continue  # about sizes this launch does not know: it cannot affect this kernel's masks
