@@ -97,38 +97,33 @@ class LoadOp(IRDLOperation):
         )
 
 
+class _PointerWrite(IRDLOperation):
+    """Shared form of the ops that write through a block of pointers: value, optional mask."""
+
+    ptrs = operand_def(TileType)
+    value = operand_def(TileType)
+    mask = opt_operand_def(TileType)
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+    assembly_format = (
+        "$ptrs `,` $value (`mask` $mask^)? attr-dict `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
+    )
+
+    def __init__(self, ptrs: SSAValue, value: SSAValue, mask: SSAValue | None):
+        super().__init__(operands=[ptrs, value, [mask] if mask is not None else []])
+
+
 @irdl_op_definition
-class StoreOp(IRDLOperation):
+class StoreOp(_PointerWrite):
     """`tl.store(ptrs, value, mask)`."""
 
     name = "tt.store"
-    ptrs = operand_def(TileType)
-    value = operand_def(TileType)
-    mask = opt_operand_def(TileType)
-    irdl_options = (AttrSizedOperandSegments(as_property=True),)
-    assembly_format = (
-        "$ptrs `,` $value (`mask` $mask^)? attr-dict `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
-    )
-
-    def __init__(self, ptrs: SSAValue, value: SSAValue, mask: SSAValue | None):
-        super().__init__(operands=[ptrs, value, [mask] if mask is not None else []])
 
 
 @irdl_op_definition
-class AtomicAddOp(IRDLOperation):
+class AtomicAddOp(_PointerWrite):
     """`tl.atomic_add(ptrs, value, mask)` (`hl.atomic_add`); its result (the old values) is not used."""
 
     name = "tt.atomic_add"
-    ptrs = operand_def(TileType)
-    value = operand_def(TileType)
-    mask = opt_operand_def(TileType)
-    irdl_options = (AttrSizedOperandSegments(as_property=True),)
-    assembly_format = (
-        "$ptrs `,` $value (`mask` $mask^)? attr-dict `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
-    )
-
-    def __init__(self, ptrs: SSAValue, value: SSAValue, mask: SSAValue | None):
-        super().__init__(operands=[ptrs, value, [mask] if mask is not None else []])
 
 
 @irdl_op_definition
