@@ -154,7 +154,9 @@ CASES: list[Case] = [
     Case("layer_norm", "layer_norm", ("m", "n"),
          lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d), randn((s["n"],), dt, "contiguous", g, d),
                                        randn((s["n"],), dt, "contiguous", g, d), 1e-5),
-         lambda x, w, b, eps: torch.nn.functional.layer_norm(x, (x.size(1),), w, b, eps)),
+         lambda x, w, b, eps: torch.nn.functional.layer_norm(x, (x.size(1),), w, b, eps),
+         # a row of nearly equal values (short rows) has var ~ eps: x - mean's fp32 rounding is divided by ~sqrt(eps)
+         terms=lambda s: 16),
     Case("rms_norm", "rms_norm", ("m", "n"),
          lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d), randn((s["n"],), dt, "contiguous", g, d),
                                        1e-5),
