@@ -6,6 +6,8 @@ Usage (on a GPU machine, from the repository root):
     python benchmarks/gpu_corpus_check.py                 # every case
     python benchmarks/gpu_corpus_check.py attention exp   # only these kernels
     python benchmarks/gpu_corpus_check.py --quick         # one shape set per kernel
+KOPT_AUTOTUNE=0 keeps the sweep to default configs (minutes instead of an autotune per shape bucket).
+fp32 contractions (tl.dot) multiply in TF32 on the GPU, as Helion's default: their cases get TF32 tolerances.
 """
 
 from __future__ import annotations
