@@ -21,6 +21,7 @@ from xdsl.passes import ModulePass
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import is_float
 from kopt.dialects.types import RangeType
+from kopt.passes.dim_provenance import index_provenance
 from kopt.passes.registry import register_pass
 from kopt.passes.util import kernels
 
@@ -34,15 +35,6 @@ def may_overhang(r: RangeType) -> bool:
 
 def neutral(kind: str, elem) -> str:
     return NEUTRAL[kind] if is_float(elem) or kind not in INT_NEUTRAL else INT_NEUTRAL[kind]
-
-
-def ranges_by_block(kernel: T.KernelOp) -> dict[str, SSAValue]:
-    found = {}
-    for op in kernel.walk():
-        for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-            if isinstance(v.type, RangeType):
-                found.setdefault(v.type.block.data, v)
-    return found
 
 
 def range_in_scope(op: Operation, block: str) -> SSAValue | None:
@@ -63,9 +55,18 @@ def range_in_scope(op: Operation, block: str) -> SSAValue | None:
     return None
 
 
-def mask_reduction(op: T.ReduceOp, ranges: dict[str, SSAValue]) -> None:
+def dim_range(value: SSAValue, dim: int, at: Operation, prov: dict) -> SSAValue | None:
+    """The range a value's dim runs along: traced back through the IR where possible (two loop
+    dims may share a literal block size such as 16), else the range of that block in scope."""
+    traced = (prov.get(value) or [None] * value.type.rank)[dim]
+    if isinstance(traced, SSAValue):
+        return traced
+    return range_in_scope(at, value.type.dims[dim])
+
+
+def mask_reduction(op: T.ReduceOp, prov: dict) -> None:
     dim = op.dim.value.data
-    r = range_in_scope(op, op.operand.type.dims[dim])
+    r = dim_range(op.operand, dim, op, prov)
     if r is None or not may_overhang(r.type):
         return
     fill = neutral(op.kind.data, op.operand.type.element_type)
@@ -79,11 +80,11 @@ def mask_reduction(op: T.ReduceOp, ranges: dict[str, SSAValue]) -> None:
     op.operands = [mf.result]
 
 
-def mask_contraction(op: T.DotOp, ranges: dict[str, SSAValue]) -> None:
+def mask_contraction(op: T.DotOp, prov: dict) -> None:
     """A dot sums over K: lanes past K's end must be 0 in both operands (inf * 0 is NaN), which a
     load masked there already gives (`other 0`); any other operand is filled with 0 first."""
     rank = op.lhs.type.rank
-    r = ranges.get(op.lhs.type.dims[-1])
+    r = dim_range(op.lhs, rank - 1, op, prov)
     if r is None or not may_overhang(r.type):
         return
     for i, (operand, dim) in enumerate(((op.lhs, rank - 1), (op.rhs, rank - 2))):
@@ -107,12 +108,12 @@ class MaskingPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            ranges = ranges_by_block(kernel)
+            prov = index_provenance(kernel)
             for op in list(kernel.walk()):
                 if isinstance(op, (T.LoadOp, T.StoreOp)):
                     flags = [int(isinstance(i.type, RangeType) and may_overhang(i.type)) for i in op.indices]
                     op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
                 elif isinstance(op, T.ReduceOp):
-                    mask_reduction(op, ranges)
+                    mask_reduction(op, prov)
                 elif isinstance(op, T.DotOp):
-                    mask_contraction(op, ranges)
+                    mask_contraction(op, prov)
