@@ -1,4 +1,4 @@
-"""Attention forward with an online softmax (flash-attention style), causal or not.
+"""Attention forward with an online softmax (flash-attention style); examples/causal_attention.py is the causal twin.
 
 q, k, v are [batch * heads, seq, head_dim]. Each program owns a block of query
 rows and streams the keys in blocks, keeping a running max `m_i`, a running sum
