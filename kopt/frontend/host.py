@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_name
 from kopt.frontend.host_views import host_view, numel_expr
-from kopt.frontend.signature import ArgSpec, ScalarSpec, TensorSpec
+from kopt.frontend.signature import ArgSpec, ScalarSpec
 from kopt.frontend.source import KernelSource
 
 

@@ -18,7 +18,7 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import f32, from_short, is_bool, is_float, short_name
+from kopt.dialects.dtypes import f32, from_short, is_float, short_name
 from kopt.dialects.tile_reduce import DimSizeOp
 from kopt.dialects.types import TileType
 from kopt.frontend.registry import attribute, function, method
