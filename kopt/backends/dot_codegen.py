@@ -3,8 +3,9 @@ and the launcher line that picks a dot kernel's tiles (kopt/backends/dot_launch.
 
 fp16/bf16 operands multiply into fp32 (`tl.dot`'s default out_dtype); a product with
 an accumulator adds into it in place (`tl.dot(a, b, acc)`), one without is rounded to
-its declared element type afterwards. fp32 operands use Triton's default precision
-(TF32 on tensor cores), as Helion and the Triton tutorials do.
+its declared element type afterwards. fp32 operands multiply in full fp32 (`input_precision="ieee"`),
+as torch.matmul does by default; a kernel whose `f32_dot_precision` attribute says "tf32" (the runtime
+sets it when torch.get_float32_matmul_precision() is not "highest") uses TF32 tensor cores.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ def write_contraction(w, op: Operation) -> None:
     args = [w.ref(op.lhs), w.ref(op.rhs)]
     if op.acc is not None:
         args.append(w.ref(op.acc))
+    if op.lhs.type.element_type == f32:
+        # fp32 operands: full fp32 products unless the kernel was compiled to allow TF32 (the
+        # runtime follows torch.get_float32_matmul_precision(), as torch.matmul does)
+        precision = w.kernel.attributes.get("f32_dot_precision")
+        args.append(f'input_precision="{precision.data if precision is not None else "ieee"}"')
+    if op.acc is not None:
         if out != f32:
             args.append(f"out_dtype={triton_name(out)}")
         w.define(op.result, f"tl.dot({', '.join(args)})", "acc")

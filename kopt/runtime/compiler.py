@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from io import StringIO
 
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, StringAttr
 from xdsl.ir import Operation
 from xdsl.printer import Printer
 
@@ -146,7 +146,8 @@ def gc_paused():
 
 def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipeline | None = None, *,
                    config: LaunchConfig = LaunchConfig(), verify: bool = False, hook: Hook | None = None,
-                   facts: tuple[str, ...] = (), arg_facts: tuple = ()) -> CompileResult:
+                   facts: tuple[str, ...] = (), arg_facts: tuple = (),
+                   f32_dot_precision: str | None = None) -> CompileResult:
     """Python kernel source + argument types -> Triton source.
 
     `facts` are shape facts as text (`_BLOCK_SIZE_0 == 8`); `arg_facts` are
@@ -162,6 +163,10 @@ def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipel
             facts = tuple(facts) + resolve(module, arg_facts)
         if facts:
             add_facts(module, facts)
+        if f32_dot_precision is not None:  # "ieee" or "tf32": how fp32 tl.dot multiplies
+            for op in module.ops:
+                if op.name == "tile.kernel":
+                    op.attributes["f32_dot_precision"] = StringAttr(f32_dot_precision)
         t1 = time.perf_counter()
         if verify:
             verify_after("frontend", module)

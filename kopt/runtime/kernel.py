@@ -74,6 +74,13 @@ def _load_source(name: str, source: str) -> tuple[object, Path]:
     return getattr(module, name), path
 
 
+def _f32_dot_precision() -> str:
+    """How fp32 matmuls multiply, following torch: full fp32 at "highest" (torch's default), TF32 otherwise."""
+    import torch
+
+    return "ieee" if torch.get_float32_matmul_precision() == "highest" else "tf32"
+
+
 class Kernel:
     """The object `@kopt.kernel` returns."""
 
@@ -159,11 +166,12 @@ class Kernel:
     def _disk_key(self, key: tuple, cfg: Config) -> dict:
         return {"kopt": compiler_fingerprint(), "kernel": self.fn.__qualname__,
                 "source": hashlib.sha256(self._source().text.encode()).hexdigest(), "args": repr(key[1]),
-                "device": key[0], "config": repr(cfg.key()), "pipeline": str(self._pipeline_for(cfg))}
+                "device": key[0], "config": repr(cfg.key()), "pipeline": str(self._pipeline_for(cfg)),
+                "f32_dot_precision": key[3] if len(key) > 3 else _f32_dot_precision()}
 
     def _variant(self, items: tuple, device: str, cfg: Config, count: bool = True) -> CompiledKernel:
         """The compiled kernel for these arguments and this config: from memory, disk, or a compile."""
-        key = (device, items, self._config_key if cfg is self.config else cfg.key())
+        key = (device, items, self._config_key if cfg is self.config else cfg.key(), _f32_dot_precision())
         compiled = self._cache.get(key)
         if compiled is not None:
             self._hits += count
@@ -208,6 +216,7 @@ class Kernel:
         facts = tuple(f"_BLOCK_SIZE_{i} == {b}" for i, b in enumerate(cfg.block_sizes))
         t0 = time.perf_counter()
         result = compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
+                                f32_dot_precision=key[3],
                                 config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
                                 verify=os.environ.get("KOPT_VERIFY", "0") not in ("", "0"))
         plan = launch_plan(result.tile_ir)

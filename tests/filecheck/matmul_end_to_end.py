@@ -25,7 +25,7 @@
 # CHECK: group_id = pid // (8 * (tl.cdiv(n, _BLOCK_SIZE_1)))
 # CHECK: acc = tl.full([_BLOCK_SIZE_0, _BLOCK_SIZE_1], 0.0, tl.float32)
 # CHECK-NEXT: for offset_2 in tl.range(0, k, _BLOCK_SIZE_2):
-# CHECK: acc = tl.dot(load, load_1, acc)
+# CHECK: acc = tl.dot(load, load_1, acc, input_precision="ieee")
 # CHECK-NEXT: tl.store(out + {{.*}}, acc, mask_0[:, None] & mask_1[None, :])
 # CHECK: def matmul(x, y):
 # CHECK: _BLOCK_SIZE_0, _BLOCK_SIZE_1, _BLOCK_SIZE_2, _num_warps, _num_stages = dot_tiles((m, n, k), ("_BLOCK_SIZE_0", "_BLOCK_SIZE_1", "_BLOCK_SIZE_2"), elem_bytes=4, gpu=x.is_cuda)

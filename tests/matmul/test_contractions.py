@@ -144,3 +144,20 @@ def test_operands_past_k_are_zero_whatever_computed_them(m, k, n):
     torch.testing.assert_close(K.transformed_operands(x, y), x.exp() @ (1.0 / y), atol=1e-3, rtol=1e-4)
     src = K.transformed_operands.compile(x, y).triton_source
     assert src.count("tl.where(mask_2") == 2  # both operands: the k-lanes past k's end are 0
+
+
+def test_fp32_dot_precision_follows_torch():
+    """fp32 matmuls multiply in full fp32 as torch.matmul does by default; TF32 only when torch allows it."""
+    from tests.helpers import load_example
+
+    mm = load_example("matmul").matmul
+    x, y = torch.randn(32, 32), torch.randn(32, 32)
+    assert 'input_precision="ieee"' in mm.compile(x, y).triton_source
+    old = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("high")
+        assert 'input_precision="tf32"' in mm.compile(x, y).triton_source
+    finally:
+        torch.set_float32_matmul_precision(old)
+    half = mm.compile(x.half(), y.half()).triton_source
+    assert "input_precision" not in half
