@@ -117,14 +117,19 @@ def graph_timer(fn, rep_ms: float = 10.0, replays: int = 3) -> float:
     return max(1e-6, (statistics.median(times[both]) - statistics.median(times[flushes])) / n)
 
 
-def cpu_timer(fn, reps: int = 3) -> float:
-    """Median milliseconds of a few calls: for the Triton interpreter in tests, never for real tuning."""
+def median_ms(fn, reps: int) -> float:
+    """Median wall milliseconds of `reps` calls of `fn`."""
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)
+
+
+def cpu_timer(fn, reps: int = 3) -> float:
+    """Median milliseconds of a few calls: for the Triton interpreter in tests, never for real tuning."""
+    return median_ms(fn, reps)
 
 
 def timer_for(device: str) -> Callable[[Callable], float]:

@@ -13,13 +13,14 @@ import dataclasses
 import datetime
 import importlib.metadata
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import torch
+
+from kopt.runtime.autotune import median_ms
 
 from . import report, specs
 from .peers import Unavailable, copy_callable
@@ -88,12 +89,7 @@ def cuda_timer(fn, warmup: int = 25, rep: int = 100) -> float:
 def cpu_timer(fn, reps: int = 5) -> float:
     """Median milliseconds of ``reps`` calls after one warm-up; for CPU smoke tests only."""
     fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return median_ms(fn, reps)
 
 
 def _sync(device: torch.device) -> None:
