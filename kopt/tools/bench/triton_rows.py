@@ -68,13 +68,10 @@ def _softmax_block_kernel(x_ptr, y_ptr, M, N, stride_x, stride_y, BM: tl.constex
 
 
 @triton.jit
-def _softmax_loop_kernel(x_ptr, y_ptr, N, stride_x, stride_y, BLOCK: tl.constexpr):
-    row = tl.program_id(0).to(tl.int64)
-    x_row = x_ptr + row * stride_x
-    y_row = y_ptr + row * stride_y
+def _online_max_sum(x_row, N, BLOCK: tl.constexpr):
+    """Running max and rescaled sum of exp over one row, one rescale per chunk. The first chunk is
+    peeled so that the running scalars start from real values (the loop carries fp32 scalars)."""
     cols = tl.arange(0, BLOCK)
-    # Pass 1: online max and sum of exp, one rescale per chunk. The first chunk is peeled so
-    # that the running scalars start from real values (the loop carries fp32 scalars).
     x = tl.load(x_row + cols, mask=cols < N, other=-float("inf")).to(tl.float32)
     m = tl.max(x, axis=0)
     s = tl.sum(tl.exp(x - m), axis=0)
@@ -83,6 +80,17 @@ def _softmax_loop_kernel(x_ptr, y_ptr, N, stride_x, stride_y, BLOCK: tl.constexp
         m_new = tl.maximum(m, tl.max(x, axis=0))
         s = s * tl.exp(m - m_new) + tl.sum(tl.exp(x - m_new), axis=0)
         m = m_new
+    return m, s
+
+
+@triton.jit
+def _softmax_loop_kernel(x_ptr, y_ptr, N, stride_x, stride_y, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    x_row = x_ptr + row * stride_x
+    y_row = y_ptr + row * stride_y
+    cols = tl.arange(0, BLOCK)
+    # Pass 1: online max and sum of exp.
+    m, s = _online_max_sum(x_row, N, BLOCK)
     inv = 1.0 / s
     # Pass 2: re-read (mostly from L2 for rows that fit) and write.
     for start in range(0, N, BLOCK):
@@ -174,16 +182,8 @@ def rms_norm(x, w, eps=1e-5, *, block_m=None, num_warps=None, programs_per_sm=No
 def _cross_entropy_kernel(x_ptr, label_ptr, loss_ptr, N, stride_x, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     x_row = x_ptr + row * stride_x
-    cols = tl.arange(0, BLOCK)
-    # Online logsumexp in one pass over the logits (peeled first chunk, as in softmax).
-    x = tl.load(x_row + cols, mask=cols < N, other=-float("inf")).to(tl.float32)
-    m = tl.max(x, axis=0)
-    s = tl.sum(tl.exp(x - m), axis=0)
-    for start in range(BLOCK, N, BLOCK):
-        x = tl.load(x_row + start + cols, mask=start + cols < N, other=-float("inf")).to(tl.float32)
-        m_new = tl.maximum(m, tl.max(x, axis=0))
-        s = s * tl.exp(m - m_new) + tl.sum(tl.exp(x - m_new), axis=0)
-        m = m_new
+    # Online logsumexp in one pass over the logits.
+    m, s = _online_max_sum(x_row, N, BLOCK)
     target = tl.load(x_row + tl.load(label_ptr + row)).to(tl.float32)
     tl.store(loss_ptr + row, m + tl.log(s) - target)
 
