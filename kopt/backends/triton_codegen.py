@@ -155,10 +155,11 @@ class _KernelWriter:
             args = [self.ref(op.ptrs)]
             if op.mask is not None:
                 args += [self.ref(op.mask), f"other={_literal(op.other.data, op.result.type.element_type)}"]
+            args += _eviction(op)
             self.define(op.result, f"tl.load({', '.join(args)})", "load")
         elif isinstance(op, tt.StoreOp):
             args = [self.ref(op.ptrs), self.ref(op.value)] + ([self.ref(op.mask)] if op.mask is not None else [])
-            self.emit(f"tl.store({', '.join(args)})")
+            self.emit(f"tl.store({', '.join(args + _eviction(op))})")
         elif type(op) in _BINARY:
             text = _BINARY[type(op)].format(self.ref(op.lhs, True), self.ref(op.rhs, True))
             if _is_address_math(op):
@@ -216,10 +217,17 @@ class _KernelWriter:
         self.names[op.offset] = offset
         for text in (op.start.data, op.end.data, op.step.data):
             self.note_symbols(text)
-        bounds = ", ".join(py_expr(x.data, "tl") for x in (op.start, op.end, op.step))
-        self.emit(f"for {offset} in tl.range({bounds}):")
+        start, end, step = (py_expr(x.data, "tl") for x in (op.start, op.end, op.step))
+        reverse = "reverse" in op.attributes
+        counter = self.fresh(f"{offset}_up") if reverse else offset
+        self.emit(f"for {counter} in tl.range({start}, {end}, {step}):")
         outer = self.indent
         self.indent += "    "
+        if reverse:  # the same offsets, last chunk first: last = start + (end - 1 - start) // step * step
+            if start == "0":
+                self.emit(f"{offset} = ({end} - 1) // {step} * {step} - {counter}")
+            else:
+                self.emit(f"{offset} = ({start}) + (({end}) - 1 - ({start})) // ({step}) * ({step}) - ({counter} - ({start}))")
         for inner in op.body.block.ops:
             self.op(inner)
         for name, v in zip(carried, op.body.block.last_op.operands):
@@ -259,6 +267,10 @@ class _KernelWriter:
         body = "\n".join("    " + line for line in self.lines) or "    pass"
         src = f"@triton.jit\ndef {k.sym_name.data}({', '.join(params)}):\n{body}\n"
         return KernelSource(k.sym_name.data, src, tensor_args, scalar_args, symbols, constexprs)
+
+
+def _eviction(op: tt.LoadOp | tt.StoreOp) -> list[str]:
+    return [f'eviction_policy="{op.eviction.data}"'] if op.eviction is not None else []
 
 
 def _single_use(v: SSAValue) -> bool:

@@ -17,6 +17,7 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_operand_def,
+    opt_prop_def,
     prop_def,
     region_def,
     result_def,
@@ -27,6 +28,7 @@ from xdsl.irdl import (
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import i32
 from kopt.dialects.tile import parse_iter_args, print_iter_args
@@ -75,6 +77,14 @@ class AddPtrOp(IRDLOperation):
         super().__init__(operands=[base, offsets], result_types=[result_type])
 
 
+EVICTION_POLICIES = ("evict_first", "evict_last")
+
+
+def _verify_eviction(attr: StringAttr | None) -> None:
+    if attr is not None and attr.data not in EVICTION_POLICIES:
+        raise VerifyException(f"eviction must be one of {', '.join(EVICTION_POLICIES)}, got {attr.data!r}")
+
+
 @irdl_op_definition
 class LoadOp(IRDLOperation):
     """`tl.load(ptrs, mask, other=other)`; without a mask every lane is read."""
@@ -83,11 +93,16 @@ class LoadOp(IRDLOperation):
     ptrs = operand_def(TileType)
     mask = opt_operand_def(TileType)
     other = prop_def(StringAttr)
+    eviction = opt_prop_def(StringAttr)  # Triton's eviction_policy; set by the reread-hints pass
     result = result_def(TileType)
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
     assembly_format = (
-        "$ptrs (`mask` $mask^)? `other` $other attr-dict `:` type($ptrs) (`,` type($mask)^)? `->` type($result)"
+        "$ptrs (`mask` $mask^)? `other` $other (`evict` $eviction^)? attr-dict"
+        " `:` type($ptrs) (`,` type($mask)^)? `->` type($result)"
     )
+
+    def verify_(self) -> None:
+        _verify_eviction(self.eviction)
 
     def __init__(self, ptrs: SSAValue, mask: SSAValue | None, other: str, result_type: Attribute):
         super().__init__(
@@ -117,6 +132,14 @@ class StoreOp(_PointerWrite):
     """`tl.store(ptrs, value, mask)`."""
 
     name = "tt.store"
+    eviction = opt_prop_def(StringAttr)  # Triton's eviction_policy; set by the reread-hints pass
+    assembly_format = (
+        "$ptrs `,` $value (`mask` $mask^)? (`evict` $eviction^)? attr-dict"
+        " `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
+    )
+
+    def verify_(self) -> None:
+        _verify_eviction(self.eviction)
 
 
 @irdl_op_definition
@@ -132,7 +155,8 @@ class ForOp(IRDLOperation):
 
     The first block argument is the loop's offset (a scalar); the others carry
     values from one iteration to the next, ended by `tile.yield`, as in `scf.for`.
-    Bounds are symbolic expressions kept as text.
+    Bounds are symbolic expressions kept as text. With the unit attribute `reverse`
+    the offsets run from the last chunk down to `start` (the same set, backwards).
     """
 
     name = "tt.for"

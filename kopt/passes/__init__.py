@@ -21,6 +21,7 @@ from kopt.passes import (  # noqa: F401 - registration side effects
     masking,
     mask_elision,
     lower_to_tt,
+    reread_hints,
 )
 
 

@@ -117,6 +117,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         end = t.extent.data if begin == "0" else f"({begin}) + ({t.extent.data})"
         loop = tt.ForOp(begin, end, t.block.data, list(op.iter_args))
         loop.location = op.location
+        loop.attributes.update(op.attributes)  # e.g. a reduction phase number
         op.parent_block().insert_op_before(loop, op)
         k = _suffix(t.block.data)
         loop.offset.name_hint = f"offset.{k}" if t.block.data != "1" else (r.name_hint or "index")

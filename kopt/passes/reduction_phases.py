@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from xdsl.dialects.builtin import ArrayAttr, IntAttr, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, IntAttr, IntegerAttr, StringAttr
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
@@ -264,6 +264,8 @@ class PhaseBuilder:
             c.result.name_hint = name
             inits.append(c)
         loop = T.ForOp([RangeType(p.extent, self.chunk)], "sequential", [c.result for c in inits])
+        # Which pass over the row this loop is: reread-hints orders cache use and direction by it.
+        loop.attributes["phase"] = IntegerAttr(phase, 64)
         chunk = loop.ranges[0]
         chunk.name_hint = "chunk." + self.chunk.rsplit("_", 1)[1]
         body, vmap = loop.body.block, {}

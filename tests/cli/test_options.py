@@ -123,7 +123,7 @@ def test_pipeline_options_reach_the_pass(options_pass):
 def test_pipeline_editing_accepts_pipeline_strings():
     p = Pipeline.default().remove("canonicalize").insert_before("lower-to-tt", "cse,dce").append("canonicalize")
     names = Pipeline.default().names()
-    assert p.names() == [*names[:-2], "cse", "dce", "lower-to-tt", "canonicalize"]
+    assert p.names() == [*names[:-3], "cse", "dce", "lower-to-tt", "reread-hints", "canonicalize"]
 
 
 def test_version(capsys):

@@ -12,6 +12,7 @@
 # CHECK-NEXT: ms ({{.*}}%)  mask-elision
 # CHECK-NEXT: ms ({{.*}}%)  canonicalize
 # CHECK-NEXT: ms ({{.*}}%)  lower-to-tt
+# CHECK-NEXT: ms ({{.*}}%)  reread-hints
 # CHECK-NEXT: ms ({{.*}}%)  verifier
 # CHECK-NEXT: ms ({{.*}}%)  backend (Triton source)
 # CHECK-NEXT: ms ({{.*}}%)  rest (dumps, output)

@@ -35,7 +35,7 @@ def test_looped_softmax_loops_over_the_row_with_a_masked_tail():
 
 def test_online_softmax_reads_the_row_once_for_max_and_sum():
     src = _kernel_src(_softmax_src("online"), "_softmax_kernel")
-    first, second = src.split("    for offset_1_1 in")  # two loops
+    first, second = src.split("    for offset_1_1_up in")  # two loops, the second backwards
     assert first.count("tl.load(x + ") == 1 and "tl.max(" in first and "tl.sum(" in first
     assert "m_new = tl.maximum(" in first  # the running max, and the rescale of the running sum
     assert re.search(r"exp_\d+ = tl\.exp\(v_\d+\)\n\s+v_\d+ = sum_exp \* exp_\d+", first)
