@@ -9,7 +9,9 @@ kopt's call path against the hand-written Triton peer's:
     peer: jit[grid](...)               JITFunction.run alone, arguments precomputed
     kopt: @kopt.kernel call            Kernel.__call__ + generated launcher + JITFunction.run
     kopt: generated launcher           the launcher alone
+    kopt: FastJIT[grid](...)           kopt's launch cache (kopt/runtime/fast_launch.py) alone
     kopt: jit[grid](...)               JITFunction.run alone on kopt's kernel
+    kopt: ..., KOPT_FAST_LAUNCH=0      the same without the launch cache
     kopt: CompiledKernel.run           Triton's compiled launcher, everything cached
 
 Usage (GPU): python benchmarks/launch_profile.py [--shape 4096x2048] [--dtype fp32]
@@ -18,6 +20,7 @@ Usage (GPU): python benchmarks/launch_profile.py [--shape 4096x2048] [--dtype fp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 import triton  # noqa: E402
+
+import kopt  # noqa: E402
 
 from kopt.tools.bench import triton_rows  # noqa: E402
 from tests.helpers import load_example  # noqa: E402
@@ -90,9 +95,17 @@ def main() -> None:
     kargs = [named[name] for name in jit.arg_names]
     kgrid = (triton.cdiv(m, kbm),)
     kopts = {"num_warps": 8}
+    raw = getattr(jit, "jit", jit)  # under the FastJIT stand-in (kopt/runtime/fast_launch.py)
     rows += [("kopt: @kopt.kernel call", lambda: kern(x)), ("kopt: generated launcher", lambda: launcher(x)),
-             ("kopt: jit[grid](...)", lambda: jit[kgrid](*kargs, **kopts))]
-    for label, jf, grid, args, opts in (("kopt", jit, kgrid, kargs, kopts), ("peer", peer, pgrid, pargs, popts)):
+             ("kopt: FastJIT[grid](...)", lambda: jit[kgrid](*kargs, **kopts)),
+             ("kopt: jit[grid](...)", lambda: raw[kgrid](*kargs, **kopts))]
+    os.environ["KOPT_FAST_LAUNCH"] = "0"  # the same kernel, loaded again without the stand-in
+    slow = kopt.kernel(kern.fn)
+    slow_launcher = slow.compile(x).launcher
+    os.environ.pop("KOPT_FAST_LAUNCH")
+    rows += [("kopt: call, KOPT_FAST_LAUNCH=0", lambda: slow(x)),
+             ("kopt: launcher, KOPT_FAST_LAUNCH=0", lambda: slow_launcher(x))]
+    for label, jf, grid, args, opts in (("kopt", raw, kgrid, kargs, kopts), ("peer", peer, pgrid, pargs, popts)):
         try:
             rows.append((f"{label}: CompiledKernel.run", compiled_runner(jf, grid, args, opts)))
         except Exception as e:  # noqa: BLE001 - the internal API differs across Triton versions
@@ -104,7 +117,8 @@ def main() -> None:
             print(f"{label:30s} failed: {type(e).__name__}: {str(e)[:200]}", flush=True)
     torch.cuda.synchronize()
     ref = torch.softmax(x.float(), dim=1)
-    print("kopt correct:", torch.allclose(kern(x).float(), ref, atol=1e-3, rtol=1e-3))
+    for label, fn in (("kopt", kern), ("kopt, KOPT_FAST_LAUNCH=0", slow)):
+        print(f"{label} correct:", torch.allclose(fn(x).float(), ref, atol=1e-3, rtol=1e-3))
 
 
 if __name__ == "__main__":

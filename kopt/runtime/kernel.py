@@ -31,7 +31,7 @@ from kopt.errors import KoptError
 from kopt.frontend.signature import TensorSpec, parse_signature
 from kopt.frontend.source import KernelSource, from_function
 from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
-from kopt.runtime import mode
+from kopt.runtime import fast_launch, mode
 from kopt.runtime.cache import DiskCache, cache_dir, compiler_fingerprint, discard, write_atomic
 from kopt.runtime.compiler import compile_kernel, parsed_pipeline
 from kopt.runtime.config import Config
@@ -71,6 +71,8 @@ def _load_source(name: str, source: str) -> tuple[object, Path]:
     spec = importlib.util.spec_from_file_location(f"kopt_generated_{name}_{digest}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if not mode.interpreting() and fast_launch.enabled():
+        fast_launch.wrap_module(module)
     return getattr(module, name), path
 
 

@@ -1,0 +1,117 @@
+"""A shorter launch path for the generated kernels on the GPU.
+
+`kernel[grid](*args)` through Triton's `JITFunction.run` costs ~21 us of CPU per call on
+the device machine's host, of which the compiled kernel's own launcher is ~7.6 us
+(benchmarks/launch_profile.py, benchmarks/results/h100_2026-11-25b/launch_profile.txt): the
+rest is argument binding, the specialization key's text, option handling and checks that a
+generated kernel does not need on every call. Small kernels are bound by that time.
+
+`FastJIT` stands in for a generated `@triton.jit` function in its module. The first call
+with a new *specialization* goes through Triton as usual (compiling if needed) and keeps
+the `CompiledKernel` Triton returns; later calls with the same specialization call its
+launcher directly. The key is at least as fine as Triton's own specialization, so a kept
+kernel is only reused where Triton would have picked the same one:
+
+  - constexpr parameters: their values;
+  - tensors: dtype and whether the data pointer is 16-byte aligned;
+  - ints: == 1, divisible by 16, and which of i32 / i64 / u64 holds them;
+  - floats: nothing (Triton does not specialize them);
+  - the launch options (num_warps, num_stages, ...), the current device.
+
+Anything else (keyword arguments for parameters, None, bools, a callable grid, launch hooks
+or pre-run hooks installed, e.g. by a profiler) takes Triton's own path, unchanged.
+Hand-written here: Triton has no public API for re-launching a compiled kernel with new
+arguments. `KOPT_FAST_LAUNCH=0` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+
+_I32 = 1 << 31
+_I64 = 1 << 63
+
+
+def enabled() -> bool:
+    return os.environ.get("KOPT_FAST_LAUNCH", "1") not in ("0", "")
+
+
+def _int_class(v: int) -> tuple:
+    return (v == 1, v % 16 == 0, 0 if -_I32 <= v < _I32 else (1 if -_I64 <= v < _I64 else 2))
+
+
+class FastJIT:
+    """`fn[grid](*args, **options)` for a generated Triton kernel, with a per-specialization launch cache."""
+
+    def __init__(self, jit, tensor_type, driver, knobs):
+        self.jit = jit
+        self._constexpr = tuple(p.is_constexpr for p in jit.params)
+        self._names = frozenset(jit.arg_names)
+        self._tensor = tensor_type
+        self._driver = driver
+        self._device = self._stream = None  # bound at the first launch: the driver needs a GPU
+        self._runtime = knobs.runtime
+        self._cache: dict[tuple, object] = {}
+        self.fast_launches = 0  # for tests and benchmarks: how many calls skipped Triton's path
+
+    def __getattr__(self, name):  # arg_names, params, warmup, ...: the wrapped JITFunction's
+        return getattr(self.jit, name)
+
+    def __getitem__(self, grid):
+        return lambda *args, **options: self.launch(grid, args, options)
+
+    def key(self, args: tuple, options: dict) -> tuple | None:
+        """The specialization key of these arguments, or None where only Triton's path is right."""
+        if len(args) != len(self._constexpr) or not self._names.isdisjoint(options):
+            return None
+        key = [tuple(options.items())]
+        tensor = self._tensor
+        for a, const in zip(args, self._constexpr):
+            t = type(a)
+            if const:
+                key.append(a)
+            elif t is int:
+                key.append(_int_class(a))
+            elif t is float:
+                key.append(float)
+            elif isinstance(a, tensor):
+                key.append((a.dtype, a.data_ptr() % 16 == 0))
+            else:
+                return None
+        return tuple(key)
+
+    def _hooked(self) -> bool:
+        rt = self._runtime
+        hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
+        return any(getattr(h, "calls", h) for h in hooks) or bool(self.jit.pre_run_hooks)
+
+    def launch(self, grid, args: tuple, options: dict):
+        key = None if callable(grid) or self._hooked() else self.key(args, options)
+        if key is None:
+            return self.jit[grid](*args, **options)
+        if self._device is None:
+            self._device, self._stream = self._driver.active.get_current_device, self._driver.active.get_current_stream
+        device = self._device()
+        kernel = self._cache.get((device, key))
+        if kernel is None:
+            kernel = self.jit[grid](*args, **options)  # compiles if needed, and launches
+            if kernel is not None:
+                self._cache[(device, key)] = kernel
+            return kernel
+        n = len(grid)
+        kernel.run(grid[0], grid[1] if n > 1 else 1, grid[2] if n > 2 else 1, self._stream(device),
+                   kernel.function, kernel.packed_metadata, None, None, None, *args)
+        self.fast_launches += 1
+        return kernel
+
+
+def wrap_module(module) -> None:
+    """Replace every Triton JIT function in a generated module by a FastJIT (GPU mode only)."""
+    import torch
+    from triton import knobs
+    from triton.runtime.driver import driver
+    from triton.runtime.jit import JITFunction
+
+    for name, value in list(vars(module).items()):
+        if isinstance(value, JITFunction) and hasattr(value, "warmup"):  # the interpreter's kernels just run
+            setattr(module, name, FastJIT(value, torch.Tensor, driver, knobs))

@@ -1,0 +1,96 @@
+"""FastJIT's launch cache, on stand-ins for Triton's JITFunction and CompiledKernel (the real path
+needs a GPU; benchmarks/gpu_corpus_check.py runs every corpus kernel through it there)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from kopt.runtime.fast_launch import FastJIT
+
+
+class FakeCompiled:
+    def __init__(self, jit):
+        self.jit, self.function, self.packed_metadata, self.launches = jit, "fn", "meta", []
+
+    def run(self, g0, g1, g2, stream, function, meta, launch_metadata, enter, exit_, *args):
+        self.launches.append(((g0, g1, g2), stream, args))
+
+
+class FakeJIT:
+    """Compiles (a new FakeCompiled) for every specialization Triton would tell apart."""
+
+    def __init__(self, constexpr_flags, names):
+        self.params = [SimpleNamespace(is_constexpr=c) for c in constexpr_flags]
+        self.arg_names = names
+        self.pre_run_hooks = []
+        self.slow_calls = 0
+        self.compiled: dict = {}
+
+    def __getitem__(self, grid):
+        def run(*args, **options):
+            self.slow_calls += 1
+            return self.compiled.setdefault(repr((args, options)), FakeCompiled(self))
+        return run
+
+
+def make(hooks=None):
+    jit = FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
+    runtime = SimpleNamespace(launch_enter_hook=SimpleNamespace(calls=hooks or []),
+                              launch_exit_hook=SimpleNamespace(calls=[]))
+    driver = SimpleNamespace(active=SimpleNamespace(get_current_device=lambda: 0,
+                                                    get_current_stream=lambda d: 1234))
+    return jit, FastJIT(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime))
+
+
+def test_second_call_with_the_same_specialization_skips_triton():
+    jit, fast = make()
+    x = torch.zeros(64)
+    first = fast[(3,)](x, 100, 0.5, 128, num_warps=4)
+    assert jit.slow_calls == 1 and fast.fast_launches == 0
+    again = fast[(5, 2)](x, 200, 0.25, 128, num_warps=4)  # 100 and 200: both i32, neither 1 nor /16
+    assert again is first and jit.slow_calls == 1 and fast.fast_launches == 1
+    assert first.launches == [((5, 2, 1), 1234, (x, 200, 0.25, 128))]
+
+
+@pytest.mark.parametrize("change", [
+    {"n": 1}, {"n": 112}, {"n": 1 << 31}, {"n": 1 << 63}, {"block": 256}, {"warps": 8},
+    {"x": "fp16"}, {"x": "misaligned"},
+])
+def test_anything_triton_specializes_on_gets_its_own_kernel(change):
+    jit, fast = make()
+    x = torch.zeros(64)
+    fast[(1,)](x, 100, 0.5, 128, num_warps=4)
+    n, block, warps = change.get("n", 100), change.get("block", 128), change.get("warps", 4)
+    y = {"fp16": torch.zeros(64, dtype=torch.float16), "misaligned": x[1:]}.get(change.get("x"), x)
+    fast[(1,)](y, n, 0.5, block, num_warps=warps)
+    assert jit.slow_calls == 2 and fast.fast_launches == 0
+
+
+@pytest.mark.parametrize("call", [
+    lambda f, x: f[(1,)](x, 100, 0.5, BLOCK=128),                # a parameter by keyword
+    lambda f, x: f[(1,)](x, None, 0.5, 128),                       # None
+    lambda f, x: f[(1,)](x, True, 0.5, 128),                       # a bool
+    lambda f, x: f[lambda meta: (1,)](x, 100, 0.5, 128),          # a callable grid
+])
+def test_unusual_calls_always_take_tritons_path(call):
+    jit, fast = make()
+    x = torch.zeros(64)
+    for _ in range(2):
+        call(fast, x)
+    assert jit.slow_calls == 2 and fast.fast_launches == 0
+
+
+def test_launch_hooks_force_tritons_path():
+    jit, fast = make(hooks=[print])
+    x = torch.zeros(64)
+    for _ in range(2):
+        fast[(1,)](x, 100, 0.5, 128)
+    assert jit.slow_calls == 2 and fast.fast_launches == 0
+
+
+def test_attributes_of_the_wrapped_kernel_show_through():
+    jit, fast = make()
+    assert fast.arg_names == ["x", "n", "scale", "BLOCK"] and fast.jit is jit
