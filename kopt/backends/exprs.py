@@ -8,12 +8,13 @@ _FUNCS = {"cdiv": "cdiv", "next_power_of_2": "next_power_of_2"}
 
 
 def py_expr(text: str, namespace: str) -> str:
-    """`cdiv(n, _BLOCK_SIZE_0)` -> `triton.cdiv(n, _BLOCK_SIZE_0)` (namespace 'triton' or 'tl')."""
+    """`cdiv(n, _BLOCK_SIZE_0)` -> `tl.cdiv(n, _BLOCK_SIZE_0)` in a kernel (namespace 'tl'); in host code
+    (namespace 'host') the names stay bare: the launcher imports kopt.runtime.hostmath's."""
     def sub(m: re.Match) -> str:
         fn = m.group(1)
         if namespace == "tl" and fn == "next_power_of_2":
             raise ValueError("next_power_of_2 is computed by the launcher, not in the kernel")
-        return f"{namespace}.{_FUNCS[fn]}("
+        return f"{_FUNCS[fn]}(" if namespace == "host" else f"{namespace}.{_FUNCS[fn]}("
 
     return re.sub(r"\b(cdiv|next_power_of_2)\(", sub, text)
 

@@ -19,7 +19,7 @@ def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple
     """
     out: dict[str, str] = {}
     for sym, extent in loop_blocks:
-        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, triton.next_power_of_2(max({extent}, 1)))"
+        out[sym] = str(config_sizes[sym]) if sym in config_sizes else f"min(64, next_power_of_2(max({extent}, 1)))"
     inner = " * ".join([*rdims, *(s for s, _ in loop_blocks)])
     budget = f"max(1, {8192 if rdims else 2048} // ({inner}))" if inner else "2048"
     cap = 16 if rdims else None
@@ -30,13 +30,22 @@ def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple
         else:
             widest = len(grid_blocks) > 1 and sym == grid_blocks[-1][0] and not inner
             limit = f"min({cap}, {remaining})" if cap else (f"min(256, {remaining})" if widest else remaining)
-            out[sym] = f"min({limit}, triton.next_power_of_2({extent}))"
+            out[sym] = f"min({limit}, next_power_of_2({extent}))"
         remaining = f"max(1, {remaining} // {sym})"
     return out
 
 
-def num_warps_expr(block_syms: list[str]) -> str:
+def num_warps_expr(block_syms: list[str], elem_size: str | None = None) -> str:
+    """Warps for a program holding the product of these blocks. A looped reduction's chunk of
+    32 KB gets 32 warps, of 16 KB 16 (`elem_size`: the host expression of the element size):
+    on an H100 a long-row online softmax with 8192-element chunks ran at 2920 GB/s fp32 with 32
+    warps against 2409 with 8, and fp16 at 2891 with 16 against 2865 with 8 (32768 x 32768,
+    benchmarks/results/h100_2026-11-25b/sweep_long.txt; 32 warps lost on fp16)."""
     if not block_syms:  # one element per program (hl.grid)
         return "4"
     elems = " * ".join(block_syms)
-    return f"(4 if {elems} <= 2048 else 8 if {elems} <= 8192 else 16)"
+    base = f"(4 if {elems} <= 2048 else 8 if {elems} <= 8192 else 16)"
+    if elem_size and any(s.startswith("_REDUCTION_BLOCK") for s in block_syms):
+        nbytes = f"{elems} * {elem_size}"
+        return f"(32 if {nbytes} >= 32768 else 16 if {nbytes} >= 16384 else {base})"
+    return base

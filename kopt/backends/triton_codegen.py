@@ -315,7 +315,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     config_sizes = dict(zip(ordered, cfg.block_sizes))
 
     def host(text: str) -> str:  # symbol text -> host Python, sizes through the launch's bindings
-        return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "triton"))
+        return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "host"))
 
     # a whole dim of size 0 still gets a block of 1 (all lanes masked): its reductions give their neutral element
     lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items())]
@@ -330,7 +330,8 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     if cfg.overridable:
         exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
-    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr([s for s in ordered if s in grid_syms] + sorted(constexprs))
+    warp_syms = [s for s in ordered if s in grid_syms] + sorted(constexprs)
+    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr(warp_syms, f"{tensor}.element_size()")
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
     args += [bind[s] if s in bind else s for s in ks.symbols]
@@ -379,13 +380,13 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError\nfrom kopt.runtime.hostmath import cdiv, next_power_of_2\n"
 PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
 
 
 def _host_text(text: str, bind: dict[str, str]) -> str:
     """A symbolic size expression as host Python, sizes through a launch's bindings."""
-    return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "triton"))
+    return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "host"))
 
 
 def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg: LaunchConfig) -> list[str]:

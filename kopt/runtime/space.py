@@ -17,11 +17,11 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Callable
 
 from kopt.backends.exprs import py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
+from kopt.runtime import hostmath
 from kopt.runtime.config import Config
 from kopt.runtime.dot_space import dot_config_space, dot_plan
 from kopt.runtime.specialize import next_power_of_2, param_symbols
@@ -30,7 +30,7 @@ MAX_CANDIDATES = 24
 MAX_ELEMS = 16384  # elements one program holds (all its blocks), unless one persistent row needs more
 WARPS = (2, 4, 8, 16, 32)
 STAGES = (1, 2, 3, 4)
-_FUNCS = SimpleNamespace(cdiv=lambda a, b: -(-a // b), next_power_of_2=next_power_of_2)
+_HOST = {"cdiv": hostmath.cdiv, "next_power_of_2": hostmath.next_power_of_2, "min": min, "max": max}  # the launchers' names
 
 
 def launch_plan(module) -> dict:
@@ -110,12 +110,12 @@ def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
         for k in plan["kernels"]:
             local = dict(sizes)  # kernels number their blocks alike: each its own namespace
             for sym, text in sorted(k["constexprs"].items()):
-                local[sym] = eval(py_expr(text, "triton"), {"triton": _FUNCS}, local)  # noqa: S307 - kopt's IR text
+                local[sym] = eval(py_expr(text, "host"), _HOST, local)  # noqa: S307 - kopt's IR text
             for sym, text in k["grid_blocks"] + k["loop_blocks"]:
-                local["extent:" + sym] = eval(py_expr(text, "triton"), {"triton": _FUNCS}, local)  # noqa: S307
+                local["extent:" + sym] = eval(py_expr(text, "host"), _HOST, local)  # noqa: S307
             exprs = block_size_exprs(k["grid_blocks"], k["loop_blocks"], sorted(k["constexprs"]), {})
             for sym, text in exprs.items():
-                local[sym] = eval(text, {"triton": _FUNCS, "min": min, "max": max}, local)  # noqa: S307
+                local[sym] = eval(text, _HOST, local)  # noqa: S307
             warp_syms = [s for s, _ in k["grid_blocks"]] + sorted(k["constexprs"])
             local["num_warps"] = eval(num_warps_expr(warp_syms), {}, local)  # noqa: S307
             env[k["name"]] = local
@@ -130,8 +130,8 @@ def _active(plan: dict, sizes: dict) -> list[dict]:
     out = []
     for base in (k for k in plan["kernels"] if not k.get("variant_of")):
         variants = [k for k in plan["kernels"] if k.get("variant_of") == base["name"]]
-        chosen = next((v for v in variants if eval(py_expr(v["launch_if"], "triton"),  # noqa: S307
-                                                    {"triton": _FUNCS}, dict(sizes))), base)
+        chosen = next((v for v in variants if eval(py_expr(v["launch_if"], "host"),  # noqa: S307
+                                                    _HOST, dict(sizes))), base)
         out.append(chosen)
     return out
 

@@ -29,4 +29,4 @@
 # CHECK-NEXT: tl.store(out + {{.*}}, acc, mask_0[:, None] & mask_1[None, :])
 # CHECK: def matmul(x, y):
 # CHECK: _BLOCK_SIZE_0, _BLOCK_SIZE_1, _BLOCK_SIZE_2, _num_warps, _num_stages = dot_tiles((m, n, k), ("_BLOCK_SIZE_0", "_BLOCK_SIZE_1", "_BLOCK_SIZE_2"), elem_bytes=4, gpu=x.is_cuda)
-# CHECK: _matmul_kernel[(triton.cdiv(m, _BLOCK_SIZE_0) * triton.cdiv(n, _BLOCK_SIZE_1),)]({{.*}}, num_warps=_num_warps, num_stages=_num_stages)
+# CHECK: _matmul_kernel[(cdiv(m, _BLOCK_SIZE_0) * cdiv(n, _BLOCK_SIZE_1),)]({{.*}}, num_warps=_num_warps, num_stages=_num_stages)

@@ -11,8 +11,8 @@
 # CHECK: tl.sum(
 # CHECK: tl.store(out + {{.*}})
 # CHECK: def softmax(x):
-# CHECK: _RDIM_SIZE_1 = triton.next_power_of_2(max(_m, 1))
-# CHECK: _softmax_kernel[(triton.cdiv(n, _BLOCK_SIZE_0),)](
+# CHECK: _RDIM_SIZE_1 = next_power_of_2(max(_m, 1))
+# CHECK: _softmax_kernel[(cdiv(n, _BLOCK_SIZE_0),)](
 # IR: // -----// IR Dump After decompose //----- //
 # IR: // -----// IR Dump After shape-inference //----- //
 # IR: // -----// IR Dump After tiling //----- //
