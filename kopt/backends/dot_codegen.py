@@ -42,13 +42,31 @@ def write_contraction(w, op: Operation) -> None:
         # runtime follows torch.get_float32_matmul_precision(), as torch.matmul does)
         precision = w.kernel.attributes.get("f32_dot_precision")
         args.append(f'input_precision="{precision.data if precision is not None else "ieee"}"')
+    if op.acc is not None and out != f32:
+        args.append(f"out_dtype={triton_name(out)}")
+    text = _batched(w, op, args) or f"tl.dot({', '.join(args)})"
     if op.acc is not None:
-        if out != f32:
-            args.append(f"out_dtype={triton_name(out)}")
-        w.define(op.result, f"tl.dot({', '.join(args)})", "acc")
+        w.define(op.result, text, "acc")
     else:
         cast = "" if out == f32 else f".to({triton_name(out)})"
-        w.define(op.result, f"tl.dot({', '.join(args)}){cast}", "dot")
+        w.define(op.result, f"({text}){cast}" if cast and " if " in text else f"{text}{cast}", "dot")
+
+
+def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
+    """A 3-D product whose batch block is 1 at launch (the launcher's default) as a 2-D `tl.dot`.
+
+    Triton compiles a 3-D `tl.dot` without Hopper's wgmma, and with fp16 128 x 256 tiles its
+    compile took minutes on an H100 (bmm [8, 1021, 1024] @ [8, 1024, 769]: 178 s in
+    benchmarks/results/h100_2026-11-25b/gpu_corpus_check_rest.txt). With one batch per program the
+    same product is 2-D: the operands drop the leading 1 (`tl.reshape`, no data movement), and the
+    branch is on a constexpr, so Triton compiles only the one taken."""
+    operands = [op.lhs, op.rhs] + ([op.acc] if op.acc is not None else [])
+    if any(v.type.rank != 3 for v in operands) or len({v.type.dims[0] for v in operands}) != 1:
+        return None
+    batch = op.lhs.type.dims[0]
+    flat = [f"tl.reshape({w.ref(v)}, [{', '.join(v.type.dims[1:])}])" for v in operands]
+    two_d = f"tl.reshape(tl.dot({', '.join(flat + args[len(operands):])}), {w.shape(op.result.type)})"
+    return f"{two_d} if {batch} == 1 else tl.dot({', '.join(args)})"
 
 
 @dataclass
