@@ -64,9 +64,20 @@ def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
     if any(v.type.rank != 3 for v in operands) or len({v.type.dims[0] for v in operands}) != 1:
         return None
     batch = op.lhs.type.dims[0]
-    flat = [f"tl.reshape({w.ref(v)}, [{', '.join(v.type.dims[1:])}])" for v in operands]
+    flat = [_flat(w, v) for v in operands]
     two_d = f"tl.reshape(tl.dot({', '.join(flat + args[len(operands):])}), {w.shape(op.result.type)})"
     return f"{two_d} if {batch} == 1 else tl.dot({', '.join(args)})"
+
+
+def _flat(w, v) -> str:
+    """A [1, a, b] operand as [a, b]. A batched transpose (`k.transpose(1, 2)`) is flattened before it is
+    transposed: Triton 3.6 failed to compile a reshape of a 3-D permute (TritonGPURemoveLayoutConversions,
+    the attention kernels in fp16/bf16 on an H100), and `tl.trans` of a 2-D block is the usual form."""
+    owner = v.owner
+    if isinstance(owner, T.TransposeOp) and owner.permutation == (0, 2, 1):
+        inner = owner.operand
+        return f"tl.trans(tl.reshape({w.ref(inner)}, [{', '.join(inner.type.dims[1:])}]))"
+    return f"tl.reshape({w.ref(v)}, [{', '.join(v.type.dims[1:])}])"
 
 
 @dataclass
@@ -111,6 +122,8 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     else:
         fixed_arg = f", fixed={{{fixed_text}}}" if fixed_text else ""
     targets = [n or "_" for n in names] + ["_num_warps", "_num_stages"]
+    dots = sum(isinstance(o, T.DotOp) for o in kernel.walk())
+    many = f", dots={dots}" if dots > 1 else ""
     line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={elem_bytes}, "
-            f"gpu={tensor}.is_cuda{fixed_arg})")
+            f"gpu={tensor}.is_cuda{many}{fixed_arg})")
     return DotLaunch([line], {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")

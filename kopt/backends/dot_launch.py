@@ -68,7 +68,8 @@ def _check(names, fixed: dict) -> dict[str, int]:
     return out
 
 
-def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fixed: dict | None = None) -> tuple:
+def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fixed: dict | None = None,
+              dots: int = 1) -> tuple:
     """(block per role of `names` — m, n, k[, batch] —, num_warps, num_stages) for these sizes.
 
     `sizes` and `names` go by role; a name of None is a dim the launcher does not choose
@@ -80,7 +81,11 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     m, n, k = (int(s) if s is not None else 1 for s in sizes[:3])
     batch = int(sizes[3]) if len(sizes) > 3 and sizes[3] is not None else 1
     sms = _num_sms() if gpu else 1  # the interpreter runs programs one by one: fewest programs is fastest
-    tiles = [(_cap(bm, m), _cap(bn, n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
+    # A kernel of several dots (attention: q k^T, then p v) holds the first one's [m, n] result as the
+    # second one's operand: its n block is also a k-step. 128 x 256 fp32 ran out of shared memory on an
+    # H100 there; cap n as the flash-attention tutorial's H100 configs do (64 / 128 for 4 / 2 bytes).
+    n_cap = (64 if elem_bytes >= 4 else 128) if dots > 1 else None
+    tiles = [(_cap(bm, m), _cap(min(bn, n_cap or bn), n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
     bm, bn, bk, warps, stages = next(
         (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
