@@ -19,7 +19,8 @@ kernel is only reused where Triton would have picked the same one:
   - the launch options (num_warps, num_stages, ...), the current device.
 
 Anything else (keyword arguments for parameters, None, bools, a callable grid, launch hooks
-or pre-run hooks installed, e.g. by a profiler) takes Triton's own path, unchanged.
+or pre-run hooks installed, e.g. by a profiler) takes Triton's own path, unchanged. A kernel
+Triton cannot build (compiler failure, out of shared memory) is a KoptError naming it.
 Hand-written here: Triton has no public API for re-launching a compiled kernel with new
 arguments. `KOPT_FAST_LAUNCH=0` turns it off.
 """
@@ -27,6 +28,8 @@ arguments. `KOPT_FAST_LAUNCH=0` turns it off.
 from __future__ import annotations
 
 import os
+
+from kopt.errors import KoptError
 
 _I32 = 1 << 31
 _I64 = 1 << 63
@@ -43,8 +46,9 @@ def _int_class(v: int) -> tuple:
 class FastJIT:
     """`fn[grid](*args, **options)` for a generated Triton kernel, with a per-specialization launch cache."""
 
-    def __init__(self, jit, tensor_type, driver, knobs):
+    def __init__(self, jit, tensor_type, driver, knobs, compile_errors: tuple = ()):
         self.jit = jit
+        self._compile_errors = compile_errors  # Triton's "could not build this kernel" exceptions
         self._constexpr = tuple(p.is_constexpr for p in jit.params)
         self._names = frozenset(jit.arg_names)
         self._tensor = tensor_type
@@ -85,16 +89,33 @@ class FastJIT:
         hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
         return any(getattr(h, "calls", h) for h in hooks) or bool(self.jit.pre_run_hooks)
 
+    def triton_launch(self, grid, args: tuple, options: dict):
+        """Triton's own path. A kernel Triton cannot build (a compiler failure, too much shared memory)
+        becomes a KoptError that names the kernel and the launch, the Triton message kept as its cause."""
+        try:
+            return self.jit[grid](*args, **options)
+        except Exception as e:
+            if not isinstance(e, self._compile_errors) and "PassManager" not in str(e):
+                raise
+            first = next((line for line in str(e).splitlines() if line.strip()), type(e).__name__)
+            name = getattr(self.jit, "__name__", "kernel")
+            raise KoptError(
+                f"Triton could not build `{name}` for this launch ({type(e).__name__}: {first[:200]})",
+                notes=[f"launch options {options}; the kernel's source: `.compile(...).triton_source`",
+                       "a smaller block size or fewer stages may fit: kopt.Config(block_sizes=[...], "
+                       "num_stages=...); this is a kopt bug if the default launch fails: please report it"],
+            ) from e
+
     def launch(self, grid, args: tuple, options: dict):
         key = None if callable(grid) or self._hooked() else self.key(args, options)
         if key is None:
-            return self.jit[grid](*args, **options)
+            return self.triton_launch(grid, args, options)
         if self._device is None:
             self._device, self._stream = self._driver.active.get_current_device, self._driver.active.get_current_stream
         device = self._device()
         kernel = self._cache.get((device, key))
         if kernel is None:
-            kernel = self.jit[grid](*args, **options)  # compiles if needed, and launches
+            kernel = self.triton_launch(grid, args, options)  # compiles if needed, and launches
             if kernel is not None:
                 self._cache[(device, key)] = kernel
             return kernel
@@ -109,9 +130,12 @@ def wrap_module(module) -> None:
     """Replace every Triton JIT function in a generated module by a FastJIT (GPU mode only)."""
     import torch
     from triton import knobs
+    from triton.compiler.errors import CompilationError
     from triton.runtime.driver import driver
+    from triton.runtime.errors import OutOfResources, PTXASError
     from triton.runtime.jit import JITFunction
 
+    errors = (CompilationError, OutOfResources, PTXASError)
     for name, value in list(vars(module).items()):
         if isinstance(value, JITFunction) and hasattr(value, "warmup"):  # the interpreter's kernels just run
-            setattr(module, name, FastJIT(value, torch.Tensor, driver, knobs))
+            setattr(module, name, FastJIT(value, torch.Tensor, driver, knobs, errors))

@@ -94,3 +94,40 @@ def test_launch_hooks_force_tritons_path():
 def test_attributes_of_the_wrapped_kernel_show_through():
     jit, fast = make()
     assert fast.arg_names == ["x", "n", "scale", "BLOCK"] and fast.jit is jit
+
+
+class Unbuildable(Exception):
+    """Stands in for Triton's OutOfResources / CompilationError."""
+
+
+class RaisingJIT(FakeJIT):
+    def __init__(self, error: Exception):
+        super().__init__([False, False, False, True], ["x", "n", "scale", "BLOCK"])
+        self.__name__ = "_attention_kernel"
+        self.error = error
+
+    def __getitem__(self, grid):
+        def run(*args, **options):
+            raise self.error
+        return run
+
+
+def test_a_kernel_triton_cannot_build_is_a_kopt_error_naming_it():
+    from kopt.errors import KoptError
+
+    _, fast = make()
+    fast.jit = RaisingJIT(Unbuildable("out of resource: shared memory, Required: 262144, Hardware limit: 232448\n.."))
+    fast._compile_errors = (Unbuildable,)
+    with pytest.raises(KoptError) as info:
+        fast[(1,)](torch.zeros(4), 100, 0.5, 128, num_warps=8)
+    text = str(info.value)
+    assert "Triton could not build `_attention_kernel`" in text and "Hardware limit: 232448" in text
+    assert "'num_warps': 8" in text and isinstance(info.value.__cause__, Unbuildable)
+
+
+def test_other_errors_pass_through_unchanged():
+    _, fast = make()
+    fast.jit = RaisingJIT(ZeroDivisionError("not Triton's"))
+    fast._compile_errors = (Unbuildable,)
+    with pytest.raises(ZeroDivisionError):
+        fast[(1,)](torch.zeros(4), 100, 0.5, 128)
