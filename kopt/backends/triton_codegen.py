@@ -29,9 +29,14 @@ _BINARY = {
     T.GtOp: "{} > {}", T.GeOp: "{} >= {}", T.EqOp: "{} == {}", T.NeOp: "{} != {}",
     T.MaximumOp: "tl.maximum({}, {})", T.MinimumOp: "tl.minimum({}, {})",
 }
+# log1p without a libdevice call (the interpreter has none): log(u) * x / (u - 1) with u = 1 + x cancels
+# the rounding of u (Goldberg, "What every computer scientist should know about floating-point", thm. 4);
+# x itself where u rounds to 1 and for x = inf.
+_LOG1P = ("tl.where((1.0 + {0} == 1.0) | ({0} == float('inf')), {0}, "
+          "tl.log(1.0 + {0}) * ({0} / ((1.0 + {0}) - 1.0)))")
 _UNARY = {
     "exp": "tl.exp({})", "exp2": "tl.exp2({})", "log": "tl.log({})", "log2": "tl.log2({})",
-    "log1p": "tl.log(1.0 + {})", "sqrt": "tl.sqrt({})", "rsqrt": "tl.rsqrt({})", "sigmoid": "tl.sigmoid({})",
+    "log1p": _LOG1P, "sqrt": "tl.sqrt({})", "rsqrt": "tl.rsqrt({})", "sigmoid": "tl.sigmoid({})",
     "tanh": "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", "abs": "tl.abs({})", "neg": "-{}",
     "relu": "tl.maximum({}, 0)", "sin": "tl.sin({})", "cos": "tl.cos({})", "erf": "tl.erf({})",
     "silu": "({0} * tl.sigmoid({0}))", "gelu": "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
