@@ -63,10 +63,11 @@ def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
     operands = [op.lhs, op.rhs] + ([op.acc] if op.acc is not None else [])
     if any(v.type.rank != 3 for v in operands) or len({v.type.dims[0] for v in operands}) != 1:
         return None
-    if sum(isinstance(o, T.DotOp) for o in w.kernel.walk()) > 1:
-        # Not for kernels of several dots (attention): there the 2-D form, with the 3-D elementwise
-        # work between the dots, crashed Triton 3.6's TritonGPURemoveLayoutConversions in fp16/bf16
-        # (benchmarks/results/h100_2026-11-25b/gpu_corpus_check_attention.txt); they keep the 3-D dot.
+    if op.lhs.type.element_type != f32 and sum(isinstance(o, T.DotOp) for o in w.kernel.walk()) > 1:
+        # Not for 16-bit kernels of several dots (attention): there the 2-D form, with the 3-D elementwise
+        # work between the dots, crashed Triton 3.6's TritonGPURemoveLayoutConversions (fp16/bf16 on an
+        # H100; fp32 passed: benchmarks/results/h100_2026-11-25b/gpu_corpus_check_attention.txt). They
+        # keep the 3-D dot.
         return None
     batch = op.lhs.type.dims[0]
     flat = [_flat(w, v) for v in operands]
