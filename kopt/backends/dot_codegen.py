@@ -23,6 +23,9 @@ CONTRACTION_OPS = (T.DotOp, T.TransposeOp)
 _ELEM_BYTES = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8}
 _ORDER = ("m", "n", "k", "batch")
 IMPORT = "from kopt.backends.dot_launch import dot_tiles"
+# The constexpr that picks a batched dot's 2-D form: the launcher sets it to 1 when the batch block is 1;
+# kopt/runtime/fast_launch.py retries with 0 (the 3-D form) where Triton cannot build the 2-D one.
+DOT_2D = "_DOT_2D"
 
 
 def write_contraction(w, op: Operation) -> None:
@@ -57,22 +60,19 @@ def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
 
     Triton compiles a 3-D `tl.dot` without Hopper's wgmma, and with fp16 128 x 256 tiles its
     compile took minutes on an H100 (bmm [8, 1021, 1024] @ [8, 1024, 769]: 178 s in
-    benchmarks/results/h100_2026-11-25b/gpu_corpus_check_rest.txt). With one batch per program the
-    same product is 2-D: the operands drop the leading 1 (`tl.reshape`, no data movement), and the
-    branch is on a constexpr, so Triton compiles only the one taken."""
+    benchmarks/results/h100_2026-11-25b/gpu_corpus_check.txt; 1.5 s in 2-D). With one batch per
+    program the same product is 2-D: the operands drop the leading 1 (`tl.reshape`, no data
+    movement). The branch is on the constexpr `_DOT_2D`, so Triton compiles only the one taken. In
+    fp16/bf16 attention (several dots, 3-D elementwise work between them) Triton 3.6 could not build
+    the 2-D form (TritonGPURemoveLayoutConversions, gpu_corpus_check_attention.txt): the runtime then
+    builds the 3-D one (`_DOT_2D = 0`, kopt/runtime/fast_launch.py)."""
     operands = [op.lhs, op.rhs] + ([op.acc] if op.acc is not None else [])
     if any(v.type.rank != 3 for v in operands) or len({v.type.dims[0] for v in operands}) != 1:
         return None
-    if op.lhs.type.element_type != f32 and sum(isinstance(o, T.DotOp) for o in w.kernel.walk()) > 1:
-        # Not for 16-bit kernels of several dots (attention): there the 2-D form, with the 3-D elementwise
-        # work between the dots, crashed Triton 3.6's TritonGPURemoveLayoutConversions (fp16/bf16 on an
-        # H100; fp32 passed: benchmarks/results/h100_2026-11-25b/gpu_corpus_check_attention.txt). They
-        # keep the 3-D dot.
-        return None
-    batch = op.lhs.type.dims[0]
     flat = [_flat(w, v) for v in operands]
     two_d = f"tl.reshape(tl.dot({', '.join(flat + args[len(operands):])}), {w.shape(op.result.type)})"
-    return f"{two_d} if {batch} == 1 else tl.dot({', '.join(args)})"
+    w.note_symbols(DOT_2D)
+    return f"{two_d} if {DOT_2D} else tl.dot({', '.join(args)})"
 
 
 def _flat(w, v) -> str:
@@ -132,4 +132,7 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     many = f", dots={dots}" if dots > 1 else ""
     line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={elem_bytes}, "
             f"gpu={tensor}.is_cuda{many}{fixed_arg})")
-    return DotLaunch([line], {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")
+    lines = [line]
+    if "batch" in sym:  # one batch per program: the 2-D form of the batched dots (see _batched)
+        lines.append(f"{DOT_2D} = int({sym['batch']} == 1)")
+    return DotLaunch(lines, {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from kopt.backends.dot_codegen import CONTRACTION_OPS, IMPORT as DOT_IMPORT, dot_launch, write_contraction
+from kopt.backends.dot_codegen import CONTRACTION_OPS, DOT_2D, IMPORT as DOT_IMPORT, dot_launch, write_contraction
 from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.dialects import tile as T
@@ -262,7 +262,8 @@ class _KernelWriter:
         scalar_args = [n for n, a in args if not isinstance(a.type, TensorType)]
         constexpr_names = set(_dict(k, "block_sizes")) | set(_dict(k, "constexprs"))
         syms = self.symbols - set(k.arg_names)
-        constexprs = sorted(s for s in syms if s in constexpr_names or re.fullmatch(r"_(BLOCK|RDIM)_SIZE_\d+", s))
+        constexprs = sorted(s for s in syms if s in constexpr_names or re.fullmatch(r"_(BLOCK|RDIM)_SIZE_\d+", s)
+                            or s == DOT_2D)
         # strides, then sizes, each in the order the tensor arguments mention them
         order = [d for _, a in args if isinstance(a.type, TensorType) for d in (*a.type.stride_names, *a.type.dims)]
         rank = {s: i for i, s in reversed(list(enumerate(order)))}

@@ -28,7 +28,9 @@ arguments. `KOPT_FAST_LAUNCH=0` turns it off.
 from __future__ import annotations
 
 import os
+import warnings
 
+from kopt.backends.dot_codegen import DOT_2D
 from kopt.errors import KoptError
 
 _I32 = 1 << 31
@@ -56,6 +58,9 @@ class FastJIT:
         self._device = self._stream = None  # bound at the first launch: the driver needs a GPU
         self._runtime = knobs.runtime
         self._cache: dict[tuple, object] = {}
+        names = list(jit.arg_names)
+        self._dot_2d_index = names.index(DOT_2D) if DOT_2D in names else None
+        self._dot_3d = False  # set once Triton could not build the 2-D dot form
         self.fast_launches = 0  # for tests and benchmarks: how many calls skipped Triton's path
 
     def __getattr__(self, name):  # arg_names, params, warmup, ...: the wrapped JITFunction's
@@ -84,19 +89,33 @@ class FastJIT:
                 return None
         return tuple(key)
 
+    def _with_dot_2d(self, args: tuple, value: int) -> tuple:
+        i = self._dot_2d_index
+        return args if i is None or i >= len(args) else (*args[:i], value, *args[i + 1:])
+
     def _hooked(self) -> bool:
         rt = self._runtime
         hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
         return any(getattr(h, "calls", h) for h in hooks) or bool(self.jit.pre_run_hooks)
 
     def triton_launch(self, grid, args: tuple, options: dict):
-        """Triton's own path. A kernel Triton cannot build (a compiler failure, too much shared memory)
-        becomes a KoptError that names the kernel and the launch, the Triton message kept as its cause."""
+        """Triton's own path. Where Triton cannot build the 2-D form of a batched dot (`_DOT_2D`, see
+        kopt/backends/dot_codegen.py) the 3-D form is built instead, from then on for this kernel. A
+        kernel Triton cannot build at all (a compiler failure, too much shared memory) becomes a
+        KoptError that names the kernel and the launch, the Triton message kept as its cause."""
+        if self._dot_3d:
+            args = self._with_dot_2d(args, 0)
         try:
             return self.jit[grid](*args, **options)
         except Exception as e:
             if not isinstance(e, self._compile_errors) and "PassManager" not in str(e):
                 raise
+            if self._dot_2d_index is not None and args[self._dot_2d_index] == 1:
+                self._dot_3d = True
+                warnings.warn(f"kopt: Triton could not build the 2-D form of the batched dots in "
+                              f"`{getattr(self.jit, '__name__', 'kernel')}` ({type(e).__name__}); "
+                              f"using the 3-D form", RuntimeWarning, stacklevel=2)
+                return self.triton_launch(grid, args, options)
             first = next((line for line in str(e).splitlines() if line.strip()), type(e).__name__)
             name = getattr(self.jit, "__name__", "kernel")
             raise KoptError(

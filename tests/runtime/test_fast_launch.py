@@ -36,13 +36,13 @@ class FakeJIT:
         return run
 
 
-def make(hooks=None):
-    jit = FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
+def make(hooks=None, jit=None, errors=()):
+    jit = jit or FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
     runtime = SimpleNamespace(launch_enter_hook=SimpleNamespace(calls=hooks or []),
                               launch_exit_hook=SimpleNamespace(calls=[]))
     driver = SimpleNamespace(active=SimpleNamespace(get_current_device=lambda: 0,
                                                     get_current_stream=lambda d: 1234))
-    return jit, FastJIT(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime))
+    return jit, FastJIT(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime), errors)
 
 
 def test_second_call_with_the_same_specialization_skips_triton():
@@ -115,9 +115,8 @@ class RaisingJIT(FakeJIT):
 def test_a_kernel_triton_cannot_build_is_a_kopt_error_naming_it():
     from kopt.errors import KoptError
 
-    _, fast = make()
-    fast.jit = RaisingJIT(Unbuildable("out of resource: shared memory, Required: 262144, Hardware limit: 232448\n.."))
-    fast._compile_errors = (Unbuildable,)
+    _, fast = make(jit=RaisingJIT(Unbuildable("out of resource: shared memory, Required: 262144, "
+                                              "Hardware limit: 232448\n..")), errors=(Unbuildable,))
     with pytest.raises(KoptError) as info:
         fast[(1,)](torch.zeros(4), 100, 0.5, 128, num_warps=8)
     text = str(info.value)
@@ -126,8 +125,35 @@ def test_a_kernel_triton_cannot_build_is_a_kopt_error_naming_it():
 
 
 def test_other_errors_pass_through_unchanged():
-    _, fast = make()
-    fast.jit = RaisingJIT(ZeroDivisionError("not Triton's"))
-    fast._compile_errors = (Unbuildable,)
+    _, fast = make(jit=RaisingJIT(ZeroDivisionError("not Triton's")), errors=(Unbuildable,))
     with pytest.raises(ZeroDivisionError):
         fast[(1,)](torch.zeros(4), 100, 0.5, 128)
+
+
+class TwoDUnbuildable(FakeJIT):
+    """A kernel with the `_DOT_2D` constexpr whose 2-D form Triton cannot build."""
+
+    def __init__(self):
+        super().__init__([False, True, True], ["x", "_DOT_2D", "BLOCK"])
+        self.__name__ = "_attention_kernel"
+        self.tried = []
+
+    def __getitem__(self, grid):
+        def run(*args, **options):
+            self.tried.append(args[1])
+            if args[1] == 1:
+                raise Unbuildable("PassManager::run failed")
+            return super(TwoDUnbuildable, self).__getitem__(grid)(*args, **options)
+        return run
+
+
+def test_the_3d_dot_form_is_built_where_triton_cannot_build_the_2d_one():
+    jit, fast = make(jit=TwoDUnbuildable(), errors=(Unbuildable,))
+    x = torch.zeros(4)
+    with pytest.warns(RuntimeWarning, match="2-D form of the batched dots in `_attention_kernel`"):
+        first = fast[(1,)](x, 1, 64)
+    assert jit.tried == [1, 0] and first is not None
+    again = fast[(1,)](x, 1, 64)  # the kept 3-D kernel, launched directly
+    assert again is first and fast.fast_launches == 1
+    fast[(1,)](x, 1, 128)  # a new specialization goes straight to the 3-D form
+    assert jit.tried == [1, 0, 0]
