@@ -41,8 +41,11 @@ def enabled() -> bool:
     return os.environ.get("KOPT_FAST_LAUNCH", "1") not in ("0", "")
 
 
-def _int_class(v: int) -> tuple:
-    return (v == 1, v % 16 == 0, 0 if -_I32 <= v < _I32 else (1 if -_I64 <= v < _I64 else 2))
+def _int_class(v: int) -> tuple | None:
+    """Triton's integer classes: i32, i64, u64; outside them Triton refuses the value (None: its path)."""
+    if not -_I64 <= v < 2 * _I64:
+        return None
+    return (v == 1, v % 16 == 0, 0 if -_I32 <= v < _I32 else (1 if v < _I64 else 2))
 
 
 class FastJIT:
@@ -80,7 +83,10 @@ class FastJIT:
             if const:
                 key.append(a)
             elif t is int:
-                key.append(_int_class(a))
+                cls = _int_class(a)
+                if cls is None:
+                    return None
+                key.append(cls)
             elif t is float:
                 key.append(float)
             elif isinstance(a, tensor):
