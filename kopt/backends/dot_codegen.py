@@ -15,17 +15,13 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import DictionaryAttr
 from xdsl.ir import Operation
 
-from kopt.backends.dot_launch import _check
+from kopt.backends.dot_launch import DOT_2D, _check
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import f32, short_name, triton_name
+from kopt.dialects.dtypes import elem_bytes, f32, triton_name
 
 CONTRACTION_OPS = (T.DotOp, T.TransposeOp)
-_ELEM_BYTES = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8}
 _ORDER = ("m", "n", "k", "batch")
 IMPORT = "from kopt.backends.dot_launch import dot_tiles"
-# The constexpr that picks a batched dot's 2-D form: the launcher sets it to 1 when the batch block is 1;
-# kopt/runtime/fast_launch.py retries with 0 (the 3-D form) where Triton cannot build the 2-D one.
-DOT_2D = "_DOT_2D"
 
 
 def write_contraction(w, op: Operation) -> None:
@@ -69,9 +65,13 @@ def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
     operands = [op.lhs, op.rhs] + ([op.acc] if op.acc is not None else [])
     if any(v.type.rank != 3 for v in operands) or len({v.type.dims[0] for v in operands}) != 1:
         return None
+    batch = op.lhs.type.dims[0]
+    roles = _dict(w.kernel, "dot_dims")
+    if batch != "1" and roles.get(batch) != "batch":
+        return None  # a batch block the launcher does not choose: no `_DOT_2D` to say it is 1
     flat = [_flat(w, v) for v in operands]
     two_d = f"tl.reshape(tl.dot({', '.join(flat + args[len(operands):])}), {w.shape(op.result.type)})"
-    w.note_symbols(DOT_2D)
+    w.note_symbols(DOT_2D)  # a batch block of "1" (`block_size=[1, ...]`): the launcher sets it to 1
     return f"{two_d} if {DOT_2D} else tl.dot({', '.join(args)})"
 
 
@@ -119,7 +119,7 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     if num_stages:
         fixed["num_stages"] = num_stages
     dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
-    elem_bytes = _ELEM_BYTES.get(short_name(dot.lhs.type.element_type), 4)
+    nbytes = elem_bytes(dot.lhs.type.element_type)
     sizes = ", ".join(host(blocks[sym[r]]) if r in sym else "None" for r in order)
     name_text = ", ".join(f'"{n}"' if n else "None" for n in names)
     fixed_text = ", ".join(f'"{k}": {v}' for k, v in fixed.items())
@@ -130,9 +130,10 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     targets = [n or "_" for n in names] + ["_num_warps", "_num_stages"]
     dots = sum(isinstance(o, T.DotOp) for o in kernel.walk())
     many = f", dots={dots}" if dots > 1 else ""
-    line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={elem_bytes}, "
+    line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={nbytes}, "
             f"gpu={tensor}.is_cuda{many}{fixed_arg})")
     lines = [line]
-    if "batch" in sym:  # one batch per program: the 2-D form of the batched dots (see _batched)
-        lines.append(f"{DOT_2D} = int({sym['batch']} == 1)")
+    # one batch per program: the 2-D form of batched dots (see _batched); 1 where no block is chosen for a
+    # batch (it is 1 in the source, or there is no batch); unused by kernels without batched dots
+    lines.append(f"{DOT_2D} = int({sym['batch']} == 1)" if "batch" in sym else f"{DOT_2D} = 1")
     return DotLaunch(lines, {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")

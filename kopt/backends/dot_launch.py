@@ -18,6 +18,10 @@ import functools
 
 from kopt.errors import KoptError
 
+# The kernels' constexpr that picks the 2-D form of batched dots (dot_codegen.py's `_batched`): the
+# launcher sets it to 1 for one batch per program; kopt/runtime/fast_launch.py builds with 0 (the 3-D
+# form) where Triton's compiler fails on the 2-D one.
+DOT_2D = "_DOT_2D"
 DOT_MIN_BLOCK = 16
 DEFAULT_SMS = 132  # an H100 / H200; the real count is read from the device when there is one
 WAVE = 0.75  # a tile choice must fill this share of the SMs (2048^2 in 128 x 256 tiles: 128 of 132)

@@ -35,9 +35,9 @@ def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple
     return out
 
 
-def num_warps_expr(block_syms: list[str], elem_size: str | None = None) -> str:
+def num_warps_expr(block_syms: list[str], elem_size: int | None = None) -> str:
     """Warps for a program holding the product of these blocks. A looped reduction's chunk of
-    32 KB gets 32 warps, of 16 KB 16 (`elem_size`: the host expression of the element size):
+    32 KB gets 32 warps, of 16 KB 16 (`elem_size`: bytes per element of the streamed row):
     on an H100 a long-row online softmax with 8192-element chunks ran at 2920 GB/s fp32 with 32
     warps against 2409 with 8, and fp16 at 2891 with 16 against 2865 with 8 (32768 x 32768,
     benchmarks/results/h100_2026-11-25b/sweep_long.txt; 32 warps lost on fp16)."""

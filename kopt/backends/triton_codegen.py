@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from kopt.backends.dot_codegen import CONTRACTION_OPS, DOT_2D, IMPORT as DOT_IMPORT, dot_launch, write_contraction
+from kopt.backends.dot_codegen import CONTRACTION_OPS, IMPORT as DOT_IMPORT, dot_launch, write_contraction
+from kopt.backends.dot_launch import DOT_2D
 from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import i1, i32, i64, is_float, triton_name
+from kopt.dialects.dtypes import elem_bytes, i1, i32, i64, is_float, triton_name
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
 
@@ -275,6 +276,16 @@ class _KernelWriter:
         return KernelSource(k.sym_name.data, src, tensor_args, scalar_args, symbols, constexprs)
 
 
+def row_elem_bytes(kernel: Operation) -> int | None:
+    """Bytes per element of the row a looped reduction streams (its first phase loop's first load;
+    a kernel is compiled per dtype, so this is a constant); None for kernels without phase loops."""
+    for loop in kernel.walk():
+        if isinstance(loop, tt.ForOp) and "phase" in loop.attributes:
+            load = next((op for op in loop.body.walk() if isinstance(op, tt.LoadOp)), None)
+            return elem_bytes(load.result.type.element_type) if load is not None else None
+    return None
+
+
 def _eviction(op: tt.LoadOp | tt.StoreOp) -> list[str]:
     return [f'eviction_policy="{op.eviction.data}"'] if op.eviction is not None else []
 
@@ -337,7 +348,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
     warp_syms = [s for s in ordered if s in grid_syms] + sorted(constexprs)
-    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr(warp_syms, f"{tensor}.element_size()")
+    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr(warp_syms, row_elem_bytes(kernel))
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
     args += [bind[s] if s in bind else s for s in ks.symbols]

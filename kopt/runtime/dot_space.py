@@ -11,7 +11,6 @@ from __future__ import annotations
 from kopt.backends.dot_launch import DOT_MIN_BLOCK, dot_tiles
 
 _ROLES = ("m", "n", "k", "batch")
-_ELEM_BYTES = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8}
 SMEM_BYTES = 220 * 1024
 MN_CHOICES = (64, 128, 256)
 K_CHOICES = (32, 64, 128)
@@ -20,13 +19,14 @@ K_CHOICES = (32, 64, 128)
 def dot_plan(kernel) -> dict:
     """What launch_plan records of a dot kernel (`{}` for others): block roles, operand bytes."""
     from kopt.dialects import tile as T
-    from kopt.dialects.dtypes import short_name
+    from kopt.dialects.dtypes import elem_bytes
 
     if "dot_dims" not in kernel.attributes:
         return {}
     dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
     roles = {s: r.data for s, r in kernel.attributes["dot_dims"].data.items()}
-    return {"dot_dims": roles, "dot_elem_bytes": _ELEM_BYTES.get(short_name(dot.lhs.type.element_type), 4)}
+    return {"dot_dims": roles, "dot_elem_bytes": elem_bytes(dot.lhs.type.element_type),
+            "dots": sum(isinstance(op, T.DotOp) for op in kernel.walk())}
 
 
 def _index(sym: str) -> int:
@@ -49,7 +49,7 @@ def dot_config_space(plan: dict, env: dict):
     names = tuple(sym.get(r) for r in order)
     extent = {r: env["extent:" + sym[r]] if r in sym else 1 for r in order}
     elem = k["dot_elem_bytes"]
-    default = dot_tiles(tuple(extent[r] for r in order), names, elem_bytes=elem, gpu=True)
+    default = dot_tiles(tuple(extent[r] for r in order), names, elem_bytes=elem, gpu=True, dots=k.get("dots", 1))
     chosen = dict(zip(order, default))
     dims = []
     for s, _ in k["grid_blocks"] + k["loop_blocks"]:

@@ -21,20 +21,34 @@ kernel is only reused where Triton would have picked the same one:
 Anything else (keyword arguments for parameters, None, bools, a callable grid, launch hooks
 or pre-run hooks installed, e.g. by a profiler) takes Triton's own path, unchanged. A kernel
 Triton cannot build (compiler failure, out of shared memory) is a KoptError naming it.
-Hand-written here: Triton has no public API for re-launching a compiled kernel with new
-arguments. `KOPT_FAST_LAUNCH=0` turns it off.
+Hand-written here: Triton's `CompiledKernel[grid](*args)` re-launches a compiled kernel but
+looks up the device, stream and launch metadata on every call; choosing the kernel by
+specialization is JITFunction.run's job, which this replaces. Not in the key: Triton's debug and
+instrumentation knobs (changing them mid-process keeps the kernels already kept). `KOPT_FAST_LAUNCH=0` turns it off.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
-from kopt.backends.dot_codegen import DOT_2D
+from kopt.backends.dot_launch import DOT_2D
 from kopt.errors import KoptError
 
 _I32 = 1 << 31
 _I64 = 1 << 63
+
+
+def is_pass_failure(e: Exception) -> bool:
+    """Triton's MLIR pass pipeline failed (a compiler bug for this kernel, not a resource limit)."""
+    return isinstance(e, RuntimeError) and "PassManager" in str(e)
+
+
+def launched_kernels(source: str) -> set[str]:
+    """Names a generated module launches (`name[(grid)](...)`); helpers such as a reduction's combine
+    function are called from kernels and must stay Triton JIT functions."""
+    return set(re.findall(r"\b(\w+)\[\(", source))
 
 
 def enabled() -> bool:
@@ -81,7 +95,7 @@ class FastJIT:
         for a, const in zip(args, self._constexpr):
             t = type(a)
             if const:
-                key.append(a)
+                key.append((type(a), a))  # 1, True and 1.0 are equal in Python, not to Triton
             elif t is int:
                 cls = _int_class(a)
                 if cls is None:
@@ -114,14 +128,17 @@ class FastJIT:
         try:
             return self.jit[grid](*args, **options)
         except Exception as e:
-            if not isinstance(e, self._compile_errors) and "PassManager" not in str(e):
+            if not isinstance(e, self._compile_errors) and not is_pass_failure(e):
                 raise
-            if self._dot_2d_index is not None and args[self._dot_2d_index] == 1:
+            if is_pass_failure(e) and self._dot_2d_index is not None and args[self._dot_2d_index] == 1:
+                # Triton's own compiler failed on the 2-D form (not a resource limit of this launch):
+                # build the 3-D form; keep to it for this kernel once that has worked
+                kernel = self.triton_launch(grid, self._with_dot_2d(args, 0), options)
                 self._dot_3d = True
                 warnings.warn(f"kopt: Triton could not build the 2-D form of the batched dots in "
-                              f"`{getattr(self.jit, '__name__', 'kernel')}` ({type(e).__name__}); "
-                              f"using the 3-D form", RuntimeWarning, stacklevel=2)
-                return self.triton_launch(grid, args, options)
+                              f"`{getattr(self.jit, '__name__', 'kernel')}`; using the 3-D form",
+                              RuntimeWarning, stacklevel=2)
+                return kernel
             first = next((line for line in str(e).splitlines() if line.strip()), type(e).__name__)
             name = getattr(self.jit, "__name__", "kernel")
             raise KoptError(
@@ -151,8 +168,8 @@ class FastJIT:
         return kernel
 
 
-def wrap_module(module) -> None:
-    """Replace every Triton JIT function in a generated module by a FastJIT (GPU mode only)."""
+def wrap_module(module, source: str) -> None:
+    """Replace each Triton JIT function the generated module launches by a FastJIT (GPU mode only)."""
     import torch
     from triton import knobs
     from triton.compiler.errors import CompilationError
@@ -161,6 +178,7 @@ def wrap_module(module) -> None:
     from triton.runtime.jit import JITFunction
 
     errors = (CompilationError, OutOfResources, PTXASError)
+    launched = launched_kernels(source)
     for name, value in list(vars(module).items()):
-        if isinstance(value, JITFunction) and hasattr(value, "warmup"):  # the interpreter's kernels just run
+        if name in launched and isinstance(value, JITFunction) and hasattr(value, "warmup"):
             setattr(module, name, FastJIT(value, torch.Tensor, driver, knobs, errors))

@@ -16,4 +16,4 @@ def cdiv(a: int, b: int) -> int:
 
 def next_power_of_2(n: int) -> int:
     """The smallest power of 2 >= n (0 for n <= 0), as triton.next_power_of_2 for n >= 0."""
-    return 1 << (n - 1).bit_length() if n > 0 else 0
+    return 1 << (int(n) - 1).bit_length() if n > 0 else 0  # int(): numpy integers have no bit_length

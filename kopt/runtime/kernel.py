@@ -72,7 +72,7 @@ def _load_source(name: str, source: str) -> tuple[object, Path]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not mode.interpreting() and fast_launch.enabled():
-        fast_launch.wrap_module(module)
+        fast_launch.wrap_module(module, source)
     return getattr(module, name), path
 
 

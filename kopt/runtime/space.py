@@ -35,6 +35,7 @@ _HOST = {"cdiv": hostmath.cdiv, "next_power_of_2": hostmath.next_power_of_2, "mi
 
 def launch_plan(module) -> dict:
     """What the launchers choose at run time, per kernel, plus where each size symbol comes from."""
+    from kopt.backends.triton_codegen import row_elem_bytes
     from kopt.dialects import tile as T
 
     kernels = []
@@ -53,6 +54,7 @@ def launch_plan(module) -> dict:
                         # reduction-lowering's size-picked variants: launched instead of `variant_of` when true
                         "variant_of": text("variant_of"), "launch_if": text("launch_if"),
                         "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
+                        "row_elem_bytes": row_elem_bytes(op),  # a looped reduction's warps depend on it
                         **dot_plan(op)})  # a tl.dot kernel's block roles (its space is dot_space.py's)
     return {"kernels": kernels, "symbols": {s: list(v) for s, v in param_symbols(module).items()}}
 
@@ -117,7 +119,7 @@ def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
             for sym, text in exprs.items():
                 local[sym] = eval(text, _HOST, local)  # noqa: S307
             warp_syms = [s for s, _ in k["grid_blocks"]] + sorted(k["constexprs"])
-            local["num_warps"] = eval(num_warps_expr(warp_syms), {}, local)  # noqa: S307
+            local["num_warps"] = eval(num_warps_expr(warp_syms, k.get("row_elem_bytes")), {}, local)  # noqa: S307
             env[k["name"]] = local
         env["active"] = _active(plan, sizes)
     except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):

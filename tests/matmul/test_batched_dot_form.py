@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+import kopt
+import kopt.language as hl
 from tests.helpers import load_example
 
 TWO_D = "if _DOT_2D else tl.dot("
@@ -30,3 +32,24 @@ def test_attention_has_both_forms_and_the_launcher_picks_2d_for_one_batch_per_pr
     assert "_DOT_2D = int(_BLOCK_SIZE_0 == 1)" in src
     want = torch.softmax((q.float() @ k.float().transpose(1, 2)) / 4.0, -1) @ v.float()
     torch.testing.assert_close(attention(q, k, v).float(), want, atol=2e-2, rtol=2e-2)
+
+
+@kopt.kernel
+def bmm_unit_batch(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """bmm with the batch block fixed to 1 in the source: no batch block for the launcher to choose."""
+    b, m, k = x.size()
+    _, _, n = y.size()
+    out = torch.empty([b, m, n], dtype=x.dtype, device=x.device)
+    for tile_b, tile_m, tile_n in hl.tile([b, m, n], block_size=[1, None, None]):
+        acc = hl.zeros([tile_b, tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = torch.baddbmm(acc, x[tile_b, tile_m, tile_k], y[tile_b, tile_k, tile_n])
+        out[tile_b, tile_m, tile_n] = acc.to(x.dtype)
+    return out
+
+
+def test_a_batch_block_of_one_in_the_source_takes_the_2d_form():
+    x, y = torch.randn(3, 17, 20), torch.randn(3, 20, 33)
+    src = bmm_unit_batch.compile(x, y).triton_source
+    assert TWO_D in src and "_DOT_2D = 1" in src
+    torch.testing.assert_close(bmm_unit_batch(x, y), torch.bmm(x, y), atol=1e-4, rtol=1e-4)

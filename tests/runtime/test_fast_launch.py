@@ -3,6 +3,7 @@ needs a GPU; benchmarks/gpu_corpus_check.py runs every corpus kernel through it 
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -131,7 +132,8 @@ def test_other_errors_pass_through_unchanged():
 
 
 class TwoDUnbuildable(FakeJIT):
-    """A kernel with the `_DOT_2D` constexpr whose 2-D form Triton cannot build."""
+    """A kernel with the `_DOT_2D` constexpr whose 2-D form Triton's compiler fails on, and whose
+    BLOCK=256 does not fit in shared memory (either form)."""
 
     def __init__(self):
         super().__init__([False, True, True], ["x", "_DOT_2D", "BLOCK"])
@@ -140,9 +142,11 @@ class TwoDUnbuildable(FakeJIT):
 
     def __getitem__(self, grid):
         def run(*args, **options):
-            self.tried.append(args[1])
+            self.tried.append((args[1], args[2]))
+            if args[2] == 256:
+                raise Unbuildable("out of resource: shared memory")
             if args[1] == 1:
-                raise Unbuildable("PassManager::run failed")
+                raise RuntimeError("PassManager::run failed")
             return super(TwoDUnbuildable, self).__getitem__(grid)(*args, **options)
         return run
 
@@ -152,8 +156,31 @@ def test_the_3d_dot_form_is_built_where_triton_cannot_build_the_2d_one():
     x = torch.zeros(4)
     with pytest.warns(RuntimeWarning, match="2-D form of the batched dots in `_attention_kernel`"):
         first = fast[(1,)](x, 1, 64)
-    assert jit.tried == [1, 0] and first is not None
+    assert jit.tried == [(1, 64), (0, 64)] and first is not None
     again = fast[(1,)](x, 1, 64)  # the kept 3-D kernel, launched directly
     assert again is first and fast.fast_launches == 1
     fast[(1,)](x, 1, 128)  # a new specialization goes straight to the 3-D form
-    assert jit.tried == [1, 0, 0]
+    assert jit.tried[2:] == [(0, 128)]
+
+
+def test_a_resource_limit_is_an_error_and_does_not_switch_the_dot_form():
+    from kopt.errors import KoptError
+
+    jit, fast = make(jit=TwoDUnbuildable(), errors=(Unbuildable,))
+    with pytest.raises(KoptError, match="out of resource"):
+        fast[(1,)](torch.zeros(4), 1, 256)
+    assert jit.tried == [(1, 256)] and not fast._dot_3d  # the 2-D form is still tried first
+
+
+def test_only_the_launched_kernels_are_wrapped_not_a_prod_reductions_combine_function():
+    """Triton hashes a kernel's globals: the combine function `_kopt_mul` must stay a JITFunction."""
+    import kopt
+    from kopt.runtime.fast_launch import launched_kernels
+    from tests.reductions.kernels import row_stats
+
+    src = kopt.kernel(row_stats).compile(torch.randn(3, 40)).triton_source
+    assert "def _kopt_mul(" in src and "_kopt_mul)" in src
+    launched = launched_kernels(src)
+    assert "_kopt_mul" not in launched
+    assert {n for n in launched if n.startswith("_row_stats_kernel")} and launched <= set(
+        re.findall(r"^def (\w+)\(", src, re.M))
