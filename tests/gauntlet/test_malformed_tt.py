@@ -1,0 +1,34 @@
+"""Malformed Triton-level (`tt`) IR: a bad eviction policy or a stray loop attribute value is one
+located KoptError on its line, as for the tile level (test_malformed.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.gauntlet.test_malformed import cli_error
+
+PIPELINE = ("decompose,shape-inference,tiling,reduction-lowering{mode=online reduction-block=128},masking,"
+            "mask-elision,canonicalize,lower-to-tt,reread-hints")
+
+
+@pytest.fixture(scope="module")
+def tt_text(tmp_path_factory) -> str:
+    out = subprocess.run([sys.executable, "-m", "kopt.tools.cli", "examples/softmax.py", f"--pass-pipeline={PIPELINE}",
+                          "--emit=tt"], capture_output=True, text=True, check=True)
+    assert 'evict "evict_last"' in out.stdout and "reverse" in out.stdout
+    return out.stdout
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('evict "evict_last"', 'evict "evict_sometimes"', "eviction must be one of evict_first, evict_last"),
+    ('evict "evict_first"', "evict evict_first", "cannot parse IR"),
+])
+def test_bad_tt_ir_is_a_located_error(tt_text, tmp_path, old, new, expected):
+    path = tmp_path / "bad.tile"
+    path.write_text(tt_text.replace(old, new, 1))
+    m, text = cli_error(path, "--pass-pipeline=", "--emit=triton")
+    assert int(m["line"]) == tt_text[: tt_text.index(old)].count("\n") + 1, text
+    assert expected in text, text
