@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ PIPELINE = ("decompose,shape-inference,tiling,reduction-lowering{mode=online red
 
 @pytest.fixture(scope="module")
 def tt_text(tmp_path_factory) -> str:
-    out = subprocess.run([sys.executable, "-m", "kopt.tools.cli", "examples/softmax.py", f"--pass-pipeline={PIPELINE}",
+    out = subprocess.run([sys.executable, "-m", "kopt.tools.cli", str(Path(__file__).resolve().parents[2] / "examples" / "softmax.py"), f"--pass-pipeline={PIPELINE}",
                           "--emit=tt"], capture_output=True, text=True, check=True)
     assert 'evict "evict_last"' in out.stdout and "reverse" in out.stdout
     return out.stdout
