@@ -393,11 +393,31 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
         cond = _host_text(text, bind)
         lines.append(f"if not ({cond}):")
         lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
+    return lines + _bounds_checks(kernel, bind, launch_symbols)
+
+
+def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+    """kopt/passes/bounds_checks.py's checks: a tile loop over one size that subscripts a tensor dim
+    of another must fit in it; else a KoptError at the subscript, with both sizes, before the launch."""
+    bounds = kernel.attributes.get("bounds")
+    lines = []
+    for check in bounds.data if isinstance(bounds, ArrayAttr) else ():
+        end, dim, tensor, position, *where = (c.data for c in check.data)
+        if not set(_SYMBOL_NAME.findall(f"{end} {dim}")) - _NOT_SYMBOLS <= set(bind) | launch_symbols:
+            continue  # sizes the host does not know (a jagged range's begin): not checkable here
+        end_h, dim_h = _host_text(end, bind), _host_text(dim, bind)
+        message = (f"the tile loop over `{end}` ({{{end_h}}}) subscripts dim {position} of `{tensor}`, "
+                   f"of size {{{dim_h}}}: it would run past its end")
+        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
+        note = (f"masks stop at `{end}`, not at the size of `{tensor}`; make the sizes agree (torch would "
+                f"raise a size mismatch), or loop over the size of `{tensor}`")
+        lines.append(f"if not ({end_h} <= {dim_h}):")
+        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
     return lines
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError\nfrom kopt.runtime.hostmath import cdiv, next_power_of_2\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.runtime.hostmath import cdiv, next_power_of_2\n"
 PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
 
 

@@ -16,6 +16,7 @@ from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
 from kopt.passes import (  # noqa: F401 - registration side effects
     decompose,
     shape_inference,
+    bounds_checks,
     tiling,
     reduction_lowering,
     masking,

@@ -6,6 +6,7 @@
 # CHECK-NEXT: {{[0-9.]+}} ms ({{ *[0-9.]+}}%)  frontend
 # CHECK-NEXT: ms ({{.*}}%)  decompose
 # CHECK-NEXT: ms ({{.*}}%)  shape-inference
+# CHECK-NEXT: ms ({{.*}}%)  bounds-checks
 # CHECK-NEXT: ms ({{.*}}%)  tiling
 # CHECK-NEXT: ms ({{.*}}%)  reduction-lowering
 # CHECK-NEXT: ms ({{.*}}%)  masking

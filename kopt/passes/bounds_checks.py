@@ -1,0 +1,75 @@
+"""bounds-checks: a tile loop over one size that subscripts a tensor dim of another size must fit it.
+
+`for tile in hl.tile(n): out[tile] = x[tile]` reads x[0:n]; masks stop at n, not at x's own
+size, so an x shorter than n would be read out of bounds (a wrong answer, or a fault on the
+GPU; torch would raise a size mismatch). For every load and store of a kernel argument
+subscripted by a range, this pass asks the kernel's shape facts whether `begin + extent <= dim`.
+Proven: nothing to do (the common case: the loop runs over that very size, or an `assert`
+says the sizes are equal). Not proven: the check goes into the kernel's `bounds` attribute,
+and the launcher evaluates it at every call and raises a KoptError naming the tensor, the dim
+and the source line before launching (kopt/backends/triton_codegen.py). Checks about sizes
+the launcher does not know (a jagged range's data-dependent begin) are left out: only what
+the host can evaluate is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ArrayAttr, FileLineColLoc, ModuleOp, StringAttr
+from xdsl.ir import BlockArgument
+from xdsl.passes import ModulePass
+
+from kopt.analysis import parse_expr
+from kopt.dialects import tile as T
+from kopt.dialects.types import RangeType, TensorType
+from kopt.passes.registry import register_pass
+from kopt.passes.shape_facts import kernel_facts
+from kopt.passes.util import kernels
+
+
+def _where(op) -> list[StringAttr]:
+    loc = op.location
+    if not isinstance(loc, FileLineColLoc):
+        return []
+    return [StringAttr(loc.filename.data), StringAttr(str(loc.line.data)), StringAttr(str(loc.column.data))]
+
+
+@register_pass
+@dataclass(frozen=True)
+class BoundsChecksPass(ModulePass):
+    """Record launch-time checks for tile ranges that subscript a tensor dim not proven large enough."""
+
+    name = "bounds-checks"
+
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
+        for kernel in kernels(module):
+            facts = kernel_facts(kernel)
+            names = dict(zip(kernel.body.block.args, kernel.arg_names))
+            checks: dict[str, str] = {}
+            for op in kernel.walk():
+                if not isinstance(op, (T.LoadOp, T.StoreOp)) or not isinstance(op.tensor, BlockArgument):
+                    continue  # views and gathers build their own bounds
+                t: TensorType = op.tensor.type
+                dims, indices = iter(t.dims), iter(op.indices)
+                for position, entry in enumerate(op.spec_list):
+                    if entry == "None":
+                        continue
+                    dim = next(dims)
+                    if entry != "i":
+                        continue
+                    index = next(indices)
+                    if not isinstance(index.type, RangeType):
+                        continue  # a scalar index or a tile of indices: not a range over a size
+                    r: RangeType = index.type
+                    begin, extent = r.begin.data, r.extent.data
+                    end = extent if begin == "0" else f"({begin}) + ({extent})"
+                    if end == dim or facts.le(parse_expr(end), parse_expr(dim)).is_true:
+                        continue
+                    tensor = names.get(op.tensor, "a tensor")
+                    checks.setdefault((end, dim), [StringAttr(end), StringAttr(dim), StringAttr(tensor),
+                                                   StringAttr(str(position)), *_where(op)])
+            if checks:
+                # one entry per check: [end, dim, tensor name, subscript position, file, line, col]
+                kernel.attributes["bounds"] = ArrayAttr(ArrayAttr(c) for c in checks.values())
