@@ -43,12 +43,13 @@ def write_contraction(w, op: Operation) -> None:
         args.append(f'input_precision="{precision.data if precision is not None else "ieee"}"')
     if op.acc is not None and out != f32:
         args.append(f"out_dtype={triton_name(out)}")
-    text = _batched(w, op, args) or f"tl.dot({', '.join(args)})"
+    batched = _batched(w, op, args)
     if op.acc is not None:
-        w.define(op.result, text, "acc")
+        w.define(op.result, batched or f"tl.dot({', '.join(args)})", "acc")
     else:
         cast = "" if out == f32 else f".to({triton_name(out)})"
-        w.define(op.result, f"({text}){cast}" if cast and " if " in text else f"{text}{cast}", "dot")
+        text = f"({batched})" if batched and cast else batched or f"tl.dot({', '.join(args)})"
+        w.define(op.result, f"{text}{cast}", "dot")
 
 
 def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
@@ -93,6 +94,11 @@ class DotLaunch:
     kw: str  # num_warps / num_stages of the launch
 
 
+def dot_count(kernel: Operation) -> int:
+    """How many contractions a kernel has (attention: 2); the launch heuristics treat several differently."""
+    return sum(isinstance(o, T.DotOp) for o in kernel.walk())
+
+
 def _dict(op: Operation, key: str) -> dict[str, str]:
     attr = op.attributes.get(key)
     return {k: v.data for k, v in attr.data.items()} if isinstance(attr, DictionaryAttr) else {}
@@ -128,7 +134,7 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     else:
         fixed_arg = f", fixed={{{fixed_text}}}" if fixed_text else ""
     targets = [n or "_" for n in names] + ["_num_warps", "_num_stages"]
-    dots = sum(isinstance(o, T.DotOp) for o in kernel.walk())
+    dots = dot_count(kernel)
     many = f", dots={dots}" if dots > 1 else ""
     line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={nbytes}, "
             f"gpu={tensor}.is_cuda{many}{fixed_arg})")

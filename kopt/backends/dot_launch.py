@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 
 from kopt.errors import KoptError
+from kopt.runtime.hostmath import next_power_of_2
 
 # The kernels' constexpr that picks the 2-D form of batched dots (dot_codegen.py's `_batched`): the
 # launcher sets it to 1 for one batch per program; kopt/runtime/fast_launch.py builds with 0 (the 3-D
@@ -35,10 +36,6 @@ _TILES = [
 _ROLES = ("m", "n", "k", "batch")
 
 
-def _next_power_of_2(n: int) -> int:
-    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
-
-
 @functools.cache
 def _num_sms() -> int:
     try:
@@ -52,7 +49,7 @@ def _num_sms() -> int:
 
 
 def _cap(block: int, size: int) -> int:
-    return max(DOT_MIN_BLOCK, min(block, _next_power_of_2(size)))
+    return max(DOT_MIN_BLOCK, min(block, next_power_of_2(size)))
 
 
 def _check(names, fixed: dict) -> dict[str, int]:

@@ -387,13 +387,17 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
         m = re.fullmatch(r"(\w+) == (\d+)", text)
         if m and literal.get(m.group(1)) == m.group(2):
             continue  # the launcher itself sets this block size to that constant
-        names = set(_SYMBOL_NAME.findall(text)) - _NOT_SYMBOLS
-        if not names <= set(bind) | launch_symbols:
+        if not _host_known(text, bind, launch_symbols):
             continue  # about sizes this launch does not know: it cannot affect this kernel's masks
         cond = _host_text(text, bind)
         lines.append(f"if not ({cond}):")
         lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
     return lines + _bounds_checks(kernel, bind, launch_symbols)
+
+
+def _host_known(text: str, bind: dict[str, str], launch_symbols: set[str]) -> bool:
+    """Can the launcher evaluate this size text (every symbol bound by the launch or set by it)?"""
+    return set(_SYMBOL_NAME.findall(text)) - _NOT_SYMBOLS <= set(bind) | launch_symbols
 
 
 def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
@@ -403,7 +407,7 @@ def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set
     lines = []
     for check in bounds.data if isinstance(bounds, ArrayAttr) else ():
         end, dim, tensor, position, *where = (c.data for c in check.data)
-        if not set(_SYMBOL_NAME.findall(f"{end} {dim}")) - _NOT_SYMBOLS <= set(bind) | launch_symbols:
+        if not _host_known(f"{end} {dim}", bind, launch_symbols):
             continue  # sizes the host does not know (a jagged range's begin): not checkable here
         end_h, dim_h = _host_text(end, bind), _host_text(dim, bind)
         message = (f"the tile loop over `{end}` ({{{end_h}}}) subscripts dim {position} of `{tensor}`, "

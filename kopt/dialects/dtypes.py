@@ -34,12 +34,9 @@ def from_short(name: str) -> Attribute:
     return _TABLE[name][0]
 
 
-_BYTES = {"f32": 4, "f16": 2, "bf16": 2, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
-
-
 def elem_bytes(t: Attribute) -> int:
     """Bytes of one element in memory (a bool takes a byte)."""
-    return _BYTES[short_name(t)]
+    return max(1, t.bitwidth // 8)
 
 
 def short_name(t: Attribute) -> str:

@@ -23,7 +23,8 @@ from xdsl.passes import ModulePass
 
 from kopt.analysis import parse_expr
 from kopt.dialects import tile as T
-from kopt.dialects.types import RangeType, TensorType
+from kopt.dialects.types import RangeType
+from kopt.passes.reduction_phases import subscript_dims
 from kopt.passes.registry import register_pass
 from kopt.passes.shape_facts import kernel_facts
 from kopt.passes.util import kernels
@@ -47,16 +48,12 @@ class BoundsChecksPass(ModulePass):
         for kernel in kernels(module):
             facts = kernel_facts(kernel)
             names = dict(zip(kernel.body.block.args, kernel.arg_names))
-            checks: dict[str, str] = {}
+            checks: dict[tuple[str, str], list[StringAttr]] = {}
             for op in kernel.walk():
                 if not isinstance(op, (T.LoadOp, T.StoreOp)) or not isinstance(op.tensor, BlockArgument):
                     continue  # views and gathers build their own bounds
-                t: TensorType = op.tensor.type
-                dims, indices = iter(t.dims), iter(op.indices)
-                for position, entry in enumerate(op.spec_list):
-                    if entry == "None":
-                        continue
-                    dim = next(dims)
+                indices = iter(op.indices)
+                for position, (entry, dim) in enumerate(zip(op.spec_list, subscript_dims(op))):
                     if entry != "i":
                         continue
                     index = next(indices)

@@ -19,6 +19,7 @@ K_CHOICES = (32, 64, 128)
 def dot_plan(kernel) -> dict:
     """What launch_plan records of a dot kernel (`{}` for others): block roles, operand bytes."""
     from kopt.dialects import tile as T
+    from kopt.backends.dot_codegen import dot_count
     from kopt.dialects.dtypes import elem_bytes
 
     if "dot_dims" not in kernel.attributes:
@@ -26,7 +27,7 @@ def dot_plan(kernel) -> dict:
     dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
     roles = {s: r.data for s, r in kernel.attributes["dot_dims"].data.items()}
     return {"dot_dims": roles, "dot_elem_bytes": elem_bytes(dot.lhs.type.element_type),
-            "dots": sum(isinstance(op, T.DotOp) for op in kernel.walk())}
+            "dots": dot_count(kernel)}
 
 
 def _index(sym: str) -> int:

@@ -51,6 +51,24 @@ def launched_kernels(source: str) -> set[str]:
     return set(re.findall(r"\b(\w+)\[\(", source))
 
 
+def dot_2d_index(arg_names) -> int | None:
+    """Where a kernel takes the `_DOT_2D` constexpr (kopt/backends/dot_codegen.py), if it does."""
+    names = list(arg_names)
+    return names.index(DOT_2D) if DOT_2D in names else None
+
+
+def as_3d_dots(e: Exception, args: tuple, index: int | None) -> tuple | None:
+    """The same arguments with `_DOT_2D = 0` where Triton's compiler failed (`e`) on the 2-D form of the
+    kernel's batched dots; None where that is not what happened (a resource limit, another error)."""
+    if not is_pass_failure(e) or index is None or index >= len(args) or args[index] != 1:
+        return None
+    return _with_3d_dots(args, index)
+
+
+def _with_3d_dots(args: tuple, index: int | None) -> tuple:
+    return args if index is None or index >= len(args) else (*args[:index], 0, *args[index + 1:])
+
+
 def enabled() -> bool:
     return os.environ.get("KOPT_FAST_LAUNCH", "1") not in ("0", "")
 
@@ -70,13 +88,12 @@ class FastJIT:
         self._compile_errors = compile_errors  # Triton's "could not build this kernel" exceptions
         self._constexpr = tuple(p.is_constexpr for p in jit.params)
         self._names = frozenset(jit.arg_names)
+        self._dot_2d_index = dot_2d_index(jit.arg_names)
         self._tensor = tensor_type
         self._driver = driver
         self._device = self._stream = None  # bound at the first launch: the driver needs a GPU
         self._runtime = knobs.runtime
         self._cache: dict[tuple, object] = {}
-        names = list(jit.arg_names)
-        self._dot_2d_index = names.index(DOT_2D) if DOT_2D in names else None
         self._dot_3d = False  # set once Triton could not build the 2-D dot form
         self.fast_launches = 0  # for tests and benchmarks: how many calls skipped Triton's path
 
@@ -109,10 +126,6 @@ class FastJIT:
                 return None
         return tuple(key)
 
-    def _with_dot_2d(self, args: tuple, value: int) -> tuple:
-        i = self._dot_2d_index
-        return args if i is None or i >= len(args) else (*args[:i], value, *args[i + 1:])
-
     def _hooked(self) -> bool:
         rt = self._runtime
         hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
@@ -124,16 +137,17 @@ class FastJIT:
         kernel Triton cannot build at all (a compiler failure, too much shared memory) becomes a
         KoptError that names the kernel and the launch, the Triton message kept as its cause."""
         if self._dot_3d:
-            args = self._with_dot_2d(args, 0)
+            args = _with_3d_dots(args, self._dot_2d_index)
         try:
             return self.jit[grid](*args, **options)
         except Exception as e:
             if not isinstance(e, self._compile_errors) and not is_pass_failure(e):
                 raise
-            if is_pass_failure(e) and self._dot_2d_index is not None and args[self._dot_2d_index] == 1:
+            args_3d = as_3d_dots(e, args, self._dot_2d_index)
+            if args_3d is not None:
                 # Triton's own compiler failed on the 2-D form (not a resource limit of this launch):
                 # build the 3-D form; keep to it for this kernel once that has worked
-                kernel = self.triton_launch(grid, self._with_dot_2d(args, 0), options)
+                kernel = self.triton_launch(grid, args_3d, options)
                 self._dot_3d = True
                 warnings.warn(f"kopt: Triton could not build the 2-D form of the batched dots in "
                               f"`{getattr(self.jit, '__name__', 'kernel')}`; using the 3-D form",

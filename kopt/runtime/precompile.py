@@ -27,7 +27,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kopt.runtime.fast_launch import DOT_2D, is_pass_failure, launched_kernels
+from kopt.runtime.fast_launch import as_3d_dots, dot_2d_index, launched_kernels
 
 _WORKERS: list["_Worker"] = []
 _IDLE: queue.Queue = queue.Queue()
@@ -139,18 +139,17 @@ class _CompileOnly:
 
     def __init__(self, fn):
         self.fn = fn
-        names = list(fn.arg_names)
-        self.dot_2d = names.index(DOT_2D) if DOT_2D in names else None
+        self.dot_2d = dot_2d_index(fn.arg_names)
 
     def __getitem__(self, grid):
         def warm(*args, **kwargs):
             try:
                 return self.fn.warmup(*args, grid=grid, **kwargs)
             except Exception as e:
-                i = self.dot_2d
-                if not (is_pass_failure(e) and i is not None and i < len(args) and args[i] == 1):
+                args_3d = as_3d_dots(e, args, self.dot_2d)
+                if args_3d is None:
                     raise
-                return self.fn.warmup(*args[:i], 0, *args[i + 1:], grid=grid, **kwargs)
+                return self.fn.warmup(*args_3d, grid=grid, **kwargs)
         return warm
 
 
