@@ -12,7 +12,7 @@ from kopt.runtime.compiler import run_pipeline
 from kopt.tools.irparse import parse_tile
 from tests.helpers import EXAMPLES
 
-CASES = [("softmax", None), ("row_sum", None), ("long_sum", None), ("add", "x: f32[M, N], y: f32[M, N]"), ("add", "x: f16[N], y: f16[N]")]
+CASES = [("softmax", None), ("row_sum", None), ("long_sum", None), ("residual_add", None), ("add", "x: f32[M, N], y: f32[M, N]"), ("add", "x: f16[N], y: f16[N]")]
 
 
 def assert_round_trip(module) -> None:
