@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timing", action="store_true", help="print a per-pass wall-time table (stderr)")
     p.add_argument("--signature", help='argument types, e.g. "x: f32[M, N], eps: f32"')
     p.add_argument("--assume", action="append", default=[], metavar="FACT",
-                   help='a shape fact, e.g. "_m % 128 == 0" or "n == 4096" (repeatable)')
+                   help='a shape fact, e.g. "_m %% 128 == 0" or "n == 4096" (repeatable)')
     p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
                    help="load passes from a Python file (repeatable)")
     p.add_argument("--list-passes", action="store_true", help="list every registered pass with its options")

@@ -124,3 +124,12 @@ def test_real_process_error_has_no_traceback(tmp_path):
     assert first == f"{bad}:8:9: error: a `while` loop is not supported inside a tile loop"
     assert "Traceback" not in r.stderr
     assert r.stderr.splitlines()[1] == "        while True:" and r.stderr.splitlines()[2] == "        ^"
+
+
+def test_help_lists_every_option(capsys):
+    """`kopt --help` is the first thing a new user runs: argparse %-formats every help string."""
+    code, out, err = run(capsys, "--help")
+    assert code == 0, err
+    for option in ("--print-after-all", "--pass-pipeline", "--timing", "--assume", "--emit", "--load-pass-plugin"):
+        assert option in out
+    assert '"_m % 128 == 0"' in out
