@@ -26,27 +26,9 @@ import triton  # noqa: E402
 
 from tests.corpus.cases import CASES  # noqa: E402
 from tests.corpus.check import example_path, run_case  # noqa: E402
+from tests.corpus.gpu_shapes import sizes_for  # noqa: E402
 
-# Shape sets, per size: small-and-odd, then large-and-odd; capped per size below.
-SHAPE_SETS = {"odd": (1, 97, 13, 257, 33, 129), "large": (4099, 1021, 2049, 769, 4097, 1023)}
-GPU_CAPS = {
-    "attention": {"bh": 8, "m": 1024, "n": 1024}, "causal_attention": {"bh": 8, "m": 1024},
-    "bmm": {"b": 8, "m": 1024, "k": 1024, "n": 1024}, "jagged_sum": {"rows": 1024, "max_len": 256, "d": 1024},
-    "histogram": {"n": 1 << 20, "bins": 1000}, "embedding": {"b": 4096, "vocab": 32000, "e": 1024},
-}
 LAYOUTS = ("contiguous", "transposed")
-
-
-def sizes_for(case, shape_set: str) -> dict:
-    values = SHAPE_SETS[shape_set]
-    caps = GPU_CAPS.get(case.name, {})
-    out = {}
-    for i, name in enumerate(case.sizes):
-        if name in case.choices:
-            out[name] = case.choices[name][-1 if shape_set == "large" else 0]
-        else:
-            out[name] = min(values[i % len(values)], caps.get(name, 1 << 30))
-    return out
 
 
 def main() -> int:

@@ -59,10 +59,12 @@ def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
     compile took minutes on an H100 (bmm [8, 1021, 1024] @ [8, 1024, 769]: 178 s in
     benchmarks/results/h100_2026-11-25b/gpu_corpus_check.txt; 1.5 s in 2-D). With one batch per
     program the same product is 2-D: the operands drop the leading 1 (`tl.reshape`, no data
-    movement). The branch is on the constexpr `_DOT_2D`, so Triton compiles only the one taken. In
-    fp16/bf16 attention (several dots, 3-D elementwise work between them) Triton 3.6 could not build
-    the 2-D form (TritonGPURemoveLayoutConversions, gpu_corpus_check_attention.txt): the runtime then
-    builds the 3-D one (`_DOT_2D = 0`, kopt/runtime/fast_launch.py)."""
+    movement) and the result gets it back by `[None, :, :]`. The branch is on the constexpr `_DOT_2D`,
+    so Triton compiles only the one taken. Not `tl.reshape` on the way out: in fp16/bf16 attention
+    Triton 3.6 asserted in LinearLayout::reshapeOuts (TritonGPURemoveLayoutConversions) reshaping the
+    wgmma result to 3-D (benchmarks/results/h100_2026-11-25c/gpu_corpus_check.txt; 3.9 builds both);
+    an expand_dims it builds. Should Triton still fail on the 2-D form, the runtime builds the 3-D one
+    (`_DOT_2D = 0`, kopt/runtime/fast_launch.py)."""
     operands = [op.lhs, op.rhs] + ([op.acc] if op.acc is not None else [])
     if any(v.type.rank != 3 for v in operands) or len({v.type.dims[0] for v in operands}) != 1:
         return None
@@ -71,7 +73,7 @@ def _batched(w, op: T.DotOp, args: list[str]) -> str | None:
     if batch != "1" and roles.get(batch) != "batch":
         return None  # a batch block the launcher does not choose: no `_DOT_2D` to say it is 1
     flat = [_flat(w, v) for v in operands]
-    two_d = f"tl.reshape(tl.dot({', '.join(flat + args[len(operands):])}), {w.shape(op.result.type)})"
+    two_d = f"tl.dot({', '.join(flat + args[len(operands):])})[None, :, :]"
     w.note_symbols(DOT_2D)  # a batch block of "1" (`block_size=[1, ...]`): the launcher sets it to 1
     return f"{two_d} if {DOT_2D} else tl.dot({', '.join(args)})"
 

@@ -1,0 +1,141 @@
+"""Build a kernel call's Triton kernels for a CUDA GPU on a machine without one.
+
+`build_for_target(kernel, *args, arch=90)` runs the kernel's launcher on CPU tensors as far as
+its launches, and hands each launch to Triton's own compiler for the target (TTIR -> TTGIR ->
+LLVM IR -> PTX -> cubin, with ptxas), with the launch choices a GPU run makes. Nothing runs:
+the point is the parts of the GPU path the CPU interpreter never exercises — Triton's GPU
+passes (a layout-conversion assertion crashed fp16 attention on an H100 while every CPU test
+passed), PTX assembly, and the shared memory a launch needs against the device's limit.
+
+How: Triton's `JITFunction.warmup` specializes and compiles exactly as a launch would
+(integer `== 1` and `% 16` specialization, pointer alignment, constexprs), for the target of
+the *active driver*; a stand-in driver names the target. Hand-written here: only that
+stand-in (Triton has no "compile for this target" entry point that takes launch arguments).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import dataclass, field
+
+from kopt.errors import KoptError
+from kopt.runtime import mode
+
+# Largest dynamic shared memory one block may opt into, bytes, by compute capability (CUDA C++
+# Programming Guide, "Technical Specifications per Compute Capability": 163 KB on 8.0, 99 KB on
+# 8.6/8.9, 227 KB on 9.0). Triton's own check happens at load time, which needs the GPU.
+MAX_SHARED = {80: 166912, 86: 101376, 87: 166912, 89: 101376, 90: 232448}
+
+
+@dataclass
+class TargetBuild:
+    """One launch of a generated kernel, built for the target (or not)."""
+
+    kernel: str  # the Triton kernel's name
+    constexprs: dict  # its constexpr arguments at this launch (block sizes, _DOT_2D, ...)
+    options: dict  # num_warps, num_stages
+    shared: int | None = None  # bytes of shared memory the build needs
+    error: str | None = None  # why it could not be built or would not load; None: it builds and fits
+    stages: list[str] = field(default_factory=list)  # what Triton produced (ttir, ttgir, llir, ptx, cubin)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class _TargetDriver:
+    """Stands in for Triton's CUDA driver where there is no GPU: it names the target; a launch
+    never reaches it (only `warmup` runs)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def get_current_target(self):
+        return self.target
+
+    def get_current_device(self):
+        return 0
+
+    def get_current_stream(self, device=None):
+        return 0
+
+
+class _Builder:
+    """Stands in for a generated kernel in its module: `kernel[grid](*args, **options)` builds for the target."""
+
+    def __init__(self, jit, arch: int, builds: list[TargetBuild]):
+        self.jit, self.arch, self.builds = jit, arch, builds
+
+    def __getitem__(self, grid):
+        return functools.partial(self.build, grid)
+
+    def build(self, grid, *args, **options):
+        names = self.jit.arg_names
+        consts = {n: a for n, a, p in zip(names, args, self.jit.params) if p.is_constexpr}
+        record = TargetBuild(self.jit.__name__, consts, dict(options))
+        self.builds.append(record)
+        try:
+            compiled = self.jit.warmup(*args, grid=grid, **options)
+        except Exception as e:  # noqa: BLE001 - Triton's compile errors are of many kinds; each one is reported
+            first = next((line for line in str(e).splitlines() if line.strip()), "")
+            record.error = f"{type(e).__name__}: {first[:300]}"
+            return None
+        record.stages = list(compiled.asm)
+        record.shared = int(getattr(compiled.metadata, "shared", 0))
+        limit = MAX_SHARED.get(self.arch)
+        if limit is not None and record.shared > limit:
+            record.error = f"needs {record.shared} bytes of shared memory; sm_{self.arch} allows {limit}"
+        return None
+
+
+def build_for_target(kernel, *args, arch: int = 90, **kwargs) -> list[TargetBuild]:
+    """Build every Triton kernel `kernel(*args)` would launch on a CUDA GPU of compute capability
+    `arch` (90: H100), without a GPU. Arguments are CPU tensors with the call's shapes, strides and
+    dtypes; nothing is computed. Returns one TargetBuild per launch."""
+    if mode.interpreting():
+        raise KoptError("build_for_target compiles for a GPU; the Triton interpreter is on (TRITON_INTERPRET=1)",
+                        notes=["run it in a process without TRITON_INTERPRET"])
+    from triton.backends.compiler import GPUTarget
+    from triton.runtime import driver
+
+    values = kernel._bind(args, kwargs)
+    items, _device = kernel._key(values)
+    compiled = kernel._variant(items, "cuda", kernel.config)  # the source a GPU run compiles
+    builds: list[TargetBuild] = []
+    with _launching_builds(compiled.launcher.__globals__, arch, builds):
+        saved = driver._active  # not `.active`: that makes the real driver, which fails without a GPU
+        driver.set_active(_TargetDriver(GPUTarget("cuda", arch, 32)))
+        try:
+            compiled.launcher(*values)
+        finally:
+            driver.set_active(saved)
+    return builds
+
+
+@contextlib.contextmanager
+def _launching_builds(namespace: dict, arch: int, builds: list[TargetBuild]):
+    """In the generated module: each launched kernel a _Builder, and dot tile sizes chosen as on a GPU
+    (the launcher asks `tensor.is_cuda`, false for the CPU tensors standing in)."""
+    from triton.runtime.jit import JITFunction
+
+    from kopt.runtime.fast_launch import launched_kernels
+
+    source = open(namespace["__file__"]).read()
+    saved = dict(namespace)
+    for name in launched_kernels(source):
+        jit = namespace.get(name)
+        jit = getattr(jit, "jit", jit)  # a FastJIT wraps the JITFunction
+        if isinstance(jit, JITFunction):
+            namespace[name] = _Builder(jit, arch, builds)
+    if "dot_tiles" in namespace:
+        namespace["dot_tiles"] = functools.partial(_gpu_dot_tiles, namespace["dot_tiles"])
+    try:
+        yield
+    finally:
+        namespace.clear()
+        namespace.update(saved)
+
+
+def _gpu_dot_tiles(dot_tiles, *args, **kwargs):
+    return dot_tiles(*args, **{**kwargs, "gpu": True})

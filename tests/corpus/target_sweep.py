@@ -1,0 +1,70 @@
+"""Build every corpus kernel for a CUDA GPU target on a machine without one (kopt/runtime/target_build.py):
+every dtype, the GPU sweep's shapes, contiguous and transposed inputs, with the launch choices a GPU run
+makes. One line per launch built (OK / FAIL), a summary, exit status 1 on any failure.
+
+    python -m tests.corpus.target_sweep                 # every case, for sm_90
+    python -m tests.corpus.target_sweep attention bmm   # only these kernels
+    python -m tests.corpus.target_sweep --arch 80 --shape-sets large --layouts contiguous
+
+Runs without TRITON_INTERPRET (it compiles for the GPU); tests/corpus/test_target_build.py runs it in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+    sys.exit("target_sweep builds for a GPU: run it without TRITON_INTERPRET")
+
+import torch  # noqa: E402
+import triton  # noqa: E402
+
+from kopt.runtime.target_build import build_for_target  # noqa: E402
+from tests.corpus.cases import CASES  # noqa: E402
+from tests.corpus.check import kernel_of  # noqa: E402
+from tests.corpus.gpu_shapes import SHAPE_SETS, sizes_for  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("kernels", nargs="*", help="only these corpus kernels (default: all)")
+    p.add_argument("--arch", type=int, default=90, help="compute capability, e.g. 90 for an H100 (default)")
+    p.add_argument("--shape-sets", default=",".join(SHAPE_SETS), help="comma-separated: odd, large")
+    p.add_argument("--layouts", default="contiguous,transposed", help="comma-separated: contiguous, transposed")
+    args = p.parse_args(argv)
+    print(f"target: sm_{args.arch}, triton {triton.__version__}, torch {torch.__version__}", flush=True)
+    cases = [c for c in CASES if not args.kernels or c.name in args.kernels]
+    unknown = set(args.kernels) - {c.name for c in CASES}
+    if unknown:
+        p.error(f"no corpus kernel named {', '.join(sorted(unknown))}")
+    counts = {"OK": 0, "FAIL": 0}
+    for case in cases:
+        for dtype in case.dtypes:
+            for shape_set in args.shape_sets.split(","):
+                for layout in args.layouts.split(","):
+                    sizes = sizes_for(case, shape_set)
+                    inputs = case.make(sizes, dtype, layout, torch.Generator().manual_seed(0), "cpu")
+                    t0 = time.perf_counter()
+                    label = f"{case.name:<20} {str(dtype).removeprefix('torch.'):<9} {layout:<11} {sizes}"
+                    try:
+                        builds = build_for_target(kernel_of(case), *inputs, arch=args.arch)
+                    except Exception as e:  # noqa: BLE001 - a launcher that fails before launching: report it
+                        counts["FAIL"] += 1
+                        print(f"FAIL  {label} {type(e).__name__}: {str(e).splitlines()[0][:200]}", flush=True)
+                        continue
+                    took = time.perf_counter() - t0
+                    for b in builds:
+                        status = "OK" if b.ok else "FAIL"
+                        counts[status] += 1
+                        detail = b.error or f"shared {b.shared} B"
+                        print(f"{status:<5} {label} {b.kernel} {b.constexprs} {b.options} {took:5.2f}s {detail}",
+                              flush=True)
+    print("summary: " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
+    return 0 if counts["FAIL"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
