@@ -35,6 +35,10 @@ def __getattr__(name: str):
         from kopt import passes
 
         return getattr(passes, name)
+    if name == "build_for_target":
+        from kopt.runtime.target_build import build_for_target
+
+        return build_for_target
     if name == "compile_module":
         from kopt.runtime.compiler import compile_module
 
@@ -42,4 +46,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'kopt' has no attribute {name!r}")
 
 
-__all__ = ["KoptError", "kernel", "Kernel", "Config", "Pipeline", "register_pass", "compile_module", "__version__"]
+__all__ = ["KoptError", "kernel", "Kernel", "Config", "Pipeline", "register_pass", "compile_module", "build_for_target",
+           "__version__"]

@@ -43,13 +43,12 @@ def test_every_corpus_kernel_builds_for_sm90(tmp_path):
 
 SHARED = """
 import torch, kopt
-from kopt.runtime.target_build import build_for_target
 from tests.corpus.cases import BY_NAME
 from tests.corpus.check import kernel_of
 matmul = kernel_of(BY_NAME["matmul"])
 a, b = torch.randn(512, 384, dtype=torch.float16), torch.randn(384, 640, dtype=torch.float16)
 for k in (kopt.kernel(matmul.fn, config=kopt.Config(block_sizes=[256, 256, 64], num_stages=4)), matmul):
-    for built in build_for_target(k, a, b, arch=90):
+    for built in kopt.build_for_target(k, a, b, arch=90):
         print("BUILT", built.kernel, built.constexprs, built.shared, built.stages[-1], built.error)
 """
 
