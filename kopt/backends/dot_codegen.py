@@ -101,6 +101,13 @@ def dot_count(kernel: Operation) -> int:
     return sum(isinstance(o, T.DotOp) for o in kernel.walk())
 
 
+def _whole_dims(kernel: Operation) -> list[str]:
+    """The whole-dim blocks (`_RDIM_SIZE_k`, set by the launcher before the dot tiles) of the dots' operands."""
+    whole = set(_dict(kernel, "constexprs"))
+    dims = {d for op in kernel.walk() if isinstance(op, T.DotOp) for v in (op.lhs, op.rhs) for d in v.type.dims}
+    return sorted(dims & whole)
+
+
 def _dict(op: Operation, key: str) -> dict[str, str]:
     attr = op.attributes.get(key)
     return {k: v.data for k, v in attr.data.items()} if isinstance(attr, DictionaryAttr) else {}
@@ -138,6 +145,9 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     targets = [n or "_" for n in names] + ["_num_warps", "_num_stages"]
     dots = dot_count(kernel)
     many = f", dots={dots}" if dots > 1 else ""
+    inner = _whole_dims(kernel) if dots > 1 else []
+    if inner:  # the shared whole dim (attention's head dim) sets how much of shared memory the tiles take
+        many += f", inner={inner[0] if len(inner) == 1 else 'max(' + ', '.join(inner) + ')'}"
     line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={nbytes}, "
             f"gpu={tensor}.is_cuda{many}{fixed_arg})")
     lines = [line]

@@ -25,6 +25,7 @@ from kopt.runtime.hostmath import next_power_of_2
 DOT_2D = "_DOT_2D"
 DOT_MIN_BLOCK = 16
 DEFAULT_SMS = 132  # an H100 / H200; the real count is read from the device when there is one
+H100_SHARED = 232448  # bytes of shared memory a program may opt into on an H100 (CUDA C++ Programming Guide)
 WAVE = 0.75  # a tile choice must fill this share of the SMs (2048^2 in 128 x 256 tiles: 128 of 132)
 # (block_m, block_n, k-step in bytes of one operand row, num_warps, num_stages), largest first
 _TILES = [
@@ -34,6 +35,30 @@ _TILES = [
     (64, 64, 128, 4, 4),
 ]
 _ROLES = ("m", "n", "k", "batch")
+
+
+@functools.cache
+def _shared_limit() -> int:
+    """Shared memory one program may use on the current GPU (bytes); the H100's where none can be asked."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            props = torch.cuda.get_device_properties(torch.cuda.current_device())
+            return int(getattr(props, "shared_memory_per_block_optin", H100_SHARED))
+    except Exception:  # noqa: BLE001 - no device query: keep the H100's limit
+        pass
+    return H100_SHARED
+
+
+def multi_dot_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int) -> int:
+    """An upper estimate of the shared memory (bytes) of an attention-shaped kernel: two [bn, inner] operands
+    streamed per stage (k and v), the resident [bm, inner] one (counted three times: Triton's layout
+    conversions keep copies), the [bm, bn] product fed to the second dot (twice). Checked against what
+    Triton 3.9 built for sm_90 (kopt.build_for_target on examples/attention.py, fp16, inner 64-256, bm 64-128,
+    bn 32-128, 2-4 stages, 4 or 8 warps; fp32 at inner 64, 128, 256): never below it, exact for fp16 inner 128
+    at bm 128, bn 64. The fp32 operands' resident copies are counted at 2 bytes an element, as measured."""
+    return elem_bytes * stages * 2 * bn * inner + min(elem_bytes, 2) * (3 * bm * inner + 2 * bm * bn)
 
 
 @functools.cache
@@ -70,12 +95,14 @@ def _check(names, fixed: dict) -> dict[str, int]:
 
 
 def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fixed: dict | None = None,
-              dots: int = 1) -> tuple:
+              dots: int = 1, inner: int | None = None, shared_limit: int | None = None) -> tuple:
     """(block per role of `names` — m, n, k[, batch] —, num_warps, num_stages) for these sizes.
 
     `sizes` and `names` go by role; a name of None is a dim the launcher does not choose
     (its block is None in the result). `fixed` maps block names and `num_warps` /
-    `num_stages` to values that override the choice.
+    `num_stages` to values that override the choice. `inner`: the block of a whole dim the
+    dots of a multi-dot kernel share (attention's head dim), whose operands must fit in
+    shared memory (`shared_limit`, default the GPU's) with every pipeline stage.
     """
     fixed = fixed or {}
     given = _check(names, fixed)
@@ -90,8 +117,33 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     bm, bn, bk, warps, stages = next(
         (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
+    if dots > 1 and inner and gpu:
+        limit = shared_limit or _shared_limit()
+        bm, bn, stages = _fit_shared(bm, bn, int(inner), elem_bytes, fixed.get("num_stages") or stages, limit, given,
+                                     "num_stages" in fixed)
     if bm * bn < 128 * 128:  # tiles cut down by the sizes need fewer warps
         warps = 4
     blocks = {"m": bm, "n": bn, "k": bk, "batch": given.get("batch", 1)}
     out = [blocks[role] if name else None for role, name in zip(_ROLES, names)]
     return (*out, fixed.get("num_warps") or warps, fixed.get("num_stages") or stages)
+
+
+def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limit: int, given: dict,
+                stages_fixed: bool) -> tuple[int, int, int]:
+    """The widest n block, then the most stages (not below 2), then the longest m block whose shared memory
+    fits (head dim 128 in fp16 asked 288 KB of an H100's 227 at 128 x 128 x 3 stages). Blocks and stages a
+    config fixes stay; where nothing fits by the estimate, the smallest tiles are tried (Triton says at launch
+    if they do not fit either)."""
+    def halvings(value: int, floor: int, keep: bool) -> list[int]:
+        out = [value]
+        while not keep and out[-1] // 2 >= floor:
+            out.append(out[-1] // 2)
+        return out
+
+    stage_options = [stages] if stages_fixed else list(range(stages, 1, -1)) or [stages]
+    for m_block in halvings(bm, DOT_MIN_BLOCK, "m" in given):
+        for n_block in halvings(bn, DOT_MIN_BLOCK, "n" in given):
+            for s in stage_options:
+                if multi_dot_shared(m_block, n_block, inner, elem_bytes, s) <= limit:
+                    return m_block, n_block, s
+    return m_block, n_block, stage_options[-1]  # the smallest: the estimate may be above what Triton needs

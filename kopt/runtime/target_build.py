@@ -115,8 +115,9 @@ def build_for_target(kernel, *args, arch: int = 90, **kwargs) -> list[TargetBuil
 
 @contextlib.contextmanager
 def _launching_builds(namespace: dict, arch: int, builds: list[TargetBuild]):
-    """In the generated module: each launched kernel a _Builder, and dot tile sizes chosen as on a GPU
-    (the launcher asks `tensor.is_cuda`, false for the CPU tensors standing in)."""
+    """In the generated module: each launched kernel a _Builder, and dot tile sizes chosen as on a GPU of
+    this arch (the launcher asks `tensor.is_cuda`, false for the CPU tensors standing in, and the device's
+    shared memory, which there is none to ask)."""
     from triton.runtime.jit import JITFunction
 
     from kopt.runtime.fast_launch import launched_kernels
@@ -129,7 +130,7 @@ def _launching_builds(namespace: dict, arch: int, builds: list[TargetBuild]):
         if isinstance(jit, JITFunction):
             namespace[name] = _Builder(jit, arch, builds)
     if "dot_tiles" in namespace:
-        namespace["dot_tiles"] = functools.partial(_gpu_dot_tiles, namespace["dot_tiles"])
+        namespace["dot_tiles"] = functools.partial(_gpu_dot_tiles, namespace["dot_tiles"], MAX_SHARED.get(arch))
     try:
         yield
     finally:
@@ -137,5 +138,5 @@ def _launching_builds(namespace: dict, arch: int, builds: list[TargetBuild]):
         namespace.update(saved)
 
 
-def _gpu_dot_tiles(dot_tiles, *args, **kwargs):
-    return dot_tiles(*args, **{**kwargs, "gpu": True})
+def _gpu_dot_tiles(dot_tiles, shared_limit, *args, **kwargs):
+    return dot_tiles(*args, **{**kwargs, "gpu": True, "shared_limit": shared_limit})

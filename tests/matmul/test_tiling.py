@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import kopt
-from kopt.backends.dot_launch import dot_tiles
+from kopt.backends.dot_launch import dot_tiles, multi_dot_shared
 from kopt.frontend.builder import build_module
 from kopt.frontend.infer import infer_specs
 from kopt.frontend.source import from_module_text
@@ -106,6 +106,34 @@ def test_dot_tiles_keep_fixed_choices_and_reject_small_dot_blocks():
     assert got[2] == 32 and got[3] == 2 and got[4] == 2
     with pytest.raises(kopt.KoptError, match=r"block_sizes\[1\] = 8 \(_BLOCK_SIZE_1, the n dim of a tl.dot\)"):
         dot_tiles((512, 512, 512), names[:3], elem_bytes=2, fixed={"_BLOCK_SIZE_1": 8})
+
+
+@pytest.mark.parametrize("inner", [16, 64, 128, 256])
+@pytest.mark.parametrize("elem_bytes", [2, 4])
+@pytest.mark.parametrize("limit", [232448, 166912, 101376])  # sm_90, sm_80, sm_86/89
+def test_multi_dot_tiles_fit_shared_memory(inner, elem_bytes, limit):
+    """Attention's tiles with its head dim (`inner`) fit the device's shared memory by the estimate, which
+    kopt.build_for_target checked against Triton's builds (tests/corpus/test_target_build.py builds head
+    dims 128 and 256 for sm_90); head dim 128 in fp16 once asked 288 KB of an H100's 227."""
+    names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
+    bm, bn, _, batch, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=elem_bytes, dots=2,
+                                            inner=inner, shared_limit=limit)
+    assert multi_dot_shared(bm, bn, inner, elem_bytes, stages) <= limit
+    assert bm >= 16 and bn >= 16 and stages >= 2 and batch == 1
+    if (inner, elem_bytes, limit) == (128, 2, 232448):
+        assert (bm, bn, stages) == (128, 64, 3)  # Triton built it with 192 KB (196608 B)
+    if inner <= 64 and elem_bytes == 2 and limit == 232448:
+        assert (bm, bn, stages) == (128, 128, 3)  # unchanged by the fit
+
+
+def test_multi_dot_tiles_keep_fixed_choices_and_ignore_shared_memory_on_the_cpu():
+    names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
+    fixed = {"_BLOCK_SIZE_2": 128, "num_stages": 4}
+    bm, bn, _, _, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=2, dots=2, inner=256,
+                                        fixed=fixed, shared_limit=232448)
+    assert (bn, stages) == (128, 4) and bm == 16  # only m could give way: to its smallest, as nothing fits
+    assert dot_tiles((4096, 4096, None, 16), names, elem_bytes=2, dots=2, inner=256, gpu=False) == \
+        dot_tiles((4096, 4096, None, 16), names, elem_bytes=2, dots=2, gpu=False)
 
 
 # ------------------------------------------------------------------ IR
