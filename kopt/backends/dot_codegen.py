@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import DictionaryAttr
+from xdsl.dialects.builtin import DictionaryAttr, StringAttr
 from xdsl.ir import Operation
 
 from kopt.backends.dot_launch import DOT_2D, _check
@@ -101,6 +101,11 @@ def dot_count(kernel: Operation) -> int:
     return sum(isinstance(o, T.DotOp) for o in kernel.walk())
 
 
+def _attr_text(op: Operation, key: str) -> str | None:
+    attr = op.attributes.get(key)
+    return attr.data if isinstance(attr, StringAttr) else None
+
+
 def _whole_dims(kernel: Operation) -> list[str]:
     """The whole-dim blocks (`_RDIM_SIZE_k`, set by the launcher before the dot tiles) of the dots' operands."""
     whole = set(_dict(kernel, "constexprs"))
@@ -125,7 +130,9 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
         return None
     blocks = _dict(kernel, "block_sizes")
     sym = {role: s for s, role in sorted(roles.items(), reverse=True)}
-    order = _ORDER if "batch" in sym else _ORDER[:3]
+    # a batch batch-to-grid made a program index: no block to choose, but its programs still fill the GPU
+    batch_extent = _attr_text(kernel, "dot_batch")
+    order = _ORDER if "batch" in sym or batch_extent else _ORDER[:3]
     names = tuple(sym.get(r) for r in order)
     fixed = {s: v for s, v in config_sizes.items() if s in roles}
     _check(names, fixed)
@@ -135,7 +142,8 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
         fixed["num_stages"] = num_stages
     dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
     nbytes = elem_bytes(dot.lhs.type.element_type)
-    sizes = ", ".join(host(blocks[sym[r]]) if r in sym else "None" for r in order)
+    extents = {r: blocks[sym[r]] for r in sym} | ({"batch": batch_extent} if batch_extent else {})
+    sizes = ", ".join(host(extents[r]) if r in extents else "None" for r in order)
     name_text = ", ".join(f'"{n}"' if n else "None" for n in names)
     fixed_text = ", ".join(f'"{k}": {v}' for k, v in fixed.items())
     if overridable:  # the autotuner's launch-time `_config`; compile-time choices win

@@ -51,14 +51,17 @@ def _shared_limit() -> int:
     return H100_SHARED
 
 
-def multi_dot_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int) -> int:
+def multi_dot_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, batched: bool = False) -> int:
     """An upper estimate of the shared memory (bytes) of an attention-shaped kernel: two [bn, inner] operands
-    streamed per stage (k and v), the resident [bm, inner] one (counted three times: Triton's layout
-    conversions keep copies), the [bm, bn] product fed to the second dot (twice). Checked against what
-    Triton 3.9 built for sm_90 (kopt.build_for_target on examples/attention.py, fp16, inner 64-256, bm 64-128,
-    bn 32-128, 2-4 stages, 4 or 8 warps; fp32 at inner 64, 128, 256): never below it, exact for fp16 inner 128
-    at bm 128, bn 64. The fp32 operands' resident copies are counted at 2 bytes an element, as measured."""
-    return elem_bytes * stages * 2 * bn * inner + min(elem_bytes, 2) * (3 * bm * inner + 2 * bm * bn)
+    streamed per stage (k and v), then the resident [bm, inner] operand or the [bm, bn] product fed to the
+    second dot, whichever is larger. Fitted to what Triton 3.9 built for sm_90 (kopt.build_for_target on
+    examples/attention.py, inner 64-256, bm 64-128, bn 32-128, 2-4 stages): exact for 48 of those 54 fp16
+    builds, above the other 6 (inner 64, bn 128) and the fp32 ones. `batched`: the 3-D form (a batch block a config fixes), whose layout
+    conversions keep more copies: the resident operand three times, the product twice (never below the
+    3-D builds measured in fp16, 4 or 8 warps; fp32 resident copies counted at 2 bytes, as measured)."""
+    if batched:
+        return elem_bytes * stages * 2 * bn * inner + min(elem_bytes, 2) * (3 * bm * inner + 2 * bm * bn)
+    return elem_bytes * (stages * 2 * bn * inner + bm * max(inner, bn))
 
 
 @functools.cache
@@ -119,8 +122,9 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
     if dots > 1 and inner and gpu:
         limit = shared_limit or _shared_limit()
+        batched = len(names) > 3 and names[3] is not None  # a batch block to choose: the 3-D form
         bm, bn, stages = _fit_shared(bm, bn, int(inner), elem_bytes, fixed.get("num_stages") or stages, limit, given,
-                                     "num_stages" in fixed)
+                                     "num_stages" in fixed, batched)
     if bm * bn < 128 * 128:  # tiles cut down by the sizes need fewer warps
         warps = 4
     blocks = {"m": bm, "n": bn, "k": bk, "batch": given.get("batch", 1)}
@@ -129,9 +133,9 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
 
 
 def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limit: int, given: dict,
-                stages_fixed: bool) -> tuple[int, int, int]:
+                stages_fixed: bool, batched: bool) -> tuple[int, int, int]:
     """The widest n block, then the most stages (not below 2), then the longest m block whose shared memory
-    fits (head dim 128 in fp16 asked 288 KB of an H100's 227 at 128 x 128 x 3 stages). Blocks and stages a
+    fits (head dim 128 in fp16 asked 288 KB of an H100's 227 at 128 x 128 x 3 stages in the 3-D form). Blocks and stages a
     config fixes stay; where nothing fits by the estimate, the smallest tiles are tried (Triton says at launch
     if they do not fit either)."""
     def halvings(value: int, floor: int, keep: bool) -> list[int]:
@@ -144,6 +148,6 @@ def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limi
     for m_block in halvings(bm, DOT_MIN_BLOCK, "m" in given):
         for n_block in halvings(bn, DOT_MIN_BLOCK, "n" in given):
             for s in stage_options:
-                if multi_dot_shared(m_block, n_block, inner, elem_bytes, s) <= limit:
+                if multi_dot_shared(m_block, n_block, inner, elem_bytes, s, batched) <= limit:
                     return m_block, n_block, s
     return m_block, n_block, stage_options[-1]  # the smallest: the estimate may be above what Triton needs

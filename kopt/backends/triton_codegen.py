@@ -329,7 +329,8 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     grid = [g.data for g in kernel.attributes["grid"].data] if "grid" in kernel.attributes else ["1"]
     grid_syms = {m for g in grid for m in re.findall(r"_BLOCK_SIZE_\d+", g)}
     ordered = sorted(blocks, key=lambda s: int(s.rsplit("_", 1)[1]))
-    config_sizes = dict(zip(ordered, cfg.block_sizes))
+    # a config's block_sizes[i] is `_BLOCK_SIZE_i` (as its facts say), also where a pass removed a block
+    config_sizes = {f"_BLOCK_SIZE_{i}": b for i, b in enumerate(cfg.block_sizes) if f"_BLOCK_SIZE_{i}" in blocks}
 
     def host(text: str) -> str:  # symbol text -> host Python, sizes through the launch's bindings
         return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "host"))

@@ -18,6 +18,7 @@ from kopt.passes import (  # noqa: F401 - registration side effects
     shape_inference,
     bounds_checks,
     tiling,
+    batch_to_grid,
     reduction_lowering,
     masking,
     mask_elision,

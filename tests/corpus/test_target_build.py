@@ -37,8 +37,9 @@ def test_every_corpus_kernel_builds_for_sm90(tmp_path):
     ok = int(re.search(r"summary: ok (\d+), fail 0", r.stdout).group(1))
     # every case, dtype, shape set and layout launches at least one kernel
     assert ok >= sum(len(c.dtypes) for c in CASES) * 2 * 2
-    # the batched dots of attention are built in their 2-D form (one batch per program)
-    assert re.search(r"^OK +attention +float16 .*'_DOT_2D': 1", r.stdout, re.M)
+    # attention is built 2-D (batch-to-grid: one batch per program, no batch block among its constexprs)
+    assert re.search(r"^OK +attention +float16 .* _attention_kernel \{'_BLOCK_SIZE_1': ", r.stdout, re.M)
+    assert not re.search(r"^OK +attention .*'_BLOCK_SIZE_0'", r.stdout, re.M)
 
 
 SHARED = """

@@ -8,6 +8,7 @@
 # CHECK-NEXT: ms ({{.*}}%)  shape-inference
 # CHECK-NEXT: ms ({{.*}}%)  bounds-checks
 # CHECK-NEXT: ms ({{.*}}%)  tiling
+# CHECK-NEXT: ms ({{.*}}%)  batch-to-grid
 # CHECK-NEXT: ms ({{.*}}%)  reduction-lowering
 # CHECK-NEXT: ms ({{.*}}%)  masking
 # CHECK-NEXT: ms ({{.*}}%)  mask-elision

@@ -111,19 +111,32 @@ def test_dot_tiles_keep_fixed_choices_and_reject_small_dot_blocks():
 @pytest.mark.parametrize("inner", [16, 64, 128, 256])
 @pytest.mark.parametrize("elem_bytes", [2, 4])
 @pytest.mark.parametrize("limit", [232448, 166912, 101376])  # sm_90, sm_80, sm_86/89
-def test_multi_dot_tiles_fit_shared_memory(inner, elem_bytes, limit):
+def test_multi_dot_tiles_fit_shared_memory_3d(inner, elem_bytes, limit):
     """Attention's tiles with its head dim (`inner`) fit the device's shared memory by the estimate, which
     kopt.build_for_target checked against Triton's builds (tests/corpus/test_target_build.py builds head
     dims 128 and 256 for sm_90); head dim 128 in fp16 once asked 288 KB of an H100's 227."""
     names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
     bm, bn, _, batch, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=elem_bytes, dots=2,
                                             inner=inner, shared_limit=limit)
-    assert multi_dot_shared(bm, bn, inner, elem_bytes, stages) <= limit
+    assert multi_dot_shared(bm, bn, inner, elem_bytes, stages, batched=True) <= limit
     assert bm >= 16 and bn >= 16 and stages >= 2 and batch == 1
     if (inner, elem_bytes, limit) == (128, 2, 232448):
-        assert (bm, bn, stages) == (128, 64, 3)  # Triton built it with 192 KB (196608 B)
+        assert (bm, bn, stages) == (128, 64, 3)  # Triton built the 3-D form with 196608 B
     if inner <= 64 and elem_bytes == 2 and limit == 232448:
         assert (bm, bn, stages) == (128, 128, 3)  # unchanged by the fit
+
+
+@pytest.mark.parametrize("inner", [16, 64, 128, 256])
+@pytest.mark.parametrize("elem_bytes", [2, 4])
+@pytest.mark.parametrize("limit", [232448, 166912, 101376])
+def test_multi_dot_tiles_fit_shared_memory_2d(inner, elem_bytes, limit):
+    """The same, for the 2-D form batch-to-grid makes (no batch block to choose: the batch's name is None)."""
+    names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, None)
+    bm, bn, _, _, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=elem_bytes, dots=2, inner=inner,
+                                        shared_limit=limit)
+    assert multi_dot_shared(bm, bn, inner, elem_bytes, stages) <= limit and bm >= 16 and bn >= 16
+    if (inner, elem_bytes, limit) == (128, 2, 232448):
+        assert (bm, bn, stages) == (128, 128, 3)  # Triton built it with 229376 B, as estimated
 
 
 def test_multi_dot_tiles_keep_fixed_choices_and_ignore_shared_memory_on_the_cpu():
