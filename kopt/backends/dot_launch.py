@@ -114,8 +114,11 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     sms = _num_sms() if gpu else 1  # the interpreter runs programs one by one: fewest programs is fastest
     # A kernel of several dots (attention: q k^T, then p v) holds the first one's [m, n] result as the
     # second one's operand: its n block is also a k-step. 128 x 256 fp32 ran out of shared memory on an
-    # H100 there; cap n as the flash-attention tutorial's H100 configs do (64 / 128 for 4 / 2 bytes).
-    n_cap = (64 if elem_bytes >= 4 else 128) if dots > 1 else None
+    # H100 there; cap n as the flash-attention tutorial's H100 configs do (64 / 128 for 4 / 2 bytes), and at
+    # 64 for a head dim of 64 or less: 2-D fp16 attention ran 229 / 300 TFLOP/s at 128 x 64 (4 warps) against
+    # 195 / 268 at 128 x 128 (8 warps), seq 1024 / 4096; at head dim 128, 128 x 128 stayed best (391)
+    # (benchmarks/results/h100_2026-11-25c/attention_tiles.txt).
+    n_cap = (64 if elem_bytes >= 4 or (inner and inner <= 64) else 128) if dots > 1 else None
     tiles = [(_cap(bm, m), _cap(min(bn, n_cap or bn), n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
     bm, bn, bk, warps, stages = next(
         (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
