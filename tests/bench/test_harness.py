@@ -194,3 +194,14 @@ def test_cli_bad_arguments(capsys):
     assert cli.main(["matmul", "--shapes", "norm"]) == 2
     assert cli.main(["--help"]) == 0
     assert "KERNEL" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("shape", [(1, 1, 16), (2, 70, 32), (3, 129, 16), (1, 257, 64)])
+def test_triton_attention_peer_interpreted(shape, causal):
+    """The hand-written flash-attention peer of benchmarks/attention_bench.py, against torch's SDPA."""
+    from kopt.tools.bench import triton_attention
+
+    q, k, v = (torch.randn(*shape) for _ in range(3))
+    want = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    torch.testing.assert_close(triton_attention.attention(q, k, v, causal), want, atol=1e-4, rtol=1e-4)

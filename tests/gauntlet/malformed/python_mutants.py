@@ -191,6 +191,8 @@ MUTANTS = [
            "    for tile_m, tile_n in hl.tile([m, n], block_size=[3, 8]):\n", "not a power of two"),
     Mutant("block_size_count", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
            "    for tile_m, tile_n in hl.tile([m, n], block_size=[8]):\n", "block_size gives 1 sizes for 2 loop dims"),
+    Mutant("tile_bounded_by_a_tile", "relu", V, "        for tile_k in hl.tile(0, tile_m.end):\n            pass\n" + V,
+           "expected an integer size"),  # docs/helion-compat.md: not supported yet
     Mutant("tile_unknown_keyword", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
            "    for tile_m, tile_n in hl.tile([m, n], order=[1, 0]):\n", "unsupported keyword"),
     Mutant("tile_of_float", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
