@@ -38,6 +38,19 @@ def offset_bmm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@kopt.kernel
+def batch_attributes(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The batch tile's begin, end, block_size and id as values, after it became a program index."""
+    b, m, k = x.size()
+    _, k_y, n = y.size()
+    assert k_y == k
+    out = torch.empty([b, m, n], dtype=torch.float32, device=x.device)
+    for tile_b, tile_m in hl.tile([b, m]):
+        prod = torch.bmm(x[tile_b, tile_m, :], y[tile_b, :, :])
+        out[tile_b, tile_m, :] = prod + (tile_b.begin * 100 + tile_b.end * 10 + tile_b.block_size + tile_b.id * 1000)
+    return out
+
+
 def _kernel_text(k, *args) -> str:
     return k.compile(*args).triton_source.split("\ndef " + k.fn.__name__ + "(")[0]
 
@@ -64,3 +77,12 @@ def test_the_corpus_batched_kernels_are_2d(name):
                      torch.Generator().manual_seed(0))
     text = _kernel_text(kernel_of(case), *args)
     assert "_BLOCK_SIZE_0" not in text and "tl.reshape" not in text and "_DOT_2D" not in text
+
+
+@pytest.mark.parametrize("b,m", [(1, 1), (3, 17), (5, 40)])
+def test_the_batch_tile_attributes(b, m):
+    x, y = torch.randn(b, m, 16), torch.randn(b, 16, 19)
+    assert "_BLOCK_SIZE_0" not in _kernel_text(batch_attributes, x, y)
+    i = torch.arange(b, dtype=torch.float32)[:, None, None]  # one batch per program: begin = id = i, end = i + 1
+    want = torch.bmm(x, y) + i * 100 + (i + 1) * 10 + 1 + i * 1000
+    torch.testing.assert_close(batch_attributes(x, y), want, atol=1e-3, rtol=1e-4)
