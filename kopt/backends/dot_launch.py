@@ -125,7 +125,8 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
     if dots > 1 and inner and gpu:
         limit = shared_limit or _shared_limit()
-        batched = len(names) > 3 and names[3] is not None  # a batch block to choose: the 3-D form
+        # a batch block to choose: the 3-D form, whose every tile holds that many batches
+        batched = given.get("batch", 1) if len(names) > 3 and names[3] is not None else 0
         bm, bn, stages = _fit_shared(bm, bn, int(inner), elem_bytes, fixed.get("num_stages") or stages, limit, given,
                                      "num_stages" in fixed, batched)
     if bm * bn < 128 * 128:  # tiles cut down by the sizes need fewer warps
@@ -136,8 +137,8 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
 
 
 def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limit: int, given: dict,
-                stages_fixed: bool, batched: bool) -> tuple[int, int, int]:
-    """The widest n block, then the most stages (not below 2), then the longest m block whose shared memory
+                stages_fixed: bool, batched: int) -> tuple[int, int, int]:
+    """The longest m block, then the widest n block, then the most stages (not below 2) whose shared memory
     fits (head dim 128 in fp16 asked 288 KB of an H100's 227 at 128 x 128 x 3 stages in the 3-D form). Blocks and stages a
     config fixes stay; where nothing fits by the estimate, the smallest tiles are tried (Triton says at launch
     if they do not fit either)."""
@@ -151,6 +152,6 @@ def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limi
     for m_block in halvings(bm, DOT_MIN_BLOCK, "m" in given):
         for n_block in halvings(bn, DOT_MIN_BLOCK, "n" in given):
             for s in stage_options:
-                if multi_dot_shared(m_block, n_block, inner, elem_bytes, s, batched) <= limit:
+                if max(batched, 1) * multi_dot_shared(m_block, n_block, inner, elem_bytes, s, bool(batched)) <= limit:
                     return m_block, n_block, s
     return m_block, n_block, stage_options[-1]  # the smallest: the estimate may be above what Triton needs

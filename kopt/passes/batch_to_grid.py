@@ -195,7 +195,39 @@ def _plan(kernel: T.KernelOp, sym: str) -> tuple[list[SSAValue], dict[SSAValue, 
             return None  # the batch class holds a dim of another size, or a batch dim escapes it
         if axes:
             drop[v] = axes
+    if any(_unit_dim_by_property(op, drop) for op in kernel.body.walk()):
+        return None
     return ranges, drop
+
+
+def _subscript_kinds(op) -> list[str]:
+    """Per dim of a load's result (a store's target block): the subscript entry that makes it."""
+    kinds: list[str] = []
+    indices = iter(op.indices)
+    for s in op.spec_list:
+        if s in (":", "None"):
+            kinds.append(s)
+            continue
+        idx = next(indices)
+        if isinstance(idx.type, RangeType):
+            kinds.append("range")
+        elif isinstance(idx.type, TileType):
+            kinds += ["gather"] * idx.type.rank
+    return kinds
+
+
+def _unit_dim_by_property(op: Operation, drop: dict[SSAValue, list[int]]) -> bool:
+    """A batch-tied unit dim that an op's properties make (a subscript's `None`, a kept reduced dim): dropping
+    it would take a rewrite of those properties this pass does not do, so the kernel stays 3-D."""
+    if isinstance(op, (T.LoadOp, T.StoreOp)):
+        value = op.result if isinstance(op, T.LoadOp) else op.value
+        kinds = _subscript_kinds(op)
+        offset = len(kinds) - value.type.rank
+        return any(0 <= a + offset < len(kinds) and kinds[a + offset] == "None" for a in drop.get(value, []))
+    if isinstance(op, T.ReduceOp) and op.keepdim.value.data:
+        d = op.dim.value.data
+        return d in drop.get(op.result, []) and d not in drop.get(op.operand, [])
+    return False
 
 
 def _renumber(axis: int, dropped: list[int]) -> int:
@@ -204,7 +236,8 @@ def _renumber(axis: int, dropped: list[int]) -> int:
 
 def _rewrite(kernel: T.KernelOp, sym: str, batch: SSAValue, drop: dict[SSAValue, list[int]]) -> None:
     old_range = batch.owner
-    new_range = T.ProgramRangeOp(old_range.axis.value.data, RangeType(batch.type.extent.data, "1"))
+    new_range = T.ProgramRangeOp(old_range.axis.value.data,
+                                 RangeType(batch.type.extent.data, "1", batch.type.begin.data))
     index = T.TileAttrOp(new_range.result, "begin")
     for new in (new_range, index):
         new.location = old_range.location

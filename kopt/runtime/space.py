@@ -99,9 +99,12 @@ def _distance(values: dict, default: dict) -> float:
 
 
 def to_config(values: dict) -> Config:
-    blocks = sorted((int(k[len("block_sizes["):-1]), v) for k, v in values.items() if k.startswith("block_sizes["))
+    """A Config whose `block_sizes[i]` is `_BLOCK_SIZE_i`, as the launcher reads it. A block a pass removed
+    (batch-to-grid's batch block, which is 1) leaves a gap in the space: it is filled with 1."""
+    blocks = {int(k[len("block_sizes["):-1]): v for k, v in values.items() if k.startswith("block_sizes[")}
     fields = {k: v for k, v in values.items() if not k.startswith("block_sizes[") and v is not None}
-    return Config(block_sizes=[v for _, v in blocks], **fields)
+    sizes = [blocks.get(i, 1) for i in range(max(blocks) + 1)] if blocks else []
+    return Config(block_sizes=sizes, **fields)
 
 
 def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:

@@ -83,8 +83,8 @@ class _Builder:
             return None
         record.stages = list(compiled.asm)
         record.shared = int(getattr(compiled.metadata, "shared", 0))
-        limit = MAX_SHARED.get(self.arch)
-        if limit is not None and record.shared > limit:
+        limit = MAX_SHARED[self.arch]
+        if record.shared > limit:
             record.error = f"needs {record.shared} bytes of shared memory; sm_{self.arch} allows {limit}"
         return None
 
@@ -93,6 +93,10 @@ def build_for_target(kernel, *args, arch: int = 90, **kwargs) -> list[TargetBuil
     """Build every Triton kernel `kernel(*args)` would launch on a CUDA GPU of compute capability
     `arch` (90: H100), without a GPU. Arguments are CPU tensors with the call's shapes, strides and
     dtypes; nothing is computed. Returns one TargetBuild per launch."""
+    if arch not in MAX_SHARED:
+        raise KoptError(f"build_for_target: no shared-memory limit known for sm_{arch}",
+                        notes=[f"known: {', '.join(f'sm_{a}' for a in sorted(MAX_SHARED))}; add the arch's limit "
+                               "to kopt.runtime.target_build.MAX_SHARED"])
     if mode.interpreting():
         raise KoptError("build_for_target compiles for a GPU; the Triton interpreter is on (TRITON_INTERPRET=1)",
                         notes=["run it in a process without TRITON_INTERPRET"])
@@ -130,7 +134,7 @@ def _launching_builds(namespace: dict, arch: int, builds: list[TargetBuild]):
         if isinstance(jit, JITFunction):
             namespace[name] = _Builder(jit, arch, builds)
     if "dot_tiles" in namespace:
-        namespace["dot_tiles"] = functools.partial(_gpu_dot_tiles, namespace["dot_tiles"], MAX_SHARED.get(arch))
+        namespace["dot_tiles"] = functools.partial(_gpu_dot_tiles, namespace["dot_tiles"], MAX_SHARED[arch])
     try:
         yield
     finally:

@@ -72,3 +72,13 @@ def test_refused_under_the_interpreter():
 
     with pytest.raises(KoptError, match="the Triton interpreter is on"):
         build_for_target(kernel_of(BY_NAME["add"]), torch.ones(3), torch.ones(3))
+
+
+def test_an_arch_without_a_known_limit_is_refused():
+    from tests.corpus.cases import BY_NAME
+    from tests.corpus.check import kernel_of
+
+    import torch
+
+    with pytest.raises(KoptError, match="no shared-memory limit known for sm_120"):
+        build_for_target(kernel_of(BY_NAME["add"]), torch.ones(3), torch.ones(3), arch=120)

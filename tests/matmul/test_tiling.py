@@ -139,6 +139,16 @@ def test_multi_dot_tiles_fit_shared_memory_2d(inner, elem_bytes, limit):
         assert (bm, bn, stages) == (128, 128, 3)  # Triton built it with 229376 B, as estimated
 
 
+@pytest.mark.parametrize("batch", [1, 2, 4])
+def test_multi_dot_tiles_of_a_config_batch_block_fit_with_every_batch(batch):
+    """A config's batch block of 4 holds 4 batches in every tile: the fit counts them (Triton built
+    393216 B at 128 x 64 with 4 batches before, far past an H100's 232448)."""
+    names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
+    bm, bn, _, got, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=2, dots=2, inner=64,
+                                          fixed={"_BLOCK_SIZE_0": batch}, shared_limit=232448)
+    assert got == batch and batch * multi_dot_shared(bm, bn, 64, 2, stages, batched=True) <= 232448
+
+
 def test_multi_dot_tiles_keep_fixed_choices_and_ignore_shared_memory_on_the_cpu():
     names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
     fixed = {"_BLOCK_SIZE_2": 128, "num_stages": 4}
