@@ -72,20 +72,25 @@ class _Ties:
             self.tie((operand, o - i), (result, r - i))
 
 
-def _subscript_dims(op, ties: _Ties) -> list:
-    """The node each dim of a load's result (or a store's target block) is tied to, by the subscript."""
-    nodes: list = []
+def _subscript_axes(op) -> tuple[SSAValue, list[tuple[str | None, object]]]:
+    """A load's result (a store's value) and, per dim of it, the subscript entry that makes that dim
+    (":", "None", "range" or "gather") and the node it is tied to (None for `:` and `None`). A stored
+    value may broadcast: its dims line up with the subscript's from the right."""
+    entries: list[tuple[str | None, object]] = []
     indices = iter(op.indices)
     for s in op.spec_list:
         if s in (":", "None"):
-            nodes.append(None)
+            entries.append((s, None))
             continue
         idx = next(indices)
         if isinstance(idx.type, RangeType):
-            nodes.append(("range", idx))
+            entries.append(("range", ("range", idx)))
         elif isinstance(idx.type, TileType):  # a gather by a tile of indices: its dims, in order
-            nodes += [(idx, i) for i in range(idx.type.rank)]
-    return nodes
+            entries += [("gather", (idx, i)) for i in range(idx.type.rank)]
+    value = op.result if isinstance(op, T.LoadOp) else op.value
+    offset = len(entries) - value.type.rank
+    return value, [entries[i + offset] if 0 <= i + offset < len(entries) else (None, None)
+                   for i in range(value.type.rank)]
 
 
 def _tie_op(op: Operation, ties: _Ties) -> None:
@@ -129,12 +134,10 @@ def _tie_op(op: Operation, ties: _Ties) -> None:
         if op.acc is not None:
             ties.right_aligned(op.acc, r)
     elif isinstance(op, (T.LoadOp, T.StoreOp)):
-        nodes = _subscript_dims(op, ties)
-        value = op.result if isinstance(op, T.LoadOp) else op.value
-        offset = len(nodes) - value.type.rank  # a stored value may broadcast: right-aligned
-        for i in range(value.type.rank):
-            if 0 <= i + offset < len(nodes) and nodes[i + offset] is not None:
-                ties.tie((value, i), nodes[i + offset])
+        value, axes = _subscript_axes(op)
+        for i, (_, node) in enumerate(axes):
+            if node is not None:
+                ties.tie((value, i), node)
     elif isinstance(op, T.ForOp):
         body = op.body.block
         args = list(body.args[1:])  # the first block argument is the loop's range
@@ -200,30 +203,12 @@ def _plan(kernel: T.KernelOp, sym: str) -> tuple[list[SSAValue], dict[SSAValue, 
     return ranges, drop
 
 
-def _subscript_kinds(op) -> list[str]:
-    """Per dim of a load's result (a store's target block): the subscript entry that makes it."""
-    kinds: list[str] = []
-    indices = iter(op.indices)
-    for s in op.spec_list:
-        if s in (":", "None"):
-            kinds.append(s)
-            continue
-        idx = next(indices)
-        if isinstance(idx.type, RangeType):
-            kinds.append("range")
-        elif isinstance(idx.type, TileType):
-            kinds += ["gather"] * idx.type.rank
-    return kinds
-
-
 def _unit_dim_by_property(op: Operation, drop: dict[SSAValue, list[int]]) -> bool:
     """A batch-tied unit dim that an op's properties make (a subscript's `None`, a kept reduced dim): dropping
     it would take a rewrite of those properties this pass does not do, so the kernel stays 3-D."""
     if isinstance(op, (T.LoadOp, T.StoreOp)):
-        value = op.result if isinstance(op, T.LoadOp) else op.value
-        kinds = _subscript_kinds(op)
-        offset = len(kinds) - value.type.rank
-        return any(0 <= a + offset < len(kinds) and kinds[a + offset] == "None" for a in drop.get(value, []))
+        value, axes = _subscript_axes(op)
+        return any(axes[a][0] == "None" for a in drop.get(value, []))
     if isinstance(op, T.ReduceOp) and op.keepdim.value.data:
         d = op.dim.value.data
         return d in drop.get(op.result, []) and d not in drop.get(op.operand, [])
