@@ -159,7 +159,8 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={nbytes}, "
             f"gpu={tensor}.is_cuda{many}{fixed_arg})")
     lines = [line]
-    # one batch per program: the 2-D form of batched dots (see _batched); 1 where no block is chosen for a
-    # batch (it is 1 in the source, or there is no batch); unused by kernels without batched dots
-    lines.append(f"{DOT_2D} = int({sym['batch']} == 1)" if "batch" in sym else f"{DOT_2D} = 1")
+    if any(isinstance(op, T.DotOp) and op.lhs.type.rank == 3 for op in kernel.walk()):
+        # one batch per program: the 2-D form of batched dots (see _batched); 1 where no block is chosen
+        # for the batch (it is 1 in the source)
+        lines.append(f"{DOT_2D} = int({sym['batch']} == 1)" if "batch" in sym else f"{DOT_2D} = 1")
     return DotLaunch(lines, {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")
