@@ -51,16 +51,17 @@ def _shared_limit() -> int:
     return H100_SHARED
 
 
-def multi_dot_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, batched: bool = False) -> int:
+def multi_dot_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, batch: int = 0) -> int:
     """An upper estimate of the shared memory (bytes) of an attention-shaped kernel: two [bn, inner] operands
     streamed per stage (k and v), then the resident [bm, inner] operand or the [bm, bn] product fed to the
     second dot, whichever is larger. Fitted to what Triton 3.9 built for sm_90 (kopt.build_for_target on
     examples/attention.py, inner 64-256, bm 64-128, bn 32-128, 2-4 stages): exact for 48 of those 54 fp16
-    builds, above the other 6 (inner 64, bn 128) and the fp32 ones. `batched`: the 3-D form (a batch block a config fixes), whose layout
-    conversions keep more copies: the resident operand three times, the product twice (never below the
-    3-D builds measured in fp16, 4 or 8 warps; fp32 resident copies counted at 2 bytes, as measured)."""
-    if batched:
-        return elem_bytes * stages * 2 * bn * inner + min(elem_bytes, 2) * (3 * bm * inner + 2 * bm * bn)
+    builds, above the other 6 (inner 64, bn 128) and the fp32 ones. `batch` > 0: the 3-D form with that many
+    batches in every tile (a batch block a config fixes), whose layout conversions keep more copies: per
+    batch, the resident operand three times, the product twice (never below the 3-D builds measured in fp16,
+    4 or 8 warps; fp32 resident copies counted at 2 bytes, as measured)."""
+    if batch:
+        return batch * (elem_bytes * stages * 2 * bn * inner + min(elem_bytes, 2) * (3 * bm * inner + 2 * bm * bn))
     return elem_bytes * (stages * 2 * bn * inner + bm * max(inner, bn))
 
 
@@ -125,10 +126,10 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
     if dots > 1 and inner and gpu:
         limit = shared_limit or _shared_limit()
-        # a batch block to choose: the 3-D form, whose every tile holds that many batches
-        batched = given.get("batch", 1) if len(names) > 3 and names[3] is not None else 0
+        # a batch block to choose: the 3-D form, whose every tile holds that many batches (0: the 2-D form)
+        batch_block = given.get("batch", 1) if len(names) > 3 and names[3] is not None else 0
         bm, bn, stages = _fit_shared(bm, bn, int(inner), elem_bytes, fixed.get("num_stages") or stages, limit, given,
-                                     "num_stages" in fixed, batched)
+                                     "num_stages" in fixed, batch_block)
     if bm * bn < 128 * 128:  # tiles cut down by the sizes need fewer warps
         warps = 4
     blocks = {"m": bm, "n": bn, "k": bk, "batch": given.get("batch", 1)}
@@ -137,7 +138,7 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
 
 
 def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limit: int, given: dict,
-                stages_fixed: bool, batched: int) -> tuple[int, int, int]:
+                stages_fixed: bool, batch_block: int) -> tuple[int, int, int]:
     """The longest m block, then the widest n block, then the most stages (not below 2) whose shared memory
     fits (head dim 128 in fp16 asked 288 KB of an H100's 227 at 128 x 128 x 3 stages in the 3-D form). Blocks and stages a
     config fixes stay; where nothing fits by the estimate, the smallest tiles are tried (Triton says at launch
@@ -152,6 +153,6 @@ def _fit_shared(bm: int, bn: int, inner: int, elem_bytes: int, stages: int, limi
     for m_block in halvings(bm, DOT_MIN_BLOCK, "m" in given):
         for n_block in halvings(bn, DOT_MIN_BLOCK, "n" in given):
             for s in stage_options:
-                if max(batched, 1) * multi_dot_shared(m_block, n_block, inner, elem_bytes, s, bool(batched)) <= limit:
+                if multi_dot_shared(m_block, n_block, inner, elem_bytes, s, batch_block) <= limit:
                     return m_block, n_block, s
     return m_block, n_block, stage_options[-1]  # the smallest: the estimate may be above what Triton needs

@@ -118,7 +118,7 @@ def test_multi_dot_tiles_fit_shared_memory_3d(inner, elem_bytes, limit):
     names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
     bm, bn, _, batch, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=elem_bytes, dots=2,
                                             inner=inner, shared_limit=limit)
-    assert multi_dot_shared(bm, bn, inner, elem_bytes, stages, batched=True) <= limit
+    assert multi_dot_shared(bm, bn, inner, elem_bytes, stages, batch=1) <= limit
     assert bm >= 16 and bn >= 16 and stages >= 2 and batch == 1
     if (inner, elem_bytes, limit) == (128, 2, 232448):
         assert (bm, bn, stages) == (128, 64, 3)  # Triton built the 3-D form with 196608 B
@@ -146,7 +146,7 @@ def test_multi_dot_tiles_of_a_config_batch_block_fit_with_every_batch(batch):
     names = ("_BLOCK_SIZE_1", "_BLOCK_SIZE_2", None, "_BLOCK_SIZE_0")
     bm, bn, _, got, _, stages = dot_tiles((4096, 4096, None, 16), names, elem_bytes=2, dots=2, inner=64,
                                           fixed={"_BLOCK_SIZE_0": batch}, shared_limit=232448)
-    assert got == batch and batch * multi_dot_shared(bm, bn, 64, 2, stages, batched=True) <= 232448
+    assert got == batch and multi_dot_shared(bm, bn, 64, 2, stages, batch=batch) <= 232448
 
 
 def test_multi_dot_tiles_keep_fixed_choices_and_ignore_shared_memory_on_the_cpu():
