@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kopt.errors import KoptError
 from kopt.frontend.signature import ArgSpec, ScalarSpec, TensorSpec
+from kopt.runtime import hostmath
 
 DIVISOR = 16
 _DTYPES: dict[object, str | None] = {}  # torch dtype -> kopt short name, filled on first sight
@@ -154,7 +155,8 @@ def symbol_values(symbols: dict[str, list | tuple], params: list[str], values: l
 
 
 def next_power_of_2(n: int) -> int:
-    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
+    """hostmath's (the launchers'), but at least 1: sizes of 0 and 1 share a bucket."""
+    return max(1, hostmath.next_power_of_2(n))
 
 
 def size_bucket(values: list) -> tuple:
