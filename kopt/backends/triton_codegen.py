@@ -279,10 +279,9 @@ class _KernelWriter:
 def row_elem_bytes(kernel: Operation) -> int | None:
     """Bytes per element of the row a looped reduction streams (its first phase loop's first load;
     a kernel is compiled per dtype, so this is a constant); None for kernels without phase loops."""
-    for loop in kernel.walk():
-        if isinstance(loop, tt.ForOp) and "phase" in loop.attributes:
-            load = next((op for op in loop.body.walk() if isinstance(op, tt.LoadOp)), None)
-            return elem_bytes(load.result.type.element_type) if load is not None else None
+    for loop in tt.phase_loops(kernel)[:1]:
+        load = next((op for op in loop.body.walk() if isinstance(op, tt.LoadOp)), None)
+        return elem_bytes(load.result.type.element_type) if load is not None else None
     return None
 
 

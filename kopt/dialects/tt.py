@@ -10,7 +10,7 @@ their operands are then Triton blocks with block-size shapes.
 from __future__ import annotations
 
 from xdsl.dialects.builtin import I64, IntegerAttr, StringAttr
-from xdsl.ir import Attribute, Block, Dialect, Region, SSAValue
+from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -219,6 +219,13 @@ class ForOp(IRDLOperation):
         if attrs:
             op.attributes.update(attrs.data)
         return op
+
+
+def phase_loops(kernel: Operation) -> list[ForOp]:
+    """The loops reduction-lowering made for a looped reduction's phases (a `phase` number each), in
+    phase order: what the reread-hints pass and the launcher's warp choice look for."""
+    loops = [op for op in kernel.walk() if isinstance(op, ForOp) and isinstance(op.attributes.get("phase"), IntegerAttr)]
+    return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
 TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, ForOp], [PointerType])

@@ -24,19 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, UnitAttr
-from xdsl.ir import Operation, SSAValue
+from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tt
 from kopt.passes.registry import register_pass
 from kopt.passes.util import kernels
-
-
-def _phase_loops(kernel: Operation) -> list[tt.ForOp]:
-    loops = [op for op in kernel.walk() if isinstance(op, tt.ForOp) and isinstance(op.attributes.get("phase"),
-                                                                                        IntegerAttr)]
-    return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
 def _base(op: tt.LoadOp | tt.StoreOp) -> SSAValue | None:
@@ -58,7 +52,7 @@ class RereadHintsPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            loops = _phase_loops(kernel)
+            loops = tt.phase_loops(kernel)
             if len(loops) < 2:
                 continue
             *earlier, last = loops
