@@ -12,7 +12,9 @@ from kopt.runtime.compiler import run_pipeline
 from kopt.tools.irparse import parse_tile
 from tests.helpers import EXAMPLES
 
-CASES = [("softmax", None), ("row_sum", None), ("long_sum", None), ("residual_add", None), ("add", "x: f32[M, N], y: f32[M, N]"), ("add", "x: f16[N], y: f16[N]")]
+CASES = [("softmax", None), ("row_sum", None), ("long_sum", None), ("residual_add", None), ("add", "x: f32[M, N], y: f32[M, N]"), ("add", "x: f16[N], y: f16[N]"),
+         # batch-to-grid rewrites it: a block-1 range and its `begin`, 2-D tiles, a `dot_batch` attribute
+         ("attention", None)]
 
 
 def assert_round_trip(module) -> None:
