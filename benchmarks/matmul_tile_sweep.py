@@ -1,6 +1,6 @@
 """Time kopt's matmul under a few fixed tile configs beside its launch heuristic, its autotuner's pick
 (kopt/runtime/dot_space.py), cuBLAS (torch.matmul) and the hand-written Triton peer: the evidence
-behind the dot defaults in kopt/backends/dot_launch.py.
+behind the dot defaults in kopt/launch/dot_tiles.py.
 
 Usage (GPU): python benchmarks/matmul_tile_sweep.py [--shapes 4096x4096x4096,...] [--dtype fp16,bf16]
 Prints TFLOP/s (median of triton.testing.do_bench, L2 flushed between calls) per implementation.
@@ -17,7 +17,7 @@ import triton
 import triton.testing
 
 import kopt
-from kopt.backends.dot_launch import dot_tiles
+from kopt.launch.dot_tiles import dot_tiles
 from kopt.tools.bench.triton_matmul import matmul as triton_matmul
 
 ROOT = Path(__file__).resolve().parent.parent

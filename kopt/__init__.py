@@ -16,9 +16,8 @@ Importing kopt does not import torch or triton; the first kernel call does.
 
 from __future__ import annotations
 
+from kopt._version import __version__
 from kopt.errors import KoptError
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str):

@@ -26,7 +26,7 @@ from kopt.runtime.compiler import CompileResult, compile_module, verify_after
 
 def parse_module(text: str, name: str = "<string>"):
     """Parse tile IR text (what `kopt --emit=tile` prints); errors are located KoptErrors."""
-    from kopt.tools.irparse import parse_tile
+    from kopt.dialects.parse import parse_tile
 
     return parse_tile(text, name)
 

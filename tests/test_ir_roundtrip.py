@@ -9,7 +9,7 @@ from kopt.frontend.infer import infer_specs
 from kopt.frontend.source import from_module_text
 from kopt.passes.pipeline import Pipeline
 from kopt.runtime.compiler import run_pipeline
-from kopt.tools.irparse import parse_tile
+from kopt.dialects.parse import parse_tile
 from tests.helpers import EXAMPLES
 
 CASES = [("softmax", None), ("row_sum", None), ("long_sum", None), ("residual_add", None), ("add", "x: f32[M, N], y: f32[M, N]"), ("add", "x: f16[N], y: f16[N]"),

@@ -1,5 +1,5 @@
 """Triton source for contractions: `tile.dot` -> `tl.dot`, `tile.transpose` -> `tl.trans`,
-and the launcher line that picks a dot kernel's tiles (kopt/backends/dot_launch.py).
+and the launcher line that picks a dot kernel's tiles (kopt/launch/dot_tiles.py).
 
 fp16/bf16 operands multiply into fp32 (`tl.dot`'s default out_dtype); a product with
 an accumulator adds into it in place (`tl.dot(a, b, acc)`), one without is rounded to
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import DictionaryAttr, StringAttr
 from xdsl.ir import Operation
 
-from kopt.backends.dot_launch import DOT_2D, _check
+from kopt.launch.dot_tiles import DOT_2D, check_fixed_blocks
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import elem_bytes, f32, triton_name
 
 CONTRACTION_OPS = (T.DotOp, T.TransposeOp)
 _ORDER = ("m", "n", "k", "batch")
-IMPORT = "from kopt.backends.dot_launch import dot_tiles"
+IMPORT = "from kopt.launch.dot_tiles import dot_tiles"
 
 
 def write_contraction(w, op: Operation) -> None:
@@ -135,7 +135,7 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     order = _ORDER if "batch" in sym or batch_extent else _ORDER[:3]
     names = tuple(sym.get(r) for r in order)
     fixed = {s: v for s, v in config_sizes.items() if s in roles}
-    _check(names, fixed)
+    check_fixed_blocks(names, fixed)
     if num_warps:
         fixed["num_warps"] = num_warps
     if num_stages:

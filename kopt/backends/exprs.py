@@ -9,7 +9,7 @@ _FUNCS = {"cdiv": "cdiv", "next_power_of_2": "next_power_of_2"}
 
 def py_expr(text: str, namespace: str) -> str:
     """`cdiv(n, _BLOCK_SIZE_0)` -> `tl.cdiv(n, _BLOCK_SIZE_0)` in a kernel (namespace 'tl'); in host code
-    (namespace 'host') the names stay bare: the launcher imports kopt.runtime.hostmath's."""
+    (namespace 'host') the names stay bare: the launcher imports kopt.launch.hostmath's."""
     def sub(m: re.Match) -> str:
         fn = m.group(1)
         if namespace == "tl" and fn == "next_power_of_2":

@@ -15,7 +15,7 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from kopt.backends.dot_codegen import CONTRACTION_OPS, IMPORT as DOT_IMPORT, dot_launch, write_contraction
-from kopt.backends.dot_launch import DOT_2D
+from kopt.launch.dot_tiles import DOT_2D
 from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.dialects import tile as T
@@ -421,7 +421,7 @@ def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.runtime.hostmath import cdiv, next_power_of_2\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.hostmath import cdiv, next_power_of_2\n"
 PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
 
 

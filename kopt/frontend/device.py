@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from xdsl.ir import Block, Operation, SSAValue
 
@@ -19,6 +18,7 @@ from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
+from kopt.frontend.values import PyScalar, ScalarGroup, TileGroup
 
 UNARY_FUNCS = {
     **{f"torch.{n}": n for n in ("exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh",
@@ -41,27 +41,6 @@ GRID_LOOPS = ("hl.grid", "helion.language.grid")
 SUPPORTED_HINT = ("supported in a tile loop: assignments, `+=`-style updates, subscripted loads and stores, "
                   "nested `for ... in hl.tile(...)`, arithmetic, comparisons and torch elementwise ops, "
                   "reductions (sum, amax, amin, ...), softmax / log_softmax")
-
-
-@dataclass
-class PyScalar:
-    """A Python number literal: weakly typed, as in torch (`x * 2.0` keeps x's dtype)."""
-
-    value: int | float
-
-
-@dataclass
-class ScalarGroup:
-    """The indices of a multi-dim `hl.grid` bound to one name (`for ij in hl.grid([m, n])`)."""
-
-    indices: list[SSAValue]
-
-
-@dataclass
-class TileGroup:
-    """A multi-dim tile bound to one name (`for tile in hl.tile([m, n])`)."""
-
-    ranges: list[SSAValue]
 
 
 def ir_name(name: str) -> str:

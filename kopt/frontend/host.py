@@ -15,21 +15,7 @@ from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_nam
 from kopt.frontend.host_views import host_view, numel_expr
 from kopt.frontend.signature import ArgSpec, ScalarSpec
 from kopt.frontend.source import KernelSource
-
-
-@dataclass
-class HostTensor:
-    name: str
-    dtype: str
-    dims: list[str]
-    strides: list[str]
-
-
-@dataclass
-class HostScalar:
-    name: str
-    is_size: bool  # an integer that may size a loop (a symbol) vs. a runtime value
-    dtype: str
+from kopt.frontend.values import HostScalar, HostTensor
 
 
 _ALLOC_LIKE = ("empty_like", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like")

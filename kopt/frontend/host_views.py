@@ -12,8 +12,10 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from kopt.frontend.values import HostTensor
+
 if TYPE_CHECKING:
-    from kopt.frontend.host import HostScope, HostTensor
+    from kopt.frontend.host import HostScope
 
 _VIEWS = ("view", "reshape", "flatten", "contiguous")
 
@@ -46,8 +48,6 @@ def _size_text(scope: HostScope, node: ast.expr) -> str | None:
 
 def host_view(scope: HostScope, name: str, node: ast.expr) -> HostTensor | None:
     """The HostTensor a view statement defines, or None if `node` is no view kopt can size."""
-    from kopt.frontend.host import HostTensor
-
     base = _base(scope, node)
     if base is None or node.func.attr not in _VIEWS or node.keywords:
         return None

@@ -19,7 +19,7 @@ import uuid
 import warnings
 from pathlib import Path
 
-import kopt
+from kopt._version import __version__
 
 
 def cache_dir() -> Path:
@@ -39,12 +39,12 @@ def cache_dir() -> Path:
 def compiler_fingerprint() -> str:
     """kopt's version plus a hash of its own source files: an edited pass must not be served
     yesterday's output while the version number stays the same (as Triton hashes its sources)."""
-    root = Path(kopt.__file__).resolve().parent
-    h = hashlib.sha256(kopt.__version__.encode())
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(__version__.encode())
     for path in sorted(root.rglob("*.py")):
         h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
-    return f"{kopt.__version__}+{h.hexdigest()[:16]}"
+    return f"{__version__}+{h.hexdigest()[:16]}"
 
 
 def digest(key: dict) -> str:

@@ -2,13 +2,13 @@
 
 The generic space (space.py) sizes blocks for elementwise and row kernels; a dot kernel's m, n
 and k blocks instead range over tensor-core tiles (never below 16, as `tl.dot` needs), 4 or 8
-warps and 3 to 5 pipeline stages, centred on `dot_tiles` (kopt/backends/dot_launch.py), with
+warps and 3 to 5 pipeline stages, centred on `dot_tiles` (kopt/launch/dot_tiles.py), with
 the software pipeline's shared memory kept under an H100's 227 KB per block.
 """
 
 from __future__ import annotations
 
-from kopt.backends.dot_launch import DOT_MIN_BLOCK, dot_tiles
+from kopt.launch.dot_tiles import DOT_MIN_BLOCK, dot_tiles
 
 _ROLES = ("m", "n", "k", "batch")
 SMEM_BYTES = 220 * 1024

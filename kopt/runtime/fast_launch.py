@@ -33,7 +33,7 @@ import os
 import re
 import warnings
 
-from kopt.backends.dot_launch import DOT_2D
+from kopt.launch.dot_tiles import DOT_2D
 from kopt.errors import KoptError
 
 _I32 = 1 << 31

@@ -21,7 +21,7 @@ from typing import Callable
 
 from kopt.backends.exprs import py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
-from kopt.runtime import hostmath
+from kopt.launch import hostmath
 from kopt.runtime.config import Config
 from kopt.runtime.dot_space import dot_config_space, dot_plan
 from kopt.runtime.specialize import next_power_of_2, param_symbols

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kopt.errors import KoptError
 from kopt.frontend.signature import ArgSpec, ScalarSpec, TensorSpec
-from kopt.runtime import hostmath
+from kopt.launch import hostmath
 
 DIVISOR = 16
 _DTYPES: dict[object, str | None] = {}  # torch dtype -> kopt short name, filled on first sight

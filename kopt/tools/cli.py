@@ -118,7 +118,7 @@ def build_input(text: str, name: str, signature: str | None, timings: dict) -> M
         _check_signature_names(signature, sources, name)
         module = _merge([build_module(src, infer_specs(src, signature)) for src in sources])
     else:
-        from kopt.tools.irparse import parse_tile
+        from kopt.dialects.parse import parse_tile
 
         if signature:
             raise KoptError("--signature applies to a .py kernel; a .tile file states its types in the IR")

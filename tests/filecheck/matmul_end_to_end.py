@@ -20,7 +20,7 @@
 # IR-NEXT: tile.yield %[[NEXT]]
 # IR: tt.store
 #
-# CHECK: from kopt.backends.dot_launch import dot_tiles
+# CHECK: from kopt.launch.dot_tiles import dot_tiles
 # CHECK: def _matmul_kernel(x, y, out, {{.*}}, _BLOCK_SIZE_0: tl.constexpr, _BLOCK_SIZE_1: tl.constexpr, _BLOCK_SIZE_2: tl.constexpr):
 # CHECK: group_id = pid // (8 * (tl.cdiv(n, _BLOCK_SIZE_1)))
 # CHECK: acc = tl.full([_BLOCK_SIZE_0, _BLOCK_SIZE_1], 0.0, tl.float32)

@@ -13,7 +13,7 @@ from kopt.frontend.signature import ScalarSpec, TensorSpec
 from kopt.frontend.source import from_function
 from kopt.passes.pipeline import Pipeline
 from kopt.runtime.compiler import compile_kernel
-from kopt.tools.irparse import parse_tile
+from kopt.dialects.parse import parse_tile
 from tests.corpus.cases import CASES
 from tests.corpus.check import example_path, kernel_of
 from tests.gauntlet.bounded import bounded

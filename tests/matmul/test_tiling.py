@@ -7,13 +7,13 @@ import pytest
 import torch
 
 import kopt
-from kopt.backends.dot_launch import dot_tiles, multi_dot_shared
+from kopt.launch.dot_tiles import dot_tiles, multi_dot_shared
 from kopt.frontend.builder import build_module
 from kopt.frontend.infer import infer_specs
 from kopt.frontend.source import from_module_text
 from kopt.passes.pipeline import Pipeline
 from kopt.runtime.compiler import run_pipeline
-from kopt.tools.irparse import parse_tile
+from kopt.dialects.parse import parse_tile
 from tests.helpers import EXAMPLES, load_example
 from tests.matmul import grid_kernels as G
 from tests.matmul import kernels as K

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import triton
 
-from kopt.runtime.hostmath import cdiv, next_power_of_2
+from kopt.launch.hostmath import cdiv, next_power_of_2
 
 
 def test_same_values_as_triton():

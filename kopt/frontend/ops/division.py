@@ -18,6 +18,7 @@ from xdsl.ir import SSAValue
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import is_float
 from kopt.dialects.types import TileType
+from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, method
 
 
@@ -27,8 +28,6 @@ def _tile(a: SSAValue, b: SSAValue, elem) -> TileType:
 
 def python_division(b, op_cls, ta: SSAValue, tb: SSAValue, node: ast.AST) -> SSAValue:
     """`ta // tb` or `ta % tb` with torch's semantics; both operands already have the result dtype."""
-    from kopt.frontend.device import PyScalar
-
     elem = ta.type.element_type
     if op_cls is T.FloorDivOp and is_float(elem):
         return b.unary("floor", b.emit(T.DivOp(ta, tb, _tile(ta, tb, elem)), node).result, node)

@@ -15,6 +15,7 @@ from xdsl.ir import SSAValue
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short, is_float, short_name
 from kopt.dialects.types import TileType
+from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, method
 
 
@@ -123,8 +124,6 @@ def square_method(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
 
 @function("torch.reciprocal")
 def reciprocal(b, node: ast.Call, kwargs: dict) -> SSAValue:
-    from kopt.frontend.device import PyScalar
-
     return b.binary(T.DivOp, PyScalar(1.0), b.expr(node.args[0]), node)
 
 
@@ -135,8 +134,6 @@ def power(b, base, exponent, node: ast.AST) -> SSAValue:
     """`base ** exponent` (Triton has no pow): small integer powers multiply, 0.5 and -0.5 are sqrt and
     rsqrt, anything else is exp2(exponent * log2(base)) in fp32 (NaN for a negative base, where torch
     gives a real result only for integral exponents)."""
-    from kopt.frontend.device import PyScalar
-
     if isinstance(exponent, PyScalar):
         e = exponent.value
         t = b.as_tile(base, node)
@@ -163,8 +160,6 @@ def power(b, base, exponent, node: ast.AST) -> SSAValue:
 def gelu_approximate(b, x, approximate: ast.expr, node: ast.AST) -> SSAValue:
     """`F.gelu(x, approximate="tanh")` = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in fp32;
     `approximate="none"` is the exact erf form."""
-    from kopt.frontend.device import PyScalar
-
     mode = approximate.value if isinstance(approximate, ast.Constant) else None
     if mode == "none":
         return b.unary("gelu", x, node)

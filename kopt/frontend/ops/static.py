@@ -16,6 +16,7 @@ from kopt.dialects import tile as T
 from kopt.dialects import tt
 from kopt.dialects.dtypes import i32
 from kopt.dialects.types import TileType
+from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, loop
 
 MAX_UNROLL = 256  # a larger static_range is almost surely a mistake (and a slow compile)
@@ -33,8 +34,6 @@ def _int(b, node: ast.expr, what: str) -> int:
 
 @loop("hl.static_range", "helion.language.static_range")
 def static_range(b, node: ast.For) -> None:
-    from kopt.frontend.device import PyScalar
-
     call = node.iter
     if call.keywords or not 1 <= len(call.args) <= 3:
         raise b.err(call, "hl.static_range takes (end), (begin, end) or (begin, end, step)")
@@ -88,8 +87,6 @@ def arange(b, node: ast.Call, kwargs: dict) -> SSAValue:
 @function("float", "int")
 def number(b, node: ast.Call, kwargs: dict):
     """`float("-inf")`, `float(2)`, `int(3.0)` of constants: a Python number, folded at compile time."""
-    from kopt.frontend.device import PyScalar
-
     fn = node.func.id
     if len(node.args) != 1 or kwargs:
         raise b.err(node, f"`{fn}(...)` takes one constant")

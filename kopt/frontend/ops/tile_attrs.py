@@ -14,14 +14,13 @@ from xdsl.ir import SSAValue
 from kopt.dialects import tile as T
 from kopt.dialects.tile_access import TILE_ATTRS
 from kopt.dialects.types import RangeType
+from kopt.frontend.values import TileGroup
 from kopt.frontend.registry import attribute, function
 
 _FUNCS = {f"hl.tile_{a}": a for a in TILE_ATTRS} | {f"helion.language.tile_{a}": a for a in TILE_ATTRS}
 
 
 def tile_attr(b, receiver, attr: str, node: ast.AST) -> SSAValue:
-    from kopt.frontend.device import TileGroup
-
     if isinstance(receiver, SSAValue) and isinstance(receiver.type, RangeType):
         return b.emit(T.TileAttrOp(receiver, attr), node).result
     if isinstance(receiver, TileGroup):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 
 from kopt.errors import KoptError
-from kopt.runtime.hostmath import next_power_of_2
+from kopt.launch.hostmath import next_power_of_2
 
 # The kernels' constexpr that picks the 2-D form of batched dots (dot_codegen.py's `_batched`): the
 # launcher sets it to 1 for one batch per program; kopt/runtime/fast_launch.py builds with 0 (the 3-D
@@ -81,7 +81,7 @@ def _cap(block: int, size: int) -> int:
     return max(DOT_MIN_BLOCK, min(block, next_power_of_2(size)))
 
 
-def _check(names, fixed: dict) -> dict[str, int]:
+def check_fixed_blocks(names, fixed: dict) -> dict[str, int]:
     """The fixed blocks of this dot, by role; a dot dim below 16 is the user's mistake, said so."""
     out = {}
     for role, name in zip(_ROLES, names):
@@ -109,7 +109,7 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     shared memory (`shared_limit`, default the GPU's) with every pipeline stage.
     """
     fixed = fixed or {}
-    given = _check(names, fixed)
+    given = check_fixed_blocks(names, fixed)
     m, n, k = (int(s) if s is not None else 1 for s in sizes[:3])
     batch = int(sizes[3]) if len(sizes) > 3 and sizes[3] is not None else 1
     sms = _num_sms() if gpu else 1  # the interpreter runs programs one by one: fewest programs is fastest

@@ -1,0 +1,1 @@
+"""Backends: the tt-level IR -> source text of a target language (Triton today)."""

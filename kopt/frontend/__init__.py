@@ -1,0 +1,1 @@
+"""The frontend: a decorated Python function's AST -> tile IR (host function + device kernels)."""
