@@ -15,23 +15,25 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import DictionaryAttr, StringAttr
 from xdsl.ir import Operation
 
-from kopt.launch.dot_tiles import DOT_2D, check_fixed_blocks
+from kopt.backends.triton_emitters import TRITON
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import elem_bytes, f32, triton_name
+from kopt.launch.dot_tiles import DOT_2D, check_fixed_blocks
 
-CONTRACTION_OPS = (T.DotOp, T.TransposeOp)
 _ORDER = ("m", "n", "k", "batch")
 IMPORT = "from kopt.launch.dot_tiles import dot_tiles"
 
 
-def write_contraction(w, op: Operation) -> None:
-    """Emit one contraction op with the kernel writer `w` (triton_codegen's _KernelWriter)."""
-    if isinstance(op, T.TransposeOp):
-        perm = op.permutation
-        text = f"tl.trans({w.ref(op.operand)})" if perm == (1, 0) else \
-            f"tl.permute({w.ref(op.operand)}, {tuple(perm)})"
-        w.define(op.result, text, "trans")
-        return
+@TRITON.emits(T.TransposeOp)
+def _transpose(w, op: T.TransposeOp) -> None:
+    perm = op.permutation
+    text = f"tl.trans({w.ref(op.operand)})" if perm == (1, 0) else f"tl.permute({w.ref(op.operand)}, {tuple(perm)})"
+    w.define(op.result, text, "trans")
+
+
+@TRITON.emits(T.DotOp)
+def _dot(w, op: T.DotOp) -> None:
+    """`tl.dot`, with the kernel writer `w` (triton_codegen's _KernelWriter)."""
     out = op.result.type.element_type
     args = [w.ref(op.lhs), w.ref(op.rhs)]
     if op.acc is not None:
@@ -108,7 +110,7 @@ def _attr_text(op: Operation, key: str) -> str | None:
 
 def _whole_dims(kernel: Operation) -> list[str]:
     """The whole-dim blocks (`_RDIM_SIZE_k`, set by the launcher before the dot tiles) of the dots' operands."""
-    whole = set(_dict(kernel, "constexprs"))
+    whole = {b.name for b in kernel.plan.blocks if not b.chosen_at_launch}
     dims = {d for op in kernel.walk() if isinstance(op, T.DotOp) for v in (op.lhs, op.rhs) for d in v.type.dims}
     return sorted(dims & whole)
 
@@ -128,7 +130,7 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     roles = _dict(kernel, "dot_dims")
     if not roles:
         return None
-    blocks = _dict(kernel, "block_sizes")
+    blocks = {b.name: b.size.data for b in kernel.plan.blocks if b.chosen_at_launch}
     sym = {role: s for s, role in sorted(roles.items(), reverse=True)}
     # a batch batch-to-grid made a program index: no block to choose, but its programs still fill the GPU
     batch_extent = _attr_text(kernel, "dot_batch")

@@ -35,9 +35,10 @@ def block_size_exprs(grid_blocks: list[tuple[str, str]], loop_blocks: list[tuple
     return out
 
 
-def num_warps_expr(block_syms: list[str], elem_size: int | None = None) -> str:
+def num_warps_expr(block_syms: list[str], elem_size: int | None = None, chunked: bool = False) -> str:
     """Warps for a program holding the product of these blocks. A looped reduction's chunk of
-    32 KB gets 32 warps, of 16 KB 16 (`elem_size`: bytes per element of the streamed row):
+    32 KB gets 32 warps, of 16 KB 16 (`chunked`: the kernel streams a row in chunks, of `elem_size` bytes per
+    element):
     on an H100 a long-row online softmax with 8192-element chunks ran at 2920 GB/s fp32 with 32
     warps against 2409 with 8, and fp16 at 2891 with 16 against 2865 with 8 (32768 x 32768,
     benchmarks/results/h100_2026-11-25b/sweep_long.txt; 32 warps lost on fp16)."""
@@ -45,7 +46,7 @@ def num_warps_expr(block_syms: list[str], elem_size: int | None = None) -> str:
         return "4"
     elems = " * ".join(block_syms)
     base = f"(4 if {elems} <= 2048 else 8 if {elems} <= 8192 else 16)"
-    if elem_size and any(s.startswith("_REDUCTION_BLOCK") for s in block_syms):
+    if elem_size and chunked:
         nbytes = f"{elems} * {elem_size}"
         return f"(32 if {nbytes} >= 32768 else 16 if {nbytes} >= 16384 else {base})"
     return base

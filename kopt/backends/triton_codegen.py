@@ -11,50 +11,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from kopt.backends.dot_codegen import CONTRACTION_OPS, IMPORT as DOT_IMPORT, dot_launch, write_contraction
-from kopt.launch.dot_tiles import DOT_2D
+from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
+from kopt.backends.dot_codegen import dot_launch
 from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
+from kopt.backends.triton_emitters import TRITON
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import elem_bytes, i1, i32, i64, is_float, triton_name
+from kopt.dialects.dtypes import elem_bytes, triton_name
+from kopt.dialects.plan import CHUNK, TILE
+from kopt.dialects.sizes import POWER_OF_TWO, SizeAttr
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
+from kopt.launch.dot_tiles import DOT_2D
 
-_BINARY = {
-    T.AddOp: "{} + {}", T.SubOp: "{} - {}", T.MulOp: "{} * {}", T.DivOp: "{} / {}", T.FloorDivOp: "{} // {}",
-    T.RemOp: "{} % {}", T.AndOp: "{} & {}", T.OrOp: "{} | {}", T.LtOp: "{} < {}", T.LeOp: "{} <= {}",
-    T.GtOp: "{} > {}", T.GeOp: "{} >= {}", T.EqOp: "{} == {}", T.NeOp: "{} != {}",
-    T.MaximumOp: "tl.maximum({}, {})", T.MinimumOp: "tl.minimum({}, {})",
-}
-# log1p without a libdevice call (the interpreter has none): log(u) * x / (u - 1) with u = 1 + x cancels
-# the rounding of u (Goldberg, "What every computer scientist should know about floating-point", thm. 4);
-# x itself where u rounds to 1 and for x = inf.
-_LOG1P = ("tl.where((1.0 + {0} == 1.0) | ({0} == float('inf')), {0}, "
-          "tl.log(1.0 + {0}) * ({0} / ((1.0 + {0}) - 1.0)))")
-_UNARY = {
-    "exp": "tl.exp({})", "exp2": "tl.exp2({})", "log": "tl.log({})", "log2": "tl.log2({})",
-    "log1p": _LOG1P, "sqrt": "tl.sqrt({})", "rsqrt": "tl.rsqrt({})", "sigmoid": "tl.sigmoid({})",
-    "tanh": "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", "abs": "tl.abs({})", "neg": "-{}",
-    "relu": "tl.maximum({}, 0)", "sin": "tl.sin({})", "cos": "tl.cos({})", "erf": "tl.erf({})",
-    "silu": "({0} * tl.sigmoid({0}))", "gelu": "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
-    "not": "~{}", "floor": "tl.floor({})", "ceil": "tl.ceil({})",
-}
-_REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax", "argmin": "tl.argmin",
-           "prod": "tl.reduce"}
 _SYMBOL_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
 _NOT_SYMBOLS = {"cdiv", "next_power_of_2", "tl", "triton"}
-
-
-def _literal(text: str, elem) -> str:
-    if text in ("inf", "-inf", "nan"):
-        return f"float('{text}')"
-    if is_float(elem) and re.fullmatch(r"-?\d+", text):
-        return text + ".0"
-    return text
 
 
 @dataclass
@@ -128,81 +103,7 @@ class _KernelWriter:
         self.symbols.update(s for s in _SYMBOL_NAME.findall(text) if s not in _NOT_SYMBOLS)
 
     def op(self, op: Operation) -> None:
-        if isinstance(op, T.SymbolOp):
-            self.note_symbols(op.expr.data)
-            self.inline[op.result] = py_expr(op.expr.data, "tl")
-        elif isinstance(op, T.ConstantOp):
-            t = op.result.type
-            value = _literal(op.value.data, t.element_type)
-            if t.rank == 0:
-                self.inline[op.result] = value
-            else:
-                self.note_symbols(" ".join(t.dims))
-                shape = ", ".join(py_expr(d, "tl") for d in t.dims)
-                self.define(op.result, f"tl.full([{shape}], {value}, {triton_name(t.element_type)})", "full")
-        elif isinstance(op, tt.ForOp):
-            self.loop(op)
-        elif isinstance(op, T.YieldOp):
-            pass  # written by loop(): carried values are reassigned at the end of the body
-        elif isinstance(op, T.ExpandOp):
-            self.inline[op.result] = f"{self.ref(op.operand, True)}[{', '.join(s.data for s in op.spec.data)}]"
-        elif isinstance(op, tt.ArangeOp):
-            block = op.result.type.dims[0]
-            self.note_symbols(block)
-            if op.result.name_hint:
-                self.define(op.result, f"tl.arange(0, {block})", "indices")
-            else:
-                self.inline[op.result] = f"tl.arange(0, {block})"
-        elif isinstance(op, tt.ProgramIdOp):
-            self.define(op.result, f"tl.program_id({op.axis.value.data})", "pid")
-        elif isinstance(op, tt.AddPtrOp):
-            self.inline[op.result] = f"{self.ref(op.base)} + {self.ref(op.offsets, True)}"
-        elif isinstance(op, tt.LoadOp):
-            args = [self.ref(op.ptrs)]
-            if op.mask is not None:
-                args += [self.ref(op.mask), f"other={_literal(op.other.data, op.result.type.element_type)}"]
-            args += _eviction(op)
-            self.define(op.result, f"tl.load({', '.join(args)})", "load")
-        elif isinstance(op, tt.StoreOp):
-            args = [self.ref(op.ptrs), self.ref(op.value)] + ([self.ref(op.mask)] if op.mask is not None else [])
-            self.emit(f"tl.store({', '.join(args + _eviction(op))})")
-        elif type(op) in _BINARY:
-            text = _BINARY[type(op)].format(self.ref(op.lhs, True), self.ref(op.rhs, True))
-            if _is_address_math(op):
-                self.inline[op.result] = text
-            else:
-                self.define(op.result, text, "v")
-        elif isinstance(op, T._Unary):
-            name = op.name.split(".")[1]
-            self.define(op.result, _UNARY[name].format(self.ref(op.operand, True)), name)
-        elif isinstance(op, T.CastOp):
-            self.define(op.result, f"{self.ref(op.operand, True)}.to({triton_name(op.result.type.element_type)})", "v")
-        elif isinstance(op, T.WhereOp):
-            self.define(op.result, f"tl.where({self.ref(op.cond)}, {self.ref(op.lhs)}, {self.ref(op.rhs)})", "v")
-        elif isinstance(op, T.ReduceOp):
-            kind = op.kind.data
-            if kind not in _REDUCE:
-                raise KoptError(f"the Triton backend cannot emit a `{kind}` reduction yet")
-            keep = ", keep_dims=True" if op.keepdim.value.data else ""
-            fn = _REDUCE[kind]
-            if kind == "prod":  # Triton has no tl.prod: tl.reduce with a multiply (PROD_COMBINE)
-                fn, keep = "tl.reduce", f", _kopt_mul{keep}"
-            self.define(op.result, f"{fn}({self.ref(op.operand)}, {op.dim.value.data}{keep})", kind)
-        elif isinstance(op, tt.AtomicAddOp):
-            mask = [f"mask={self.ref(op.mask)}"] if op.mask is not None else []
-            self.emit(f"tl.atomic_add({', '.join([self.ref(op.ptrs), self.ref(op.value), *mask])})")
-        elif isinstance(op, T.ReshapeOp):
-            self.define(op.result, f"tl.reshape({self.ref(op.operand)}, {self.shape(op.result.type)})", "view")
-        elif isinstance(op, T.BroadcastToOp):
-            self.define(op.result, f"tl.broadcast_to({self.ref(op.operand)}, {self.shape(op.result.type)})", "v")
-        elif isinstance(op, T.FullLikeOp):
-            t = op.result.type
-            value = _literal(op.value.data, t.element_type)
-            self.define(op.result, f"tl.full({self.shape(t)}, {value}, {triton_name(t.element_type)})", "full")
-        elif isinstance(op, CONTRACTION_OPS):
-            write_contraction(self, op)
-        else:
-            raise KoptError(f"the Triton backend cannot emit `{op.name}`: run the pipeline through lower-to-tt first")
+        TRITON.lookup(op)(self, op)
 
     def loop(self, op: tt.ForOp) -> None:
         """`for offset in tl.range(...)`: each carried value is one Python variable, updated in place."""
@@ -261,10 +162,9 @@ class _KernelWriter:
             self.op(op)
         tensor_args = [n for n, a in args if isinstance(a.type, TensorType)]
         scalar_args = [n for n, a in args if not isinstance(a.type, TensorType)]
-        constexpr_names = set(_dict(k, "block_sizes")) | set(_dict(k, "constexprs"))
+        constexpr_names = k.plan.block_names | {DOT_2D}
         syms = self.symbols - set(k.arg_names)
-        constexprs = sorted(s for s in syms if s in constexpr_names or re.fullmatch(r"_(BLOCK|RDIM)_SIZE_\d+", s)
-                            or s == DOT_2D)
+        constexprs = sorted(s for s in syms if s in constexpr_names)
         # strides, then sizes, each in the order the tensor arguments mention them
         order = [d for _, a in args if isinstance(a.type, TensorType) for d in (*a.type.stride_names, *a.type.dims)]
         rank = {s: i for i, s in reversed(list(enumerate(order)))}
@@ -285,28 +185,9 @@ def row_elem_bytes(kernel: Operation) -> int | None:
     return None
 
 
-def _eviction(op: tt.LoadOp | tt.StoreOp) -> list[str]:
-    return [f'eviction_policy="{op.eviction.data}"'] if op.eviction is not None else []
-
-
 def _single_use(v: SSAValue) -> bool:
     uses = iter(v.uses)
     return next(uses, None) is not None and next(uses, None) is None
-
-
-def _is_address_math(op: Operation) -> bool:
-    """Offsets and masks used once are written inline, as in hand-written Triton:
-    `tl.load(x + (indices_0[:, None] * x_stride_0 + ...), mask_0[:, None] & mask_1[None, :])`."""
-    r = op.results[0]
-    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)) or r.type.element_type not in (i32, i64, i1):
-        return False
-    uses = list(r.uses)
-    return len(uses) == 1 and isinstance(uses[0].operation, (tt.AddPtrOp, tt.LoadOp, tt.StoreOp, T.AddOp, T.AndOp))
-
-
-def _dict(op: Operation, key: str) -> dict[str, str]:
-    attr = op.attributes.get(key)
-    return {k: v.data for k, v in attr.data.items()} if isinstance(attr, DictionaryAttr) else {}
 
 
 @dataclass(frozen=True)
@@ -323,16 +204,19 @@ class LaunchConfig:
 
 def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg: LaunchConfig) -> list[str]:
     bind = launch.bindings
-    constexprs = _dict(kernel, "constexprs")
-    blocks = _dict(kernel, "block_sizes")
-    grid = [g.data for g in kernel.attributes["grid"].data] if "grid" in kernel.attributes else ["1"]
-    grid_syms = {m for g in grid for m in re.findall(r"_BLOCK_SIZE_\d+", g)}
-    ordered = sorted(blocks, key=lambda s: int(s.rsplit("_", 1)[1]))
-    # a config's block_sizes[i] is `_BLOCK_SIZE_i` (as its facts say), also where a pass removed a block
-    config_sizes = {f"_BLOCK_SIZE_{i}": b for i, b in enumerate(cfg.block_sizes) if f"_BLOCK_SIZE_{i}" in blocks}
+    plan = kernel.plan
+    constexprs = {b.name: b.size.data for b in plan.blocks if not b.chosen_at_launch}
+    tiles = sorted(plan.of_kind(TILE), key=lambda b: b.index)
+    blocks = {b.name: b.size.data for b in tiles}
+    grid = [g.data for g in plan.grid_sizes] or ["1"]
+    grid_order = [b.name for b in plan.grid_blocks()]
+    grid_syms = set(grid_order)
+    ordered = [b.name for b in tiles]
+    # a config's block_sizes[i] is tile block number i (as its facts say), also where a pass removed a block
+    config_sizes = {b.name: cfg.block_sizes[b.index] for b in tiles if b.index < len(cfg.block_sizes)}
 
     def host(text: str) -> str:  # symbol text -> host Python, sizes through the launch's bindings
-        return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "host"))
+        return _host_text(text, bind)
 
     # a whole dim of size 0 still gets a block of 1 (all lanes masked): its reductions give their neutral element
     lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items())]
@@ -341,14 +225,15 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     if dot is not None:  # tl.dot kernels: tensor-core tiles, warps and stages for these sizes
         lines += dot.lines
     chosen = dot.symbols if dot is not None else set()
-    grid_blocks = [(s, host(blocks[s])) for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g) if s not in chosen]
+    grid_blocks = [(s, host(blocks[s])) for s in grid_order if s not in chosen]
     loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms and s not in chosen]
     exprs = block_size_exprs(grid_blocks, loop_blocks, sorted(constexprs), config_sizes)
     if cfg.overridable:
         exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
     warp_syms = [s for s in ordered if s in grid_syms] + sorted(constexprs)
-    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr(warp_syms, row_elem_bytes(kernel))
+    chunked = bool(plan.of_kind(CHUNK))
+    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr(warp_syms, row_elem_bytes(kernel), chunked)
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
     args += [bind[s] if s in bind else s for s in ks.symbols]
@@ -380,24 +265,22 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
     """Every stated shape fact the launcher can evaluate is checked before the launch, so a fact
     that does not hold (an `--assume`, a stripped `assert` under `python -O`) raises instead of
     letting an elided mask read or write out of bounds."""
-    facts = kernel.attributes.get("facts")
     lines = []
-    for f in facts.data if isinstance(facts, ArrayAttr) else ():
-        text = f.data
-        m = re.fullmatch(r"(\w+) == (\d+)", text)
-        if m and literal.get(m.group(1)) == m.group(2):
+    for fact in kernel.plan.fact_list:
+        text = fact.data
+        fixed = fact.equates()
+        if fixed is not None and literal.get(fixed[0]) == str(fixed[1]):
             continue  # the launcher itself sets this block size to that constant
-        if not _host_known(text, bind, launch_symbols):
+        if not fact.names <= set(bind) | launch_symbols:
             continue  # about sizes this launch does not know: it cannot affect this kernel's masks
-        cond = _host_text(text, bind)
+        if fact.relations == (POWER_OF_TWO,):
+            n = _host_text(fact.sides[0].data, bind)
+            cond = f"{n} > 0 and ({n} & ({n} - 1)) == 0"
+        else:
+            cond = _host_text(text, bind)
         lines.append(f"if not ({cond}):")
         lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
     return lines + _bounds_checks(kernel, bind, launch_symbols)
-
-
-def _host_known(text: str, bind: dict[str, str], launch_symbols: set[str]) -> bool:
-    """Can the launcher evaluate this size text (every symbol bound by the launch or set by it)?"""
-    return set(_SYMBOL_NAME.findall(text)) - _NOT_SYMBOLS <= set(bind) | launch_symbols
 
 
 def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
@@ -407,7 +290,7 @@ def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set
     lines = []
     for check in bounds.data if isinstance(bounds, ArrayAttr) else ():
         end, dim, tensor, position, *where = (c.data for c in check.data)
-        if not _host_known(f"{end} {dim}", bind, launch_symbols):
+        if not SizeAttr(end).names | SizeAttr(dim).names <= set(bind) | launch_symbols:
             continue  # sizes the host does not know (a jagged range's begin): not checkable here
         end_h, dim_h = _host_text(end, bind), _host_text(dim, bind)
         message = (f"the tile loop over `{end}` ({{{end_h}}}) subscripts dim {position} of `{tensor}`, "

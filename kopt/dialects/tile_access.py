@@ -14,44 +14,58 @@ into the final `tl.load` / `tl.store` / `tl.atomic_add`.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import i1, i32
-from kopt.dialects.tile_layout import InfersShape
+from kopt.dialects.enums import AtomicKindAttr, TileAttrKind, TileAttrKindAttr, enum_attr
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape
 from kopt.dialects.types import RangeType, TensorType, TileType
 
-TILE_ATTRS = ("index", "begin", "end", "block_size", "id")
+TILE_ATTRS = tuple(k.value for k in TileAttrKind)
 
 
 @irdl_op_definition
-class TileAttrOp(IRDLOperation, InfersShape):
-    """`%i = tile.tile_attr %tile "index" : !tile.range<n, B> -> !tile.tile<[B], i32>`."""
+class TileAttrOp(IRDLOperation, InfersShape, HasDimMap):
+    """`%i = tile.tile_attr %tile index : !tile.range<n, B> -> !tile.tile<[B], i32>`."""
 
     name = "tile.tile_attr"
     range = operand_def(RangeType)
-    attr = prop_def(StringAttr)
+    attr = prop_def(TileAttrKindAttr)
     result = result_def(TileType)
     traits = traits_def(Pure())
     assembly_format = "$range $attr attr-dict `:` type($range) `->` type($result)"
 
     def __init__(self, range_: SSAValue, attr: str):
         dims = [range_.type.block.data] if attr == "index" else []
-        super().__init__(operands=[range_], result_types=[TileType(dims, i32)], properties={"attr": StringAttr(attr)})
+        super().__init__(operands=[range_], result_types=[TileType(dims, i32)],
+                         properties={"attr": enum_attr(TileAttrKindAttr, attr, "tile.tile_attr")})
 
-    def infer_dims(self) -> list[str]:
-        return [self.range.type.block.data] if self.attr.data == "index" else []
+    @property
+    def which(self) -> str:
+        return self.attr.data.value
 
-    def verify_(self) -> None:
-        if self.attr.data not in TILE_ATTRS:
-            raise VerifyException(f"tile.tile_attr: unknown attribute {self.attr.data!r}; known: {', '.join(TILE_ATTRS)}")
+    def infer_dims(self, sizes) -> list[str]:
+        return [self.range.type.block.data] if self.which == "index" else []
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.range, 0)]] if self.which == "index" else []
+
+
+class _View(IRDLOperation, InfersShape, HasDimMap):
+    """A view of a kernel tensor: a tensor result, no tile dims to infer or map."""
+
+    def infer_dims(self, sizes) -> None:
+        return None
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return []
 
 
 @irdl_op_definition
-class MaskedViewOp(IRDLOperation):
+class MaskedViewOp(_View):
     """The tensor `x`, seen by accesses that also need `mask` (`hl.load(..., extra_mask=mask)`)."""
 
     name = "tile.masked_view"
@@ -71,26 +85,21 @@ class MaskedViewOp(IRDLOperation):
             raise VerifyException("tile.masked_view: the mask must be a tile of i1")
 
 
-ATOMIC_KINDS = ("add",)
-
-
 @irdl_op_definition
-class AtomicViewOp(IRDLOperation):
+class AtomicViewOp(_View):
     """The tensor `x`, where a store is an atomic read-modify-write (`hl.atomic_add`)."""
 
     name = "tile.atomic_view"
     tensor = operand_def(TensorType)
-    kind = prop_def(StringAttr)
+    kind = prop_def(AtomicKindAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = "$tensor $kind attr-dict `:` type($tensor) `->` type($result)"
 
     def __init__(self, tensor: SSAValue, kind: str = "add"):
-        super().__init__(operands=[tensor], result_types=[tensor.type], properties={"kind": StringAttr(kind)})
+        super().__init__(operands=[tensor], result_types=[tensor.type], properties={"kind": enum_attr(AtomicKindAttr, kind, "tile.atomic_view")})
 
     def verify_(self) -> None:
-        if self.kind.data not in ATOMIC_KINDS:
-            raise VerifyException(f"tile.atomic_view: unknown kind {self.kind.data!r}")
         if self.result.type != self.tensor.type:
             raise VerifyException("tile.atomic_view: the view must have its tensor's type")
 

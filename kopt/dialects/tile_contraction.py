@@ -7,7 +7,6 @@ level, as the elementwise ops are: their operands are then blocks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import DenseArrayBase, i64
@@ -29,20 +28,18 @@ from xdsl.traits import HasCanonicalizationPatternsTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import is_float, short_name
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, MovesLanes, Reduces, ShapeError
+from kopt.dialects.shape_rules import fmt_shape, right_aligned
 from kopt.dialects.types import UNKNOWN, TileType
 
 
 def _same(a: str, b: str) -> bool:
-    """Whether two dims may be equal, as far as the op alone can tell: different integers, or two
-    different tile loops' blocks, are not. Other sizes (`k` vs `k2`) may be equal by a fact the
-    kernel states; `shape-inference` checks those against the facts."""
+    """Whether two dims may be equal, as far as the op alone can tell: different integers are not.
+    Other sizes (`k` vs `k2`, two loops' blocks) may be equal by a fact the kernel states;
+    `shape-inference` checks those against the facts."""
     if a == b or UNKNOWN in (a, b):
         return True
-    decidable = lambda d: d.isdigit() or _BLOCK.fullmatch(d) is not None  # noqa: E731
-    return not (decidable(a) and decidable(b))
-
-
-_BLOCK = re.compile(r"_BLOCK_SIZE_\d+")
+    return not (a.isdigit() and b.isdigit())
 
 
 class DotHasCanonicalizationPatterns(HasCanonicalizationPatternsTrait):
@@ -54,7 +51,7 @@ class DotHasCanonicalizationPatterns(HasCanonicalizationPatternsTrait):
 
 
 @irdl_op_definition
-class DotOp(IRDLOperation):
+class DotOp(IRDLOperation, InfersShape, HasDimMap, Reduces):
     """Matrix product over the last two dims, batched over a leading third one (`tl.dot`).
 
     `%r = tile.dot %a, %b acc %c`: [.., M, K] x [.., K, N] (+ [.., M, N]) -> [.., M, N].
@@ -77,6 +74,40 @@ class DotOp(IRDLOperation):
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute, acc: SSAValue | None = None):
         super().__init__(operands=[lhs, rhs, [acc] if acc is not None else []], result_types=[result_type])
+
+    def infer_dims(self, sizes) -> list[str]:
+        """[.., M, K] x [.., K, N] -> [.., M, N]; K (and the batch) equal as text or by the kernel's facts."""
+        a, b = self.lhs.type.dims, self.rhs.type.dims
+        for what, x, y in [("contraction", a[-1], b[-2])] + ([("batch", a[0], b[0])] if len(a) == 3 else []):
+            if not sizes.same(x, y).is_true:
+                raise ShapeError(f"matmul of shapes {fmt_shape(a)} and {fmt_shape(b)}: {what} dims differ ({x} vs {y})",
+                                 "index both operands' inner dim with one tile (`x[tile_m, tile_k] @ y[tile_k, tile_n]`), "
+                                 f"or state `assert {x} == {y}` in the kernel's host code")
+        dims = [*a[:-1], b[-1]]
+        if self.acc is not None and list(self.acc.type.dims) != dims:
+            raise ShapeError(f"the accumulator of shape {fmt_shape(self.acc.type.dims)} does not match the product's "
+                             f"{fmt_shape(dims)}")
+        return dims
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        a, b, rank = self.lhs, self.rhs, self.lhs.type.rank
+        out = [[(a, 0), (b, 0)]] if rank == 3 else []
+        out += [[(a, rank - 2)], [(b, rank - 1)]]
+        if self.acc is not None:
+            for dims, acc_dims in zip(out, right_aligned(self.result, [self.acc])):
+                dims += acc_dims
+        return out
+
+    def dim_ties(self) -> list[tuple[DimRef, DimRef]]:
+        rank = self.lhs.type.rank  # and the contraction dims run along one loop
+        return [*super().dim_ties(), ((self.lhs, rank - 1), (self.rhs, rank - 2))]
+
+    def reduced_dims(self) -> list[DimRef]:
+        rank = self.lhs.type.rank
+        return [(self.lhs, rank - 1), (self.rhs, rank - 2)]
+
+    def neutral(self, element_type) -> str:
+        return "0"  # and not just any value past K's end: inf * 0 is NaN
 
     def verify_(self) -> None:
         a, b, r = self.lhs.type, self.rhs.type, self.result.type
@@ -104,7 +135,7 @@ class DotOp(IRDLOperation):
 
 
 @irdl_op_definition
-class TransposeOp(IRDLOperation):
+class TransposeOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes):
     """Permute the dims of a block (`x.T`, `x.transpose(0, 1)`, `x.permute(...)`; `tl.trans`)."""
 
     name = "tile.transpose"
@@ -120,6 +151,19 @@ class TransposeOp(IRDLOperation):
     @property
     def permutation(self) -> tuple[int, ...]:
         return tuple(int(p) for p in self.perm.get_values())
+
+    def infer_dims(self, sizes) -> list[str]:
+        return [self.operand.type.dims[p] for p in self.permutation]
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.operand, p)] for p in self.permutation]
+
+    def dims_dropped(self, dropped: dict):
+        gone = dropped.get(self.operand, [])
+        if not gone:
+            return {}
+        perm = [p - sum(d < p for d in gone) for p in self.permutation if p not in gone]
+        return {"perm": DenseArrayBase.from_list(i64, perm)}
 
     def print(self, printer: Printer) -> None:  # `tile.transpose %x [1, 0] : type -> type`
         printer.print_string(" ")

@@ -1,12 +1,11 @@
-"""Tile ops that change a tile's shape: reshape, broadcast_to, full_like.
+"""Tile ops that change a tile's shape: expand (new unit dims), reshape, broadcast_to, full_like.
 
-These are the Helion/torch views on tile values (`.reshape`, `.view`,
+These are the Helion/torch views on tile values (`v[:, None]`, `.reshape`, `.view`,
 `.squeeze`, `.expand`, `torch.zeros_like`; transposes are `tile.transpose`,
-in tile_contraction.py). Each op states its own shape
-rule (`infer_dims`, called by `shape-inference`), because most of their target
-shapes mention the operand's dims, which are `?` until that pass runs. The
-backend writes them from the result type (`tl.reshape`, `tl.broadcast_to`,
-`tl.full`), so renaming dims later (reduction-lowering) is safe.
+in tile_contraction.py). Each op states its own shape rule (`infer_dims`, called by
+`shape-inference`), because most of their target shapes mention the operand's dims, which
+are `?` until that pass runs. The backend writes them from the result type (`tl.reshape`,
+`tl.broadcast_to`, `tl.full`), so renaming dims later (reduction-lowering) is safe.
 
 A shape spec entry is a dim text (`_BLOCK_SIZE_0`, `4`), `-1` (inferred) or
 `=k` (the operand's dim k).
@@ -16,20 +15,49 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sympy
 from xdsl.dialects.builtin import ArrayAttr, StringAttr
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, ShapeError
+from kopt.dialects.shape_rules import right_aligned
+from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TileType
+from kopt.errors import KoptError
 
 
-class InfersShape:
-    """An op that computes its result dims from its operands (shape-inference asks it)."""
+@irdl_op_definition
+class ExpandOp(IRDLOperation, InfersShape, HasDimMap):
+    """Reshape by inserting unit dims: `spec` has `:` for each kept dim and `None` for each new one."""
 
-    def infer_dims(self) -> list[str]:  # pragma: no cover - interface
-        raise NotImplementedError
+    name = "tile.expand"
+    operand = operand_def(TileType)
+    result = result_def(TileType)
+    spec = prop_def(ArrayAttr[StringAttr])
+    traits = traits_def(Pure())
+    assembly_format = "$operand $spec attr-dict `:` type($operand) `->` type($result)"
+
+    def __init__(self, operand: SSAValue, spec: Sequence[str], result_type: Attribute):
+        super().__init__(operands=[operand], result_types=[result_type], properties={"spec": _strs(spec)})
+
+    @property
+    def spec_list(self) -> list[str]:
+        return [s.data for s in self.spec.data]
+
+    def infer_dims(self, sizes) -> list[str]:
+        it = iter(self.operand.type.dims)
+        return [next(it) if s == ":" else "1" for s in self.spec_list]
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        kept = iter(range(self.operand.type.rank))
+        return [[(self.operand, next(kept))] if s == ":" else [] for s in self.spec_list]
+
+    def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
+        gone = dropped.get(self.result, [])
+        return {"spec": _strs([s for i, s in enumerate(self.spec_list) if i not in gone])} if gone else {}
 
 
 def _strs(items: Sequence[str]) -> ArrayAttr[StringAttr]:
@@ -61,19 +89,14 @@ def resolve_spec(spec: Sequence[str], dims: Sequence[str], what: str) -> list[st
 
 def same_count(a: Sequence[str], b: Sequence[str]) -> bool:
     """Do two shapes hold provably the same number of elements? (products of symbols, expanded)"""
-    import sympy
-
-    from kopt.analysis import parse_expr
-    from kopt.errors import KoptError
-
     try:
-        diff = sympy.expand(parse_expr(_product(a)) - parse_expr(_product(b)))
+        diff = sympy.expand(SizeAttr(_product(a)).expr - SizeAttr(_product(b)).expr)
     except KoptError:
         return False
     return diff == 0
 
 
-class _Reshaping(IRDLOperation, InfersShape):
+class _Reshaping(IRDLOperation, InfersShape, HasDimMap):
     """Shared by reshape and broadcast_to: an operand and a target shape spec."""
 
     operand = operand_def(TileType)
@@ -89,8 +112,11 @@ class _Reshaping(IRDLOperation, InfersShape):
     def spec(self) -> list[str]:
         return [s.data for s in self.shape.data]
 
-    def infer_dims(self) -> list[str]:
-        return resolve_spec(self.spec, self.operand.type.dims, self.name)
+    def infer_dims(self, sizes) -> list[str]:
+        return _resolved(self.spec, self.operand.type.dims, self.name)
+
+    def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
+        return None if dropped.get(self.result) or dropped.get(self.operand) else {}  # the spec names dims
 
     def verify_(self) -> None:
         for s in self.spec:
@@ -104,11 +130,14 @@ class ReshapeOp(_Reshaping):
 
     name = "tile.reshape"
 
-    def infer_dims(self) -> list[str]:
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [None] * self.result.type.rank  # elements move between dims: no dim runs along one of the operand's
+
+    def infer_dims(self, sizes) -> list[str]:
         dims = self.operand.type.dims
-        out = resolve_spec(self.spec, dims, self.name)
+        out = _resolved(self.spec, dims, self.name)
         if not same_count(dims, out):
-            raise ValueError(f"tile.reshape: a tile of shape [{', '.join(dims)}] cannot become "
+            raise ShapeError(f"tile.reshape: a tile of shape [{', '.join(dims)}] cannot become "
                              f"[{', '.join(out)}] (the number of elements differs or is not provably equal)")
         return out
 
@@ -119,18 +148,21 @@ class BroadcastToOp(_Reshaping):
 
     name = "tile.broadcast_to"
 
-    def infer_dims(self) -> list[str]:
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return right_aligned(self.result, [self.operand])
+
+    def infer_dims(self, sizes) -> list[str]:
         dims = list(self.operand.type.dims)
-        out = resolve_spec(self.spec, dims, self.name)
+        out = _resolved(self.spec, dims, self.name)
         pad = ["1"] * (len(out) - len(dims)) + dims
         for want, have in zip(out, pad):
             if have not in ("1", want):
-                raise ValueError(f"tile.broadcast_to: cannot expand dim {have} to {want}")
+                raise ShapeError(f"tile.broadcast_to: cannot expand dim {have} to {want}")
         return out
 
 
 @irdl_op_definition
-class FullLikeOp(IRDLOperation, InfersShape):
+class FullLikeOp(IRDLOperation, InfersShape, HasDimMap):
     """`torch.full_like(x, v)` / `zeros_like` / `ones_like`: a block of `value` shaped like `like`."""
 
     name = "tile.full_like"
@@ -143,8 +175,18 @@ class FullLikeOp(IRDLOperation, InfersShape):
     def __init__(self, like: SSAValue, value: str, result_type: Attribute):
         super().__init__(operands=[like], result_types=[result_type], properties={"value": StringAttr(value)})
 
-    def infer_dims(self) -> list[str]:
+    def infer_dims(self, sizes) -> list[str]:
         return list(self.like.type.dims)
 
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[] for _ in range(self.result.type.rank)]  # constant values: no lane depends on a range
 
-LAYOUT_OPS = (ReshapeOp, BroadcastToOp, FullLikeOp)
+
+def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
+    try:
+        return resolve_spec(spec, dims, what)
+    except ValueError as e:
+        raise ShapeError(str(e)) from None
+
+
+LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp)

@@ -31,7 +31,10 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import i32
-from kopt.dialects.tile import parse_iter_args, print_iter_args
+from kopt.dialects.enums import Eviction, EvictionAttr
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape
+from kopt.dialects.sizes import SizeAttr, parse_size, print_size
+from kopt.dialects.tile import CarriesIterArgs, parse_iter_args, print_iter_args
 from kopt.dialects.types import PointerType, TensorType, TileType
 
 
@@ -50,8 +53,9 @@ class ProgramIdOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ArangeOp(IRDLOperation):
-    """`tl.arange(0, BLOCK)`: the block size is the one dim of the result type."""
+class ArangeOp(IRDLOperation, InfersShape, HasDimMap):
+    """`tl.arange(0, BLOCK)`: the block size is the one dim of the result type (also at the tile level:
+    `hl.arange`); a dim of its own, from no range."""
 
     name = "tt.arange"
     result = result_def(TileType)
@@ -60,6 +64,12 @@ class ArangeOp(IRDLOperation):
 
     def __init__(self, result_type: TileType):
         super().__init__(result_types=[result_type])
+
+    def infer_dims(self, sizes) -> list[str]:
+        return list(self.result.type.dims)
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[]]
 
 
 @irdl_op_definition
@@ -77,12 +87,7 @@ class AddPtrOp(IRDLOperation):
         super().__init__(operands=[base, offsets], result_types=[result_type])
 
 
-EVICTION_POLICIES = ("evict_first", "evict_last")
-
-
-def _verify_eviction(attr: StringAttr | None) -> None:
-    if attr is not None and attr.data not in EVICTION_POLICIES:
-        raise VerifyException(f"eviction must be one of {', '.join(EVICTION_POLICIES)}, got {attr.data!r}")
+EVICTION_POLICIES = tuple(e.value for e in Eviction)
 
 
 @irdl_op_definition
@@ -93,16 +98,13 @@ class LoadOp(IRDLOperation):
     ptrs = operand_def(TileType)
     mask = opt_operand_def(TileType)
     other = prop_def(StringAttr)
-    eviction = opt_prop_def(StringAttr)  # Triton's eviction_policy; set by the reread-hints pass
+    eviction = opt_prop_def(EvictionAttr)  # Triton's eviction_policy; set by the reread-hints pass
     result = result_def(TileType)
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
     assembly_format = (
         "$ptrs (`mask` $mask^)? `other` $other (`evict` $eviction^)? attr-dict"
         " `:` type($ptrs) (`,` type($mask)^)? `->` type($result)"
     )
-
-    def verify_(self) -> None:
-        _verify_eviction(self.eviction)
 
     def __init__(self, ptrs: SSAValue, mask: SSAValue | None, other: str, result_type: Attribute):
         super().__init__(
@@ -132,14 +134,11 @@ class StoreOp(_PointerWrite):
     """`tl.store(ptrs, value, mask)`."""
 
     name = "tt.store"
-    eviction = opt_prop_def(StringAttr)  # Triton's eviction_policy; set by the reread-hints pass
+    eviction = opt_prop_def(EvictionAttr)  # Triton's eviction_policy; set by the reread-hints pass
     assembly_format = (
         "$ptrs `,` $value (`mask` $mask^)? (`evict` $eviction^)? attr-dict"
         " `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
     )
-
-    def verify_(self) -> None:
-        _verify_eviction(self.eviction)
 
 
 @irdl_op_definition
@@ -150,29 +149,30 @@ class AtomicAddOp(_PointerWrite):
 
 
 @irdl_op_definition
-class ForOp(IRDLOperation):
+class ForOp(IRDLOperation, CarriesIterArgs):
     """`for offset in tl.range(start, end, step):` with loop-carried values.
 
     The first block argument is the loop's offset (a scalar); the others carry
     values from one iteration to the next, ended by `tile.yield`, as in `scf.for`.
-    Bounds are symbolic expressions kept as text. With the unit attribute `reverse`
-    the offsets run from the last chunk down to `start` (the same set, backwards).
+    Bounds are sizes (`SizeAttr`). With the unit attribute `reverse` the offsets
+    run from the last chunk down to `start` (the same set, backwards).
     """
 
     name = "tt.for"
     iter_args = var_operand_def()
     res = var_result_def()
-    start = prop_def(StringAttr)
-    end = prop_def(StringAttr)
-    step = prop_def(StringAttr)
+    start = prop_def(SizeAttr)
+    end = prop_def(SizeAttr)
+    step = prop_def(SizeAttr)
     body = region_def("single_block")
 
-    def __init__(self, start: str, end: str, step: str, iter_args=()):
+    def __init__(self, start: str | SizeAttr, end: str | SizeAttr, step: str | SizeAttr, iter_args=()):
         block = Block(arg_types=[TileType([], i32), *(v.type for v in iter_args)])
+        bounds = {k: v if isinstance(v, SizeAttr) else SizeAttr(v) for k, v in (("start", start), ("end", end), ("step", step))}
         super().__init__(
             operands=[list(iter_args)],
             result_types=[[v.type for v in iter_args]],
-            properties={"start": StringAttr(start), "end": StringAttr(end), "step": StringAttr(step)},
+            properties=bounds,
             regions=[Region(block)],
         )
 
@@ -188,11 +188,11 @@ class ForOp(IRDLOperation):
         printer.print_string(" ")
         printer.print_block_argument(self.offset, print_type=False)
         printer.print_string(" = ")
-        printer.print_attribute(self.start)
+        print_size(printer, self.start.data)
         printer.print_string(" to ")
-        printer.print_attribute(self.end)
+        print_size(printer, self.end.data)
         printer.print_string(" step ")
-        printer.print_attribute(self.step)
+        print_size(printer, self.step.data)
         print_iter_args(printer, self.carried, self.iter_args)
         printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
@@ -202,18 +202,18 @@ class ForOp(IRDLOperation):
     def parse(cls, parser: Parser) -> "ForOp":
         offset = parser.parse_argument(expect_type=False).resolve(TileType([], i32))
         parser.parse_punctuation("=")
-        start = parser.parse_str_literal()
+        start = parse_size(parser)
         parser.parse_keyword("to")
-        end = parser.parse_str_literal()
+        end = parse_size(parser)
         parser.parse_keyword("step")
-        step = parser.parse_str_literal()
+        step = parse_size(parser)
         args, inits = parse_iter_args(parser)
         attrs = parser.parse_optional_attr_dict_with_keyword()
         region = parser.parse_region([offset, *args])
         op = cls.create(
             operands=inits,
             result_types=[v.type for v in inits],
-            properties={"start": StringAttr(start), "end": StringAttr(end), "step": StringAttr(step)},
+            properties={"start": SizeAttr(start), "end": SizeAttr(end), "step": SizeAttr(step)},
             regions=[region],
         )
         if attrs:
@@ -228,4 +228,4 @@ def phase_loops(kernel: Operation) -> list[ForOp]:
     return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
-TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, ForOp], [PointerType])
+TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, ForOp], [PointerType, EvictionAttr])

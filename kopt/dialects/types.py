@@ -1,41 +1,24 @@
 """Types of the tile dialect: symbolically shaped tensors, tiles and ranges.
 
-Shapes are lists of symbolic expressions kept as text (`n`, `_BLOCK_SIZE_0`,
-`"n // 2"`, or `?` before shape inference). They print bare when they are a
-name or an integer and quoted otherwise, so every type prints and parses back
-to identical text. The analysis package turns the text into sympy.
+Shapes are lists of sizes (`SizeAttr`, kopt/dialects/sizes.py: canonical shape-language text with
+its sympy form parsed once: `n`, `_BLOCK_SIZE_0`, `"n // 2"`, or `?` before shape inference).
+They print bare when they are a name or an integer and quoted otherwise, so every type prints
+and parses back to identical text. `.dims` gives the texts, `.sizes` the attributes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import ArrayAttr, StringAttr
+from xdsl.dialects.builtin import ArrayAttr
 from xdsl.ir import Attribute, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 
-UNKNOWN = "?"
-_BARE = re.compile(r"^(\?|-?\d+|[A-Za-z_][A-Za-z0-9_]*)$")
+from kopt.dialects.sizes import UNKNOWN, SizeAttr, parse_size, print_size
 
-
-def print_dim(printer: Printer, dim: str) -> None:
-    printer.print_string(dim if _BARE.match(dim) else f'"{dim}"')
-
-
-def parse_dim(parser: AttrParser) -> str:
-    if parser.parse_optional_punctuation("?") is not None:
-        return UNKNOWN
-    if (value := parser.parse_optional_integer(allow_boolean=False)) is not None:
-        return str(value)
-    if (name := parser.parse_optional_identifier()) is not None:
-        return name
-    text = parser.parse_optional_str_literal()
-    if text is None:
-        parser.raise_error("expected a size: a name, an integer, `?` or a quoted expression")
-    return text
+__all__ = ["UNKNOWN", "TensorType", "TileType", "RangeType", "PointerType", "SizeAttr"]
 
 
 def _print_dims(printer: Printer, dims: Sequence[str]) -> None:
@@ -43,26 +26,30 @@ def _print_dims(printer: Printer, dims: Sequence[str]) -> None:
     for i, dim in enumerate(dims):
         if i:
             printer.print_string(", ")
-        print_dim(printer, dim)
+        print_size(printer, dim)
     printer.print_string("]")
 
 
 def _parse_dims(parser: AttrParser) -> list[str]:
-    return parser.parse_comma_separated_list(parser.Delimiter.SQUARE, lambda: parse_dim(parser))
+    return parser.parse_comma_separated_list(parser.Delimiter.SQUARE, lambda: parse_size(parser))
 
 
-def _dims_attr(dims: Sequence[str]) -> ArrayAttr[StringAttr]:
-    return ArrayAttr(StringAttr(str(d)) for d in dims)
+def _dims_attr(dims: Sequence[str | SizeAttr]) -> ArrayAttr[SizeAttr]:
+    return ArrayAttr(d if isinstance(d, SizeAttr) else SizeAttr(str(d)) for d in dims)
 
 
 class _Shaped:
     """Accessors shared by the shaped types."""
 
-    shape: ArrayAttr[StringAttr]
+    shape: ArrayAttr[SizeAttr]
 
     @property
     def dims(self) -> tuple[str, ...]:
         return tuple(d.data for d in self.shape.data)
+
+    @property
+    def sizes(self) -> tuple[SizeAttr, ...]:
+        return tuple(self.shape.data)
 
     @property
     def rank(self) -> int:
@@ -77,9 +64,9 @@ class TensorType(_Shaped, ParametrizedAttribute, TypeAttribute):
     """
 
     name = "tile.tensor"
-    shape: ArrayAttr[StringAttr]
+    shape: ArrayAttr[SizeAttr]
     element_type: Attribute
-    strides: ArrayAttr[StringAttr]
+    strides: ArrayAttr[SizeAttr]
 
     def __init__(self, dims: Sequence[str], element_type: Attribute, strides: Sequence[str]):
         super().__init__(_dims_attr(dims), element_type, _dims_attr(strides))
@@ -87,6 +74,10 @@ class TensorType(_Shaped, ParametrizedAttribute, TypeAttribute):
     @property
     def stride_names(self) -> tuple[str, ...]:
         return tuple(s.data for s in self.strides.data)
+
+    @property
+    def stride_sizes(self) -> tuple[SizeAttr, ...]:
+        return tuple(self.strides.data)
 
     def print_parameters(self, printer: Printer) -> None:
         with printer.in_angle_brackets():
@@ -115,13 +106,13 @@ class TileType(_Shaped, ParametrizedAttribute, TypeAttribute):
     """
 
     name = "tile.tile"
-    shape: ArrayAttr[StringAttr]
+    shape: ArrayAttr[SizeAttr]
     element_type: Attribute
 
-    def __init__(self, dims: Sequence[str], element_type: Attribute):
+    def __init__(self, dims: Sequence[str | SizeAttr], element_type: Attribute):
         super().__init__(_dims_attr(dims), element_type)
 
-    def with_dims(self, dims: Sequence[str]) -> "TileType":
+    def with_dims(self, dims: Sequence[str | SizeAttr]) -> "TileType":
         return TileType(dims, self.element_type)
 
     def with_element(self, element_type: Attribute) -> "TileType":
@@ -151,33 +142,43 @@ class RangeType(ParametrizedAttribute, TypeAttribute):
     """
 
     name = "tile.range"
-    extent: StringAttr
-    block: StringAttr
-    begin: StringAttr
+    extent: SizeAttr
+    block: SizeAttr
+    begin: SizeAttr
 
-    def __init__(self, extent: str, block: str, begin: str = "0"):
-        super().__init__(StringAttr(str(extent)), StringAttr(str(block)), StringAttr(str(begin)))
+    def __init__(self, extent: str | SizeAttr, block: str | SizeAttr, begin: str | SizeAttr = "0"):
+        super().__init__(*(v if isinstance(v, SizeAttr) else SizeAttr(str(v)) for v in (extent, block, begin)))
+
+    @property
+    def end(self) -> SizeAttr:
+        """The first index past the range: `begin + extent`."""
+        return self.extent if self.begin.data == "0" else SizeAttr(f"({self.begin.data}) + ({self.extent.data})")
+
+    @property
+    def may_overhang(self) -> bool:
+        """Whether the last block may reach past the extent, as far as the text shows (masking asks)."""
+        return self.extent != self.block
 
     def print_parameters(self, printer: Printer) -> None:
         with printer.in_angle_brackets():
-            print_dim(printer, self.extent.data)
+            print_size(printer, self.extent.data)
             printer.print_string(", ")
-            print_dim(printer, self.block.data)
+            print_size(printer, self.block.data)
             if self.begin.data != "0":
                 printer.print_string(", begin ")
-                print_dim(printer, self.begin.data)
+                print_size(printer, self.begin.data)
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser):
         with parser.in_angle_brackets():
-            extent = parse_dim(parser)
+            extent = parse_size(parser)
             parser.parse_punctuation(",")
-            block = parse_dim(parser)
+            block = parse_size(parser)
             begin = "0"
             if parser.parse_optional_punctuation(","):
                 parser.parse_keyword("begin")
-                begin = parse_dim(parser)
-        return (StringAttr(extent), StringAttr(block), StringAttr(begin))
+                begin = parse_size(parser)
+        return (SizeAttr(extent), SizeAttr(block), SizeAttr(begin))
 
 
 @irdl_attr_definition

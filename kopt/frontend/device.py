@@ -14,25 +14,21 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, promote, short_name
+from kopt.dialects.interfaces import Folds
 from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
 from kopt.frontend.values import PyScalar, ScalarGroup, TileGroup
 
-UNARY_FUNCS = {
-    **{f"torch.{n}": n for n in ("exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh",
-                                 "abs", "neg", "relu", "sin", "cos", "erf")},
-    "torch.nn.functional.relu": "relu", "torch.nn.functional.silu": "silu",
-    "torch.nn.functional.gelu": "gelu", "torch.nn.functional.sigmoid": "sigmoid",
-    "torch.special.erf": "erf", "torch.special.expit": "sigmoid",
-}
-UNARY_METHODS = {"exp", "exp2", "log", "log2", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "abs", "neg", "relu",
-                 "sin", "cos", "erf"}
+# torch function / tensor method -> unary op class, as the op classes declare them (their TORCH / METHODS)
+UNARY_FUNCS = {name: cls for cls in T.UNARY_CLASSES for name in cls.TORCH}
+UNARY_METHODS = {name: cls for cls in T.UNARY_CLASSES for name in cls.METHODS}
 BINARY_AST = {ast.Add: T.AddOp, ast.Sub: T.SubOp, ast.Mult: T.MulOp, ast.Div: T.DivOp, ast.FloorDiv: T.FloorDivOp,
               ast.Mod: T.RemOp, ast.BitAnd: T.AndOp, ast.BitOr: T.OrOp, ast.Pow: T.PowOp}
-FOLDABLE = {T.AddOp: operator.add, T.SubOp: operator.sub, T.MulOp: operator.mul, T.DivOp: operator.truediv,
-            T.FloorDivOp: operator.floordiv, T.RemOp: operator.mod, T.PowOp: operator.pow}  # on two Python numbers
+# Python's `//` and `%` on two Python numbers floor (the ops truncate, as Triton does; python_division builds
+# the floor from them on tiles); every other fold is the op's own (`Folds.py_operation`)
+PYTHON_DIVISION = {T.FloorDivOp: operator.floordiv, T.RemOp: operator.mod}
 COMPARE_AST = {ast.Lt: T.LtOp, ast.LtE: T.LeOp, ast.Gt: T.GtOp, ast.GtE: T.GeOp, ast.Eq: T.EqOp, ast.NotEq: T.NeOp}
 BINARY_FUNCS = {"torch.add": T.AddOp, "torch.sub": T.SubOp, "torch.mul": T.MulOp, "torch.div": T.DivOp,
                 "torch.maximum": T.MaximumOp, "torch.minimum": T.MinimumOp, "torch.pow": T.PowOp}
@@ -369,7 +365,7 @@ class DeviceBuilder:
         if op_cls is None:
             raise self.err(node, "unsupported operator")
         if isinstance(a, PyScalar) and isinstance(b, PyScalar):  # e.g. `i + 1` with i from hl.static_range
-            fold = FOLDABLE.get(op_cls)
+            fold = PYTHON_DIVISION.get(op_cls) or (op_cls.py_operation if issubclass(op_cls, Folds) else None)
             if fold is None:
                 raise self.err(node, "arithmetic on two Python numbers belongs in host code")
             try:
@@ -401,16 +397,18 @@ class DeviceBuilder:
             return v
         return self.emit(T.CastOp(v, v.type.with_element(elem)), node).result
 
-    def unary(self, name: str, v, node: ast.AST) -> SSAValue:
+    def unary(self, op: str | type, v, node: ast.AST) -> SSAValue:
+        """A unary op (its class, or its short name: "exp") on a value, in the types the op declares."""
+        cls = T.UNARY_OPS[op] if isinstance(op, str) else op
         t = self.as_tile(v, node)
-        if name not in ("abs", "neg", "relu") and not is_float(t.type.element_type):
+        if cls.FLOAT_MATH and not is_float(t.type.element_type):
             t = self.cast(t, f32, node)
         elem = t.type.element_type
-        if name not in ("abs", "neg", "relu") and short_name(elem) in ("f16", "bf16"):
+        if cls.FLOAT_MATH and short_name(elem) in ("f16", "bf16"):
             # Triton's math functions take fp32/fp64 only: compute in fp32 and round back, as torch's result is fp16/bf16
-            wide = self.emit(T.UNARY_OPS[name](self.cast(t, f32, node)), node).result
+            wide = self.emit(cls(self.cast(t, f32, node)), node).result
             return self.cast(wide, elem, node)
-        return self.emit(T.UNARY_OPS[name](t), node).result
+        return self.emit(cls(t), node).result
 
     def view(self, base: SSAValue, node: ast.Subscript) -> SSAValue:
         """`v[:, None]` on a tile value: insert unit dims."""
@@ -463,7 +461,7 @@ class DeviceBuilder:
         if method is not None:
             recv = node.func.value
             if method in UNARY_METHODS:
-                return self.unary(method, self.expr(recv), node)
+                return self.unary(UNARY_METHODS[method], self.expr(recv), node)
             if method in ("to", "float", "half", "bfloat16"):
                 return self.convert(self.as_tile(self.expr(recv), node), method, node)
         raise self.err(node, f"call to `{ast.unparse(node.func)}` is not supported in a tile loop", SUPPORTED_HINT)

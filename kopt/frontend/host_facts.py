@@ -2,8 +2,8 @@
 
 `assert n % 16 == 0` or `assert x.size(1) == 1024` at the top level of a kernel
 function runs in the launcher before every launch that follows it, so the
-kernels launched after it may rely on it: it becomes a line of their `facts`
-attribute (`n % 16 == 0`, `_m == 1024`), which mask-elision reads. Only
+kernels launched after it may rely on it: it becomes a fact of their plan
+(`n % 16 == 0`, `_m == 1024`), which mask-elision reads. Only
 comparisons of size expressions are taken (==, <=, <, >=, >, joined by `and`);
 anything else stays a plain Python assert. An assert stops counting once a name
 it reads is assigned again, since the launch would then see another value.
@@ -23,7 +23,8 @@ import ast
 
 from xdsl.dialects.builtin import ArrayAttr, StringAttr
 
-from kopt.analysis import FactBase, format_expr, parse_expr
+from kopt.analysis import FactBase
+from kopt.dialects.sizes import canonical
 from kopt.dialects import tile as T
 from kopt.errors import KoptError
 from kopt.frontend.host import SPECIALIZE_CALLS, HostScope, torch_attr_name
@@ -68,8 +69,7 @@ class HostFacts:
         """Record the facts and specializations that concern this kernel on it."""
         facts = [f for a in self._asserts for f in assert_facts(a.test, scope)]
         if facts:
-            old = [a.data for a in kernel.attributes.get("facts", ArrayAttr([])).data]
-            kernel.attributes["facts"] = ArrayAttr(StringAttr(f) for f in dict.fromkeys(old + facts))
+            kernel.add_facts(facts)
         used = [n for n in self._specialized if n in launch.bindings]
         if used:
             kernel.attributes["specialized"] = ArrayAttr(StringAttr(n) for n in used)
@@ -93,7 +93,7 @@ def _comparison_text(node: ast.expr, scope: HostScope) -> str | None:
     if any(s is None for s in sides):
         return None
     try:  # the shape language's own spelling: `n*m % 128`, not the host's `(n * m) % (128)`
-        sides = [format_expr(parse_expr(s)) for s in sides]
+        sides = [canonical(s) for s in sides]
     except KoptError:
         return None
     text = sides[0]

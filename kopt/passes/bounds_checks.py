@@ -21,13 +21,12 @@ from xdsl.dialects.builtin import ArrayAttr, FileLineColLoc, ModuleOp, StringAtt
 from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
-from kopt.analysis import parse_expr
 from kopt.dialects import tile as T
+from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import RangeType
-from kopt.passes.reduction_phases import subscript_dims
+from kopt.ir.facts import kernel_facts
+from kopt.ir.util import kernels
 from kopt.passes.registry import register_pass
-from kopt.passes.shape_facts import kernel_facts
-from kopt.passes.util import kernels
 
 
 def _where(op) -> list[StringAttr]:
@@ -50,20 +49,19 @@ class BoundsChecksPass(ModulePass):
             names = dict(zip(kernel.body.block.args, kernel.arg_names))
             checks: dict[tuple[str, str], list[StringAttr]] = {}
             for op in kernel.walk():
-                if not isinstance(op, (T.LoadOp, T.StoreOp)) or not isinstance(op.tensor, BlockArgument):
+                if not isinstance(op, T.ACCESS_OPS) or not isinstance(op.tensor, BlockArgument):
                     continue  # views and gathers build their own bounds
                 indices = iter(op.indices)
-                for position, (entry, dim) in enumerate(zip(op.spec_list, subscript_dims(op))):
+                for position, (entry, dim) in enumerate(zip(op.spec_list, op.tensor_dims())):
                     if entry != "i":
                         continue
                     index = next(indices)
                     if not isinstance(index.type, RangeType):
                         continue  # a scalar index or a tile of indices: not a range over a size
-                    r: RangeType = index.type
-                    begin, extent = r.begin.data, r.extent.data
-                    end = extent if begin == "0" else f"({begin}) + ({extent})"
-                    if end == dim or facts.le(parse_expr(end), parse_expr(dim)).is_true:
+                    end = index.type.end
+                    if end.data == dim or facts.le(end.expr, SizeAttr(dim).expr).is_true:
                         continue
+                    end = end.data
                     tensor = names.get(op.tensor, "a tensor")
                     checks.setdefault((end, dim), [StringAttr(end), StringAttr(dim), StringAttr(tensor),
                                                    StringAttr(str(position)), *_where(op)])

@@ -31,10 +31,10 @@ class ExpandSoftmax(RewritePattern):
         reduced = t.with_dims(["?"] * t.rank)
         amax = T.ReduceOp("max", x, dim, True, reduced)
         shifted = T.SubOp(x, amax.result, t)
-        exp = T.UNARY_OPS["exp"](shifted.result)
+        exp = T.ExpOp(shifted.result)
         total = T.ReduceOp("sum", exp.result, dim, True, reduced)
-        if op.log.value.data:
-            log_total = T.UNARY_OPS["log"](total.result)
+        if op.is_log:
+            log_total = T.LogOp(total.result)
             out = T.SubOp(shifted.result, log_total.result, t)
             new = [amax, shifted, exp, total, log_total, out]
         else:

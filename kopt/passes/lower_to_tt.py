@@ -6,32 +6,40 @@ the block symbol's number, as in `_BLOCK_SIZE_k`), its mask `indices_k < extent`
 A subscript becomes `tensor + sum(indices_j[...broadcast...] * stride_j)`.
 Elementwise ops, reductions, `where` and `expand` are shared with the tile
 level and stay as they are.
+
+Each op kind is lowered by a rewrite pattern (`LowerRange`, `LowerLoop`, `LowerLoad`, `LowerStore`,
+`LowerMaskFill`, `LowerTileAttr`), run in program order by xDSL's walker; they share one
+`_KernelLowering` (the indices, masks and program indices already built for the kernel), since a
+load needs the indices its ranges were lowered to.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from kopt.dialects import tile as T
 from kopt.dialects import tt
 from kopt.dialects.dtypes import i1, i32, i64
+from kopt.dialects.plan import read_block_name
+from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import PointerType, RangeType, TileType
-from kopt.passes.dim_provenance import access_index_ranges
+from kopt.ir.dim_provenance import access_index_ranges
+from kopt.ir.util import apply_patterns, kernels, op_error
 from kopt.passes.lower_to_tt_access import AccessLowering, resolve_views
 from kopt.passes.lower_to_tt_grid import GridLowering
 from kopt.passes.registry import register_pass
-from kopt.passes.util import kernels, op_error
 
 
 def _suffix(block: str) -> str:
-    m = re.search(r"_(\d+)$", block)
-    return m.group(1) if m else block
+    """The k of `indices_k`: the block symbol's number, or a literal block's value."""
+    found = read_block_name(block)
+    return str(found[1]) if found is not None else block
 
 
 class _KernelLowering(AccessLowering, GridLowering):
@@ -44,8 +52,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         self.masks: dict[SSAValue, SSAValue] = {}
         self.pid: SSAValue | None = None
         self.old_loops: list[T.ForOp] = []
-        grid = kernel.attributes.get("grid")
-        self.grid = [g.data for g in grid.data] if isinstance(grid, ArrayAttr) else []
+        self.grid = [g.data for g in kernel.plan.grid_sizes]
         grouping = kernel.attributes.get("l2_grouping")
         self.grouping = grouping.value.data if grouping is not None else 1  # pid order (lower_to_tt_grid.py)
         self.pid_axes: list[SSAValue] | None = None
@@ -108,14 +115,12 @@ class _KernelLowering(AccessLowering, GridLowering):
 
     def lower_loop(self, op: T.ForOp) -> None:
         """A sequential tile loop -> `tt.for` over offsets; its range's indices start the body."""
-        if op.kind.data != "sequential" or len(op.ranges) != 1:
+        if op.kind_name != "sequential" or len(op.ranges) != 1:
             raise op_error(op, "only sequential loops over one range are lowered to Triton "
                                "(nest `for` loops for several dims)")
         r = op.ranges[0]
         t: RangeType = r.type
-        begin = t.begin.data
-        end = t.extent.data if begin == "0" else f"({begin}) + ({t.extent.data})"
-        loop = tt.ForOp(begin, end, t.block.data, list(op.iter_args))
+        loop = tt.ForOp(t.begin, t.end, t.block, list(op.iter_args))
         loop.location = op.location
         loop.attributes.update(op.attributes)  # e.g. a reduction phase number
         op.parent_block().insert_op_before(loop, op)
@@ -148,11 +153,10 @@ class _KernelLowering(AccessLowering, GridLowering):
     def mask(self, r: SSAValue, at: Operation) -> SSAValue:
         if r not in self.masks:
             t: RangeType = r.type
-            end = t.extent.data if t.begin.data == "0" else f"({t.begin.data}) + ({t.extent.data})"
             idx = self.indices[r]
             defining = idx.owner
             after = defining.next_op
-            bound = T.SymbolOp(end, TileType([], i32))
+            bound = T.SymbolOp(t.end, TileType([], i32))
             lt = T.LtOp(idx, bound.result, TileType(idx.type.dims, i1))
             lt.result.name_hint = f"mask.{_suffix(t.block.data)}"
             for o in (bound, lt):
@@ -187,18 +191,18 @@ class _KernelLowering(AccessLowering, GridLowering):
             if not isinstance(r.type, RangeType):  # a tile of indices, or a scalar index
                 term, m = self.index_tile_term(op, r, stride, pos, rank)
                 offset = term if offset is None else self.emit(
-                    T.AddOp(offset, term, TileType(_bcast(offset.type.dims, term.type.dims), i32)), op)
+                    T.AddOp(offset, term, TileType(broadcast_text(offset.type.dims, term.type.dims), i32)), op)
                 mask = self.and_masks(mask, [m] if m is not None else [], op)
                 pos += r.type.rank
                 continue
             term_idx = self.place(self.indices[r], pos, rank, op)
             term = self.emit(T.MulOp(term_idx, self.sym(stride, op), term_idx.type), op)
             offset = term if offset is None else self.emit(
-                T.AddOp(offset, term, TileType(_bcast(offset.type.dims, term.type.dims), i32)), op)
+                T.AddOp(offset, term, TileType(broadcast_text(offset.type.dims, term.type.dims), i32)), op)
             if masked:
                 m = self.place(self.mask(r, op), pos, rank, op)
                 mask = m if mask is None else self.emit(
-                    T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), op)
+                    T.AndOp(mask, m, TileType(broadcast_text(mask.type.dims, m.type.dims), i1)), op)
             pos += 1
         if offset is None:
             offset = self.emit(T.ConstantOp("0", TileType([], i32)), op)
@@ -235,25 +239,14 @@ class _KernelLowering(AccessLowering, GridLowering):
         op.erase()
 
     def run(self) -> None:
-        for op in list(self.kernel.walk()):
-            if isinstance(op, (T.ProgramRangeOp, T.WholeRangeOp)):
-                self.lower_range(op)
-            elif isinstance(op, T.LoadOp):
-                self.lower_load(op)
-            elif isinstance(op, T.StoreOp):
-                self.lower_store(op)
-            elif isinstance(op, T.MaskFillOp):
-                self.lower_mask_fill(op)
-            elif isinstance(op, T.ForOp):
-                self.lower_loop(op)
-            elif isinstance(op, T.TileAttrOp):
-                self.lower_tile_attr(op)
+        self.ranges: list[Operation] = []
+        apply_patterns(self.kernel, LowerRange(self), LowerLoop(self), LowerLoad(self), LowerStore(self),
+                       LowerMaskFill(self), LowerTileAttr(self))
         self.erase_views()
         self.drop_unused(self.unit_indices)
-        for op in list(self.kernel.walk()):
-            if isinstance(op, (T.ProgramRangeOp, T.WholeRangeOp)):
-                op.detach()
-                op.erase()
+        for op in self.ranges:  # their indices replaced every use
+            op.detach()
+            op.erase()
         for loop in self.old_loops:
             loop.detach()
             loop.erase(safe_erase=False)
@@ -266,11 +259,48 @@ def _rank(op: T.StoreOp) -> int:
     return len(op.spec_list) + tiles
 
 
-def _bcast(a, b) -> list[str]:
-    rank = max(len(a), len(b))
-    a = ["1"] * (rank - len(a)) + list(a)
-    b = ["1"] * (rank - len(b)) + list(b)
-    return [y if x == "1" else x for x, y in zip(a, b)]
+@dataclass
+class _Lowers(RewritePattern):
+    """A pattern of lower-to-tt: one op kind, lowered with the kernel's shared lowering state."""
+
+    lowering: _KernelLowering
+
+
+class LowerRange(_Lowers):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.ProgramRangeOp | T.WholeRangeOp, rewriter: PatternRewriter) -> None:
+        self.lowering.lower_range(op)
+        self.lowering.ranges.append(op)
+
+
+class LowerLoop(_Lowers):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.ForOp, rewriter: PatternRewriter) -> None:
+        self.lowering.lower_loop(op)
+
+
+class LowerLoad(_Lowers):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.LoadOp, rewriter: PatternRewriter) -> None:
+        self.lowering.lower_load(op)
+
+
+class LowerStore(_Lowers):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.StoreOp, rewriter: PatternRewriter) -> None:
+        self.lowering.lower_store(op)
+
+
+class LowerMaskFill(_Lowers):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.MaskFillOp, rewriter: PatternRewriter) -> None:
+        self.lowering.lower_mask_fill(op)
+
+
+class LowerTileAttr(_Lowers):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.TileAttrOp, rewriter: PatternRewriter) -> None:
+        self.lowering.lower_tile_attr(op)
 
 
 @register_pass

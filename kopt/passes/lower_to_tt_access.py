@@ -22,16 +22,10 @@ from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import i1, i32, is_float, promote
+from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import RangeType, TileType
-from kopt.passes.dim_provenance import EMPTY
-from kopt.passes.util import op_error
-
-
-def _bcast(a, b) -> list[str]:
-    rank = max(len(a), len(b))
-    a = ["1"] * (rank - len(a)) + list(a)
-    b = ["1"] * (rank - len(b)) + list(b)
-    return [y if x == "1" else x for x, y in zip(a, b)]
+from kopt.ir.dim_provenance import EMPTY
+from kopt.ir.util import op_error
 
 
 def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | None]:
@@ -42,7 +36,7 @@ def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | Non
         if isinstance(view, T.MaskedViewOp):
             masks.append(view.mask)
         else:
-            atomic = view.kind.data
+            atomic = view.kind.data.value
         tensor = view.tensor
     return tensor, masks, atomic
 
@@ -65,7 +59,7 @@ class AccessLowering:
         return self.emit(T.ConstantOp("0", TileType([], i32)), at) if begin == "0" else self.sym(begin, at)
 
     def lower_tile_attr(self, op: T.TileAttrOp) -> None:
-        r, attr = op.range, op.attr.data
+        r, attr = op.range, op.which
         if r not in self.indices:
             raise op_error(op, f"`tile.{attr}` of a range that is not lowered here")
         scalar = TileType([], i32)
@@ -79,9 +73,8 @@ class AccessLowering:
             if attr == "begin":
                 value = start
             elif attr == "end":
-                end = t.extent.data if t.begin.data == "0" else f"({t.begin.data}) + ({t.extent.data})"
                 stop = self.emit(T.AddOp(start, self.sym(t.block.data, op), scalar), op)
-                value = self.emit(T.MinimumOp(stop, self.sym(end, op), scalar), op)
+                value = self.emit(T.MinimumOp(stop, self.sym(t.end.data, op), scalar), op)
             else:  # id
                 rel = start if t.begin.data == "0" else self.emit(T.SubOp(start, self.sym(t.begin.data, op), scalar), op)
                 value = self.emit(T.FloorDivOp(rel, self.sym(t.block.data, op), scalar), op)
@@ -124,14 +117,14 @@ class AccessLowering:
             if r is None or r.type.extent.data == r.type.block.data or r not in self.indices:
                 continue
             m = self.place_tile(self.mask(r, op), pos + j, rank, op)
-            mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), op)
+            mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(broadcast_text(mask.type.dims, m.type.dims), i1)), op)
         return term, mask
 
     # ------------------------------------------------------------ views
 
     def and_masks(self, mask: SSAValue | None, extra: list[SSAValue], at: Operation) -> SSAValue | None:
         for m in extra:
-            mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(_bcast(mask.type.dims, m.type.dims), i1)), at)
+            mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(broadcast_text(mask.type.dims, m.type.dims), i1)), at)
         return mask
 
     def erase_views(self) -> None:

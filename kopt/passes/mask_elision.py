@@ -1,8 +1,7 @@
 """mask-elision: drop each mask the kernel's shape facts prove redundant, and say why.
 
-Facts come from the IR (shape_facts.py): block sizes are powers of two
-(`block_sizes`), `_RDIM_SIZE_k = next_power_of_2(extent)` (`constexprs`), plus
-the kernel's `facts` (host asserts, static sizes, config block sizes, user
+Facts come from the kernel's plan (kopt/ir/facts.py): block sizes are powers of two,
+`_RDIM_SIZE_k = next_power_of_2(extent)`, plus the plan's `facts` (host asserts, static sizes, config block sizes, user
 assumptions). A grid or loop range needs no mask when its block divides its
 extent; a whole-dim range when its block equals its extent. Only a proof
 (TRUE) elides: UNKNOWN and FALSE keep the mask.
@@ -16,35 +15,37 @@ can print them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
-from kopt.analysis import FactBase, parse_expr
+from kopt.analysis import FactBase
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType
+from kopt.ir.facts import kernel_facts
+from kopt.ir.util import apply_patterns, kernels
 from kopt.passes.registry import register_pass
-from kopt.passes.shape_facts import kernel_facts
-from kopt.passes.util import kernels
 
 __all__ = ["MaskElisionPass", "covered", "kernel_facts"]  # kernel_facts: re-exported for older imports
 
 
 def covered(facts: FactBase, r: SSAValue, defs: dict[str, str] | None = None) -> tuple[bool, str]:
     """Is every lane of every block of this range inside the extent? (True only when proven)
-    `defs` maps launch-time symbols to their definition (`constexprs`), for the reason text."""
+    `defs` maps launch-time symbols to their definition (the plan's whole-dim blocks), for the reason text."""
     t: RangeType = r.type
-    block, extent = parse_expr(t.block.data), parse_expr(t.extent.data)
     if isinstance(r.owner, T.WholeRangeOp):
-        return _whole_dim(facts, t.block.data, t.extent.data, block, extent, (defs or {}).get(t.block.data))
-    ans = facts.divides(block, extent)
+        return _whole_dim(facts, t, (defs or {}).get(t.block.data))
+    ans = facts.divides(t.block.expr, t.extent.expr)
     return ans.is_true, ans.reason
 
 
-def _whole_dim(facts: FactBase, b: str, e: str, block, extent, definition: str | None) -> tuple[bool, str]:
+def _whole_dim(facts: FactBase, t: RangeType, definition: str | None) -> tuple[bool, str]:
+    b, e = t.block.data, t.extent.data
+    block, extent = t.block.expr, t.extent.expr
     ans = facts.eq(block, extent)
     named = f"{b} = {definition}" if definition else b
     if ans.is_true:
@@ -76,6 +77,62 @@ def _unmasked_note(idx: SSAValue) -> str:
     return "unmasked: masking left it unmasked"
 
 
+@dataclass
+class _Decisions:
+    """Whether each range is covered, asked once per range of a kernel."""
+
+    facts: FactBase
+    defs: dict[str, str]
+    cache: dict = field(default_factory=dict)
+
+    def __call__(self, r: SSAValue) -> tuple[bool, str]:
+        if r not in self.cache:
+            self.cache[r] = covered(self.facts, r, self.defs)
+        return self.cache[r]
+
+
+@dataclass
+class ElideAccessMasks(RewritePattern):
+    """A load's or store's mask flag goes where the range is proven covered; every index gets a note."""
+
+    decide: _Decisions
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.LoadOp | T.StoreOp, rewriter: PatternRewriter) -> None:
+        if not op.indices:
+            return
+        flags, notes = [], []
+        for idx, m in zip(op.indices, op.masked_flags):
+            if not m:
+                flags.append(0)
+                notes.append(_unmasked_note(idx))
+                continue
+            ok, why = self.decide(idx)
+            flags.append(0 if ok else 1)
+            notes.append(("elided: " if ok else "kept: ") + why)
+        op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
+        op.attributes["mask_notes"] = _notes(notes)
+        rewriter.notify_op_modified(op)
+
+
+@dataclass
+class ElideMaskFill(RewritePattern):
+    """A `tile.mask_fill` over a covered range goes (its consumer keeps the note); a kept one gets a note."""
+
+    decide: _Decisions
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.MaskFillOp, rewriter: PatternRewriter) -> None:
+        ok, why = self.decide(op.range)
+        if not ok:
+            op.attributes["mask_notes"] = _notes(["kept: " + why])
+            return
+        for use in list(op.result.uses):
+            _add_notes(use.operation, ["elided: " + why])
+        rewriter.replace_all_uses_with(op.result, op.operand)
+        rewriter.erase(op)
+
+
 @register_pass
 @dataclass(frozen=True)
 class MaskElisionPass(ModulePass):
@@ -85,36 +142,6 @@ class MaskElisionPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            facts = kernel_facts(kernel)
-            defs = {k: v.data for k, v in kernel.attributes.get("constexprs", DictionaryAttr({})).data.items()}
-            cache: dict[SSAValue, tuple[bool, str]] = {}
-
-            def decide(r: SSAValue) -> tuple[bool, str]:
-                if r not in cache:
-                    cache[r] = covered(facts, r, defs)
-                return cache[r]
-
-            for op in list(kernel.walk()):
-                if isinstance(op, (T.LoadOp, T.StoreOp)) and op.indices:
-                    flags, notes = [], []
-                    for idx, m in zip(op.indices, op.masked_flags):
-                        if not m:
-                            flags.append(0)
-                            notes.append(_unmasked_note(idx))
-                            continue
-                        ok, why = decide(idx)
-                        flags.append(0 if ok else 1)
-                        notes.append(("elided: " if ok else "kept: ") + why)
-                    op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
-                    op.attributes["mask_notes"] = _notes(notes)
-                elif isinstance(op, T.MaskFillOp):
-                    ok, why = decide(op.range)
-                    if not ok:
-                        op.attributes["mask_notes"] = _notes(["kept: " + why])
-                        continue
-                    # the fill vanishes: its consumer (the reduction) keeps the record
-                    for use in list(op.result.uses):
-                        _add_notes(use.operation, ["elided: " + why])
-                    op.result.replace_all_uses_with(op.operand)
-                    op.detach()
-                    op.erase()
+            defs = {b.name: b.size.data for b in kernel.plan.blocks if not b.chosen_at_launch}
+            decide = _Decisions(kernel_facts(kernel), defs)
+            apply_patterns(kernel, ElideAccessMasks(decide), ElideMaskFill(decide))

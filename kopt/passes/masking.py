@@ -1,12 +1,16 @@
 """masking: guard every access and reduction that a range's last block may overhang.
 
-A load or store gets one `masked` flag per range it is indexed by (lanes past
-the extent are not touched); a reduction over such a range first sets those
-lanes to the reduction's neutral element (`tile.mask_fill`: -inf for max,
-+inf for min, 0 for sum, 1 for prod), or, when it reads a load directly, makes
-that load's `other` the neutral element. Whether a mask is really needed is
-`mask-elision`'s question; this pass only skips ranges whose block is
-literally their extent.
+Two patterns, one per interface:
+- an access (`tile.load` / `tile.store`) gets one `masked` flag per range it is indexed by
+  (lanes past the extent are not touched);
+- an op that folds dims away (`Reduces`: a reduction, a product) needs the lanes past the end of
+  the range along each folded dim to hold its neutral element (-inf for max, +inf for min, 0 for
+  sum and for a product's K, 1 for prod). A load that reads those lanes already gives them, when
+  its `other` is that element or can be made so (it has no other user); transposes and casts
+  keep it (`MovesLanes`). Otherwise a `tile.mask_fill` sets them first.
+
+Whether a mask is really needed is `mask-elision`'s question; this pass only skips ranges whose
+block is literally their extent.
 """
 
 from __future__ import annotations
@@ -17,103 +21,82 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import is_float
+from kopt.dialects.interfaces import MovesLanes, Reduces
 from kopt.dialects.types import RangeType
-from kopt.passes.dim_provenance import index_provenance
+from kopt.ir.dim_provenance import index_provenance
+from kopt.ir.scope import dim_range
+from kopt.ir.util import apply_patterns, kernels
 from kopt.passes.registry import register_pass
-from kopt.passes.util import kernels
-
-NEUTRAL = {"sum": "0", "prod": "1", "max": "-inf", "argmax": "-inf", "min": "inf", "argmin": "inf"}
-INT_NEUTRAL = {"max": "-2147483648", "argmax": "-2147483648", "min": "2147483647", "argmin": "2147483647"}
 
 
-def may_overhang(r: RangeType) -> bool:
-    return r.extent.data != r.block.data
+class MaskAccesses(RewritePattern):
+    """A load or store masks each range index whose last block may overhang its extent."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.LoadOp | T.StoreOp, rewriter: PatternRewriter) -> None:
+        flags = [int(isinstance(i.type, RangeType) and i.type.may_overhang) for i in op.indices]
+        if flags != [int(m) for m in op.masked_flags]:
+            op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
+            rewriter.notify_op_modified(op)
 
 
-def neutral(kind: str, elem) -> str:
-    return NEUTRAL[kind] if is_float(elem) or kind not in INT_NEUTRAL else INT_NEUTRAL[kind]
+def _single_use(v: SSAValue) -> bool:
+    return sum(1 for _ in v.uses) == 1
 
 
-def range_in_scope(op: Operation, block: str) -> SSAValue | None:
-    """The range with this block symbol that is visible at `op`: the innermost enclosing loop's
-    first (looped reductions give every phase its own loop over the same chunk symbol)."""
-    parent = op.parent_op()
-    while parent is not None and not isinstance(parent, T.KernelOp):
-        for a in (a for r in parent.regions for b in r.blocks for a in b.args):
-            if isinstance(a.type, RangeType) and a.type.block.data == block:
-                return a
-        parent = parent.parent_op()
-    if parent is None:
-        return None
-    for top in parent.body.block.ops:
-        for v in top.results:
-            if isinstance(v.type, RangeType) and v.type.block.data == block:
-                return v
-    return None
+def _reading_load(operand: SSAValue, r: SSAValue, fill: str) -> tuple[T.LoadOp | None, bool]:
+    """The load whose lanes (along range r) reach `operand` unchanged, through transposes and casts that
+    keep `fill`, and whether every value on the way has no other user."""
+    value, alone = operand, _single_use(operand)
+    while isinstance(value.owner, MovesLanes) and value.owner.keeps(fill):
+        value = value.owner.operands[0]
+        alone = alone and _single_use(value)
+    load = value.owner
+    return (load, alone) if isinstance(load, T.LoadOp) and r in load.indices else (None, False)
 
 
-def dim_range(value: SSAValue, dim: int, at: Operation, prov: dict) -> SSAValue | None:
-    """The range a value's dim runs along: traced back through the IR where possible (two loop
-    dims may share a literal block size such as 16), else the range of that block in scope."""
-    traced = (prov.get(value) or [None] * value.type.rank)[dim]
-    if isinstance(traced, SSAValue):
-        return traced
-    return range_in_scope(at, value.type.dims[dim])
+@dataclass
+class MaskFoldedLanes(RewritePattern):
+    """Lanes past a range's end, along a dim an op folds away, hold the op's neutral element."""
 
+    provenance: dict
 
-def mask_reduction(op: T.ReduceOp, prov: dict) -> None:
-    dim = op.dim.value.data
-    r = dim_range(op.operand, dim, op, prov)
-    if r is None or not may_overhang(r.type):
-        return
-    fill = neutral(op.kind.data, op.operand.type.element_type)
-    src = op.operand.owner
-    if isinstance(src, T.LoadOp) and sum(1 for _ in op.operand.uses) == 1 and r in src.indices:
-        src.properties["other"] = StringAttr(fill)
-        return
-    mf = T.MaskFillOp(op.operand, r, dim, fill)
-    mf.location = op.location
-    op.parent_block().insert_op_before(mf, op)
-    op.operands = [mf.result]
-
-
-def mask_contraction(op: T.DotOp, prov: dict) -> None:
-    """A dot sums over K: lanes past K's end must be 0 in both operands (inf * 0 is NaN), which a
-    load masked there already gives (`other 0`); any other operand is filled with 0 first."""
-    rank = op.lhs.type.rank
-    r = dim_range(op.lhs, rank - 1, op, prov)
-    if r is None or not may_overhang(r.type):
-        return
-    for i, (operand, dim) in enumerate(((op.lhs, rank - 1), (op.rhs, rank - 2))):
-        src = operand.owner
-        while isinstance(src, (T.TransposeOp, T.CastOp)):  # they keep a zero a zero
-            src = src.operand.owner
-        if isinstance(src, T.LoadOp) and r in src.indices and src.other.data == "0":
-            continue
-        mf = T.MaskFillOp(operand, r, dim, "0")
-        mf.location = op.location
-        op.parent_block().insert_op_before(mf, op)
-        op.operands = [mf.result if j == i else o for j, o in enumerate(op.operands)]
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, Reduces):
+            return
+        positions: dict[SSAValue, list[int]] = {}  # `x @ x`: each use of x is its own operand
+        for i, o in enumerate(op.operands):
+            positions.setdefault(o, []).append(i)
+        for value, dim in op.reduced_dims():
+            at = positions[value].pop(0)
+            r = dim_range(value, dim, op, self.provenance)
+            if r is None or not r.type.may_overhang:
+                continue
+            fill = op.neutral(value.type.element_type)
+            load, alone = _reading_load(value, r, fill)
+            if load is not None and load.other.data == fill:
+                continue
+            if load is not None and alone:
+                load.properties["other"] = StringAttr(fill)
+                rewriter.notify_op_modified(load)
+                continue
+            mf = T.MaskFillOp(value, r, dim, fill)
+            mf.location = op.location
+            rewriter.insert(mf)  # before the matched op
+            op.operands = [mf.result if i == at else o for i, o in enumerate(op.operands)]
+            rewriter.notify_op_modified(op)
 
 
 @register_pass
 @dataclass(frozen=True)
 class MaskingPass(ModulePass):
-    """Mask accesses past the end of each range; fill reduced lanes with the neutral element."""
+    """Mask accesses past the end of each range; fill folded lanes with the neutral element."""
 
     name = "masking"
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            prov = index_provenance(kernel)
-            for op in list(kernel.walk()):
-                if isinstance(op, (T.LoadOp, T.StoreOp)):
-                    flags = [int(isinstance(i.type, RangeType) and may_overhang(i.type)) for i in op.indices]
-                    op.properties["masked"] = ArrayAttr(IntAttr(f) for f in flags)
-                elif isinstance(op, T.ReduceOp):
-                    mask_reduction(op, prov)
-                elif isinstance(op, T.DotOp):
-                    mask_contraction(op, prov)
+            apply_patterns(kernel, MaskAccesses(), MaskFoldedLanes(index_provenance(kernel)))

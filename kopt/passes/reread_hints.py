@@ -24,13 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
+from xdsl.dialects.builtin import ModuleOp, UnitAttr
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tt
+from kopt.dialects.enums import Eviction, EvictionAttr
 from kopt.passes.registry import register_pass
-from kopt.passes.util import kernels
+from kopt.ir.util import kernels
 
 
 def _base(op: tt.LoadOp | tt.StoreOp) -> SSAValue | None:
@@ -63,11 +64,11 @@ class RereadHintsPass(ModulePass):
             for loop in earlier:
                 for op in _accesses(loop, tt.LoadOp):
                     if _base(op) in reread:
-                        op.properties["eviction"] = StringAttr("evict_last")
+                        op.properties["eviction"] = EvictionAttr(Eviction.EVICT_LAST)
             for op in _accesses(last, tt.LoadOp):
                 if _base(op) in reread:
-                    op.properties["eviction"] = StringAttr("evict_first")
+                    op.properties["eviction"] = EvictionAttr(Eviction.EVICT_FIRST)
             for op in _accesses(last, tt.StoreOp):
-                op.properties["eviction"] = StringAttr("evict_first")
+                op.properties["eviction"] = EvictionAttr(Eviction.EVICT_FIRST)
             if not last.iter_args:
                 last.attributes["reverse"] = UnitAttr()

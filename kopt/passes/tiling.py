@@ -1,11 +1,11 @@
 """tiling: map each kernel's outermost parallel tile loop onto the launch grid.
 
 The loop's ranges become `tile.program_range` values (one per grid dim) and its
-body moves into the kernel. The kernel records what the launcher needs:
-`grid` (programs per dim, `cdiv(extent, block)`; an `hl.grid` dim has block 1),
-`block_sizes` (every block-size symbol with the extent it tiles) and, for a
-kernel with a `tile.dot`, `dot_dims` (block symbol -> m, n, k or batch: the
-launcher gives those dims tensor-core tiles, never below 16, as `tl.dot` needs).
+body moves into the kernel. The kernel's plan records what the launcher needs:
+the grid (programs per dim, `cdiv(extent, block)`; an `hl.grid` dim has block 1)
+and every tile block with the extent it tiles; a kernel with a `tile.dot` also gets
+`dot_dims` (block symbol -> m, n, k or batch: the launcher gives those dims
+tensor-core tiles, never below 16, as `tl.dot` needs).
 
 Multi-dim grids are flattened into one launch axis (Triton's grid dims past the
 first are capped at 65535). The program-id order is an option: `l2-grouping=1`
@@ -20,54 +20,57 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
+from kopt.dialects.plan import TILE, Block, read_block_name
 from kopt.dialects.types import RangeType
 from kopt.errors import KoptError
+from kopt.ir.util import kernels, op_error
 from kopt.passes.registry import register_pass
-from kopt.passes.util import kernels, op_error
 
 DOT_MIN_BLOCK = 16  # tl.dot: every dim of both operands is at least 16
 DEFAULT_DOT_GROUPING = 8
 
 
 def _grid_loop(kernel: T.KernelOp) -> T.ForOp | None:
-    loops = [op for op in kernel.body.block.ops if isinstance(op, T.ForOp) and op.kind.data == "parallel"]
+    loops = [op for op in kernel.body.block.ops if isinstance(op, T.ForOp) and op.kind_name == "parallel"]
     if len(loops) > 1:
         raise op_error(loops[1], "a kernel has one parallel tile loop; this is a second one")
     return loops[0] if loops else None
 
 
-def _record_blocks(kernel: T.KernelOp) -> None:
-    blocks: dict[str, str] = {}
+def _tile_blocks(kernel: T.KernelOp) -> list[Block]:
+    """Every block symbol of the kernel's ranges, with the extent it tiles (literal blocks are no symbols)."""
+    blocks: dict[str, Block] = {}
     for op in kernel.walk():
         for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-            if isinstance(v.type, RangeType) and not v.type.block.data.isdigit():
-                blocks.setdefault(v.type.block.data, v.type.extent.data)
-    kernel.attributes["block_sizes"] = DictionaryAttr({k: StringAttr(v) for k, v in sorted(blocks.items())})
+            if isinstance(v.type, RangeType) and not v.type.block.is_literal():
+                found = read_block_name(v.type.block.data)
+                if found is None or found[0] != TILE:
+                    raise op_error(op, f"`{v.type.block.data}` is no tile block symbol (`_BLOCK_SIZE_k`)")
+                blocks.setdefault(v.type.block.data, Block(TILE, found[1], v.type.extent))
+    return sorted(blocks.values(), key=lambda b: b.index)
 
 
 def _dot_roles(kernel: T.KernelOp, blocks: set[str]) -> dict[str, str]:
     """Block symbol -> its role in the kernel's first dot that uses it; literal dims below 16 are errors."""
     roles: dict[str, str] = {}
-    for op in kernel.walk():
-        if not isinstance(op, T.DotOp):
-            continue
-        a, b = op.lhs.type.dims, op.rhs.type.dims
+    for dot in (o for o in kernel.walk() if isinstance(o, T.DotOp)):
+        a, b = dot.lhs.type.dims, dot.rhs.type.dims
         named = {"m": a[-2], "k": a[-1], "n": b[-1], **({"batch": a[0]} if len(a) == 3 else {})}
         for role, dim in named.items():
             if role != "batch" and dim.isdigit() and int(dim) < DOT_MIN_BLOCK:
-                raise op_error(op, f"matmul block dim {role} is {dim}: tl.dot needs every block dim of its "
-                                   f"operands to be at least {DOT_MIN_BLOCK}",
+                raise op_error(dot, f"matmul block dim {role} is {dim}: tl.dot needs every block dim of its "
+                                    f"operands to be at least {DOT_MIN_BLOCK}",
                                "use block_size=16 or more (or no block_size) for the loops this product tiles")
             if dim in blocks:
                 roles.setdefault(dim, role)
     return roles
 
 
-def _flat_grid_dim(t: RangeType) -> str:
+def _grid_dim(t: RangeType) -> str:
     return t.extent.data if t.block.data == "1" else f"cdiv({t.extent.data}, {t.block.data})"
 
 
@@ -87,15 +90,14 @@ class TilingPass(ModulePass):
             loop = _grid_loop(kernel)
             if loop is None:
                 continue
-            _record_blocks(kernel)
-            roles = _dot_roles(kernel, set(kernel.attributes["block_sizes"].data))
+            blocks = _tile_blocks(kernel)
+            roles = _dot_roles(kernel, {b.name for b in blocks})
             if roles:
                 kernel.attributes["dot_dims"] = DictionaryAttr({k: StringAttr(v) for k, v in sorted(roles.items())})
             grid = []
             for axis, r in enumerate(loop.ranges):
-                t = r.type
-                grid.append(_flat_grid_dim(t))
-                pr = T.ProgramRangeOp(axis, t)
+                grid.append(_grid_dim(r.type))
+                pr = T.ProgramRangeOp(axis, r.type)
                 pr.location = loop.location
                 kernel.body.block.insert_op_before(pr, loop)
                 pr.result.name_hint = r.name_hint
@@ -104,12 +106,12 @@ class TilingPass(ModulePass):
             if group > 1 and len(grid) >= 2:
                 kernel.attributes["l2_grouping"] = IntegerAttr(group, 64)
             body = loop.body.block
-            terminator = body.last_op
-            terminator.detach()
-            terminator.erase()
+            body.erase_op(body.last_op)  # the loop's yield
             for inner in list(body.ops):
                 inner.detach()
                 kernel.body.block.insert_op_before(inner, loop)
             loop.detach()
             loop.erase(safe_erase=False)
-            kernel.attributes["grid"] = ArrayAttr(StringAttr(g) for g in grid)
+            names = {b.name for b in blocks}
+            kept = [b for b in kernel.plan.blocks if b.name not in names]
+            kernel.plan = kernel.plan.with_grid(grid).with_blocks([*blocks, *kept])

@@ -191,11 +191,8 @@ def parsed_pipeline(spec: str) -> Pipeline:
 
 def add_facts(module: ModuleOp, facts: tuple[str, ...]) -> None:
     """State shape facts (`n == 4096`, `_m % 16 == 0`) on every kernel of a module."""
-    from xdsl.dialects.builtin import ArrayAttr, StringAttr
-
     from kopt.dialects.tile import KernelOp
 
     for op in module.ops:
         if isinstance(op, KernelOp):
-            old = list(op.attributes.get("facts", ArrayAttr([])).data)
-            op.attributes["facts"] = ArrayAttr(old + [StringAttr(f) for f in facts])
+            op.add_facts(facts)

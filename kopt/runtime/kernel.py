@@ -381,7 +381,8 @@ def _tensor_type() -> type:
 
 
 def _with_reduction(pipeline: Pipeline, cfg: Config) -> Pipeline:
-    """The pipeline with reduction-lowering set to the config's strategy (its own options say which)."""
+    """The pipeline with reduction-lowering set to the config's strategy (its own options say which); a
+    strategy other than auto also drops reduction-variants, whose wide-row clones are auto's."""
     p = next((p for p in pipeline.passes if p.name == "reduction-lowering"), None)
     fields = {f.name for f in dataclasses.fields(p)} if p is not None else set()
     if "mode" not in fields:
@@ -393,7 +394,10 @@ def _with_reduction(pipeline: Pipeline, cfg: Config) -> Pipeline:
             raise KoptError(f"kopt.Config(reduction_block={cfg.reduction_block}): reduction-lowering has no "
                             "option for the chunk size yet")
         changes[name] = cfg.reduction_block
-    return Pipeline(pipeline.passes).replace("reduction-lowering", dataclasses.replace(p, **changes))
+    out = Pipeline(pipeline.passes).replace("reduction-lowering", dataclasses.replace(p, **changes))
+    if changes["mode"] != "auto" and any(q.name == "reduction-variants" for q in out.passes):
+        out = out.remove("reduction-variants")
+    return out
 
 
 def _with_l2_grouping(pipeline: Pipeline, cfg: Config) -> Pipeline:

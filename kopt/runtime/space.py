@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,20 +36,21 @@ def launch_plan(module) -> dict:
     """What the launchers choose at run time, per kernel, plus where each size symbol comes from."""
     from kopt.backends.triton_codegen import row_elem_bytes
     from kopt.dialects import tile as T
+    from kopt.dialects.plan import CHUNK, TILE
 
     kernels = []
     for op in module.ops:
         if not isinstance(op, T.KernelOp):
             continue
-        attr = lambda k: {n: v.data for n, v in op.attributes[k].data.items()} if k in op.attributes else {}  # noqa
-        blocks = attr("block_sizes")
-        grid = [g.data for g in op.attributes["grid"].data] if "grid" in op.attributes else []
-        grid_syms = [s for g in grid for s in re.findall(r"_BLOCK_SIZE_\d+", g)]
+        plan = op.plan
+        grid_blocks = plan.grid_blocks()
         text = lambda k: op.attributes[k].data if k in op.attributes else None  # noqa: E731
         kernels.append({"name": op.sym_name.data,
-                        "grid_blocks": [[s, blocks[s]] for s in grid_syms if s in blocks],
-                        "loop_blocks": [[s, e] for s, e in sorted(blocks.items()) if s not in grid_syms],
-                        "constexprs": attr("constexprs"),
+                        "grid_blocks": [[b.name, b.size.data] for b in grid_blocks],
+                        "loop_blocks": [[b.name, b.size.data] for b in sorted(plan.of_kind(TILE), key=lambda b: b.name)
+                                        if b not in grid_blocks],
+                        "constexprs": {b.name: b.size.data for b in plan.blocks if not b.chosen_at_launch},
+                        "chunked": bool(plan.of_kind(CHUNK)),
                         # reduction-lowering's size-picked variants: launched instead of `variant_of` when true
                         "variant_of": text("variant_of"), "launch_if": text("launch_if"),
                         "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
@@ -122,7 +122,8 @@ def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
             for sym, text in exprs.items():
                 local[sym] = eval(text, _HOST, local)  # noqa: S307
             warp_syms = [s for s, _ in k["grid_blocks"]] + sorted(k["constexprs"])
-            local["num_warps"] = eval(num_warps_expr(warp_syms, k.get("row_elem_bytes")), {}, local)  # noqa: S307
+            local["num_warps"] = eval(num_warps_expr(warp_syms, k.get("row_elem_bytes"), k.get("chunked", False)),  # noqa: S307
+                                      {}, local)
             env[k["name"]] = local
         env["active"] = _active(plan, sizes)
     except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):

@@ -69,7 +69,7 @@ class _Report:
         return self.names.get(v) or (f"%{v.name_hint}" if v.name_hint else "%?")
 
     def kernel(self, k: T.KernelOp) -> None:
-        from kopt.passes.shape_facts import kernel_facts
+        from kopt.ir.facts import kernel_facts
 
         out = self.lines
         out.append(f"kernel @{k.sym_name.data}  ({_where(k, with_file=True)})")
@@ -128,7 +128,7 @@ class _Report:
             return (f"mask_fill {self.name(op.operand)} with {op.fill.data} past the end of "
                     f"{self.name(op.range)} (dim {op.dim.value.data})")
         if isinstance(op, T.ReduceOp):
-            return f"reduce {op.kind.data} {self.name(op.operand)} dim {op.dim.value.data} (the neutral fill before it)"
+            return f"reduce {op.kind_name} {self.name(op.operand)} dim {op.dim.value.data} (the neutral fill before it)"
         return op.name
 
 

@@ -51,12 +51,19 @@ def test_load_kernel_runs_on_cpu_and_names_a_missing_host_function():
 
 def test_verify_names_the_op_a_builder_got_wrong():
     module = _module()
-    reduce = api.tile.ReduceOp("bogus", next(o for o in module.walk() if isinstance(o, api.tile.LoadOp)).result, 1,
-                               True, api.TileType(["?", "?"], api.f32))
+    load = next(o for o in module.walk() if isinstance(o, api.tile.LoadOp))
+    reduce = api.tile.ReduceOp("max", load.result, 5, True, api.TileType(["?", "?"], api.f32))
     store = next(o for o in module.walk() if isinstance(o, api.tile.StoreOp))
     store.parent_block().insert_op_before(reduce, store)
-    with pytest.raises(api.KoptError, match=r"IR does not verify as built: 'tile.reduce' op: unknown kind 'bogus'"):
+    with pytest.raises(api.KoptError, match=r"IR does not verify as built: 'tile.reduce' op: dim 5 out of range"):
         api.verify(module)
+
+
+def test_a_builder_cannot_make_an_op_of_an_unknown_kind():
+    """Kinds are typed attributes: a misspelt one is refused when the op is built, naming the kinds there are."""
+    load = next(o for o in _module().walk() if isinstance(o, api.tile.LoadOp))
+    with pytest.raises(api.KoptError, match=r"tile.reduce: unknown kind 'bogus'; known: sum, max, min, prod, argmax"):
+        api.tile.ReduceOp("bogus", load.result, 1, True, api.TileType(["?", "?"], api.f32))
 
 
 @pytest.mark.parametrize("name", api.__all__)

@@ -108,9 +108,9 @@ def test_pass_breaking_the_verifier_is_named_unless_verification_is_off(capsys):
     argv = [SOFTMAX, "--load-pass-plugin", plugin, "--pass-pipeline=decompose,break-reduce", "--emit=tt"]
     code, _, err = run(capsys, *argv)
     assert code == 1 and "does not verify after pass 'break-reduce'" in err.splitlines()[0]
-    assert 'tile.reduce "bogus"' in err and "builtin.module" not in err  # the op, not the whole module
+    assert 'kind = "bogus"' in err and "builtin.module" not in err  # the op, not the whole module
     code, out, _ = run(capsys, *argv, "--no-verify-each")
-    assert code == 0 and 'tile.reduce "bogus"' in out
+    assert code == 0 and 'kind = "bogus"' in out
 
 
 def test_runtime_skips_verification_unless_asked(monkeypatch, tmp_path):

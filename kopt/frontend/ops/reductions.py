@@ -155,9 +155,9 @@ def logsumexp(b, x: SSAValue, dims: list[int], keepdim: bool, node) -> SSAValue:
     spec.insert(d, "None")
     m_k = b.emit(T.ExpandOp(m, spec, _tile(rank, t.type.element_type)), node).result
     shifted = b.emit(T.SubOp(t, m_k, t.type), node).result
-    e = b.emit(T.UNARY_OPS["exp"](shifted), node).result
+    e = b.emit(T.ExpOp(shifted), node).result
     s = reduce(b, "sum", e, dims, False, node)
-    log_s = b.emit(T.UNARY_OPS["log"](s), node).result
+    log_s = b.emit(T.LogOp(s), node).result
     out = b.emit(T.AddOp(m, log_s, m.type), node).result
     if keepdim:
         out = b.emit(T.ExpandOp(out, spec, _tile(rank, out.type.element_type)), node).result
@@ -250,7 +250,7 @@ def _var_like(b, node: ast.Call, kwargs: dict, receiver=None):
     keepdim = _bool_arg(b, node, p.get("keepdim"), "keepdim")
     v = var(b, x, dims, _correction(b, p), keepdim, node)
     if name.startswith("std"):
-        v = b.emit(T.UNARY_OPS["sqrt"](v), node).result
+        v = b.emit(T.SqrtOp(v), node).result
     out = result_dtype(b, v, x.type.element_type, node)
     if name.endswith("_mean"):  # var_mean / std_mean: (var, mean)
         return (out, result_dtype(b, mean(b, x, dims, keepdim, node), x.type.element_type, node))

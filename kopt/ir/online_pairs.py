@@ -11,7 +11,8 @@ rescales the running sum whenever the running max grows:
     m_new = max(m, max(chunk));   s = s * exp(m - m_new) + sum(exp(chunk - m_new))
 
 This file only recognizes the chain (`find_pairs`) and writes the per-chunk
-update (`OnlinePair.combine`); reduction_phases.py places it in the max's phase.
+update (`OnlinePair.combine`); reduction-lowering (kopt/passes/reduction_phases.py) places it in
+the max's phase, and reduction-variants asks whether a kernel has such a chain.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.types import TileType
-from kopt.passes.reduction_phases import reduced_dim
+from kopt.ir.row_plan import reduced_dim
 
-EXP = T.UNARY_OPS["exp"]
+EXP = T.ExpOp
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,14 @@ class OnlinePair:
     def combine(self, chunk_value: SSAValue, acc: list[SSAValue]) -> tuple[list[Operation], list[SSAValue]]:
         """Ops folding one chunk into (running max, running sum); returns (ops, new values)."""
         m_acc, s_acc = acc
-        dim, keep = self.max.dim.value.data, bool(self.max.keepdim.value.data)
+        dim, keep = self.max.dim.value.data, self.max.keeps_dim
         m_t, s_t, a_t = self.max.result.type, self.sum.result.type, chunk_value.type
         part_m = T.ReduceOp("max", chunk_value, dim, keep, m_t)
         m_new = T.MaximumOp(m_acc, part_m.result, m_t)
         ops: list[Operation] = [part_m, m_new]
         m_b = m_new.result
         if self.expand is not None:
-            ex = T.ExpandOp(m_b, [s.data for s in self.expand.spec.data], a_t.with_dims(
+            ex = T.ExpandOp(m_b, self.expand.spec_list, a_t.with_dims(
                 [d if i != dim else "1" for i, d in enumerate(a_t.dims)]))
             ops.append(ex)
             m_b = ex.result
@@ -69,7 +70,7 @@ def find_pairs(kernel: T.KernelOp, extent: str) -> list[OnlinePair]:
     """Every `sum(exp(a - max(a)))` over `extent` in the kernel body (top level)."""
     pairs, taken = [], set()
     for op in kernel.body.block.ops:
-        if not (isinstance(op, T.ReduceOp) and op.kind.data == "sum" and reduced_dim(op) == extent):
+        if not (isinstance(op, T.ReduceOp) and op.kind_name == "sum" and reduced_dim(op) == extent):
             continue
         e = op.operand.owner
         sub = e.operand.owner if isinstance(e, EXP) else None
@@ -78,12 +79,12 @@ def find_pairs(kernel: T.KernelOp, extent: str) -> list[OnlinePair]:
         a, mx = sub.lhs, sub.rhs
         expand = mx.owner if isinstance(mx.owner, T.ExpandOp) else None
         m = expand.operand.owner if expand is not None else mx.owner
-        if not (isinstance(m, T.ReduceOp) and m.kind.data == "max" and m.operand == a and m not in taken):
+        if not (isinstance(m, T.ReduceOp) and m.kind_name == "max" and m.operand == a and m not in taken):
             continue
-        dim, keep = m.dim.value.data, m.keepdim.value.data
-        if op.dim.value.data != dim or op.keepdim.value.data != keep or (expand is None) != bool(keep):
+        dim, keep = m.dim.value.data, m.keeps_dim
+        if op.dim.value.data != dim or op.keeps_dim != keep or (expand is None) != keep:
             continue
-        if expand is not None and [s.data for s in expand.spec.data].index("None") != dim:
+        if expand is not None and expand.spec_list.index("None") != dim:
             continue
         if m.result.type.element_type != op.result.type.element_type:
             continue

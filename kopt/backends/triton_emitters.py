@@ -1,0 +1,196 @@
+"""The Triton backend's emitters: how each op class is written as Triton source.
+
+One entry per op class (`TRITON.emits(...)`): elementwise ops through the templates below,
+the rest by small functions. The writer (`_KernelWriter` in triton_codegen.py) gives them
+`ref(value)` (a value's text), `define(value, expr, hint)` (a named line) and `inline` (values
+written where they are used: constants, symbols, address arithmetic). Contractions register
+theirs in dot_codegen.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xdsl.ir import Operation
+
+from kopt.backends.emitters import EmitterTable
+from kopt.backends.exprs import py_expr
+from kopt.dialects import tile as T
+from kopt.dialects import tt
+from kopt.dialects.dtypes import i1, i32, i64, is_float, triton_name
+
+
+def _missing(op: Operation) -> str:
+    if op.name.startswith("tile."):
+        return "run the pipeline through lower-to-tt first"
+    return "no emitter is registered for it (kopt/backends/triton_emitters.py)"
+
+
+TRITON = EmitterTable("Triton", _missing)
+
+BINARY = {
+    T.AddOp: "{} + {}", T.SubOp: "{} - {}", T.MulOp: "{} * {}", T.DivOp: "{} / {}", T.FloorDivOp: "{} // {}",
+    T.RemOp: "{} % {}", T.AndOp: "{} & {}", T.OrOp: "{} | {}", T.LtOp: "{} < {}", T.LeOp: "{} <= {}",
+    T.GtOp: "{} > {}", T.GeOp: "{} >= {}", T.EqOp: "{} == {}", T.NeOp: "{} != {}",
+    T.MaximumOp: "tl.maximum({}, {})", T.MinimumOp: "tl.minimum({}, {})",
+}
+# log1p without a libdevice call (the interpreter has none): log(u) * x / (u - 1) with u = 1 + x cancels
+# the rounding of u (Goldberg, "What every computer scientist should know about floating-point", thm. 4);
+# x itself where u rounds to 1 and for x = inf.
+_LOG1P = ("tl.where((1.0 + {0} == 1.0) | ({0} == float('inf')), {0}, "
+          "tl.log(1.0 + {0}) * ({0} / ((1.0 + {0}) - 1.0)))")
+UNARY = {
+    T.ExpOp: "tl.exp({})", T.Exp2Op: "tl.exp2({})", T.LogOp: "tl.log({})", T.Log2Op: "tl.log2({})",
+    T.Log1pOp: _LOG1P, T.SqrtOp: "tl.sqrt({})", T.RsqrtOp: "tl.rsqrt({})", T.SigmoidOp: "tl.sigmoid({})",
+    T.TanhOp: "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", T.AbsOp: "tl.abs({})", T.NegOp: "-{}",
+    T.ReluOp: "tl.maximum({}, 0)", T.SinOp: "tl.sin({})", T.CosOp: "tl.cos({})", T.ErfOp: "tl.erf({})",
+    T.SiluOp: "({0} * tl.sigmoid({0}))", T.GeluOp: "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
+    T.NotOp: "~{}", T.FloorOp: "tl.floor({})", T.CeilOp: "tl.ceil({})",
+}
+REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax", "argmin": "tl.argmin"}
+
+
+def literal(text: str, elem) -> str:
+    """An IR constant as Triton source: infinities as floats, integers in a float block with `.0`."""
+    if text in ("inf", "-inf", "nan"):
+        return f"float('{text}')"
+    if is_float(elem) and re.fullmatch(r"-?\d+", text):
+        return text + ".0"
+    return text
+
+
+def _is_address_math(op: Operation) -> bool:
+    """Offsets and masks used once are written inline, as in hand-written Triton:
+    `tl.load(x + (indices_0[:, None] * x_stride_0 + ...), mask_0[:, None] & mask_1[None, :])`."""
+    r = op.results[0]
+    if r.name_hint or not isinstance(op, (T.AddOp, T.MulOp, T.AndOp)) or r.type.element_type not in (i32, i64, i1):
+        return False
+    uses = list(r.uses)
+    return len(uses) == 1 and isinstance(uses[0].operation, (tt.AddPtrOp, tt.LoadOp, tt.StoreOp, T.AddOp, T.AndOp))
+
+
+def _eviction(op) -> list[str]:
+    return [f'eviction_policy="{op.eviction.data.value}"'] if op.eviction is not None else []
+
+
+@TRITON.emits(*BINARY)
+def _binary(w, op) -> None:
+    text = BINARY[type(op)].format(w.ref(op.lhs, True), w.ref(op.rhs, True))
+    if _is_address_math(op):
+        w.inline[op.result] = text
+    else:
+        w.define(op.result, text, "v")
+
+
+@TRITON.emits(*UNARY)
+def _unary(w, op) -> None:
+    w.define(op.result, UNARY[type(op)].format(w.ref(op.operand, True)), op.name.split(".")[1])
+
+
+@TRITON.emits(T.SymbolOp)
+def _symbol(w, op) -> None:
+    w.note_symbols(op.expr.data)
+    w.inline[op.result] = py_expr(op.expr.data, "tl")
+
+
+@TRITON.emits(T.ConstantOp)
+def _constant(w, op) -> None:
+    t = op.result.type
+    value = literal(op.value.data, t.element_type)
+    if t.rank == 0:
+        w.inline[op.result] = value
+    else:
+        w.define(op.result, f"tl.full({w.shape(t)}, {value}, {triton_name(t.element_type)})", "full")
+
+
+@TRITON.emits(tt.ForOp)
+def _for(w, op) -> None:
+    w.loop(op)
+
+
+@TRITON.emits(T.YieldOp)
+def _yield(w, op) -> None:
+    """Written by the loop: carried values are reassigned at the end of the body."""
+
+
+@TRITON.emits(T.ExpandOp)
+def _expand(w, op) -> None:
+    w.inline[op.result] = f"{w.ref(op.operand, True)}[{', '.join(op.spec_list)}]"
+
+
+@TRITON.emits(tt.ArangeOp)
+def _arange(w, op) -> None:
+    block = op.result.type.dims[0]
+    w.note_symbols(block)
+    if op.result.name_hint:
+        w.define(op.result, f"tl.arange(0, {block})", "indices")
+    else:
+        w.inline[op.result] = f"tl.arange(0, {block})"
+
+
+@TRITON.emits(tt.ProgramIdOp)
+def _program_id(w, op) -> None:
+    w.define(op.result, f"tl.program_id({op.axis.value.data})", "pid")
+
+
+@TRITON.emits(tt.AddPtrOp)
+def _addptr(w, op) -> None:
+    w.inline[op.result] = f"{w.ref(op.base)} + {w.ref(op.offsets, True)}"
+
+
+@TRITON.emits(tt.LoadOp)
+def _load(w, op) -> None:
+    args = [w.ref(op.ptrs)]
+    if op.mask is not None:
+        args += [w.ref(op.mask), f"other={literal(op.other.data, op.result.type.element_type)}"]
+    w.define(op.result, f"tl.load({', '.join(args + _eviction(op))})", "load")
+
+
+@TRITON.emits(tt.StoreOp)
+def _store(w, op) -> None:
+    args = [w.ref(op.ptrs), w.ref(op.value)] + ([w.ref(op.mask)] if op.mask is not None else [])
+    w.emit(f"tl.store({', '.join(args + _eviction(op))})")
+
+
+@TRITON.emits(tt.AtomicAddOp)
+def _atomic_add(w, op) -> None:
+    mask = [f"mask={w.ref(op.mask)}"] if op.mask is not None else []
+    w.emit(f"tl.atomic_add({', '.join([w.ref(op.ptrs), w.ref(op.value), *mask])})")
+
+
+@TRITON.emits(T.CastOp)
+def _cast(w, op) -> None:
+    w.define(op.result, f"{w.ref(op.operand, True)}.to({triton_name(op.result.type.element_type)})", "v")
+
+
+@TRITON.emits(T.WhereOp)
+def _where(w, op) -> None:
+    w.define(op.result, f"tl.where({w.ref(op.cond)}, {w.ref(op.lhs)}, {w.ref(op.rhs)})", "v")
+
+
+@TRITON.emits(T.ReduceOp)
+def _reduce(w, op) -> None:
+    kind = op.kind_name
+    keep = ", keep_dims=True" if op.keeps_dim else ""
+    if kind == "prod":  # Triton has no tl.prod: tl.reduce with a multiply (PROD_COMBINE in triton_codegen.py)
+        fn, keep = "tl.reduce", f", _kopt_mul{keep}"
+    else:
+        fn = REDUCE[kind]
+    w.define(op.result, f"{fn}({w.ref(op.operand)}, {op.dim.value.data}{keep})", kind)
+
+
+@TRITON.emits(T.ReshapeOp)
+def _reshape(w, op) -> None:
+    w.define(op.result, f"tl.reshape({w.ref(op.operand)}, {w.shape(op.result.type)})", "view")
+
+
+@TRITON.emits(T.BroadcastToOp)
+def _broadcast_to(w, op) -> None:
+    w.define(op.result, f"tl.broadcast_to({w.ref(op.operand)}, {w.shape(op.result.type)})", "v")
+
+
+@TRITON.emits(T.FullLikeOp)
+def _full_like(w, op) -> None:
+    t = op.result.type
+    value = literal(op.value.data, t.element_type)
+    w.define(op.result, f"tl.full({w.shape(t)}, {value}, {triton_name(t.element_type)})", "full")

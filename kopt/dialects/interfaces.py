@@ -1,0 +1,122 @@
+"""Op interfaces: what analyses and rewrites ask of an op, declared on the op's class.
+
+kopt's passes are generic walkers over these (as MLIR's passes walk `ShapeInferenceOpInterface`
+and friends, and xDSL's walk traits); an op that lacks an interface a pass needs is a `KoptError`
+naming the op and the interface (`missing`), never a silent unknown. An op class inherits the
+interfaces it implements:
+
+- `InfersShape`: the dims of its tile result, from its operands' dims (`shape-inference`).
+- `HasDimMap`: which operand dim (or loop range) each result dim runs along, and which operand
+  dims must be one dim (masking's provenance of index tiles, `batch-to-grid`'s ties), and how its
+  properties change when dims are dropped (`batch-to-grid`).
+- `Reduces`: the operand dims it folds away and the neutral element lanes past a range's end must
+  hold there (`masking`); `ReduceOp` adds its combiner (looped reductions).
+- `LoopCarried`: a region op's loop-carried values (init, block argument, result, yielded value).
+- `MovesLanes`: its result lanes hold its operand's values (masking looks through it).
+- `Folds`: the Python function that computes it on two numbers (the frontend's constant folding).
+
+Shape rules raise `ShapeError` (a message and notes); the pass that asked locates it at the op.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from kopt.errors import KoptError
+
+DimRef = tuple[SSAValue, int]
+"""Dim `i` of a tile value, or `(range, 0)`: the dim a loop range runs along."""
+
+
+class ShapeError(Exception):
+    """A shape rule that the operands' shapes break: `message` and `notes` for a located KoptError."""
+
+    def __init__(self, message: str, *notes: str):
+        super().__init__(message)
+        self.message = message
+        self.notes = notes
+
+
+def missing(op: Operation, interface: type, needed_by: str) -> KoptError:
+    """The error for an op that lacks an interface a pass needs."""
+    return KoptError(f"`{op.name}` does not implement {interface.__name__}, which {needed_by} needs",
+                     notes=[f"declare it on the op's class ({type(op).__module__}.{type(op).__name__}); "
+                            "docs/adding-an-op.md shows how"])
+
+
+class InfersShape(ABC):
+    """The op computes the dims of its tile result from its operands' dims (None: it has no tile result)."""
+
+    @abstractmethod
+    def infer_dims(self, sizes) -> list[str] | None:
+        """`sizes` (kopt/dialects/shape_rules.Sizes) says whether two sizes are equal under the kernel's facts."""
+
+
+class HasDimMap(ABC):
+    """Which dim of its operands each dim of the op's tile result runs along."""
+
+    @abstractmethod
+    def result_dims(self) -> list[list[DimRef] | None]:
+        """Per dim of the tile result: the operand dims it comes from ([]: a dim of its own, a constant's
+        or a new unit dim; None: not known, as a reshape's). Ops without a tile result give []."""
+
+    def dim_ties(self) -> list[tuple[DimRef, DimRef]]:
+        """Pairs of dims that must be the same loop dim: by default each result dim with its sources."""
+        result = self.results[0] if self.results else None  # type: ignore[attr-defined]
+        return [((result, i), src) for i, srcs in enumerate(self.result_dims()) if srcs for src in srcs]
+
+    def dims_dropped(self, dropped: dict[SSAValue, list[int]]) -> dict[str, Attribute] | None:
+        """New properties for when the given dims of values vanish (`dropped`: value -> its dims that go,
+        as batch-to-grid drops a unit batch dim): {} when no property names a dim, None when the op
+        cannot lose them. Ops whose properties name dims override this."""
+        return {}
+
+
+class Reduces(ABC):
+    """The op folds operand dims away (a reduction, a contraction)."""
+
+    @abstractmethod
+    def reduced_dims(self) -> list[DimRef]:
+        """The operand dims whose lanes are folded together."""
+
+    @abstractmethod
+    def neutral(self, element_type: Attribute) -> str:
+        """The value lanes past a range's end must hold for the result to be unchanged (IR literal text)."""
+
+
+@dataclass(frozen=True)
+class Carried:
+    """One loop-carried value: its initial value, the body's block argument, the loop's result, the
+    value the body yields for the next iteration."""
+
+    init: SSAValue
+    arg: SSAValue
+    result: SSAValue
+    yielded: SSAValue | None
+
+
+class LoopCarried(ABC):
+    """A region op that carries values from one iteration to the next (as `scf.for`'s iter_args)."""
+
+    @abstractmethod
+    def carried_values(self) -> Sequence[Carried]: ...
+
+
+class MovesLanes:
+    """The op's result lanes hold its operand's values, moved or converted (a transpose, a cast): a
+    neutral element masking put into the operand is still there in the result."""
+
+    def keeps(self, fill: str) -> bool:
+        return True
+
+
+class Folds(ABC):
+    """The op computes a Python function of its operands: `py_operation(a, b)` on two numbers gives what
+    the op gives on them (the frontend folds constant arithmetic with it)."""
+
+    @staticmethod
+    @abstractmethod
+    def py_operation(*values): ...
