@@ -11,14 +11,12 @@ import contextlib
 import gc
 import time
 from dataclasses import dataclass, field
-from io import StringIO
 
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, StringAttr
 from xdsl.ir import Operation
-from xdsl.printer import Printer
 
 from kopt.backends.triton_codegen import LaunchConfig, emit_module
-from kopt.dialects import make_context
+from kopt.dialects import ir_text, make_context
 from kopt.errors import KoptError, SourceLoc
 from kopt.frontend.builder import build_module
 from kopt.frontend.signature import ArgSpec
@@ -49,14 +47,9 @@ def _first_failing_op(module: ModuleOp) -> tuple[Operation, Exception] | None:
 def _op_text(op: Operation, max_lines: int = 12) -> str:
     """The op as IR text, cut short when it holds a large region."""
     try:
-        text = str(op)
-    except Exception:  # broken IR may not print in custom form
-        try:
-            out = StringIO()
-            Printer(stream=out, print_generic_format=True).print_op(op)
-            text = out.getvalue()
-        except Exception:
-            text = op.name
+        text = ir_text(op)
+    except Exception:  # noqa: BLE001 - IR too broken to print even generically: name the op
+        text = op.name
     lines = text.splitlines()
     return "\n".join(lines[:max_lines] + (["  ..."] if len(lines) > max_lines else []))
 

@@ -139,8 +139,10 @@ def _dump_hook(args, out):
     after, before = set(args.print_after), set(args.print_before)
     before_text: list[str | None] = [None]
 
+    from kopt.dialects import ir_text
+
     def hook(prev, module, nxt):
-        text = str(module) if (args.print_changed or after_all or after or before or args.print_before_all) else ""
+        text = ir_text(module) if (args.print_changed or after_all or after or before or args.print_before_all) else ""
         if prev is not None and (after_all or prev.name in after):
             if not args.print_changed or before_text[0] != text:
                 out.write(f"// -----// IR Dump After {prev.name} //----- //\n{text}\n\n")
@@ -180,6 +182,7 @@ def _write(path: str | None, text: str) -> None:
 
 def run(args) -> int:
     """Carry out a parsed command line; user mistakes raise KoptError (main prints them)."""
+    from kopt.dialects import ir_text
     from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
     from kopt.passes.registry import available_passes, load_plugin
 
@@ -220,7 +223,7 @@ def run(args) -> int:
         verify_after("frontend" if _is_python(text, name) else "parser", module)
         timings["verifier"] = time.perf_counter() - t0
     if args.emit == "tile":
-        result = str(module) + "\n"
+        result = ir_text(module) + "\n"
     else:
         from kopt.runtime.compiler import run_pipeline
 
@@ -230,7 +233,7 @@ def run(args) -> int:
             pipeline = shapes_pipeline(pipeline)
         run_pipeline(module, pipeline, verify=args.verify_each, hook=_dump_hook(args, sys.stderr), timings=timings)
         if args.emit == "tt":
-            result = str(module) + "\n"
+            result = ir_text(module) + "\n"
         elif args.emit == "shapes":
             from kopt.tools.shapes_report import shapes_report
 

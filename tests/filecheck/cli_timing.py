@@ -9,6 +9,10 @@
 # CHECK-NEXT: ms ({{.*}}%)  bounds-checks
 # CHECK-NEXT: ms ({{.*}}%)  tiling
 # CHECK-NEXT: ms ({{.*}}%)  batch-to-grid
+# CHECK-NEXT: ms ({{.*}}%)  unify-extents
+# CHECK-NEXT: ms ({{.*}}%)  resolve-dim-sizes
+# CHECK-NEXT: ms ({{.*}}%)  reciprocal-divisions
+# CHECK-NEXT: ms ({{.*}}%)  reduction-variants
 # CHECK-NEXT: ms ({{.*}}%)  reduction-lowering
 # CHECK-NEXT: ms ({{.*}}%)  masking
 # CHECK-NEXT: ms ({{.*}}%)  mask-elision

@@ -13,7 +13,7 @@
 # IR: %pid = tt.program_id axis 0
 # IR: %group_id = tile.floordiv %pid
 # IR: %acc = tile.constant "0.0" : !tile.tile<[_BLOCK_SIZE_0, _BLOCK_SIZE_1], f32>
-# IR-NEXT: tt.for %offset.2 = "0" to "k" step "_BLOCK_SIZE_2" iter_args(%[[CARRIED:.*]] = %acc : !tile.tile<[_BLOCK_SIZE_0, _BLOCK_SIZE_1], f32>) {
+# IR-NEXT: tt.for %offset.2 = 0 to k step _BLOCK_SIZE_2 iter_args(%[[CARRIED:.*]] = %acc : !tile.tile<[_BLOCK_SIZE_0, _BLOCK_SIZE_1], f32>) {
 # IR: %[[A:.*]] = tt.load
 # IR: %[[B:.*]] = tt.load
 # IR: %[[NEXT:.*]] = tile.dot %[[A]], %[[B]] acc %[[CARRIED]] : !tile.tile<[_BLOCK_SIZE_0, _BLOCK_SIZE_2], f32>, !tile.tile<[_BLOCK_SIZE_2, _BLOCK_SIZE_1], f32>, !tile.tile<[_BLOCK_SIZE_0, _BLOCK_SIZE_1], f32> -> !tile.tile<[_BLOCK_SIZE_0, _BLOCK_SIZE_1], f32>
@@ -22,7 +22,7 @@
 #
 # CHECK: from kopt.launch.dot_tiles import dot_tiles
 # CHECK: def _matmul_kernel(x, y, out, {{.*}}, _BLOCK_SIZE_0: tl.constexpr, _BLOCK_SIZE_1: tl.constexpr, _BLOCK_SIZE_2: tl.constexpr):
-# CHECK: group_id = pid // (8 * (tl.cdiv(n, _BLOCK_SIZE_1)))
+# CHECK: group_id = pid // (8*tl.cdiv(n, _BLOCK_SIZE_1))
 # CHECK: acc = tl.full([_BLOCK_SIZE_0, _BLOCK_SIZE_1], 0.0, tl.float32)
 # CHECK-NEXT: for offset_2 in tl.range(0, k, _BLOCK_SIZE_2):
 # CHECK: acc = tl.dot(load, load_1, acc, input_precision="ieee")

@@ -1,5 +1,5 @@
-"""Malformed Triton-level (`tt`) IR: a bad eviction policy or a stray loop attribute value is one
-located KoptError on its line, as for the tile level (test_malformed.py)."""
+"""Malformed Triton-level (`tt`) IR: a bad eviction policy (a typed enum) or a loop bound that is no size
+(a typed size) is one located KoptError on its line, as for the tile level (test_malformed.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from tests.gauntlet.test_malformed import cli_error
 
-PIPELINE = ("decompose,shape-inference,tiling,reduction-lowering{mode=online reduction-block=128},masking,"
+PIPELINE = ("decompose,shape-inference,tiling,reciprocal-divisions,reduction-lowering{mode=online reduction-block=128},masking,"
             "mask-elision,canonicalize,lower-to-tt,reread-hints")
 
 
@@ -19,13 +19,13 @@ PIPELINE = ("decompose,shape-inference,tiling,reduction-lowering{mode=online red
 def tt_text(tmp_path_factory) -> str:
     out = subprocess.run([sys.executable, "-m", "kopt.tools.cli", str(Path(__file__).resolve().parents[2] / "examples" / "softmax.py"), f"--pass-pipeline={PIPELINE}",
                           "--emit=tt"], capture_output=True, text=True, check=True)
-    assert 'evict "evict_last"' in out.stdout and "reverse" in out.stdout
+    assert "evict evict_last" in out.stdout and "reverse" in out.stdout
     return out.stdout
 
 
 @pytest.mark.parametrize("old, new, expected", [
-    ('evict "evict_last"', 'evict "evict_sometimes"', "eviction must be one of evict_first, evict_last"),
-    ('evict "evict_first"', "evict evict_first", "cannot parse IR"),
+    ("evict evict_last", "evict evict_sometimes", "Expected `evict_first`, or `evict_last`"),
+    ("step _REDUCTION_BLOCK_1", 'step "_REDUCTION_BLOCK_1 +"', "not a size expression"),
 ])
 def test_bad_tt_ir_is_a_located_error(tt_text, tmp_path, old, new, expected):
     path = tmp_path / "bad.tile"

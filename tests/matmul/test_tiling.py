@@ -67,7 +67,7 @@ def test_l2_grouping_is_a_tiling_pass_option():
                      pipeline=Pipeline.default().replace("tiling", Pipeline.parse("tiling{l2-grouping=2}").passes[0]))
     x, y = torch.randn(70, 20), torch.randn(20, 90)
     torch.testing.assert_close(mm(x, y), x @ y, atol=1e-4, rtol=1e-4)
-    assert "pid // (2 * (tl.cdiv(n, _BLOCK_SIZE_1)))" in mm.compile(x, y).triton_source
+    assert "pid // (2*tl.cdiv(n, _BLOCK_SIZE_1))" in mm.compile(x, y).triton_source
     with pytest.raises(kopt.KoptError, match="l2_groupings"):
         kopt.kernel(mm.fn, config=kopt.Config(l2_groupings=[0]))(x, y)
 

@@ -68,8 +68,8 @@ def test_auto_compiles_once_and_picks_a_kernel_per_row_length():
 
 def test_auto_threshold_is_a_pass_option():
     fn = load_example("softmax").softmax.fn
-    pipeline = Pipeline.parse("decompose,shape-inference,tiling,reduction-lowering{persistent-max=256 "
-                              "reduction-block=64},masking,mask-elision,canonicalize,lower-to-tt")
+    pipeline = Pipeline.parse("decompose,shape-inference,tiling,reciprocal-divisions,reduction-variants{persistent-max=256},"
+                              "reduction-lowering{reduction-block=64},masking,mask-elision,canonicalize,lower-to-tt")
     k = kopt.kernel(fn, pipeline=pipeline)
     src = k.compile(torch.randn(2, 8)).triton_source
     assert "if _m > 256:" in src and "_REDUCTION_BLOCK_1 = 64" in src

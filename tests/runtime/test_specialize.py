@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from xdsl.dialects.builtin import ArrayAttr
 
 import kopt
 from kopt.dialects.tile import KernelOp
@@ -53,7 +52,7 @@ def test_facts_name_the_symbols_the_frontend_chose():
     assert ArgFact("x", "stride", 0, "% 16 == 0") in facts and ArgFact("x", "size", 1, "== 48") in facts
     result = compile_kernel(src, specs, arg_facts=facts, facts=("_BLOCK_SIZE_0 == 16",))
     kernel = next(op for op in result.tile_ir.ops if isinstance(op, KernelOp))
-    stated = [a.data for a in kernel.attributes.get("facts", ArrayAttr([])).data]
+    stated = [f.data for f in kernel.plan.fact_list]
     # `n, _m = x.size()` renamed x_size_0 / x_size_1; strides keep their names; x_stride_1 == 1 is no multiple of 16
     assert stated == ["_BLOCK_SIZE_0 == 16", "n == 64", "_m == 48", "x_stride_0 % 16 == 0"], stated
 

@@ -44,7 +44,7 @@ def test_host_assert_is_a_fact_of_the_kernel(tmp_path):
     path = _add_rows(tmp_path, "assert m == q")
     code, out, err = run_cli(str(path), "--emit=tile")
     assert code == 0, err
-    assert 'facts = ["m == q"]' in out
+    assert 'facts ["m == q"]' in out
     code, out, err = run_cli(str(path), "--emit=shapes")
     assert code == 0, err
     assert "    m = q" in out.splitlines()

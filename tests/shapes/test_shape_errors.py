@@ -95,7 +95,7 @@ LOAD = ('      %0 = tile.load %x[%t, :] : !tile.tensor<[n, _m], f32, [x_stride_0
 
 TILE_CASES = {
     # without the verifier, shape-inference is the one to catch these in IR written by hand
-    "reduce_missing_dim": (LOAD + '      %1 = tile.reduce "sum" %0 dim 2 keepdim 0 : !tile.tile<[?, ?], f32> '
+    "reduce_missing_dim": (LOAD + '      %1 = tile.reduce sum %0 dim 2 : !tile.tile<[?, ?], f32> '
                                   '-> !tile.tile<[?], f32>\n',
                            11, "cannot reduce dim 2 of a tile of shape [_BLOCK_SIZE_0, _m] (rank 2)"),
     "broadcast": (LOAD + '      %1 = tile.load %x[%t, %t] : !tile.tensor<[n, _m], f32, [x_stride_0, x_stride_1]> '
