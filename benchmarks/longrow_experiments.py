@@ -150,7 +150,7 @@ def main() -> None:
                     row[name] = f"fail {type(e).__name__}: {str(e)[:120]}"
             print(json.dumps(row), flush=True)
             results.append(row)
-            del x, y, ref
+            x = y = ref = None  # free the buffers before the next shape
             torch.cuda.empty_cache()
     if a.out:
         with open(a.out, "w") as f:

@@ -75,7 +75,7 @@ def sweep_shape(shape, dtype, pers, onl, auto) -> dict:
                key=lambda kv: kv[1], default=("-", 0.0))
     print(f"{row['shape']:>14} {str(dtype)[6:]:>8} copy {row['copy']:7.0f} auto {row['auto']:7.0f} "
           f"triton {row['triton']:7.0f} best {best[1]:7.0f} ({best[0]})", flush=True)
-    del x, y
+    x = y = None  # free the buffers before the next shape
     torch.cuda.empty_cache()
     return row
 

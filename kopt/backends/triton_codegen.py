@@ -16,6 +16,7 @@ from xdsl.ir import Operation, SSAValue
 
 from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
 from kopt.backends.dot_codegen import dot_launch
+from kopt.backends.emitters import EmitterTable
 from kopt.backends.exprs import is_atom, py_expr
 from kopt.backends.heuristics import block_size_exprs, num_warps_expr
 from kopt.backends.triton_emitters import TRITON
@@ -333,6 +334,34 @@ def _attr_text(op: Operation, key: str) -> str | None:
     return a.data if a is not None else None
 
 
+@dataclass
+class _HostWriter:
+    """Writes one host function's body: its ops, one emitter each (HOST below)."""
+
+    kernels: dict
+    written: dict
+    cfg: LaunchConfig
+    lines: list[str]
+
+
+HOST = EmitterTable("Triton launcher", lambda op: "it has no place in a host function")
+
+
+@HOST.emits(T.PyStmtOp)
+def _py(h: _HostWriter, op: T.PyStmtOp) -> None:
+    h.lines += op.code.data.splitlines()
+
+
+@HOST.emits(T.LaunchOp)
+def _launch(h: _HostWriter, op: T.LaunchOp) -> None:
+    h.lines += _launch_with_variants(op, h.kernels, h.written, h.cfg)
+
+
+@HOST.emits(T.HostReturnOp)
+def _return(h: _HostWriter, op: T.HostReturnOp) -> None:
+    h.lines.append(f"return {op.code.data}")
+
+
 def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
     """Triton source for a lowered module: kernels first, then the host launcher."""
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, T.KernelOp)}
@@ -343,14 +372,10 @@ def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
     if any("_kopt_mul" in ks.source for ks in written.values()):
         parts.insert(1, PROD_COMBINE)
     for h in hosts:
-        body: list[str] = []
+        writer = _HostWriter(kernels, written, cfg, [])
         for op in h.body.block.ops:
-            if isinstance(op, T.PyStmtOp):
-                body += op.code.data.splitlines()
-            elif isinstance(op, T.LaunchOp):
-                body += _launch_with_variants(op, kernels, written, cfg)
-            elif isinstance(op, T.HostReturnOp):
-                body.append(f"return {op.code.data}")
+            HOST.lookup(op)(writer, op)
+        body = writer.lines
         params = ", ".join(h.param_names)
         if cfg.overridable:
             if "_config" in h.param_names:

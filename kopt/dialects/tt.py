@@ -28,7 +28,6 @@ from xdsl.irdl import (
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import Pure
-from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import i32
 from kopt.dialects.enums import Eviction, EvictionAttr

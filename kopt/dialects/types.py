@@ -8,7 +8,7 @@ and parses back to identical text. `.dims` gives the texts, `.sizes` the attribu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from xdsl.dialects.builtin import ArrayAttr
 from xdsl.ir import Attribute, ParametrizedAttribute, TypeAttribute
@@ -16,7 +16,7 @@ from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 
-from kopt.dialects.sizes import UNKNOWN, SizeAttr, parse_size, print_size
+from kopt.dialects.sizes import UNKNOWN, Interned, SizeAttr, parse_size, print_size
 
 __all__ = ["UNKNOWN", "TensorType", "TileType", "RangeType", "PointerType", "SizeAttr"]
 
@@ -99,7 +99,7 @@ class TensorType(_Shaped, ParametrizedAttribute, TypeAttribute):
 
 
 @irdl_attr_definition
-class TileType(_Shaped, ParametrizedAttribute, TypeAttribute):
+class TileType(_Shaped, ParametrizedAttribute, TypeAttribute, metaclass=Interned):
     """A block of values held by one program: `!tile.tile<[_BLOCK_SIZE_0, _m], f32>`.
 
     Rank 0 is a scalar. The element type may be a `!tt.ptr` at the Triton level.
@@ -111,6 +111,10 @@ class TileType(_Shaped, ParametrizedAttribute, TypeAttribute):
 
     def __init__(self, dims: Sequence[str | SizeAttr], element_type: Attribute):
         super().__init__(_dims_attr(dims), element_type)
+
+    @staticmethod
+    def intern_key(dims, element_type) -> Hashable:
+        return tuple(d.data if isinstance(d, SizeAttr) else str(d) for d in dims), element_type
 
     def with_dims(self, dims: Sequence[str | SizeAttr]) -> "TileType":
         return TileType(dims, self.element_type)
@@ -134,7 +138,7 @@ class TileType(_Shaped, ParametrizedAttribute, TypeAttribute):
 
 
 @irdl_attr_definition
-class RangeType(ParametrizedAttribute, TypeAttribute):
+class RangeType(ParametrizedAttribute, TypeAttribute, metaclass=Interned):
     """The indices one program covers along one loop dim: `!tile.range<n, _BLOCK_SIZE_0>`.
 
     It covers `[begin + k*block, begin + (k+1)*block) ∩ [begin, begin + extent)`.
@@ -148,6 +152,10 @@ class RangeType(ParametrizedAttribute, TypeAttribute):
 
     def __init__(self, extent: str | SizeAttr, block: str | SizeAttr, begin: str | SizeAttr = "0"):
         super().__init__(*(v if isinstance(v, SizeAttr) else SizeAttr(str(v)) for v in (extent, block, begin)))
+
+    @staticmethod
+    def intern_key(extent, block, begin="0") -> Hashable:
+        return tuple(v.data if isinstance(v, SizeAttr) else str(v) for v in (extent, block, begin))
 
     @property
     def end(self) -> SizeAttr:
