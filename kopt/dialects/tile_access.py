@@ -105,3 +105,5 @@ class AtomicViewOp(_View):
 
 
 ACCESS_OPS: tuple[type[Attribute], ...] = (TileAttrOp, MaskedViewOp, AtomicViewOp)
+
+__all__ = ["TileAttrOp", "MaskedViewOp", "AtomicViewOp", "TILE_ATTRS"]

@@ -196,3 +196,5 @@ class TransposeOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes):
 
 
 CONTRACTION_OPS = (DotOp, TransposeOp)
+
+__all__ = ["DotHasCanonicalizationPatterns", "DotOp", "TransposeOp", "CONTRACTION_OPS"]

@@ -468,3 +468,8 @@ class SymbolOp(_Source):
     def __init__(self, expr: str | SizeAttr, result_type: TileType):
         super().__init__(properties={"expr": expr if isinstance(expr, SizeAttr) else SizeAttr(expr)},
                          result_types=[result_type])
+
+# the family's names for `kopt.dialects.tile` to re-export: the op classes through the tuples above
+__all__ = ["BinaryOp", "ArithmeticOp", "CompareOp", "UnaryOp", "CastOp", "WhereOp", "ConstantOp", "SymbolOp",
+           "BINARY_OPS", "COMPARE_OPS", "UNARY_CLASSES", "UNARY_OPS",
+           *(cls.__name__ for cls in (*BINARY_OPS, *UNARY_CLASSES))]

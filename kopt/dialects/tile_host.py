@@ -120,3 +120,5 @@ class HostReturnOp(IRDLOperation):
 
     def __init__(self, code: str):
         super().__init__(properties={"code": StringAttr(code)})
+
+__all__ = ["HostFuncOp", "PyStmtOp", "LaunchOp", "HostReturnOp"]

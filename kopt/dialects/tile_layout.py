@@ -190,3 +190,5 @@ def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
 
 
 LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp)
+
+__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "LAYOUT_OPS", "resolve_spec", "same_count"]

@@ -382,3 +382,5 @@ class WholeRangeOp(_RangeSource):
 
 
 RANGE_OPS = (ProgramRangeOp, WholeRangeOp)
+
+__all__ = ["Access", "LoadOp", "StoreOp", "ProgramRangeOp", "WholeRangeOp", "ACCESS_OPS", "RANGE_OPS", "spec_attr"]

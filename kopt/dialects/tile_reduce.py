@@ -21,7 +21,7 @@ from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, opt_prop_d
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from kopt.dialects.dtypes import i1, i32, is_float
+from kopt.dialects.dtypes import i32, is_float
 from kopt.dialects.enums import ReduceKindAttr, enum_attr
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, Reduces
 from kopt.dialects.shape_rules import reduced_map, reduced_shape, right_aligned
@@ -212,4 +212,5 @@ class MaskFillOp(IRDLOperation, InfersShape, HasDimMap):
 
 
 REDUCE_OPS = (ReduceOp, SoftmaxOp, DimSizeOp, MaskFillOp)
-__all__ = ["ReduceOp", "SoftmaxOp", "DimSizeOp", "MaskFillOp", "neutral_of", "i1"]
+
+__all__ = ["ReduceOp", "SoftmaxOp", "DimSizeOp", "MaskFillOp", "REDUCE_OPS", "neutral_of"]
