@@ -39,8 +39,12 @@ BINARY = {
 # x itself where u rounds to 1 and for x = inf.
 _LOG1P = ("tl.where((1.0 + {0} == 1.0) | ({0} == float('inf')), {0}, "
           "tl.log(1.0 + {0}) * ({0} / ((1.0 + {0}) - 1.0)))")
+# expm1 likewise (Kahan's trick: with u = exp(x), (u - 1) * x / log(u) cancels the rounding of u); x where u
+# rounds to 1 and for x = inf, -1 where u - 1 does.
+_EXPM1 = ("tl.where((tl.exp({0}) == 1.0) | ({0} == float('inf')), {0}, tl.where(tl.exp({0}) - 1.0 == -1.0, -1.0, "
+          "(tl.exp({0}) - 1.0) * ({0} / tl.log(tl.exp({0})))))")
 UNARY = {
-    T.ExpOp: "tl.exp({})", T.Exp2Op: "tl.exp2({})", T.LogOp: "tl.log({})", T.Log2Op: "tl.log2({})",
+    T.ExpOp: "tl.exp({})", T.Expm1Op: _EXPM1, T.Exp2Op: "tl.exp2({})", T.LogOp: "tl.log({})", T.Log2Op: "tl.log2({})",
     T.Log1pOp: _LOG1P, T.SqrtOp: "tl.sqrt({})", T.RsqrtOp: "tl.rsqrt({})", T.SigmoidOp: "tl.sigmoid({})",
     T.TanhOp: "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", T.AbsOp: "tl.abs({})", T.NegOp: "-{}",
     T.ReluOp: "tl.maximum({}, 0)", T.SinOp: "tl.sin({})", T.CosOp: "tl.cos({})", T.ErfOp: "tl.erf({})",

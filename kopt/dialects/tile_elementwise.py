@@ -232,6 +232,14 @@ class ExpOp(UnaryOp):
 
 
 @irdl_op_definition
+class Expm1Op(UnaryOp):
+    """elementwise e**x - 1, accurate near 0"""
+    name = "tile.expm1"
+    TORCH: ClassVar = _torch("expm1", "torch.special.expm1")
+    METHODS: ClassVar = ("expm1",)
+
+
+@irdl_op_definition
 class Exp2Op(UnaryOp):
     """elementwise 2**x"""
     name = "tile.exp2"
@@ -383,7 +391,7 @@ class CeilOp(UnaryOp):
     METHODS: ClassVar = ("ceil",)
 
 
-UNARY_CLASSES = (ExpOp, Exp2Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp, SigmoidOp, TanhOp, AbsOp, NegOp,
+UNARY_CLASSES = (ExpOp, Expm1Op, Exp2Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp, SigmoidOp, TanhOp, AbsOp, NegOp,
                  ReluOp, SinOp, CosOp, ErfOp, SiluOp, GeluOp, NotOp, FloorOp, CeilOp)
 UNARY_OPS = {cls.name.split(".", 1)[1]: cls for cls in UNARY_CLASSES}  # short name -> class, derived
 
