@@ -198,3 +198,8 @@ def _full_like(w, op) -> None:
     t = op.result.type
     value = literal(op.value.data, t.element_type)
     w.define(op.result, f"tl.full({w.shape(t)}, {value}, {triton_name(t.element_type)})", "full")
+
+
+@TRITON.emits(T.FlipOp)
+def _flip(w, op) -> None:
+    w.define(op.result, f"tl.flip({w.ref(op.operand)}, {op.dim.value.data})", "flip")

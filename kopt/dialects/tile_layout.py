@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sympy
-from xdsl.dialects.builtin import ArrayAttr, StringAttr
+from xdsl.dialects.builtin import I64, ArrayAttr, IntegerAttr, StringAttr
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, ShapeError
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, MovesLanes, ShapeError
 from kopt.dialects.shape_rules import right_aligned
 from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TileType
@@ -182,6 +182,37 @@ class FullLikeOp(IRDLOperation, InfersShape, HasDimMap):
         return [[] for _ in range(self.result.type.rank)]  # constant values: no lane depends on a range
 
 
+@irdl_op_definition
+class FlipOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes):
+    """`torch.flip(x, [d])`: the lanes of dim `d` in reverse order (`tl.flip`)."""
+
+    name = "tile.flip"
+    operand = operand_def(TileType)
+    result = result_def(TileType)
+    dim = prop_def(IntegerAttr[I64])
+    traits = traits_def(Pure())
+    assembly_format = "$operand `dim` $dim attr-dict `:` type($operand) `->` type($result)"
+
+    def __init__(self, operand: SSAValue, dim: int):
+        super().__init__(operands=[operand], result_types=[operand.type], properties={"dim": IntegerAttr(dim, 64)})
+
+    def infer_dims(self, sizes) -> list[str]:
+        return list(self.operand.type.dims)
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.operand, i)] for i in range(self.operand.type.rank)]
+
+    def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
+        gone, d = dropped.get(self.operand, []), self.dim.value.data
+        if d in gone:
+            return None
+        return {"dim": IntegerAttr(d - sum(g < d for g in gone), 64)} if gone else {}
+
+    def verify_(self) -> None:
+        if not 0 <= self.dim.value.data < self.operand.type.rank:
+            raise VerifyException(f"tile.flip: dim {self.dim.value.data} out of range for rank {self.operand.type.rank}")
+
+
 def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
     try:
         return resolve_spec(spec, dims, what)
@@ -189,6 +220,6 @@ def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
         raise ShapeError(str(e)) from None
 
 
-LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp)
+LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp, FlipOp)
 
-__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "LAYOUT_OPS", "resolve_spec", "same_count"]
+__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "FlipOp", "LAYOUT_OPS", "resolve_spec", "same_count"]

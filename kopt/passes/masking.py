@@ -9,6 +9,12 @@ Two patterns, one per interface:
   its `other` is that element or can be made so (it has no other user); transposes and casts
   keep it (`MovesLanes`). Otherwise a `tile.mask_fill` sets them first.
 
+A third pattern is for the one op whose meaning depends on where padding lanes sit, `tile.flip`: a
+partial last block holds `[x0..x4, pad, pad, pad]`, whose `tl.flip` is `[pad, pad, pad, x4..x0]`, where
+torch flips the five elements. A flip of a load along such a range becomes a load that reads the range
+backwards within its valid part (a gather at `begin + end - 1 - index`, masked as gathers are); a flip
+of a computed tile there is a located error.
+
 Whether a mask is really needed is `mask-elision`'s question; this pass only skips ranges whose
 block is literally their extent.
 """
@@ -25,10 +31,11 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 
 from kopt.dialects import tile as T
 from kopt.dialects.interfaces import MovesLanes, Reduces
-from kopt.dialects.types import RangeType
+from kopt.dialects.dtypes import i32
+from kopt.dialects.types import RangeType, TileType
 from kopt.ir.dim_provenance import index_provenance
 from kopt.ir.scope import dim_range
-from kopt.ir.util import apply_patterns, kernels
+from kopt.ir.util import apply_patterns, kernels, op_error, replace_keeping_names
 from kopt.passes.registry import register_pass
 
 
@@ -90,6 +97,56 @@ class MaskFoldedLanes(RewritePattern):
             rewriter.notify_op_modified(op)
 
 
+def _range_operand_at(load: T.LoadOp, dim: int) -> int | None:
+    """The index operand of a load that makes dim `dim` of its result, if that operand is a range."""
+    pos, k = 0, 0  # result dim, index operand
+    for s in load.spec_list:
+        if s != "i":
+            pos += 1
+            continue
+        idx = load.indices[k]
+        if isinstance(idx.type, RangeType) and pos == dim:
+            return k
+        pos += 1 if isinstance(idx.type, RangeType) else idx.type.rank
+        k += 1
+    return None
+
+
+@dataclass
+class FlipPartialBlock(RewritePattern):
+    """`tile.flip` of a load along a range that may overhang -> the load, read backwards within the valid lanes."""
+
+    provenance: dict
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.FlipOp, rewriter: PatternRewriter) -> None:
+        d = op.dim.value.data
+        r = dim_range(op.operand, d, op, self.provenance)
+        if r is None or not r.type.may_overhang:
+            return  # whole blocks: tl.flip is torch's flip
+        load = op.operand.owner
+        k = _range_operand_at(load, d) if isinstance(load, T.LoadOp) else None
+        if k is None or load.indices[k] is not r:
+            raise op_error(op, f"torch.flip along dim {d} of a computed tile whose last block may be partial "
+                               f"(the range over {r.type.extent.data} by {r.type.block.data}): kopt flips loaded tiles there",
+                           "flip the tile as you load it (`x[tile].flip(0)`), then compute; or use a block size "
+                           "that covers the extent")
+        scalar, lanes = TileType([], i32), TileType([r.type.block], i32)
+        index, begin, end = T.TileAttrOp(r, "index"), T.TileAttrOp(r, "begin"), T.TileAttrOp(r, "end")
+        one = T.ConstantOp("1", scalar)
+        past = T.AddOp(begin.result, end.result, scalar)
+        last = T.SubOp(past.result, one.result, scalar)
+        backwards = T.SubOp(last.result, index.result, lanes)
+        indices = [backwards.result if i == k else v for i, v in enumerate(load.indices)]
+        masked = [0 if i == k else int(m) for i, m in enumerate(load.masked_flags)]
+        new = T.LoadOp.build_load(load.tensor, load.spec_list, indices, op.result.type, masked, load.other.data)
+        new.result.name_hint = op.result.name_hint or "flipped"
+        self.provenance[new.result] = self.provenance.get(op.result)
+        replace_keeping_names(rewriter, op, [index, begin, end, one, past, last, backwards, new], new.result)
+        if not load.result.uses:
+            rewriter.erase(load)
+
+
 @register_pass
 @dataclass(frozen=True)
 class MaskingPass(ModulePass):
@@ -99,4 +156,5 @@ class MaskingPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            apply_patterns(kernel, MaskAccesses(), MaskFoldedLanes(index_provenance(kernel)))
+            provenance = index_provenance(kernel)
+            apply_patterns(kernel, MaskAccesses(), FlipPartialBlock(provenance), MaskFoldedLanes(provenance))

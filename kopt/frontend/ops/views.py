@@ -1,5 +1,5 @@
 """Shape views of tile values: `.unsqueeze(d)`, `.squeeze(d)`, `.reshape(...)` / `.view(...)`,
-`.flatten()`, `.expand(...)`, `.expand_as(t)`.
+`.flatten()`, `.expand(...)`, `.expand_as(t)`, and `torch.flip` / `.flip(dims)`.
 
 unsqueeze is a `tile.expand` (a new unit dim); squeeze, reshape, view and flatten are
 `tile.reshape` (`tl.reshape`); expand is `tile.broadcast_to`. Target sizes may be
@@ -15,7 +15,7 @@ from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType, TileType
-from kopt.frontend.registry import method
+from kopt.frontend.registry import function, method
 
 
 def _tile(rank: int, elem) -> TileType:
@@ -113,3 +113,33 @@ def expand(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
             text = f"={i - lead}"
         spec.append(text)
     return b.emit(T.BroadcastToOp(t, spec, _tile(len(spec), t.type.element_type)), node).result
+
+
+def _flip(b, t: SSAValue, args: list[ast.expr], kwargs: dict, node: ast.Call) -> SSAValue:
+    """One `tile.flip` per dim of `dims` (an int or a list of them, negative ones from the end)."""
+    dims_node = args[0] if args else kwargs.get("dims")
+    if dims_node is None or len(args) > 1 or set(kwargs) - {"dims"}:
+        raise b.err(node, "`flip` takes the dims to flip: `torch.flip(x, [d])` or `x.flip(d)`")
+    try:
+        dims = ast.literal_eval(dims_node)
+    except ValueError:
+        dims = None
+    dims = [dims] if isinstance(dims, int) else dims
+    rank = t.type.rank
+    if not isinstance(dims, (list, tuple)) or not all(isinstance(d, int) and -rank <= d < rank for d in dims):
+        raise b.err(dims_node, f"`flip`: dims must be integer constants in range for a tile of rank {rank}")
+    for d in dict.fromkeys(d % rank for d in dims):
+        t = b.emit(T.FlipOp(t, d), node).result
+    return t
+
+
+@function("torch.flip")
+def flip(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    if not node.args:
+        raise b.err(node, "`torch.flip` needs a tensor and its dims")
+    return _flip(b, b.as_tile(b.expr(node.args[0]), node), list(node.args[1:]), kwargs, node)
+
+
+@method("flip")
+def flip_method(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
+    return _flip(b, b.as_tile(receiver, node), list(node.args), kwargs, node)
