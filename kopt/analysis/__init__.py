@@ -8,6 +8,7 @@ from .answer import Answer, Tri
 from .budget import DEFAULT_BUDGET
 from .facts import FactBase
 from .symbols import (
+    DATA_SIZE_PREFIX,
     block_symbol,
     cdiv,
     floordiv,
@@ -23,6 +24,7 @@ from .symbols import (
 
 __all__ = [
     "Answer",
+    "DATA_SIZE_PREFIX",
     "DEFAULT_BUDGET",
     "FactBase",
     "Tri",

@@ -165,13 +165,19 @@ _MAX_TEXT = 1_000  # real shapes are far shorter; parsing cost grows with length
 _MAX_DEPTH = 150
 _MAX_EXPONENT = 1024
 _STRIDE_NAME = re.compile(r".*_stride_.*")
+# Sizes a kernel computes from data (`hl.tile(start, end)` with `start = offsets[g]`): `_dyn_begin_k`,
+# `_dyn_extent_k`. They may be 0 (an empty group): nonnegative, never the positive size symbols.
+DATA_SIZE_PREFIX = "_dyn_"
 _CALLS = {"next_power_of_2": next_power_of_2, "cdiv": cdiv, "min": minimum, "max": maximum}
 _ARITY = {"next_power_of_2": (1, 1), "cdiv": (2, 2), "min": (1, 64), "max": (1, 64)}
 
 
 def symbol_for_name(name: str) -> sympy.Symbol:
-    """The symbol a name in shape text denotes: a stride if it looks like one, else a size."""
-    return stride_symbol(name) if _STRIDE_NAME.fullmatch(name) else size_symbol(name)
+    """The symbol a name in shape text denotes: a stride, or a size computed from data, both nonnegative
+    (they may be 0); else a size of a tensor or a block, positive."""
+    if name.startswith(DATA_SIZE_PREFIX) or _STRIDE_NAME.fullmatch(name):
+        return stride_symbol(name)  # nonnegative integer
+    return size_symbol(name)
 
 
 def parse_expr(text: str) -> sympy.Expr:

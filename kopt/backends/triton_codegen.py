@@ -58,6 +58,15 @@ class _KernelWriter:
         self.indent = ""
         self.def_line: dict[SSAValue, int] = {}
         self.symbols: set[str] = set()
+        self.local_symbols: set[str] = set()  # sizes the kernel computes (`tile.let`): variables, not arguments
+
+    def tensor_value(self, v: SSAValue) -> str:
+        """A value's text as a Triton tensor: a scalar constant is a Python number in Triton, which would
+        change type when a loop or a branch assigns a tensor to the same variable."""
+        value = self.ref(v)
+        if isinstance(v.owner, T.ConstantOp) and v.type.rank == 0:
+            value = f"tl.full([], {value}, {triton_name(v.type.element_type)})"
+        return value
 
     def fresh(self, hint: str | None) -> str:
         # Counters instead of scans of `used` keep naming linear in the kernel's size (same names).
@@ -114,11 +123,7 @@ class _KernelWriter:
                 name = self.names[init]  # the initial value's variable becomes the loop variable
             else:
                 name = self.fresh(arg.name_hint or init.name_hint or "acc")
-                value = self.ref(init)
-                if isinstance(init.owner, T.ConstantOp) and init.type.rank == 0:
-                    # a Python number would make the loop-carried value change type (constexpr -> tensor)
-                    value = f"tl.full([], {value}, {triton_name(init.type.element_type)})"
-                self.emit(f"{name} = {value}")
+                self.emit(f"{name} = {self.tensor_value(init)}")
             self.names[arg] = name
             carried.append(name)
         offset = self.fresh(op.offset.name_hint or "offset")
@@ -164,7 +169,7 @@ class _KernelWriter:
         tensor_args = [n for n, a in args if isinstance(a.type, TensorType)]
         scalar_args = [n for n, a in args if not isinstance(a.type, TensorType)]
         constexpr_names = k.plan.block_names | {DOT_2D}
-        syms = self.symbols - set(k.arg_names)
+        syms = self.symbols - set(k.arg_names) - self.local_symbols
         constexprs = sorted(s for s in syms if s in constexpr_names)
         # strides, then sizes, each in the order the tensor arguments mention them
         order = [d for _, a in args if isinstance(a.type, TensorType) for d in (*a.type.stride_names, *a.type.dims)]

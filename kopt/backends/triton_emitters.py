@@ -203,3 +203,35 @@ def _full_like(w, op) -> None:
 @TRITON.emits(T.FlipOp)
 def _flip(w, op) -> None:
     w.define(op.result, f"tl.flip({w.ref(op.operand)}, {op.dim.value.data})", "flip")
+
+
+@TRITON.emits(T.LetOp)
+def _let(w, op) -> None:
+    """A size the kernel computes: a variable of its own name, which loop bounds and masks then read."""
+    name = op.symbol.data
+    w.local_symbols.add(name)
+    w.used.add(name)
+    w.emit(f"{name} = {w.ref(op.value)}")
+
+
+@TRITON.emits(T.IfOp)
+def _if(w, op) -> None:
+    """`if cond:` / `else:`, each branch assigning the variables of the op's results."""
+    names = [w.fresh(r.name_hint or "v") for r in op.res]
+    yielded = op.yielded()
+    for k, region in enumerate((op.then_region, op.else_region)):
+        ops = [o for o in region.blocks[0].ops if not isinstance(o, T.YieldOp)] if region.blocks else []
+        if k == 1 and not ops and not names:
+            break
+        w.emit(f"if {w.ref(op.cond)}:" if k == 0 else "else:")
+        outer = w.indent
+        w.indent += "    "
+        for inner in ops:
+            w.op(inner)
+        for name, values in zip(names, yielded):
+            w.emit(f"{name} = {w.tensor_value(values[k])}")
+        if not ops and not names:
+            w.emit("pass")
+        w.indent = outer
+    for r, name in zip(op.res, names):
+        w.names[r] = name

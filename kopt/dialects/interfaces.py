@@ -54,6 +54,12 @@ class InfersShape(ABC):
     def infer_dims(self, sizes) -> list[str] | None:
         """`sizes` (kopt/dialects/shape_rules.Sizes) says whether two sizes are equal under the kernel's facts."""
 
+    def infer_results(self, sizes) -> list[list[str] | None]:
+        """The dims of each result (an op with regions infers them once its regions are: a branch's results
+        from what its branches yield). By default every tile result gets `infer_dims`."""
+        dims = self.infer_dims(sizes)
+        return [dims] * len(self.results)  # type: ignore[attr-defined]
+
 
 class HasDimMap(ABC):
     """Which dim of its operands each dim of the op's tile result runs along."""

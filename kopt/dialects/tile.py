@@ -22,6 +22,8 @@ from xdsl.ir import Attribute, Block, Dialect, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
+    operand_def,
+    opt_prop_def,
     prop_def,
     region_def,
     traits_def,
@@ -33,10 +35,13 @@ from xdsl.printer import Printer
 from xdsl.traits import IsolatedFromAbove, IsTerminator, NoTerminator, Pure, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
 
+from kopt.analysis import DATA_SIZE_PREFIX
+from kopt.dialects.dtypes import i1, is_float
 from kopt.dialects.enums import ENUM_ATTRS, LoopKind, LoopKindAttr, enum_attr
-from kopt.dialects.interfaces import Carried, DimRef, HasDimMap, InfersShape, LoopCarried
+from kopt.dialects.interfaces import Carried, DimRef, HasDimMap, InfersShape, LoopCarried, ShapeError
+from kopt.dialects.shape_rules import fmt_shape
 from kopt.dialects.plan import KernelPlanAttr
-from kopt.dialects.sizes import FactAttr, SizeAttr
+from kopt.dialects.sizes import FactAttr, SizeAttr, parse_size, print_size
 # Every op family's names, re-exported (`T.AddOp`, `T.LoadOp`): a new op is named in its own module's
 # `__all__` only, and its family's tuple puts it in the dialect below.
 from kopt.dialects.tile_access import *  # noqa: F403
@@ -262,6 +267,163 @@ class ForOp(IRDLOperation, CarriesIterArgs, HasDimMap):
 
 
 @irdl_op_definition
+class IfOp(IRDLOperation, InfersShape, HasDimMap):
+    """A branch on a scalar condition, as `scf.if`: `%r = tile.if %c -> (types) { ... tile.yield %a } else
+    { ... tile.yield %b }`. Values assigned in a branch and used after it are its results; each branch yields
+    them in order. Both regions are single blocks ended by `tile.yield` (the else region may be empty only
+    when there are no results). Triton writes it as a Python `if` on a scalar."""
+
+    name = "tile.if"
+    cond = operand_def(TileType)
+    res = var_result_def()
+    then_region = region_def("single_block")
+    else_region = region_def()
+
+    def __init__(self, cond: SSAValue, result_types: Sequence[Attribute] = ()):
+        super().__init__(operands=[cond], result_types=[list(result_types)],
+                         regions=[Region(Block()), Region(Block())])
+
+    def yielded(self) -> list[list[SSAValue]]:
+        """Per result, the value each branch yields for it."""
+        outs = []
+        for region in (self.then_region, self.else_region):
+            last = region.blocks[0].last_op if region.blocks else None
+            outs.append(list(last.operands) if isinstance(last, YieldOp) else [])
+        return [list(vs) for vs in zip(*outs)] if self.res else []
+
+    def infer_dims(self, sizes) -> list[str] | None:
+        return None
+
+    def infer_results(self, sizes) -> list[list[str] | None]:
+        """Each result has the shape both branches give it (they must agree)."""
+        out = []
+        for result, values in zip(self.res, self.yielded()):
+            shapes = [v.type.dims for v in values]
+            if any(not sizes.same(a, b).is_true or len(x) != len(y) for x, y in zip(shapes, shapes[1:])
+                   for a, b in zip(x, y)) or len({len(x) for x in shapes}) > 1:
+                raise ShapeError(f"`{result.name_hint or 'a value'}` has shape {fmt_shape(shapes[0])} in one branch of "
+                                 f"this `if` and {fmt_shape(shapes[-1])} in the other",
+                                 "give it the same shape in both branches")
+            out.append(list(shapes[0]))
+        return out
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return []
+
+    def dim_ties(self) -> list[tuple[DimRef, DimRef]]:
+        ties = []
+        for result, values in zip(self.res, self.yielded()):
+            for v in values:
+                if isinstance(v.type, TileType) and isinstance(result.type, TileType):
+                    ties += [((result, i), (v, i)) for i in range(min(result.type.rank, v.type.rank))]
+        return ties
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_ssa_value(self.cond)
+        printer.print_string(" : ")
+        printer.print_attribute(self.cond.type)
+        if self.res:
+            printer.print_string(" -> (")
+            printer.print_list([r.type for r in self.res], printer.print_attribute)
+            printer.print_string(")")
+        printer.print_op_attributes(self.attributes, print_keyword=True)
+        printer.print_string(" ")
+        printer.print_region(self.then_region, print_entry_block_args=False)
+        if self.else_region.blocks and self.else_region.blocks[0].ops:
+            printer.print_string(" else ")
+            printer.print_region(self.else_region, print_entry_block_args=False)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> "IfOp":
+        cond = parser.parse_unresolved_operand()
+        parser.parse_punctuation(":")
+        cond = parser.resolve_operand(cond, parser.parse_type())
+        types = []
+        if parser.parse_optional_punctuation("->"):
+            types = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_type)
+        attrs = parser.parse_optional_attr_dict_with_keyword()
+        then_region = parser.parse_region()
+        else_region = parser.parse_region() if parser.parse_optional_keyword("else") else Region(Block())
+        op = cls.create(operands=[cond], result_types=types, regions=[then_region, else_region])
+        if attrs:
+            op.attributes.update(attrs.data)
+        return op
+
+    def verify_(self) -> None:
+        t = self.cond.type
+        if not isinstance(t, TileType) or t.rank != 0 or t.element_type != i1:
+            raise VerifyException("tile.if: the condition must be a scalar i1 (`!tile.tile<[], i1>`)")
+        for region in (self.then_region, self.else_region):
+            if len(region.blocks) > 1:
+                raise VerifyException("tile.if: each branch is one block")
+        ends = [r.blocks[0].last_op if r.blocks else None for r in (self.then_region, self.else_region)]
+        if self.res and not all(isinstance(e, YieldOp) and len(e.operands) == len(self.res) for e in ends):
+            raise VerifyException(f"tile.if: both branches must end in a tile.yield of its {len(self.res)} results")
+        for result, values in zip(self.res, self.yielded()):
+            if any(not isinstance(v.type, TileType) or v.type.element_type != result.type.element_type
+                   or v.type.rank != result.type.rank for v in values):
+                raise VerifyException("tile.if: a branch yields a value of another element type or rank than the result")
+
+
+@irdl_op_definition
+class LetOp(IRDLOperation, InfersShape, HasDimMap):
+    """`tile.let _dyn_extent_0 = %v : !tile.tile<[], i32>`: a size the kernel computes from data (a loop bound
+    loaded from a tensor, a tile's end), named so that types and loop bounds can use it as any size. The name
+    starts with `_dyn_`: such sizes are nonnegative (an empty group has extent 0) and the host cannot know
+    them. `bound`, where known, is a size the host knows that it never exceeds (the launcher picks the
+    block of a loop over it from the bound). Not pure: the names it defines are read through types, which
+    dead-code elimination does not see."""
+
+    name = "tile.let"
+    value = operand_def(TileType)
+    symbol = prop_def(SizeAttr)
+    bound = opt_prop_def(SizeAttr)
+
+    def __init__(self, symbol: str, value: SSAValue, bound: str | None = None):
+        props = {"symbol": SizeAttr(symbol)}
+        if bound is not None:
+            props["bound"] = SizeAttr(bound)
+        super().__init__(operands=[value], properties=props)
+
+    def infer_dims(self, sizes) -> None:
+        return None
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return []
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.symbol.data} = ")
+        printer.print_ssa_value(self.value)
+        if self.bound is not None:
+            printer.print_string(" bound ")
+            print_size(printer, self.bound.data)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.value.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> "LetOp":
+        symbol = parser.parse_identifier()
+        parser.parse_punctuation("=")
+        value = parser.parse_unresolved_operand()
+        bound = parse_size(parser) if parser.parse_optional_keyword("bound") else None
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        op = cls(symbol, parser.resolve_operand(value, parser.parse_type()), bound)
+        op.attributes.update(attrs)
+        return op
+
+    def verify_(self) -> None:
+        if not self.symbol.data.startswith(DATA_SIZE_PREFIX):
+            raise VerifyException(f"tile.let: a size computed in the kernel is named `{DATA_SIZE_PREFIX}...`, "
+                                  f"not `{self.symbol.data}`")
+        t = self.value.type
+        if not isinstance(t, TileType) or t.rank != 0 or is_float(t.element_type):
+            raise VerifyException("tile.let: the value must be a scalar integer")
+
+
+@irdl_op_definition
 class YieldOp(IRDLOperation, InfersShape, HasDimMap):
     """Ends a `tile.for` body, passing loop-carried values to the next iteration."""
 
@@ -283,12 +445,12 @@ class YieldOp(IRDLOperation, InfersShape, HasDimMap):
 Tile = Dialect(
     "tile",
     [
-        HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, YieldOp, *ACCESS_OPS, *RANGE_OPS,
+        HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, IfOp, LetOp, YieldOp, *ACCESS_OPS, *RANGE_OPS,
         *BINARY_OPS, *UNARY_CLASSES, CastOp, ConstantOp, SymbolOp, WhereOp, *REDUCE_OPS, *LAYOUT_OPS,
         *CONTRACTION_OPS, *VIEW_OPS,
     ],
     [TensorType, TileType, RangeType, SizeAttr, FactAttr, KernelPlanAttr, *ENUM_ATTRS],
 )
 
-__all__ = ["Tile", "PointerType", "KernelOp", "ForOp", "YieldOp", "CarriesIterArgs", "print_iter_args",
+__all__ = ["Tile", "PointerType", "KernelOp", "ForOp", "IfOp", "LetOp", "YieldOp", "CarriesIterArgs", "print_iter_args",
            "parse_iter_args"]

@@ -22,7 +22,7 @@ from xdsl.traits import Pure
 
 from kopt.dialects.interfaces import DimRef, Folds, HasDimMap, InfersShape, MovesLanes
 from kopt.dialects.shape_rules import broadcast, right_aligned
-from kopt.dialects.sizes import SizeAttr
+from kopt.dialects.sizes import SizeAttr, parse_size, print_size
 from kopt.dialects.types import TileType
 from kopt.dialects.dtypes import is_float
 
@@ -465,19 +465,30 @@ class ConstantOp(_Source):
 
 @irdl_op_definition
 class SymbolOp(_Source):
-    """The value of a size, stride or block-size symbol (or a symbolic expression of them): a scalar."""
+    """The value of a size, stride or block-size symbol (or a symbolic expression of them): a scalar.
+    `tile.symbol n : !tile.tile<[], i32>` (the size bare when a name or an integer, else quoted)."""
 
     name = "tile.symbol"
     expr = prop_def(SizeAttr)
     result = result_def(TileType)
     traits = traits_def(Pure())
-    assembly_format = "$expr attr-dict `:` type($result)"
 
     def __init__(self, expr: str | SizeAttr, result_type: TileType):
         super().__init__(properties={"expr": expr if isinstance(expr, SizeAttr) else SizeAttr(expr)},
                          result_types=[result_type])
 
-# the family's names for `kopt.dialects.tile` to re-export: the op classes through the tuples above
-__all__ = ["BinaryOp", "ArithmeticOp", "CompareOp", "UnaryOp", "CastOp", "WhereOp", "ConstantOp", "SymbolOp",
-           "BINARY_OPS", "COMPARE_OPS", "UNARY_CLASSES", "UNARY_OPS",
-           *(cls.__name__ for cls in (*BINARY_OPS, *UNARY_CLASSES))]
+    def print(self, printer) -> None:
+        printer.print_string(" ")
+        print_size(printer, self.expr.data)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.result.type)
+
+    @classmethod
+    def parse(cls, parser) -> "SymbolOp":
+        expr = parse_size(parser)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        op = cls(expr, parser.parse_type())
+        op.attributes.update(attrs)
+        return op

@@ -122,6 +122,8 @@ def _build_kernel(src: KernelSource, scope: HostScope, loop: ast.For, name: str)
     builder.bind_loop(loop, for_op.ranges)
     builder.body(loop.body)
     builder.emit(T.YieldOp(), loop)
+    if builder.dyn_facts:
+        kernel.add_facts(builder.dyn_facts)
     return kernel, T.LaunchOp(name, arg_names, _bindings(scope, kernel, arg_names))
 
 

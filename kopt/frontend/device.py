@@ -19,6 +19,7 @@ from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
+from kopt.frontend.control import AssignedInOneBranch, dynamic_range, if_statement, loop_bound
 from kopt.frontend.values import PyScalar, ScalarGroup, TileGroup
 
 # torch function / tensor method -> unary op class, as the op classes declare them (their TORCH / METHODS)
@@ -59,6 +60,12 @@ class DeviceBuilder:
         self.env: dict[str, object] = dict(args)
         self.block = block
         self.next_block_id = next_block_id
+        self._dyn_ids = iter(range(1 << 30))
+        self.dyn_facts: list[str] = []  # facts about the sizes the kernel computes (`_dyn_extent_0 <= m`)
+
+    def next_dyn_id(self) -> int:
+        """A fresh number for the sizes of a loop whose bounds the kernel computes (`_dyn_extent_k`)."""
+        return next(self._dyn_ids)
 
     # ------------------------------------------------------------ building
 
@@ -72,8 +79,9 @@ class DeviceBuilder:
 
     # ------------------------------------------------------------ loops
 
-    def loop_ranges(self, node: ast.For) -> list[RangeType]:
-        """`hl.tile(n)`, `hl.tile([m, n])`, `hl.tile(x.size())`, `hl.tile(begin, end)`, `block_size=`."""
+    def loop_ranges(self, node: ast.For, nested: bool = False) -> list[RangeType]:
+        """`hl.tile(n)`, `hl.tile([m, n])`, `hl.tile(x.size())`, `hl.tile(begin, end)`, `block_size=`; in a
+        nested loop a bound may be a value the kernel computes (frontend/control.py)."""
         call = node.iter
         if not (isinstance(call, ast.Call) and torch_attr_name(call.func) in (*TILE_LOOPS, *GRID_LOOPS)):
             raise self.err(node.iter, "a device loop must iterate over `hl.tile(...)` or `hl.grid(...)`",
@@ -85,6 +93,12 @@ class DeviceBuilder:
         if set(kwargs) - {"block_size"}:
             raise self.err(call, f"hl.tile: unsupported keyword {sorted(set(kwargs) - {'block_size'})[0]!r}",
                            "supported: block_size=")
+        grid = torch_attr_name(call.func) in GRID_LOOPS
+        if len(call.args) in (1, 2) and not self._host_bounds(call.args):
+            bounds = [loop_bound(self, a, nested) for a in call.args]
+            begin, end = bounds if len(bounds) == 2 else ("0", bounds[0])
+            block = "1" if grid else self._block_sizes(kwargs.get("block_size"), 1)[0]
+            return [dynamic_range(self, call, begin, end, block)]
         if len(call.args) == 2:
             begin, end = (self._size(a) for a in call.args)
             extents, begins = [f"({end}) - ({begin})" if begin != "0" else end], [begin]
@@ -101,6 +115,12 @@ class DeviceBuilder:
         else:
             blocks = self._block_sizes(kwargs.get("block_size"), len(extents))
         return [RangeType(e, b, beg) for e, b, beg in zip(extents, blocks, begins)]
+
+    def _host_bounds(self, args: list[ast.expr]) -> bool:
+        """Are a loop's bounds all sizes the host knows (a size, a list of them, `x.size()`)?"""
+        if len(args) == 1:
+            return self.scope.size_list(args[0]) is not None or isinstance(args[0], (ast.List, ast.Tuple))
+        return all(self.scope.try_size_expr(a) is not None for a in args)
 
     def _block_sizes(self, node: ast.expr | None, n: int) -> list[str]:
         if node is None:
@@ -180,12 +200,14 @@ class DeviceBuilder:
             LOOPS[torch_attr_name(s.iter.func)](self, s)  # hl.static_range: unrolled (frontend/ops/static.py)
         elif isinstance(s, ast.For):
             self.nested_loop(s)
+        elif isinstance(s, ast.If):
+            if_statement(self, s)
         elif isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)):
             return
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):  # hl.store(...), hl.atomic_add(...)
             self.expr(s.value)
         else:
-            kind = {ast.While: "a `while` loop", ast.If: "an `if` statement", ast.Return: "`return`",
+            kind = {ast.While: "a `while` loop", ast.Return: "`return`",
                     ast.With: "a `with` block", ast.Try: "a `try` block", ast.Break: "`break`",
                     ast.Continue: "`continue`"}.get(type(s), f"a `{type(s).__name__}` statement")
             raise self.err(s, f"{kind} is not supported inside a tile loop", SUPPORTED_HINT)
@@ -210,7 +232,7 @@ class DeviceBuilder:
     def nested_loop(self, s: ast.For) -> None:
         if s.orelse:
             raise self.err(s, "`for ... else` is not supported")
-        ranges = self.loop_ranges(s)
+        ranges = self.loop_ranges(s, nested=True)
         assigned = {n.id for n in ast.walk(ast.Module(s.body, [])) if isinstance(n, ast.Name)
                     and isinstance(n.ctx, ast.Store)}
         carried = sorted(n for n in assigned if isinstance(self.env.get(n), SSAValue)
@@ -341,12 +363,23 @@ class DeviceBuilder:
 
     def name(self, node: ast.Name):
         if node.id in self.env:
-            return self.env[node.id]
+            value = self.env[node.id]
+            if isinstance(value, AssignedInOneBranch):
+                raise self.err(node, f"`{node.id}` is assigned in only one branch of the `if` on line {value.line}, "
+                                     "and used after it",
+                               f"assign `{node.id}` in both branches, or before the `if`")
+            return value
         size = self.scope.try_size_expr(node)
         if size is not None:
             return self.emit(T.SymbolOp(size, TileType([], from_short("i32"))), node).result
         raise self.err(node, f"`{node.id}` is not defined here",
                        "a tile loop can use kernel arguments, host variables and values defined earlier in the loop")
+
+    def tile_index(self, v, node: ast.AST):
+        """A tile in arithmetic stands for its indices (`tile_n + start`, as Helion reads it)."""
+        if isinstance(v, SSAValue) and isinstance(v.type, RangeType):
+            return self.emit(T.TileAttrOp(v, "index"), node).result
+        return v
 
     def as_tile(self, v, node: ast.AST, like=None) -> SSAValue:
         """Materialize a Python scalar as a constant with the dtype it takes next to `like`."""
@@ -372,6 +405,7 @@ class DeviceBuilder:
                 return PyScalar(fold(a.value, b.value))
             except (ZeroDivisionError, OverflowError) as e:
                 raise self.err(node, f"constant arithmetic fails: {e}") from None
+        a, b = (self.tile_index(v, node) for v in (a, b))  # `tile + offset`: the tile's indices
         if op_cls is T.PowOp:  # Triton has no `**`; frontend/ops/elementwise.py builds it from other ops
             from kopt.frontend.ops.elementwise import power
 
@@ -391,6 +425,15 @@ class DeviceBuilder:
         result_elem = i1 if op_cls in T.COMPARE_OPS else elem
         rank = max(ta.type.rank, tb.type.rank)
         return self.emit(op_cls(ta, tb, _tile(rank, result_elem)), node).result
+
+    def where(self, c, a, b, node: ast.AST) -> SSAValue:
+        """torch.where(c, a, b): broadcast, the branches promoted to one element type."""
+        c = self.as_tile(c, node)
+        a_t = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) and isinstance(b.type, TileType) else None)
+        b_t = self.as_tile(b, node, a_t.type.element_type)
+        elem = promote(a_t.type.element_type, b_t.type.element_type)
+        rank = max(c.type.rank, a_t.type.rank, b_t.type.rank)
+        return self.emit(T.WhereOp(c, self.cast(a_t, elem, node), self.cast(b_t, elem, node), _tile(rank, elem)), node).result
 
     def cast(self, v: SSAValue, elem, node: ast.AST) -> SSAValue:
         if v.type.element_type == elem:
@@ -444,13 +487,7 @@ class DeviceBuilder:
         if fn in BINARY_FUNCS:
             return self.binary(BINARY_FUNCS[fn], self.expr(node.args[0]), self.expr(node.args[1]), node)
         if fn == "torch.where":
-            c, a, b = (self.expr(a) for a in node.args)
-            c = self.as_tile(c, node)
-            a_t = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) and isinstance(b.type, TileType) else None)
-            b_t = self.as_tile(b, node, a_t.type.element_type)
-            elem = promote(a_t.type.element_type, b_t.type.element_type)
-            rank = max(c.type.rank, a_t.type.rank, b_t.type.rank)
-            return self.emit(T.WhereOp(c, self.cast(a_t, elem, node), self.cast(b_t, elem, node), _tile(rank, elem)), node).result
+            return self.where(*(self.expr(a) for a in node.args), node)
         if fn in ("hl.zeros", "hl.full"):
             return self.full(node, fn, kwargs)
         if fn in FUNCTIONS:

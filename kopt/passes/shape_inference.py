@@ -50,14 +50,16 @@ def infer_block(block: Block, sizes: Sizes) -> None:
             if any(isinstance(r.type, TileType) for r in op.results):
                 raise missing(op, InfersShape, "shape-inference")
             continue
+        for region in op.regions:  # a branch's results come from what its regions yield
+            for inner in region.blocks:
+                infer_block(inner, sizes)
         try:
-            dims = op.infer_dims(sizes)
+            shapes = op.infer_results(sizes)
         except ShapeError as e:
             raise shape_error(op, e) from None
-        if dims is not None:
-            for r in op.results:
-                if isinstance(r.type, TileType):
-                    set_type(r, r.type.with_dims(dims))
+        for r, dims in zip(op.results, shapes):
+            if dims is not None and isinstance(r.type, TileType):
+                set_type(r, r.type.with_dims(dims))
 
 
 @register_pass

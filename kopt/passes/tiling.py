@@ -23,8 +23,10 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
+from kopt.analysis import DATA_SIZE_PREFIX
 from kopt.dialects import tile as T
 from kopt.dialects.plan import TILE, Block, read_block_name
+from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import RangeType
 from kopt.errors import KoptError
 from kopt.ir.util import kernels, op_error
@@ -41,8 +43,22 @@ def _grid_loop(kernel: T.KernelOp) -> T.ForOp | None:
     return loops[0] if loops else None
 
 
+# The extent the launcher sizes the block of a loop by, where the kernel computes the loop's extent and no
+# size the host knows bounds it (`hl.tile(start, end)` with `start = offsets[g]`): as if the loop ran 64.
+UNKNOWN_EXTENT = "64"
+
+
+def _host_extent(extent: SizeAttr, bounds: dict[str, SizeAttr | None]) -> SizeAttr:
+    """What the launcher may size a block by: the extent itself, or for one the kernel computes (a `tile.let`
+    name) the size the host knows it never exceeds, else UNKNOWN_EXTENT."""
+    if not any(n.startswith(DATA_SIZE_PREFIX) for n in extent.names):
+        return extent
+    return bounds.get(extent.data) or SizeAttr(UNKNOWN_EXTENT)
+
+
 def _tile_blocks(kernel: T.KernelOp) -> list[Block]:
     """Every block symbol of the kernel's ranges, with the extent it tiles (literal blocks are no symbols)."""
+    bounds = {op.symbol.data: op.bound for op in kernel.walk() if isinstance(op, T.LetOp)}
     blocks: dict[str, Block] = {}
     for op in kernel.walk():
         for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
@@ -50,7 +66,7 @@ def _tile_blocks(kernel: T.KernelOp) -> list[Block]:
                 found = read_block_name(v.type.block.data)
                 if found is None or found[0] != TILE:
                     raise op_error(op, f"`{v.type.block.data}` is no tile block symbol (`_BLOCK_SIZE_k`)")
-                blocks.setdefault(v.type.block.data, Block(TILE, found[1], v.type.extent))
+                blocks.setdefault(v.type.block.data, Block(TILE, found[1], _host_extent(v.type.extent, bounds)))
     return sorted(blocks.values(), key=lambda b: b.index)
 
 

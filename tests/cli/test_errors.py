@@ -14,9 +14,9 @@ LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): error: (?P<m
 CASES = {
     "while_loop": ("@kopt.kernel\ndef k(x):\n    n, m = x.size()\n    for t in hl.tile(n):\n        while True:\n"
                    "            pass\n    return x\n", (9, 9), "a `while` loop is not supported inside a tile loop"),
-    "if_in_loop": ("@kopt.kernel\ndef k(x):\n    n, m = x.size()\n    out = torch.empty_like(x)\n"
-                   "    for t in hl.tile(n):\n        if n > 2:\n            out[t, :] = x[t, :]\n    return out\n",
-                   (10, 9), "an `if` statement is not supported inside a tile loop"),
+    "if_one_branch": ("@kopt.kernel\ndef k(x):\n    n, m = x.size()\n    out = torch.empty_like(x)\n"
+                      "    for t in hl.tile(n):\n        if n > 2:\n            y = x[t, :]\n        out[t, :] = y\n"
+                      "    return out\n", (12, 21), "`y` is assigned in only one branch of the `if` on line 10, and used after it"),
     "unknown_call": ("@kopt.kernel\ndef k(x):\n    n, m = x.size()\n    out = torch.empty_like(x)\n"
                      "    for t in hl.tile(n):\n        out[t, :] = torch.fft.fft(x[t, :])\n    return out\n",
                      (10, 21), "call to `torch.fft.fft` is not supported in a tile loop"),

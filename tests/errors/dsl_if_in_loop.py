@@ -1,5 +1,5 @@
-# an `if` statement inside a device loop.
-# EXPECT: FILE:12:9: error: an `if` statement is not supported inside a tile loop
+# an `if` on a tile (a condition per lane) whose branch stores: kopt says to write torch.where.
+# EXPECT: FILE:12:12: error: an `if` on a tile (one condition per lane) whose branches store or loop
 import torch
 import kopt
 import kopt.language as hl
@@ -9,6 +9,6 @@ def k(x):
     n, m = x.size()
     out = torch.empty_like(x)
     for t in hl.tile(n):
-        if n > 2:
+        if x[t, :] > 0:
             out[t, :] = x[t, :]
     return out

@@ -106,7 +106,12 @@ R = "        row = x[tile_m, :]\n"
 MUTANTS = [
     # ---- statements a tile loop does not take
     Mutant("while_loop", "relu", V, "        while True:\n            pass\n" + V, "`while` loop is not supported"),
-    Mutant("if_statement", "relu", V, "        if m > 2:\n            pass\n" + V, "`if` statement is not supported"),
+    Mutant("if_per_lane_store", "relu", V, "        if x[tile_m, tile_n] > 0:\n            out[tile_m, tile_n] = y[tile_m, tile_n]\n" + V,
+           "an `if` on a tile (one condition per lane) whose branches store or loop"),
+    Mutant("if_one_branch", "relu", V, "        if m > 2:\n            w = y[tile_m, tile_n]\n        v = w\n",
+           "`w` is assigned in only one branch of the `if`", at="v = w"),
+    Mutant("if_is_none_of_a_value", "relu", V, "        if m is None:\n            pass\n" + V,
+           "`is None` / `is not None` is decided when the kernel is compiled"),
     Mutant("try_block", "relu", V, "        try:\n            pass\n        except Exception:\n            pass\n" + V,
            "`try` block is not supported"),
     Mutant("with_block", "relu", V, "        with torch.no_grad():\n            pass\n" + V, "`with` block is not supported"),
@@ -191,8 +196,11 @@ MUTANTS = [
            "    for tile_m, tile_n in hl.tile([m, n], block_size=[3, 8]):\n", "not a power of two"),
     Mutant("block_size_count", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
            "    for tile_m, tile_n in hl.tile([m, n], block_size=[8]):\n", "block_size gives 1 sizes for 2 loop dims"),
-    Mutant("tile_bounded_by_a_tile", "relu", V, "        for tile_k in hl.tile(0, tile_m.end):\n            pass\n" + V,
-           "expected an integer size"),  # docs/helion-compat.md: not supported yet
+    Mutant("outer_loop_bounded_by_data", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
+           "    for tile_m in hl.tile(0, x[0, 0]):\n        tile_n = tile_m\n",
+           "an outermost device loop's bounds must be sizes the host knows"),
+    Mutant("loop_bound_of_floats", "relu", V, "        for tile_k in hl.tile(0, x[tile_m, tile_n].sum()):\n            pass\n" + V,
+           "a loop bound must be an integer"),
     Mutant("tile_unknown_keyword", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
            "    for tile_m, tile_n in hl.tile([m, n], order=[1, 0]):\n", "unsupported keyword"),
     Mutant("tile_of_float", "relu", "    for tile_m, tile_n in hl.tile([m, n]):\n",
@@ -215,7 +223,7 @@ MUTANTS = [
            "        v = x[tile].to(torch.float32) + hl.arange(10)\n", "power of two"),
     Mutant("index_of_value", "relu", V, "        v = x[tile_m, tile_n].index\n", "is an attribute of a tile"),
     Mutant("unknown_tile_attribute", "relu", V, "        v = x[tile_m, tile_n] + tile_m.stride\n", "not supported"),
-    Mutant("tile_used_as_value", "relu", V, "        v = x[tile_m, tile_n] + tile_m\n", "a tile used as a value"),
+    Mutant("tile_used_as_value", "relu", V, "        v = torch.relu(tile_m)\n", "a tile used as a value"),
     Mutant("tile_attr_function_arity", "relu", V, "        v = x[tile_m, tile_n] + hl.tile_index(tile_m, tile_n)\n",
            "takes one tile"),
     # ---- explicit accesses
