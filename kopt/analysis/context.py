@@ -5,10 +5,13 @@ One Ctx lives for one query only, so queries never share mutable state.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import sympy
 
 from .budget import Budget
-from .modsets import POW2, is_integral, modular, pow2_kind
+from .domain import evaluate
+from .modsets import MODSETS, POW2, POWERS_OF_TWO, is_integral
 
 
 class Ctx:
@@ -17,10 +20,7 @@ class Ctx:
     def __init__(self, facts, budget: Budget):
         self.facts = facts  # a FactBase; read only
         self.budget = budget
-        self.memo_bounds: dict = {}
-        self.memo_mod: dict = {}
-        self.memo_kind: dict = {}
-        self.memo_poly: dict = {}
+        self.memos: defaultdict = defaultdict(dict)  # Domain -> {expr: value}
         self._resolving: set = set()
 
     def tick(self, n: int = 1) -> None:
@@ -37,10 +37,11 @@ class Ctx:
             return None
         self._resolving.add(s)
         try:
-            return n if pow2_kind(self, n) == POW2 else None
+            return n if evaluate(self, POWERS_OF_TWO, n) == POW2 else None
         finally:
             self._resolving.discard(s)
 
     def is_int(self, e: sympy.Basic) -> bool:
         """Whether e is provably an integer (from the modular analysis)."""
-        return is_integral(modular(self, e))
+        # evaluate itself, not modular(): this sits inside the walk (see domain.py).
+        return is_integral(evaluate(self, MODSETS, e))

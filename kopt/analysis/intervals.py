@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import sympy
 
-from .symbols import cdiv, next_power_of_2
+from .domain import Domain, evaluate
 
 INF = math.inf
 CAP_BITS = 4096
@@ -144,59 +144,6 @@ def exact(x):
     return None
 
 
-# ---------------------------------------------------------------- the analysis
-
-
-def bounds(ctx, e: sympy.Basic):
-    """Interval of `e` under ctx's facts (memoised per query)."""
-    got = ctx.memo_bounds.get(e)
-    if got is None:
-        ctx.tick()
-        got = _bounds(ctx, e)
-        ctx.memo_bounds[e] = got
-    return got
-
-
-def _bounds(ctx, e):
-    if e.is_Rational:
-        v = Fraction(int(e.p), int(e.q))
-        return _lo(v), _hi(v)
-    if e.is_Symbol:
-        return _symbol(ctx, e)
-    if e.is_Add:
-        acc = (0, 0)
-        for a in e.args:
-            acc = iadd(acc, bounds(ctx, a))
-        return acc
-    if e.is_Mul:
-        acc = (1, 1)
-        for a in e.args:
-            acc = imul(acc, bounds(ctx, a))
-        return acc
-    if e.is_Pow:
-        base, ex = e.args
-        return ipow(bounds(ctx, base), int(ex)) if ex.is_Integer else FULL
-    if isinstance(e, sympy.floor):
-        return ifloor(bounds(ctx, e.args[0]))
-    if isinstance(e, sympy.ceiling):
-        return iceil(bounds(ctx, e.args[0]))
-    if isinstance(e, sympy.Mod):
-        ints = ctx.is_int(e.args[0]) and ctx.is_int(e.args[1])
-        return _mod(bounds(ctx, e.args[0]), bounds(ctx, e.args[1]), ints)
-    if isinstance(e, (sympy.Min, sympy.Max)):
-        parts = [bounds(ctx, a) for a in e.args]
-        pick = min if isinstance(e, sympy.Min) else max
-        return pick(p[0] for p in parts), pick(p[1] for p in parts)
-    if isinstance(e, next_power_of_2):
-        return inpow2(bounds(ctx, e.args[0]))
-    if isinstance(e, cdiv):
-        b = bounds(ctx, e.args[1])
-        if b[0] >= 1:
-            return iceil(imul(bounds(ctx, e.args[0]), iinv(b)))
-        return FULL
-    return FULL
-
-
 def inpow2(x):
     """next_power_of_2 is monotone on integers >= 0."""
     lo, hi = x
@@ -224,38 +171,91 @@ def _mod(a, b, ints: bool):
     return FULL
 
 
-def _symbol(ctx, s: sympy.Symbol):
-    value = ctx.resolve(s)
-    if value is not None:
-        return bounds(ctx, value)
-    lo, hi = -INF, INF
-    if s.is_positive:
-        lo = 1
-    elif s.is_nonnegative:
-        lo = 0
-    user = ctx.facts._bounds.get(s)
-    if user is not None:
-        lo = max(lo, -INF if user[0] is None else user[0])
-        hi = min(hi, INF if user[1] is None else user[1])
-    n = ctx.facts._npow2.get(s)
-    if n is not None:
-        nl, nh = inpow2(bounds(ctx, n))
-        lo, hi = max(lo, nl), min(hi, nh)
-    if s.is_integer:
-        lo = lo if lo == -INF else math.ceil(lo)
-        hi = hi if hi == INF else math.floor(hi)
-    congr = ctx.facts._congr.get(s)
-    if congr is not None and s.is_integer:
-        k, r = congr  # s = k*t + r: round lo up and hi down onto that lattice
-        if lo != -INF:
-            lo = lo + (r - lo) % k
-        if hi != INF:
-            hi = hi - (hi - r) % k
-    if s in ctx.facts._pow2 or n is not None:
-        lo = npow2(max(1, lo))
-        if hi != INF:
-            hi = prevpow2(hi) if hi >= 1 else 0
-    if lo > hi:
-        # Contradictory facts: answer nothing rather than something vacuous.
+# ---------------------------------------------------------------- the analysis
+
+
+class Intervals(Domain):
+    """Interval rules; anything unrecognised is FULL."""
+
+    def unknown(self, e):
         return FULL
-    return lo, hi
+
+    def constant(self, v):
+        return _lo(v), _hi(v)
+
+    def symbol(self, ctx, s):
+        lo, hi = -INF, INF
+        if s.is_positive:
+            lo = 1
+        elif s.is_nonnegative:
+            lo = 0
+        user = ctx.facts._bounds.get(s)
+        if user is not None:
+            lo = max(lo, -INF if user[0] is None else user[0])
+            hi = min(hi, INF if user[1] is None else user[1])
+        n = ctx.facts._npow2.get(s)
+        if n is not None:
+            nl, nh = inpow2(evaluate(ctx, self, n))
+            lo, hi = max(lo, nl), min(hi, nh)
+        if s.is_integer:
+            lo = lo if lo == -INF else math.ceil(lo)
+            hi = hi if hi == INF else math.floor(hi)
+        congr = ctx.facts._congr.get(s)
+        if congr is not None and s.is_integer:
+            k, r = congr  # s = k*t + r: round lo up and hi down onto that lattice
+            if lo != -INF:
+                lo = lo + (r - lo) % k
+            if hi != INF:
+                hi = hi - (hi - r) % k
+        if s in ctx.facts._pow2 or n is not None:
+            lo = npow2(max(1, lo))
+            if hi != INF:
+                hi = prevpow2(hi) if hi >= 1 else 0
+        if lo > hi:
+            # Contradictory facts: answer nothing rather than something vacuous.
+            return FULL
+        return lo, hi
+
+    def add(self, ctx, x, y):
+        return iadd(x, y)
+
+    def mul(self, ctx, x, y):
+        return imul(x, y)
+
+    def minimum(self, ctx, x, y):
+        return min(x[0], y[0]), min(x[1], y[1])
+
+    def maximum(self, ctx, x, y):
+        return max(x[0], y[0]), max(x[1], y[1])
+
+    def pow(self, ctx, base, ex):
+        return ipow(evaluate(ctx, self, base), int(ex)) if ex.is_Integer else FULL
+
+    def floor(self, ctx, arg):
+        return ifloor(evaluate(ctx, self, arg))
+
+    def ceiling(self, ctx, arg):
+        return iceil(evaluate(ctx, self, arg))
+
+    def mod(self, ctx, a, b):
+        # Mod(a, b) < b, so <= b - 1 for integers only.
+        ints = ctx.is_int(a) and ctx.is_int(b)
+        return _mod(evaluate(ctx, self, a), evaluate(ctx, self, b), ints)
+
+    def next_power_of_2(self, ctx, arg):
+        return inpow2(evaluate(ctx, self, arg))
+
+    def cdiv(self, ctx, a, b):
+        # The numerator is read only when the divisor is surely >= 1.
+        d = evaluate(ctx, self, b)
+        if d[0] >= 1:
+            return iceil(imul(evaluate(ctx, self, a), iinv(d)))
+        return FULL
+
+
+INTERVALS = Intervals()
+
+
+def bounds(ctx, e: sympy.Basic):
+    """Interval of `e` under ctx's facts (memoised per query)."""
+    return evaluate(ctx, INTERVALS, e)

@@ -12,8 +12,8 @@ from fractions import Fraction
 
 import sympy
 
-from .intervals import bounds, npow2
-from .symbols import cdiv, next_power_of_2
+from .domain import Domain, evaluate
+from .intervals import INTERVALS, npow2
 
 ANY_INT = (1, 0)
 _MAX_BITS = 4096
@@ -95,87 +95,80 @@ def mmeet(x, y):
 # ---------------------------------------------------------------- the analysis
 
 
+class ModSets(Domain):
+    """Modular-set rules; None (not even known to be an integer) is the top."""
+
+    def refine(self, ctx, e, value):
+        congr = ctx.facts._congr.get(e)
+        return value if congr is None else mmeet(value, congr)
+
+    def constant(self, v):
+        return 0, _q(v)
+
+    def symbol(self, ctx, s):
+        if not s.is_integer:
+            return None
+        if s in ctx.facts._pow2 or s in ctx.facts._npow2:
+            # A power of two >= lo is a multiple of next_power_of_2(lo).
+            lo = evaluate(ctx, INTERVALS, s)[0]
+            if lo >= 1:
+                return npow2(math.ceil(lo)), 0
+        return ANY_INT
+
+    def add(self, ctx, x, y):
+        return madd(x, y)
+
+    def mul(self, ctx, x, y):
+        return mmul(x, y)
+
+    def minimum(self, ctx, x, y):
+        return munion(x, y)
+
+    maximum = minimum
+
+    def pow(self, ctx, base, ex):
+        if not (ex.is_Integer and ex >= 0):
+            return None
+        k = int(ex)
+        m = evaluate(ctx, self, base)
+        if k <= 16:
+            acc = (0, 1)
+            for _ in range(k):
+                acc = mmul(acc, m)
+            return acc
+        if is_integral(m):
+            return (m[0], 0) if m[1] == 0 else ANY_INT  # c | x  =>  c | x**k
+        return None
+
+    def floor(self, ctx, arg):
+        return _rounded(evaluate(ctx, self, arg), math.floor)
+
+    def ceiling(self, ctx, arg):
+        return _rounded(evaluate(ctx, self, arg), math.ceil)
+
+    def mod(self, ctx, a, b):
+        return _mod(evaluate(ctx, self, a), evaluate(ctx, self, b))
+
+    def next_power_of_2(self, ctx, arg):
+        lo = evaluate(ctx, INTERVALS, arg)[0]
+        return (npow2(math.ceil(lo)), 0) if lo >= 1 else ANY_INT
+
+    def cdiv(self, ctx, a, b):
+        return _cdiv(evaluate(ctx, self, a), evaluate(ctx, self, b))
+
+
+MODSETS = ModSets()
+
+
 def modular(ctx, e: sympy.Basic):
     """Modular set of `e` under ctx's facts (memoised per query)."""
-    memo = ctx.memo_mod
-    if e in memo:
-        return memo[e]
-    ctx.tick()
-    got = _modular(ctx, e)
-    congr = ctx.facts._congr.get(e)
-    if congr is not None:
-        got = mmeet(got, congr)
-    memo[e] = got
-    return got
+    return evaluate(ctx, MODSETS, e)
 
 
-def _modular(ctx, e):
-    if e.is_Rational:
-        return 0, _q(Fraction(int(e.p), int(e.q)))
-    if e.is_Symbol:
-        return _symbol(ctx, e)
-    if e.is_Add:
-        acc = (0, 0)
-        for a in e.args:
-            acc = madd(acc, modular(ctx, a))
-        return acc
-    if e.is_Mul:
-        acc = (0, 1)
-        for a in e.args:
-            acc = mmul(acc, modular(ctx, a))
-        return acc
-    if e.is_Pow:
-        return _pow(ctx, e)
-    if isinstance(e, (sympy.floor, sympy.ceiling)):
-        m = modular(ctx, e.args[0])
-        if m is None or not isinstance(m[0], int):
-            return ANY_INT
-        rnd = math.floor if isinstance(e, sympy.floor) else math.ceil
-        return norm(m[0], rnd(m[1]))  # floor(c*t + b) = c*t + floor(b) for integer c
-    if isinstance(e, sympy.Mod):
-        return _mod(modular(ctx, e.args[0]), modular(ctx, e.args[1]))
-    if isinstance(e, (sympy.Min, sympy.Max)):
-        acc = modular(ctx, e.args[0])
-        for a in e.args[1:]:
-            acc = munion(acc, modular(ctx, a))
-        return acc
-    if isinstance(e, next_power_of_2):
-        lo = bounds(ctx, e.args[0])[0]
-        return (npow2(math.ceil(lo)), 0) if lo >= 1 else ANY_INT
-    if isinstance(e, cdiv):
-        return _cdiv(modular(ctx, e.args[0]), modular(ctx, e.args[1]))
-    return None
-
-
-def _symbol(ctx, s):
-    value = ctx.resolve(s)
-    if value is not None:
-        return modular(ctx, value)
-    if not s.is_integer:
-        return None
-    got = ANY_INT
-    if s in ctx.facts._pow2 or s in ctx.facts._npow2:
-        # A power of two >= lo is a multiple of next_power_of_2(lo).
-        lo = bounds(ctx, s)[0]
-        if lo >= 1:
-            got = (npow2(math.ceil(lo)), 0)
-    return got
-
-
-def _pow(ctx, e):
-    base, ex = e.args
-    if not (ex.is_Integer and ex >= 0):
-        return None
-    k = int(ex)
-    m = modular(ctx, base)
-    if k <= 16:
-        acc = (0, 1)
-        for _ in range(k):
-            acc = mmul(acc, m)
-        return acc
-    if is_integral(m):
-        return (m[0], 0) if m[1] == 0 else ANY_INT  # c | x  =>  c | x**k
-    return None
+def _rounded(m, rnd):
+    if m is None or not isinstance(m[0], int):
+        return ANY_INT
+    return norm(m[0], rnd(m[1]))  # floor(c*t + b) = c*t + floor(b) for integer c
 
 
 def _mod(a, b):
@@ -206,51 +199,59 @@ def _cdiv(a, b):
 POW2, POW2_OR_ZERO = "p", "z"
 
 
+class PowersOfTwo(Domain):
+    """POW2 if a node is provably a power of two, POW2_OR_ZERO if one or 0, else None."""
+
+    def constant(self, v):
+        if v.denominator != 1:
+            return None
+        v = v.numerator
+        return POW2 if v > 0 and v & (v - 1) == 0 else (POW2_OR_ZERO if v == 0 else None)
+
+    def symbol(self, ctx, s):
+        return POW2 if (s in ctx.facts._pow2 or s in ctx.facts._npow2) else None
+
+    def mul(self, ctx, x, y):
+        # A product or min of powers of two is one, or may be 0 if a factor may.
+        if x is None or y is None:
+            return None
+        return POW2 if x == y == POW2 else POW2_OR_ZERO
+
+    minimum = mul
+
+    def maximum(self, ctx, x, y):
+        # max(1, 0-or-pow2) is a power of two.
+        if x is None or y is None:
+            return None
+        return POW2 if POW2 in (x, y) else POW2_OR_ZERO
+
+    def pow(self, ctx, base, ex):
+        return evaluate(ctx, self, base) if ex.is_Integer and ex >= 0 else None
+
+    def next_power_of_2(self, ctx, arg):
+        lo = evaluate(ctx, INTERVALS, arg)[0]
+        return POW2 if lo >= 1 else (POW2_OR_ZERO if lo >= 0 else None)
+
+    def floor(self, ctx, arg):
+        # floor(P/Q) for powers of two is P/Q when Q <= P, else 0.
+        parts = split_div(arg)
+        if parts is None or evaluate(ctx, self, parts[0]) != POW2 or evaluate(ctx, self, parts[1]) != POW2:
+            return None
+        p, q = evaluate(ctx, INTERVALS, parts[0]), evaluate(ctx, INTERVALS, parts[1])
+        return POW2 if q[1] <= p[0] else POW2_OR_ZERO
+
+    def cdiv(self, ctx, a, b):
+        # cdiv(P, Q) for powers of two is P/Q or 1.
+        ka, kb = evaluate(ctx, self, a), evaluate(ctx, self, b)
+        return POW2 if ka == kb == POW2 else None
+
+
+POWERS_OF_TWO = PowersOfTwo()
+
+
 def pow2_kind(ctx, e):
     """POW2 if `e` is provably a power of two, POW2_OR_ZERO if it is one or 0, else None."""
-    memo = ctx.memo_kind
-    if e in memo:
-        return memo[e]
-    ctx.tick()
-    got = _kind(ctx, e)
-    memo[e] = got
-    return got
-
-
-def _kind(ctx, e):
-    if e.is_Integer:
-        v = int(e)
-        return POW2 if v > 0 and v & (v - 1) == 0 else (POW2_OR_ZERO if v == 0 else None)
-    if e.is_Symbol:
-        value = ctx.resolve(e)
-        if value is not None:
-            return pow2_kind(ctx, value)
-        return POW2 if (e in ctx.facts._pow2 or e in ctx.facts._npow2) else None
-    if e.is_Mul or isinstance(e, (sympy.Min, sympy.Max)):
-        kinds = [pow2_kind(ctx, a) for a in e.args]
-        if None in kinds:
-            return None
-        if all(k == POW2 for k in kinds):
-            return POW2
-        # max(1, 0-or-pow2) is a power of two; products/min with 0 may be 0.
-        return POW2 if isinstance(e, sympy.Max) and POW2 in kinds else POW2_OR_ZERO
-    if e.is_Pow:
-        base, ex = e.args
-        return pow2_kind(ctx, base) if ex.is_Integer and ex >= 0 else None
-    if isinstance(e, next_power_of_2):
-        lo = bounds(ctx, e.args[0])[0]
-        return POW2 if lo >= 1 else (POW2_OR_ZERO if lo >= 0 else None)
-    if isinstance(e, sympy.floor):
-        # floor(P/Q) for powers of two is P/Q when Q <= P, else 0.
-        parts = split_div(e.args[0])
-        if parts is None or pow2_kind(ctx, parts[0]) != POW2 or pow2_kind(ctx, parts[1]) != POW2:
-            return None
-        return POW2 if bounds(ctx, parts[1])[1] <= bounds(ctx, parts[0])[0] else POW2_OR_ZERO
-    if isinstance(e, cdiv):
-        # cdiv(P, Q) for powers of two is P/Q or 1.
-        ka, kb = pow2_kind(ctx, e.args[0]), pow2_kind(ctx, e.args[1])
-        return POW2 if ka == kb == POW2 else None
-    return None
+    return evaluate(ctx, POWERS_OF_TWO, e)
 
 
 def split_div(arg: sympy.Basic, max_factors: int = 8):
