@@ -94,7 +94,18 @@ class DeviceBuilder:
             raise self.err(call, f"hl.tile: unsupported keyword {sorted(set(kwargs) - {'block_size'})[0]!r}",
                            "supported: block_size=")
         grid = torch_attr_name(call.func) in GRID_LOOPS
-        if len(call.args) in (1, 2) and not self._host_bounds(call.args):
+        if nested and len(call.args) == 1 and isinstance(call.args[0], (ast.List, ast.Tuple)) \
+                and not self._host_bounds(call.args):  # `hl.tile([m_g, n])`: some sizes the kernel computes
+            items = call.args[0].elts
+            blocks = ["1"] * len(items) if grid else self._block_sizes(kwargs.get("block_size"), len(items))
+            out = []
+            for item, block in zip(items, blocks):
+                bound = loop_bound(self, item, nested)
+                out.append(dynamic_range(self, call, "0", bound, block) if isinstance(bound, SSAValue)
+                           else RangeType(bound, block))
+            return out
+        listed = len(call.args) == 1 and isinstance(call.args[0], (ast.List, ast.Tuple))
+        if len(call.args) in (1, 2) and not listed and not self._host_bounds(call.args):
             bounds = [loop_bound(self, a, nested) for a in call.args]
             begin, end = bounds if len(bounds) == 2 else ("0", bounds[0])
             block = "1" if grid else self._block_sizes(kwargs.get("block_size"), 1)[0]
@@ -119,7 +130,7 @@ class DeviceBuilder:
     def _host_bounds(self, args: list[ast.expr]) -> bool:
         """Are a loop's bounds all sizes the host knows (a size, a list of them, `x.size()`)?"""
         if len(args) == 1:
-            return self.scope.size_list(args[0]) is not None or isinstance(args[0], (ast.List, ast.Tuple))
+            return self.scope.size_list(args[0]) is not None
         return all(self.scope.try_size_expr(a) is not None for a in args)
 
     def _block_sizes(self, node: ast.expr | None, n: int) -> list[str]:
@@ -237,17 +248,25 @@ class DeviceBuilder:
                     and isinstance(n.ctx, ast.Store)}
         carried = sorted(n for n in assigned if isinstance(self.env.get(n), SSAValue)
                          and isinstance(self.env[n].type, TileType))
-        loop = T.ForOp(ranges, "sequential", [self.env[n] for n in carried])
-        self.emit(loop, s)
         outer_block, saved = self.block, dict(self.env)
-        self.block = loop.body.block
-        self.bind_loop(s, loop.ranges)
-        for name, arg in zip(carried, loop.carried):
+        # `hl.tile([m, n])` inside a kernel: one sequential loop per dim, the first outermost, each carrying
+        # the accumulators of the loop body
+        loops, values = [], [self.env[n] for n in carried]
+        for r in ranges:
+            loop = T.ForOp([r], "sequential", values)
+            self.emit(loop, s)
+            loops.append(loop)
+            self.block, values = loop.body.block, list(loop.carried)
+        self.bind_loop(s, [loop.ranges[0] for loop in loops])
+        for name, arg in zip(carried, values):
             self.env[name] = arg
         self.body(s.body)
         self.emit(T.YieldOp(*(self.env[n] for n in carried)), s)
+        for inner, outer in zip(reversed(loops[1:]), reversed(loops[:-1])):
+            self.block = outer.body.block
+            self.emit(T.YieldOp(*inner.results), s)
         self.block, self.env = outer_block, saved
-        for name, res in zip(carried, loop.results):
+        for name, res in zip(carried, loops[0].results):
             self.env[name] = res
 
     # ------------------------------------------------------------ memory
