@@ -25,6 +25,7 @@ def _device_only(name: str):
 
 tile = _device_only("tile")
 grid = _device_only("grid")
+jagged_tile = _device_only("jagged_tile")
 zeros = _device_only("zeros")
 full = _device_only("full")
 arange = _device_only("arange")

@@ -424,6 +424,33 @@ class LetOp(IRDLOperation, InfersShape, HasDimMap):
 
 
 @irdl_op_definition
+class JaggedOp(IRDLOperation, InfersShape, HasDimMap):
+    """`tile.jagged %tile_k, %ends : !tile.range<...>, !tile.tile<[B0], i64>`: the lanes of range `%tile_k`
+    (a loop to the largest end, `hl.jagged_tile(ends)`) run, for each lane of the enclosing tiles that `ends`
+    runs along, only while `index < ends`. `jagged-masks` turns it into the masks of the accesses and the
+    neutral fills of the reductions that see both, and erases it."""
+
+    name = "tile.jagged"
+    range = operand_def(RangeType)
+    ends = operand_def(TileType)
+    assembly_format = "$range `,` $ends attr-dict `:` type($range) `,` type($ends)"
+
+    def __init__(self, range_: SSAValue, ends: SSAValue):
+        super().__init__(operands=[range_, ends])
+
+    def infer_dims(self, sizes) -> None:
+        return None
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return []
+
+    def verify_(self) -> None:
+        t = self.ends.type
+        if t.rank == 0 or is_float(t.element_type):
+            raise VerifyException("tile.jagged: the ends must be a tile of integers of rank >= 1")
+
+
+@irdl_op_definition
 class YieldOp(IRDLOperation, InfersShape, HasDimMap):
     """Ends a `tile.for` body, passing loop-carried values to the next iteration."""
 
@@ -445,12 +472,12 @@ class YieldOp(IRDLOperation, InfersShape, HasDimMap):
 Tile = Dialect(
     "tile",
     [
-        HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, IfOp, LetOp, YieldOp, *ACCESS_OPS, *RANGE_OPS,
+        HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, IfOp, LetOp, JaggedOp, YieldOp, *ACCESS_OPS, *RANGE_OPS,
         *BINARY_OPS, *UNARY_CLASSES, CastOp, ConstantOp, SymbolOp, WhereOp, *REDUCE_OPS, *LAYOUT_OPS,
         *CONTRACTION_OPS, *VIEW_OPS,
     ],
     [TensorType, TileType, RangeType, SizeAttr, FactAttr, KernelPlanAttr, *ENUM_ATTRS],
 )
 
-__all__ = ["Tile", "PointerType", "KernelOp", "ForOp", "IfOp", "LetOp", "YieldOp", "CarriesIterArgs", "print_iter_args",
+__all__ = ["Tile", "PointerType", "KernelOp", "ForOp", "IfOp", "LetOp", "JaggedOp", "YieldOp", "CarriesIterArgs", "print_iter_args",
            "parse_iter_args"]

@@ -19,7 +19,8 @@ from kopt.frontend.signature import ArgSpec
 from kopt.frontend.source import KernelSource
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
-_DEVICE_LOOPS = ("hl.tile", "hl.grid", "helion.language.tile")
+_DEVICE_LOOPS = ("hl.tile", "hl.grid", "hl.jagged_tile", "helion.language.tile", "helion.language.grid",
+                 "helion.language.jagged_tile")
 
 
 def is_device_loop(stmt: ast.stmt) -> bool:

@@ -280,3 +280,29 @@ def dynamic_range(b, node: ast.Call, begin: str | SSAValue, end: str | SSAValue,
     if bound is not None:
         b.dyn_facts.append(f"{extent_text} <= {bound}")
     return RangeType(extent_text, block, begin_text)
+
+
+# ---------------------------------------------------------------- jagged loops
+
+JAGGED_LOOPS = ("hl.jagged_tile", "helion.language.jagged_tile")
+
+
+def jagged_range(b, call: ast.Call, nested: bool) -> tuple[RangeType, SSAValue]:
+    """`hl.jagged_tile(ends)`, as Helion defines it: a loop from 0 to the largest of `ends` (a tile of per-lane
+    ends whose dims come from enclosing tiles), in which each lane of those tiles runs only while
+    `index < ends`. The range, and the ends that a `tile.jagged` in the loop body will state."""
+    if not nested:
+        raise b.err(call, "hl.jagged_tile cannot be an outermost loop",
+                    "its lanes' ends come from an enclosing tile: nest it in `for tile_b in hl.tile(b):`")
+    if call.keywords or len(call.args) != 1:
+        raise b.err(call, "hl.jagged_tile takes one argument: a tile of per-lane ends")
+    ends = b.expr(call.args[0])
+    if not (isinstance(ends, SSAValue) and isinstance(ends.type, TileType) and ends.type.rank >= 1
+            and not is_float(ends.type.element_type) and ends.type.element_type != i1):
+        raise b.err(call.args[0], "hl.jagged_tile needs a tile of integer ends whose dims come from enclosing "
+                                  "tiles (`lengths = offsets[tile_b.index + 1] - offsets[tile_b]`)",
+                    "for one end shared by every lane, write `hl.tile(end)`")
+    end = ends
+    for d in reversed(range(ends.type.rank)):
+        end = b.emit(T.ReduceOp("max", end, d, False, TileType(["?"] * d, ends.type.element_type)), call).result
+    return dynamic_range(b, call, "0", end, b.next_block_id()), ends

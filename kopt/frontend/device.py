@@ -19,7 +19,7 @@ from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
-from kopt.frontend.control import AssignedInOneBranch, dynamic_range, if_statement, loop_bound
+from kopt.frontend.control import JAGGED_LOOPS, AssignedInOneBranch, dynamic_range, if_statement, jagged_range, loop_bound
 from kopt.frontend.values import PyScalar, ScalarGroup, TileGroup
 
 # torch function / tensor method -> unary op class, as the op classes declare them (their TORCH / METHODS)
@@ -62,6 +62,7 @@ class DeviceBuilder:
         self.next_block_id = next_block_id
         self._dyn_ids = iter(range(1 << 30))
         self.dyn_facts: list[str] = []  # facts about the sizes the kernel computes (`_dyn_extent_0 <= m`)
+        self.jagged_ends: dict[ast.For, SSAValue] = {}  # `hl.jagged_tile(ends)` loops: their per-lane ends
 
     def next_dyn_id(self) -> int:
         """A fresh number for the sizes of a loop whose bounds the kernel computes (`_dyn_extent_k`)."""
@@ -83,6 +84,9 @@ class DeviceBuilder:
         """`hl.tile(n)`, `hl.tile([m, n])`, `hl.tile(x.size())`, `hl.tile(begin, end)`, `block_size=`; in a
         nested loop a bound may be a value the kernel computes (frontend/control.py)."""
         call = node.iter
+        if isinstance(call, ast.Call) and torch_attr_name(call.func) in JAGGED_LOOPS:
+            r, self.jagged_ends[node] = jagged_range(self, call, nested)
+            return [r]
         if not (isinstance(call, ast.Call) and torch_attr_name(call.func) in (*TILE_LOOPS, *GRID_LOOPS)):
             raise self.err(node.iter, "a device loop must iterate over `hl.tile(...)` or `hl.grid(...)`",
                            "write `for tile in hl.tile(n):`, `for tm, tn in hl.tile([m, n]):` or `for i in hl.grid(n):`")
@@ -258,6 +262,8 @@ class DeviceBuilder:
             loops.append(loop)
             self.block, values = loop.body.block, list(loop.carried)
         self.bind_loop(s, [loop.ranges[0] for loop in loops])
+        if s in self.jagged_ends:
+            self.emit(T.JaggedOp(loops[0].ranges[0], self.jagged_ends.pop(s)), s)
         for name, arg in zip(carried, values):
             self.env[name] = arg
         self.body(s.body)

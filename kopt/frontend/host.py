@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_name
-from kopt.frontend.host_views import host_view, numel_expr
+from kopt.frontend.host_views import host_derived, host_view, numel_expr
 from kopt.frontend.signature import ArgSpec, ScalarSpec
 from kopt.frontend.source import KernelSource
 from kopt.frontend.values import HostScalar, HostTensor
@@ -69,6 +69,10 @@ class HostScope:
         target, value = stmt.targets[0], stmt.value
         if isinstance(value, ast.Call) and torch_attr_name(value.func) in SPECIALIZE_CALLS and len(value.args) == 1:
             value = value.args[0]  # `n = hl.specialize(x.size(0))` names a size here; host_facts.py records the rest
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for t, v in zip(target.elts, value.elts):  # `rows, m = offsets.size(0) - 1, x.size(1)`
+                self.record(ast.copy_location(ast.Assign(targets=[t], value=v), stmt))
+            return
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
             tensor = self._size_call_tensor(value)
             if tensor is not None and len(target.elts) != len(tensor.dims):  # e.g. a --signature of another rank
@@ -181,6 +185,8 @@ class HostScope:
         if (view := host_view(self, name, node)) is not None:  # `a_flat = a.view(-1)` (host_views.py)
             return view
         fn = torch_attr_name(node.func) or ""
+        if (derived := host_derived(self, name, node, fn)) is not None:  # `ends = torch.cumsum(counts, 0)`
+            return derived
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
         strides = lambda rank: [f"{name}_stride_{i}" for i in range(rank)]  # noqa: E731
         like = None

@@ -75,3 +75,35 @@ def host_view(scope: HostScope, name: str, node: ast.expr) -> HostTensor | None:
     if dims is None:
         return None
     return HostTensor(name, base.dtype, dims, [f"{name}_stride_{i}" for i in range(len(dims))])
+
+
+# Host computations whose result has its input's shape: `ends = torch.cumsum(counts, 0)`, `w.float()`.
+# The result is a tensor of its own to the kernel (an argument with its own strides), as a view is.
+_SAME_SHAPE = ("cumsum", "cumprod", "clone", "abs", "neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu")
+_CASTS = {"float": "f32", "half": "f16", "bfloat16": "bf16", "int": "i32", "long": "i64", "bool": "i1"}
+_INTEGER = ("i1", "i8", "i16", "i32", "i64", "u8")
+
+
+def host_derived(scope: HostScope, name: str, node: ast.Call, fn: str) -> HostTensor | None:
+    """The HostTensor of `torch.cumsum(x, 0)`, `x.cumsum(0)`, `x.clone()`, `x.to(torch.int32)`, `x.float()`."""
+    if fn.startswith("torch.") and node.args and isinstance(node.args[0], ast.Name):
+        base, op = scope.tensors.get(node.args[0].id), fn.removeprefix("torch.")
+    elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        base, op = scope.tensors.get(node.func.value.id), node.func.attr
+    else:
+        return None
+    if base is None:
+        return None
+    kwargs = {k.arg: k.value for k in node.keywords if k.arg}
+    if op in _CASTS and not node.args:
+        dtype = _CASTS[op]
+    elif op == "to" and len(node.args) == 1 and not kwargs:
+        dtype = scope.dtype_of(node.args[0], base.dtype)
+    elif op in _SAME_SHAPE:
+        scans_ints = op in ("cumsum", "cumprod") and base.dtype in _INTEGER
+        dtype = scope.dtype_of(kwargs.get("dtype"), "i64" if scans_ints else base.dtype)
+    else:
+        return None
+    if dtype is None:
+        return None
+    return HostTensor(name, dtype, list(base.dims), [f"{name}_stride_{i}" for i in range(len(base.dims))])

@@ -25,6 +25,7 @@ from kopt.passes import (  # noqa: F401 - registration side effects
     reduction_variants,
     reduction_lowering,
     masking,
+    jagged_masks,
     mask_elision,
     lower_to_tt,
     reread_hints,

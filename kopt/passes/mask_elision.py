@@ -25,7 +25,8 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 
 from kopt.analysis import FactBase
 from kopt.dialects import tile as T
-from kopt.dialects.types import RangeType
+from kopt.dialects.types import RangeType, TileType
+from kopt.ir.dim_provenance import access_index_ranges
 from kopt.ir.facts import kernel_facts
 from kopt.ir.util import apply_patterns, kernels
 from kopt.passes.registry import register_pass
@@ -68,10 +69,16 @@ def _add_notes(op: Operation, texts: list[str]) -> None:
     op.attributes["mask_notes"] = _notes(old + texts)
 
 
-def _unmasked_note(idx: SSAValue) -> str:
+def _unmasked_note(idx: SSAValue, along: list) -> str:
     t = idx.type
+    if isinstance(t, TileType) and t.rank > 0:
+        ranges = [r for r in along if isinstance(r, SSAValue) and r.type.block.data != r.type.extent.data]
+        if ranges:  # lower-to-tt masks each dim of a gather past the end of the range it runs along
+            return "kept: a gather, masked past the end of " + ", ".join(
+                f"the range over {r.type.extent.data} by {r.type.block.data}" for r in ranges)
+        return "unmasked: a gather along whole blocks"
     if not isinstance(t, RangeType):
-        return "unmasked: not a range (a scalar or a tile of indices)"
+        return "unmasked: not a range (a scalar)"
     if t.block.data == t.extent.data:
         return f"unmasked: the block {t.block.data} is the whole extent"
     return "unmasked: masking left it unmasked"
@@ -96,16 +103,17 @@ class ElideAccessMasks(RewritePattern):
     """A load's or store's mask flag goes where the range is proven covered; every index gets a note."""
 
     decide: _Decisions
+    along: dict  # (access, index operand k) -> the range along each dim of a tile of indices
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: T.LoadOp | T.StoreOp, rewriter: PatternRewriter) -> None:
         if not op.indices:
             return
         flags, notes = [], []
-        for idx, m in zip(op.indices, op.masked_flags):
+        for k, (idx, m) in enumerate(zip(op.indices, op.masked_flags)):
             if not m:
                 flags.append(0)
-                notes.append(_unmasked_note(idx))
+                notes.append(_unmasked_note(idx, self.along.get((op, k), [])))
                 continue
             ok, why = self.decide(idx)
             flags.append(0 if ok else 1)
@@ -144,4 +152,4 @@ class MaskElisionPass(ModulePass):
         for kernel in kernels(module):
             defs = {b.name: b.size.data for b in kernel.plan.blocks if not b.chosen_at_launch}
             decide = _Decisions(kernel_facts(kernel), defs)
-            apply_patterns(kernel, ElideAccessMasks(decide), ElideMaskFill(decide))
+            apply_patterns(kernel, ElideAccessMasks(decide, access_index_ranges(kernel)), ElideMaskFill(decide))

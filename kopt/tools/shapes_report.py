@@ -55,8 +55,8 @@ def _where(op: Operation, with_file: bool = False) -> str:
     return f"{loc.filename.data}:{loc.line.data}" if with_file else f"line {loc.line.data}"
 
 
-def _notes(op: Operation) -> list[str]:
-    return [n.data for n in op.attributes.get("mask_notes", ArrayAttr([])).data]
+def _notes(op: Operation, key: str = "mask_notes") -> list[str]:
+    return [n.data for n in op.attributes.get(key, ArrayAttr([])).data]
 
 
 class _Report:
@@ -79,6 +79,12 @@ class _Report:
         spec = k.attributes.get("specialized")
         if spec is not None:
             out.append("  specialized (the runtime states their values): " + ", ".join(s.data for s in spec.data))
+        computed = [op for op in k.walk() if isinstance(op, T.LetOp)]
+        if computed:
+            out.append(f"  sizes the kernel computes ({len(computed)}: nonnegative symbols, unknown to the host):")
+            for op in computed:
+                bound = f", at most {op.bound.data}" if op.bound is not None else ""
+                out.append(f"    {op.symbol.data} = {self.name(op.value)}{bound}  ({_where(op)})")
         out.append("  values:")
         out += self.values(k)
         masks = self.masks(k)
@@ -102,11 +108,15 @@ class _Report:
         self.kept = self.elided = 0
         out = []
         for op in k.walk():
-            notes = _notes(op)
+            notes, jagged = _notes(op), _notes(op, "jagged_notes")
+            self.kept += len(jagged)
             if not notes and isinstance(op, (T.LoadOp, T.StoreOp)) and any(op.masked_flags):
                 out.append(f"    {self.what(op)}  ({_where(op)})")
                 out.append("      masked, no decision recorded (mask-elision has not run)")
             if not notes:
+                if jagged:
+                    out.append(f"    {self.what(op)}  ({_where(op)})")
+                    out += [f"      kept: {n}" for n in jagged]
                 continue
             self.kept += sum(n.startswith("kept:") for n in notes)
             self.elided += sum(n.startswith("elided:") for n in notes)
@@ -115,6 +125,7 @@ class _Report:
                 out += [f"      {self.name(i)}: {n}" for i, n in zip(op.indices, notes)]
             else:
                 out += [f"      {n}" for n in notes]
+            out += [f"      kept: {n}" for n in jagged]
         return out
 
     def what(self, op: Operation) -> str:
@@ -123,7 +134,10 @@ class _Report:
             subs = [self.name(next(idx)) if s == "i" else s for s in op.spec_list]
             verb = "load" if isinstance(op, T.LoadOp) else "store"
             other = f", masked lanes read {op.other.data}" if isinstance(op, T.LoadOp) and any(op.masked_flags) else ""
-            return f"{verb} {self.name(op.tensor)}[{', '.join(subs)}]{other}"
+            tensor = op.tensor
+            while isinstance(tensor.owner, (T.MaskedViewOp, T.AtomicViewOp)):  # hl.load(extra_mask=), jagged
+                tensor = tensor.owner.tensor
+            return f"{verb} {self.name(tensor)}[{', '.join(subs)}]{other}"
         if isinstance(op, T.MaskFillOp):
             return (f"mask_fill {self.name(op.operand)} with {op.fill.data} past the end of "
                     f"{self.name(op.range)} (dim {op.dim.value.data})")

@@ -89,16 +89,84 @@ def _softmax_ref(x):
     return torch.softmax(x, dim=1)
 
 
+def _segment_lengths(count: int, longest: int, gen) -> torch.Tensor:
+    """`count` segment lengths in 0..longest, with an empty one, one of length 1 and one of `longest` among them
+    (where there are that many), in random places."""
+    lengths = torch.randint(0, longest + 1, (count,), generator=gen)
+    lengths[: min(count, 3)] = torch.tensor([longest, 0, 1])[: min(count, 3)]
+    return lengths[torch.randperm(count, generator=gen)]
+
+
+def _offsets(lengths: torch.Tensor, device) -> torch.Tensor:
+    return torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)]).to(device)
+
+
 def _jagged(s, dtype, layout, gen, device="cpu"):
-    lengths = torch.randint(0, s["max_len"] + 1, (s["rows"],), generator=gen)
-    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)])
-    values = randn((int(offsets[-1]), s["d"]), dtype, layout, gen, device)
-    return values, offsets.to(device), max(1, int(lengths.max()) if lengths.numel() else 1)
+    offsets = _offsets(_segment_lengths(s["rows"], s["max_len"], gen), device)
+    return randn((int(offsets[-1]), s["d"]), dtype, layout, gen, device), offsets
 
 
-def _jagged_ref(values, offsets, max_len):
-    rows = [values[offsets[b]:offsets[b + 1]].sum(0) for b in range(offsets.numel() - 1)]
-    return torch.stack(rows) if rows else values.new_zeros(0, values.size(1))
+def _segments(values, offsets):
+    return [values[offsets[b]:offsets[b + 1]] for b in range(offsets.numel() - 1)]
+
+
+def _per_segment(fn):
+    """A reference that stacks fn(segment) (a row per segment, [0, d] when there are none)."""
+    def ref(values, offsets, *rest):
+        rows = [fn(seg, *rest) for seg in _segments(values, offsets)]
+        return torch.stack(rows) if rows else values.new_zeros(0, values.size(1))
+    return ref
+
+
+def _in_place(fn):
+    """A reference whose result has the values' layout: fn(segment) concatenated."""
+    def ref(values, offsets, *rest):
+        parts = [fn(seg, *rest) for seg in _segments(values, offsets)]
+        return torch.cat(parts, 0) if parts else values.clone()
+    return ref
+
+
+def _mean_or_zero(seg):
+    return seg.mean(0) if seg.size(0) else seg.new_zeros(seg.size(1))
+
+
+def _jagged_dense(s, dtype, layout, gen, device="cpu"):
+    offsets = _offsets(_segment_lengths(s["rows"], s["max_len"], gen), device)
+    return (randn((int(offsets[-1]),), dtype, layout, gen, device), offsets,
+            randn((s["rows"], s["n"]), dtype, layout, gen, device))
+
+
+def _jagged_dense_ref(x_values, x_offsets, y):
+    out = y.clone()
+    for b, seg in enumerate(_segments(x_values, x_offsets)):
+        out[b, : min(seg.numel(), y.size(1))] += seg[: y.size(1)]
+    return out
+
+
+def _grouped(s, dtype, layout, gen, device="cpu"):
+    offsets = _offsets(_segment_lengths(s["groups"], s["max_m"], gen), device)
+    return (randn((int(offsets[-1]), s["k"]), dtype, layout, gen, device),
+            randn((s["k"], s["n"]), dtype, layout, gen, device), offsets)
+
+
+def _grouped_ref(a, b, offsets):
+    return torch.cat([seg @ b for seg in _segments(a, offsets)] or [a.new_zeros(0, b.size(1))], 0)
+
+
+def _moe(s, dtype, layout, gen, device="cpu"):
+    counts = _segment_lengths(s["experts"], s["max_t"], gen)
+    return (randn((int(counts.sum()), s["k"]), dtype, layout, gen, device),
+            randn((s["experts"], s["k"], s["n"]), dtype, layout, gen, device, scale=0.125), counts.to(device))
+
+
+def _moe_ref(x, w, counts):
+    parts = [seg @ w[e] for e, seg in enumerate(_segments(x, _offsets(counts.cpu(), x.device)))]
+    return torch.cat(parts or [x.new_zeros(0, w.size(2))], 0)
+
+
+def _jagged_work(values) -> int:
+    """rows * max_len * d, doubled: each jagged kernel runs its masked loop over the longest segment."""
+    return 2 * math.prod(values)
 
 
 def _histogram(s, dtype, layout, gen, device="cpu"):
@@ -199,8 +267,28 @@ CASES: list[Case] = [
          lambda s, dt, l, g, d="cpu": (lay(torch.randint(0, s["vocab"], (s["b"],), generator=g).to(d), l),
                                        randn((s["vocab"], s["e"]), dt, l, g, d)),
          lambda ids, w: torch.nn.functional.embedding(ids, w), work=lambda v: (v[0] + v[1]) * v[2]),
-    Case("jagged_sum", "jagged_sum", ("rows", "max_len", "d"), _jagged, _jagged_ref,
-         caps={"rows": 200, "max_len": 64}, terms=_size_terms("max_len")),
+    # ---- jagged layouts and data-dependent loops (each draw holds an empty segment, one of length 1, a long one)
+    Case("jagged_sum", "jagged_sum", ("rows", "max_len", "d"), _jagged, _per_segment(lambda seg: seg.sum(0)),
+         caps={"rows": 200, "max_len": 64}, terms=_size_terms("max_len"), work=_jagged_work),
+    Case("jagged_mean", "jagged_mean", ("rows", "max_len", "d"), _jagged, _per_segment(_mean_or_zero),
+         caps={"rows": 200, "max_len": 64}, work=_jagged_work),
+    Case("jagged_softmax", "jagged_softmax", ("rows", "max_len", "d"), _jagged,
+         _in_place(lambda seg: torch.softmax(seg, 0)), caps={"rows": 200, "max_len": 64}, work=_jagged_work),
+    Case("jagged_layer_norm", "jagged_layer_norm", ("rows", "max_len", "d"),
+         lambda s, dt, l, g, d="cpu": (*_jagged(s, dt, l, g, d), 1e-5),
+         _in_place(lambda seg, eps: torch.nn.functional.layer_norm(seg, seg.shape, eps=eps)),
+         caps={"rows": 100, "max_len": 64}, work=lambda v: 3 * _jagged_work(v), terms=lambda s: 16),
+    Case("jagged_dense_add", "jagged_dense_add", ("rows", "max_len", "n"), _jagged_dense, _jagged_dense_ref,
+         cpu_dtypes=(F32, F16), caps={"rows": 200, "max_len": 200}, work=lambda v: v[0] * v[2]),
+    Case("segment_reduction", "segment_reduction", ("rows", "max_len", "d"), _jagged,
+         _per_segment(lambda seg: seg.sum(0)), caps={"rows": 100, "max_len": 300}, terms=_size_terms("max_len"),
+         work=_jagged_work),
+    Case("grouped_gemm", "grouped_gemm", ("groups", "max_m", "k", "n"), _grouped, _grouped_ref,
+         cpu_dtypes=MATMUL_DTYPES, caps={"groups": 12, "max_m": 200, "k": 200, "n": 200}, work=_dot_work,
+         terms=_size_terms("k")),
+    Case("moe_matmul", "moe_matmul", ("experts", "max_t", "k", "n"), _moe, _moe_ref,
+         cpu_dtypes=MATMUL_DTYPES, caps={"experts": 12, "max_t": 200, "k": 200, "n": 200}, work=_dot_work,
+         terms=_size_terms("k")),
     Case("histogram", "histogram", ("n", "bins"), _histogram, lambda v, c: torch.bincount(v, minlength=c.numel()).to(c),
          dtypes=(F32,), cpu_dtypes=(F32,), work=lambda v: v[0], out=lambda args, got: got),
     # ---- contractions
@@ -233,6 +321,7 @@ CASES: list[Case] = [
 ]
 
 # fp32 products of these kernels run through tl.dot (TF32 on a GPU)
-_TF32 = {"matmul", "bmm", "matmul_bias_relu", "linear_gelu", "attention", "causal_attention"}
+_TF32 = {"matmul", "bmm", "matmul_bias_relu", "linear_gelu", "attention", "causal_attention", "grouped_gemm",
+         "moe_matmul"}
 CASES = [replace(c, tf32=True) if c.name in _TF32 else c for c in CASES]
 BY_NAME = {c.name: c for c in CASES}

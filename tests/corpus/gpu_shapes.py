@@ -9,6 +9,11 @@ GPU_CAPS = {
     "attention": {"bh": 8, "m": 1024, "n": 1024}, "causal_attention": {"bh": 8, "m": 1024},
     "bmm": {"b": 8, "m": 1024, "k": 1024, "n": 1024}, "jagged_sum": {"rows": 1024, "max_len": 256, "d": 1024},
     "histogram": {"n": 1 << 20, "bins": 1000}, "embedding": {"b": 4096, "vocab": 32000, "e": 1024},
+    **{name: {"rows": 1024, "max_len": 256, "d": 1024}
+       for name in ("jagged_mean", "jagged_softmax", "jagged_layer_norm", "segment_reduction")},
+    "jagged_dense_add": {"rows": 1024, "max_len": 1024, "n": 1024},
+    "grouped_gemm": {"groups": 16, "max_m": 1024, "k": 1024, "n": 1024},
+    "moe_matmul": {"experts": 16, "max_t": 1024, "k": 1024, "n": 1024},
 }
 
 

@@ -15,6 +15,7 @@
 # CHECK-NEXT: ms ({{.*}}%)  reduction-variants
 # CHECK-NEXT: ms ({{.*}}%)  reduction-lowering
 # CHECK-NEXT: ms ({{.*}}%)  masking
+# CHECK-NEXT: ms ({{.*}}%)  jagged-masks
 # CHECK-NEXT: ms ({{.*}}%)  mask-elision
 # CHECK-NEXT: ms ({{.*}}%)  canonicalize
 # CHECK-NEXT: ms ({{.*}}%)  lower-to-tt
