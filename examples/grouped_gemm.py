@@ -1,8 +1,9 @@
 """Grouped GEMM: out[rows of group g] = A[rows of group g] @ B, the groups' rows packed by `group_offsets`.
 
-One program per group (`hl.grid(G)`); it tiles its own M_g x N output (`hl.tile([M_g, N])`, M_g
-loaded from `group_offsets`) and walks K. An empty group (`M_g == 0`) skips the work. One compile
-serves every number of groups and every split of the rows among them.
+One program per group and block of output columns (`hl.tile([G, N], block_size=[1, None])`): it
+walks its group's rows in blocks (`hl.tile(m_g)`, m_g loaded from `group_offsets`; an empty group
+does nothing) and, for each, K. One compile serves every number of groups and every split of the
+rows among them.
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ def grouped_gemm(a_packed: torch.Tensor, b: torch.Tensor, group_offsets: torch.T
     _, n = b.size()
     groups = group_offsets.size(0) - 1
     out = torch.empty([total_m, n], dtype=torch.promote_types(a_packed.dtype, b.dtype), device=a_packed.device)
-    for g in hl.grid(groups):
-        start = group_offsets[g]
-        end = group_offsets[g + 1]
-        m_g = end - start
-        if m_g != 0:
-            for tile_m, tile_n in hl.tile([m_g, n]):
-                acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-                for tile_k in hl.tile(k):
-                    acc = torch.addmm(acc, a_packed[start + tile_m.index, tile_k], b[tile_k, tile_n])
-                out[start + tile_m.index, tile_n] = acc.to(out.dtype)
+    for g, tile_n in hl.tile([groups, n], block_size=[1, None]):
+        start = group_offsets[g.begin]
+        m_g = group_offsets[g.begin + 1] - start
+        for tile_m in hl.tile(m_g):  # this group's rows: a bound the kernel loads (0 for an empty group)
+            acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+            for tile_k in hl.tile(k):
+                acc = torch.addmm(acc, a_packed[start + tile_m.index, tile_k], b[tile_k, tile_n])
+            out[start + tile_m.index, tile_n] = acc.to(out.dtype)
     return out
 
 

@@ -77,4 +77,5 @@ def test_causal_attention_skips_blocks_and_compiles_once():
     info = kernel.cache_info()
     assert info.misses + info.disk_hits == 1, info
     source = kernel.compile(q, k, v).triton_source
-    assert "tl.range(0, _dyn_extent_0" in source, "the key loop should end at the query block's end"
+    # below the diagonal: keys 0 .. the block's begin; on it: the block's begin .. its end
+    assert "tl.range(0, _dyn_extent_0," in source and "tl.range(_dyn_begin_1, _dyn_begin_1 + _dyn_extent_1," in source
