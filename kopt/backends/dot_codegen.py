@@ -161,8 +161,13 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     line = (f"{', '.join(targets)} = dot_tiles(({sizes}), ({name_text}), elem_bytes={nbytes}, "
             f"gpu={tensor}.is_cuda{many}{fixed_arg})")
     lines = [line]
+    # another loop over the same role (causal attention's key loops below and on the diagonal) takes the
+    # same tile: its shared-memory footprint is the one dot_tiles fitted
+    same_role = {s: sym[role] for s, role in sorted(roles.items()) if s not in names and role in sym
+                 and s in blocks and s not in config_sizes}
+    lines += [f"{s} = {twin}" for s, twin in same_role.items()]
     if any(isinstance(op, T.DotOp) and op.lhs.type.rank == 3 for op in kernel.walk()):
         # one batch per program: the 2-D form of batched dots (see _batched); 1 where no block is chosen
         # for the batch (it is 1 in the source)
         lines.append(f"{DOT_2D} = int({sym['batch']} == 1)" if "batch" in sym else f"{DOT_2D} = 1")
-    return DotLaunch(lines, {n for n in names if n}, "num_warps=_num_warps, num_stages=_num_stages")
+    return DotLaunch(lines, {n for n in names if n} | set(same_role), "num_warps=_num_warps, num_stages=_num_stages")
