@@ -272,8 +272,11 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
     that does not hold (an `--assume`, a stripped `assert` under `python -O`) raises instead of
     letting an elided mask read or write out of bounds."""
     lines = []
+    assumed = _assumed(kernel)
     for fact in kernel.plan.fact_list:
         text = fact.data
+        if text in assumed:
+            continue  # an equality shape-inference assumed: checked below, located where it was needed
         fixed = fact.equates()
         if fixed is not None and literal.get(fixed[0]) == str(fixed[1]):
             continue  # the launcher itself sets this block size to that constant
@@ -286,7 +289,53 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
             cond = _host_text(text, bind)
         lines.append(f"if not ({cond}):")
         lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
-    return lines + _bounds_checks(kernel, bind, launch_symbols)
+    return (lines + _assumption_checks(kernel, bind, launch_symbols) + _bounds_checks(kernel, bind, launch_symbols)
+            + _slice_checks(kernel, bind, launch_symbols))
+
+
+def _slice_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+    """bounds-checks' `slice_checks`: a slice must lie in its dim (kopt does not clamp it as torch does)."""
+    checks = kernel.attributes.get("slice_checks")
+    lines = []
+    for check in checks.data if isinstance(checks, ArrayAttr) else ():
+        begin, end, size, tensor, dim, *where = (c.data for c in check.data)
+        if not SizeAttr(begin).names | SizeAttr(end).names | SizeAttr(size).names <= set(bind) | launch_symbols:
+            continue
+        b_h, e_h, s_h = (_host_text(t, bind) for t in (begin, end, size))
+        message = (f"the slice [{begin}:{end}] ([{{{b_h}}}:{{{e_h}}}]) of dim {dim} of `{tensor}`, of size {{{s_h}}}, "
+                   "is not within it")
+        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
+        note = "torch would clamp the slice; kopt reads exactly the lanes it names: keep 0 <= begin <= end <= size"
+        lines.append(f"if not (0 <= {b_h} <= {e_h} <= {s_h}):")
+        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
+    return lines
+
+
+def _assumed(kernel: T.KernelOp) -> dict[str, list[str]]:
+    """The equalities shape-inference assumed ("a == b" -> [a, b, file, line, col])."""
+    entries = kernel.attributes.get("assumed")
+    out = {}
+    for entry in entries.data if isinstance(entries, ArrayAttr) else ():
+        a, b, *where = (e.data for e in entry.data)
+        out[f"{a} == {b}"] = [a, b, *where]
+    return out
+
+
+def _assumption_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+    """Assume, then check: each size equality the kernel was compiled assuming (broadcasting, a contraction),
+    checked at every call; a mismatch is a KoptError located where the kernel needed it."""
+    lines = []
+    for a, b, *where in _assumed(kernel).values():
+        if not SizeAttr(a).names | SizeAttr(b).names <= set(bind) | launch_symbols:
+            continue
+        a_h, b_h = _host_text(a, bind), _host_text(b, bind)
+        message = f"`{a}` ({{{a_h}}}) and `{b}` ({{{b_h}}}) must be equal here: the kernel was compiled assuming so"
+        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
+        note = ("torch would raise a size mismatch (a size of 1 broadcasts: kopt compiles a kernel of its own for "
+                "that); state the equality with `assert` to move this check into your code")
+        lines.append(f"if not ({a_h} == {b_h}):")
+        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
+    return lines
 
 
 def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from xdsl.ir import Operation
+from xdsl.ir import BlockArgument, Operation
 
 from kopt.backends.emitters import EmitterTable
 from kopt.backends.exprs import py_expr
@@ -164,7 +164,13 @@ def _atomic_add(w, op) -> None:
 
 @TRITON.emits(T.CastOp)
 def _cast(w, op) -> None:
-    w.define(op.result, f"{w.ref(op.operand, True)}.to({triton_name(op.result.type.element_type)})", "v")
+    dtype = triton_name(op.result.type.element_type)
+    if isinstance(op.operand, BlockArgument) and isinstance(op.operand.owner.parent_op(), T.KernelOp):
+        # a scalar argument: a Python number in the interpreter (and a constexpr 1 when Triton specializes it),
+        # which has no `.to`
+        w.define(op.result, f"tl.cast({w.ref(op.operand)}, {dtype})", "v")
+        return
+    w.define(op.result, f"{w.ref(op.operand, True)}.to({dtype})", "v")
 
 
 @TRITON.emits(T.WhereOp)

@@ -132,8 +132,9 @@ class KernelPlanAttr(ParametrizedAttribute):
 
     # ------------------------------------------------------------ new plans (attributes are immutable)
 
-    def with_grid(self, grid: Sequence[SizeAttr | str]) -> KernelPlanAttr:
-        return KernelPlanAttr(grid, self.blocks, self.fact_list)
+    def with_grid(self, grid: Sequence[SizeAttr | str], blocks: Iterable[Block] | None = None) -> KernelPlanAttr:
+        """A new grid (and, given, new blocks): one attribute built, as tiling does once per kernel."""
+        return KernelPlanAttr(grid, self.blocks if blocks is None else blocks, self.fact_list)
 
     def with_blocks(self, blocks: Iterable[Block]) -> KernelPlanAttr:
         return KernelPlanAttr(self.grid_sizes, blocks, self.fact_list)

@@ -20,11 +20,42 @@ def fmt_shape(dims: Sequence[str]) -> str:
     return "[" + ", ".join(dims) + "]"
 
 
-class Sizes:
-    """Whether two sizes are equal: as (canonical) text, or proven by the kernel's facts."""
+_LAUNCH_CHOSEN = ("_BLOCK_SIZE_", "_RDIM_SIZE_", "_REDUCTION_BLOCK_", "_dyn_")  # sizes no host check can read
 
-    def __init__(self, facts: FactBase | None = None):
+
+class Sizes:
+    """Whether two sizes are equal: as (canonical) text, or proven by the kernel's facts.
+
+    With `assume=True` (shape-inference), `equal` takes two sizes the facts cannot tell apart as equal when the
+    host can check it at every launch (both are built from argument sizes): the equality becomes a fact for the
+    rest of the compile and goes to `assumed`, for the launcher to check ("assume, then check")."""
+
+    def __init__(self, facts: FactBase | None = None, assume: bool = False):
         self.facts = facts
+        self.assume = assume and facts is not None
+        self.assumed: list[tuple[str, str]] = []
+
+    def equal(self, a: str, b: str) -> Answer:
+        """`same`, or, where that is unknown and assuming is on, an equality assumed and recorded."""
+        answer = self.same(a, b)
+        if answer.is_true or answer.is_false or not self.assume:
+            return answer
+        try:
+            sa, sb = SizeAttr(a), SizeAttr(b)
+        except KoptError:
+            return answer
+        if any(n.startswith(_LAUNCH_CHOSEN) for n in sa.names | sb.names):
+            return answer
+        for symbol, other in ((b, a), (a, b)):  # on the newcomer first: `w_size_0 == n`, n keeping its meaning
+            if not symbol.isidentifier():
+                continue  # an expression: no symbol to state the equality on
+            try:
+                self.facts.assume_text(f"{symbol} == {other}")
+            except KoptError:  # that symbol is already tied to something else: try the other side
+                continue
+            self.assumed.append((symbol, other))
+            return Answer(Tri.TRUE, "assumed, checked at launch")
+        return answer
 
     def same(self, a: str, b: str) -> Answer:
         if a == b:
@@ -59,7 +90,7 @@ def _merge(sizes: Sizes, dims: list[str], where: int, shapes) -> str:
     bad = Answer(Tri.UNKNOWN, "no facts to compare them")
     if sizes.facts is not None:
         wide = [d for d in listed if not sizes.same(d, "1").is_true] or listed[:1]
-        answers = [sizes.same(wide[0], d) for d in wide[1:]]
+        answers = [sizes.equal(wide[0], d) for d in wide[1:]]
         if all(a.is_true for a in answers):
             return wide[0]
         bad = next(a for a in answers if not a.is_true)

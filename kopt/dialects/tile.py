@@ -299,7 +299,7 @@ class IfOp(IRDLOperation, InfersShape, HasDimMap):
         out = []
         for result, values in zip(self.res, self.yielded()):
             shapes = [v.type.dims for v in values]
-            if any(not sizes.same(a, b).is_true or len(x) != len(y) for x, y in zip(shapes, shapes[1:])
+            if any(not sizes.equal(a, b).is_true or len(x) != len(y) for x, y in zip(shapes, shapes[1:])
                    for a, b in zip(x, y)) or len({len(x) for x in shapes}) > 1:
                 raise ShapeError(f"`{result.name_hint or 'a value'}` has shape {fmt_shape(shapes[0])} in one branch of "
                                  f"this `if` and {fmt_shape(shapes[-1])} in the other",

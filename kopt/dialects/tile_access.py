@@ -15,6 +15,9 @@ into the final `tl.load` / `tl.store` / `tl.atomic_add`.
 from __future__ import annotations
 
 from xdsl.ir import Attribute, SSAValue
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.dialects.builtin import IntAttr
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
@@ -22,6 +25,7 @@ from xdsl.utils.exceptions import VerifyException
 from kopt.dialects.dtypes import i1, i32
 from kopt.dialects.enums import AtomicKindAttr, TileAttrKind, TileAttrKindAttr, enum_attr
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape
+from kopt.dialects.sizes import SizeAttr, parse_size, print_size
 from kopt.dialects.types import RangeType, TensorType, TileType
 
 TILE_ATTRS = tuple(k.value for k in TileAttrKind)
@@ -104,6 +108,68 @@ class AtomicViewOp(_View):
             raise VerifyException("tile.atomic_view: the view must have its tensor's type")
 
 
-ACCESS_OPS: tuple[type[Attribute], ...] = (TileAttrOp, MaskedViewOp, AtomicViewOp)
+@irdl_op_definition
+class SliceViewOp(_View):
+    """`x[:, begin:end]` of a kernel tensor: the tensor `x` narrowed to `begin <= i < end` along `dim`, a view
+    with the same strides (lower-to-tt adds `begin * stride` to the pointers). `begin` and `end` are sizes the
+    host knows; the launcher checks `0 <= begin <= end <= size` at every call."""
 
-__all__ = ["TileAttrOp", "MaskedViewOp", "AtomicViewOp", "TILE_ATTRS"]
+    name = "tile.slice_view"
+    tensor = operand_def(TensorType)
+    dim = prop_def(IntAttr)
+    begin = prop_def(SizeAttr)
+    end = prop_def(SizeAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+    def print(self, printer: Printer) -> None:
+        """`tile.slice_view %x dim 1 [n1 : "n1 + n2"] : !tile.tensor<...> -> !tile.tensor<...>`."""
+        printer.print_string(" ")
+        printer.print_ssa_value(self.tensor)
+        printer.print_string(f" dim {self.dim.data} [")
+        print_size(printer, self.begin.data)
+        printer.print_string(" : ")
+        print_size(printer, self.end.data)
+        printer.print_string("]")
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.tensor.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.result.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> "SliceViewOp":
+        tensor = parser.parse_unresolved_operand()
+        parser.parse_keyword("dim")
+        dim = parser.parse_integer()
+        parser.parse_punctuation("[")
+        begin = parse_size(parser)
+        parser.parse_punctuation(":")
+        end = parse_size(parser)
+        parser.parse_punctuation("]")
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        ttype = parser.parse_type()
+        parser.parse_punctuation("->")
+        parser.parse_type()  # the result type follows from the operand's and the bounds
+        op = cls(parser.resolve_operand(tensor, ttype), dim, begin, end)
+        op.attributes.update(attrs)
+        return op
+
+    def __init__(self, tensor: SSAValue, dim: int, begin: str, end: str):
+        t: TensorType = tensor.type
+        dims = list(t.dims)
+        dims[dim] = SizeAttr(f"({end}) - ({begin})" if begin != "0" else end).data
+        super().__init__(operands=[tensor], result_types=[TensorType(dims, t.element_type, t.stride_names)],
+                         properties={"dim": IntAttr(dim), "begin": SizeAttr(begin), "end": SizeAttr(end)})
+
+    def verify_(self) -> None:
+        if not 0 <= self.dim.data < self.tensor.type.rank:
+            raise VerifyException(f"tile.slice_view: dim {self.dim.data} of a tensor of rank {self.tensor.type.rank}")
+        if list(self.result.type.stride_names) != list(self.tensor.type.stride_names):
+            raise VerifyException("tile.slice_view: a slice keeps its tensor's strides")
+
+
+ACCESS_OPS: tuple[type[Attribute], ...] = (TileAttrOp, MaskedViewOp, AtomicViewOp, SliceViewOp)
+
+__all__ = ["TileAttrOp", "MaskedViewOp", "AtomicViewOp", "SliceViewOp", "TILE_ATTRS"]

@@ -79,7 +79,7 @@ class DotOp(IRDLOperation, InfersShape, HasDimMap, Reduces):
         """[.., M, K] x [.., K, N] -> [.., M, N]; K (and the batch) equal as text or by the kernel's facts."""
         a, b = self.lhs.type.dims, self.rhs.type.dims
         for what, x, y in [("contraction", a[-1], b[-2])] + ([("batch", a[0], b[0])] if len(a) == 3 else []):
-            if not sizes.same(x, y).is_true:
+            if not sizes.equal(x, y).is_true:
                 raise ShapeError(f"matmul of shapes {fmt_shape(a)} and {fmt_shape(b)}: {what} dims differ ({x} vs {y})",
                                  "index both operands' inner dim with one tile (`x[tile_m, tile_k] @ y[tile_k, tile_n]`), "
                                  f"or state `assert {x} == {y}` in the kernel's host code")

@@ -48,6 +48,8 @@ def static_condition(b, node: ast.expr) -> bool | None:
     """The value of a condition the compiler knows, or None if only the kernel can tell."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (bool, int, type(None))):
         return bool(node.value)
+    if isinstance(node, ast.Name) and node.id not in b.env and node.id in b.scope.constants:
+        return bool(b.scope.constants[node.id])  # a bool (or None, or a tuple) argument: compiled in
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = static_condition(b, node.operand)
         return None if inner is None else not inner
@@ -62,6 +64,8 @@ def static_condition(b, node: ast.expr) -> bool | None:
             value = b.env.get(node.left.id) if isinstance(node.left, ast.Name) else None
             if isinstance(value, SSAValue) and isinstance(value.type, TensorType):
                 return isinstance(op, ast.IsNot)  # a kernel tensor is never None
+            if isinstance(node.left, ast.Name) and node.left.id in b.scope.constants:
+                return (b.scope.constants[node.left.id] is None) == isinstance(op, ast.Is)
             return None
         if type(op) in _STATIC_COMPARE:
             a, c = _python_number(b, node.left), _python_number(b, right)

@@ -12,15 +12,18 @@ from collections.abc import Callable
 
 from xdsl.ir import Block, Operation, SSAValue
 
+from kopt.errors import KoptError
+
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, promote, short_name
+from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, is_low_precision, promote, short_name
 from kopt.dialects.interfaces import Folds
 from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, torch_attr_name
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
 from kopt.frontend.control import JAGGED_LOOPS, AssignedInOneBranch, dynamic_range, if_statement, jagged_range, loop_bound
-from kopt.frontend.values import PyScalar, ScalarGroup, TileGroup
+from kopt.frontend.signature import DtypeValue
+from kopt.frontend.values import PyScalar, ScalarGroup, TileGroup, python_constant
 
 # torch function / tensor method -> unary op class, as the op classes declare them (their TORCH / METHODS)
 UNARY_FUNCS = {name: cls for cls in T.UNARY_CLASSES for name in cls.TORCH}
@@ -294,6 +297,9 @@ class DeviceBuilder:
                 indices.append(v)
             elif isinstance(it, ast.Slice) and it.lower is None and it.upper is None and it.step is None:
                 spec.append(":")
+            elif isinstance(it, ast.Slice):  # `x[:, n1:]`, `out[t, :n]`, `x[t, k0:k0 + 16]`: a view of x
+                base = self.slice_view(base, len([e for e in spec if e != "None"]), it, node)
+                spec.append(":")
             elif isinstance(it, ast.Constant) and it.value is None:
                 spec.append("None")
             else:
@@ -306,6 +312,30 @@ class DeviceBuilder:
         elif used > rank:
             raise self.err(node, f"{used} subscripts for `{node.value.id}`, a tensor of rank {rank}")
         return base, spec, indices
+
+    def slice_view(self, base: SSAValue, dim: int, it: ast.Slice, node: ast.Subscript) -> SSAValue:
+        """The tensor narrowed along `dim` by a slice whose bounds the host knows (sizes, integers, `hl.static_range`
+        values, negative integers counted from the end)."""
+        if dim >= base.type.rank:
+            raise self.err(node, f"too many subscripts for a tensor of rank {base.type.rank}")
+        if it.step is not None and not (isinstance(it.step, ast.Constant) and it.step.value == 1):
+            raise self.err(it.step, "a slice with a step is not supported", "index with a tile of indices instead")
+        size = base.type.dims[dim]
+
+        def bound(b: ast.expr | None, default: str) -> str:
+            if b is None:
+                return default
+            v = self.expr(b) if not isinstance(b, ast.Constant) else PyScalar(b.value)
+            if isinstance(v, PyScalar) and isinstance(v.value, int) and not isinstance(v.value, bool):
+                return str(v.value) if v.value >= 0 else f"({size}) - {-v.value}"
+            text = self.scope.try_size_expr(b)
+            if text is None:
+                raise self.err(b, "a slice bound must be a size the host knows (a size, an integer, host arithmetic "
+                                  "of them)", "for bounds the kernel computes, loop with hl.tile(begin, end)")
+            return text
+
+        view = T.SliceViewOp(base, dim, bound(it.lower, "0"), bound(it.upper, size))
+        return self.emit(view, it).result
 
     def scalar_index(self, node: ast.expr) -> SSAValue:
         """An integer index that drops its dim (`x[i, :]` with `i` from hl.grid, `x[0, tile]`), or a tile
@@ -347,7 +377,9 @@ class DeviceBuilder:
             return self.emit(T.SymbolOp(size, TileType([], i32)), node).result  # x.size(1), x.shape[1]
         if isinstance(node, ast.Subscript):
             # a name is a kernel tensor (a load) or a value; any other expression is a value (`(i < n)[None, :]`)
-            base = self.env.get(node.value.id) if isinstance(node.value, ast.Name) else self.expr(node.value)
+            named = isinstance(node.value, ast.Name) and node.value.id in self.env
+            base = self.env[node.value.id] if named else self.expr(node.value) \
+                if not isinstance(node.value, ast.Name) or node.value.id in self.scope.constants else None
             if isinstance(base, tuple):  # `torch.max(x, 1)[0]`
                 return self.tuple_item(base, node)
             if isinstance(base, SSAValue) and isinstance(base.type, TileType):
@@ -394,11 +426,31 @@ class DeviceBuilder:
                                      "and used after it",
                                f"assign `{node.id}` in both branches, or before the `if`")
             return value
+        if node.id in self.scope.constants:  # an argument compiled in: None, a bool, a tuple of ints
+            return python_constant(self.scope.constants[node.id])
+        if node.id in self.scope.dtypes:
+            return DtypeValue(self.scope.dtypes[node.id])
         size = self.scope.try_size_expr(node)
         if size is not None:
             return self.emit(T.SymbolOp(size, TileType([], from_short("i32"))), node).result
         raise self.err(node, f"`{node.id}` is not defined here",
                        "a tile loop can use kernel arguments, host variables and values defined earlier in the loop")
+
+    def dtype_of(self, node: ast.expr | None, default: str | None) -> str | None:
+        """The short name of a dtype expression: `torch.float16`, `acc_dtype`, `x.dtype` of a kernel tensor or of
+        a tile value, `torch.promote_types(a, b)` of those."""
+        if node is None:
+            return default
+        if isinstance(node, ast.Attribute) and node.attr == "dtype" and not (
+                isinstance(node.value, ast.Name) and node.value.id in self.scope.tensors
+                and node.value.id not in self.env):
+            v = self.expr(node.value)
+            if isinstance(v, SSAValue) and isinstance(v.type, (TileType, TensorType)):
+                return short_name(v.type.element_type)
+        if isinstance(node, ast.Call) and torch_attr_name(node.func) == "torch.promote_types" and len(node.args) == 2:
+            a, c = (self.dtype_of(x, None) for x in node.args)
+            return None if a is None or c is None else short_name(promote(from_short(a), from_short(c)))
+        return self.scope.dtype_of(node, default)
 
     def tile_index(self, v, node: ast.AST):
         """A tile in arithmetic stands for its indices (`tile_n + start`, as Helion reads it)."""
@@ -437,7 +489,10 @@ class DeviceBuilder:
             return power(self, a, b, node)
         ta = self.as_tile(a, node, b.type.element_type if isinstance(b, SSAValue) and isinstance(b.type, TileType) else None)
         tb = self.as_tile(b, node, ta.type.element_type)
-        elem = promote(ta.type.element_type, tb.type.element_type)
+        try:
+            elem = promote(ta.type.element_type, tb.type.element_type)
+        except KoptError as e:  # fp8 with another dtype: located here
+            raise self.err(node, e.message, *e.notes) from None
         if op_cls is T.DivOp and not is_float(elem):
             elem = f32
         if op_cls in (T.AndOp, T.OrOp) and not (is_bool(elem) or not is_float(elem)):
@@ -472,7 +527,7 @@ class DeviceBuilder:
         if cls.FLOAT_MATH and not is_float(t.type.element_type):
             t = self.cast(t, f32, node)
         elem = t.type.element_type
-        if cls.FLOAT_MATH and short_name(elem) in ("f16", "bf16"):
+        if cls.FLOAT_MATH and is_low_precision(elem):
             # Triton's math functions take fp32/fp64 only: compute in fp32 and round back, as torch's result is fp16/bf16
             wide = self.emit(cls(self.cast(t, f32, node)), node).result
             return self.cast(wide, elem, node)
@@ -550,7 +605,7 @@ class DeviceBuilder:
             if not isinstance(v, PyScalar):
                 raise self.err(node.args[1], f"{fn}: the fill value must be a number constant")
             value = v.value
-        name = self.scope.dtype_of(kwargs.get("dtype"), "f32")
+        name = self.dtype_of(kwargs.get("dtype"), "f32")
         if name is None:
             raise self.err(kwargs["dtype"], f"{fn}: unknown dtype")
         elem = from_short(name)
@@ -574,7 +629,7 @@ class DeviceBuilder:
     def convert(self, t: SSAValue, method: str, node: ast.Call) -> SSAValue:
         if method == "to":
             dtype_node = node.args[0] if node.args else node.keywords[0].value if node.keywords else None
-            name = self.scope.dtype_of(dtype_node, "") if dtype_node is not None else None
+            name = self.dtype_of(dtype_node, "") if dtype_node is not None else None
             if not name:
                 raise self.err(node, "`.to(...)` needs a dtype such as torch.float32 or x.dtype")
         else:

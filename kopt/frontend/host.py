@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_name
 from kopt.frontend.host_views import host_derived, host_view, numel_expr
-from kopt.frontend.signature import ArgSpec, ScalarSpec
+from kopt.frontend.signature import ArgSpec, ConstSpec, DtypeValue, ScalarSpec
 from kopt.frontend.source import KernelSource
 from kopt.frontend.values import HostScalar, HostTensor
 
@@ -44,11 +44,20 @@ class HostScope:
     tensors: dict[str, HostTensor] = field(default_factory=dict)
     scalars: dict[str, HostScalar] = field(default_factory=dict)
     block_sizes: dict[str, str] = field(default_factory=dict)  # host name -> _BLOCK_SIZE_k
+    constants: dict[str, object] = field(default_factory=dict)  # arguments compiled in: None, bools, int tuples
+    dtypes: dict[str, str] = field(default_factory=dict)  # names bound to a torch.dtype -> short name
+    static_dims: list[tuple[str, int, str]] = field(default_factory=list)  # a signature's literal sizes
     order: list[str] = field(default_factory=list)  # tensors and value scalars, in definition order
 
     # ---- parameters
 
     def add_param(self, name: str, spec: ArgSpec) -> None:
+        if isinstance(spec, ConstSpec):
+            if isinstance(spec.value, DtypeValue):
+                self.dtypes[name] = spec.value.short
+            else:
+                self.constants[name] = spec.value
+            return
         if isinstance(spec, ScalarSpec):
             is_size = spec.dtype.startswith("i")
             self.scalars[name] = HostScalar(name, is_size, spec.dtype)
@@ -58,7 +67,12 @@ class HostScope:
                 for i, d in enumerate(spec.dims or [""] * spec.rank)
             ]
             self.tensors[name] = HostTensor(name, spec.dtype, dims, [f"{name}_stride_{i}" for i in range(spec.rank)])
+            self.static_dims += [(name, i, d) for i, d in enumerate(spec.dims or ()) if d.isdigit()]
         self.order.append(name)
+
+    def static_facts(self) -> list[str]:
+        """`x: f32[M, 8]` in a signature: `x`'s size 1 is 8, under whatever name it has now."""
+        return [f"{self.tensors[t].dims[i]} == {v}" for t, i, v in self.static_dims]
 
     # ---- statements
 
@@ -93,6 +107,8 @@ class HostScope:
             self.order.append(name)
         elif isinstance(value, ast.Call) and torch_attr_name(value.func) in ("hl.register_block_size",):
             self.block_sizes[name] = ""  # filled by the device builder with a _BLOCK_SIZE_k symbol
+        elif _names_a_dtype(value) and (dtype := self.dtype_of(value, "")):
+            self.dtypes[name] = dtype  # `acc_dtype = torch.float32`, `dt = x.dtype`
         elif self.try_size_expr(value) is not None:
             self.scalars[name] = HostScalar(name, True, "i64")
         else:
@@ -168,6 +184,8 @@ class HostScope:
         """`torch.float16`, `x.dtype`, `torch.promote_types(a.dtype, b.dtype)` -> short name."""
         if node is None:
             return default
+        if isinstance(node, ast.Name):
+            return self.dtypes.get(node.id)
         if isinstance(node, ast.Attribute) and node.attr == "dtype" and isinstance(node.value, ast.Name):
             t = self.tensors.get(node.value.id)
             return t.dtype if t else None
@@ -211,6 +229,13 @@ class HostScope:
             if dims is not None and dtype is not None:
                 return HostTensor(name, dtype, dims, strides(len(dims)))
         return None
+
+
+def _names_a_dtype(node: ast.expr) -> bool:
+    """`torch.float32`, `x.dtype`, `torch.promote_types(...)`: an expression that is a dtype, if anything."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "dtype" or (torch_attr_name(node) or "").startswith("torch.")
+    return isinstance(node, ast.Call) and torch_attr_name(node.func) == "torch.promote_types"
 
 
 def _simple(text: str) -> bool:

@@ -67,7 +67,7 @@ class HostFacts:
 
     def attach(self, kernel: T.KernelOp, launch: T.LaunchOp, scope: HostScope) -> None:
         """Record the facts and specializations that concern this kernel on it."""
-        facts = [f for a in self._asserts for f in assert_facts(a.test, scope)]
+        facts = scope.static_facts() + [f for a in self._asserts for f in assert_facts(a.test, scope)]
         if facts:
             kernel.add_facts(facts)
         used = [n for n in self._specialized if n in launch.bindings]

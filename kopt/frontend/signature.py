@@ -32,7 +32,27 @@ class ScalarSpec:
         return self.dtype
 
 
-ArgSpec = TensorSpec | ScalarSpec
+@dataclass(frozen=True)
+class DtypeValue:
+    """A `torch.dtype` passed as an argument or named in host code (`acc_dtype = torch.float32`): its short name."""
+
+    short: str
+
+
+@dataclass(frozen=True)
+class ConstSpec:
+    """An argument the generated code depends on by value: None (an optional tensor left out), a bool, a tuple of
+    ints, a dtype. Compiled in (branches on it fold), and part of the cache key."""
+
+    value: object
+
+    def describe(self) -> str:
+        if isinstance(self.value, DtypeValue):
+            return f"dtype {self.value.short}"
+        return f"constant {self.value!r}"
+
+
+ArgSpec = TensorSpec | ScalarSpec | ConstSpec
 _ENTRY = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z0-9_]+)\s*(\[(.*)\])?\s*$")
 
 

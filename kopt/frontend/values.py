@@ -46,3 +46,18 @@ class HostScalar:
     name: str
     is_size: bool  # an integer that may size a loop (a symbol) vs. a runtime value
     dtype: str
+
+
+@dataclass(frozen=True)
+class NoneValue:
+    """`None` as an argument's value (an optional tensor left out): only `is None` / `is not None` read it."""
+
+
+def python_constant(value):
+    """An argument compiled in, as the device builder binds it: numbers and bools as PyScalar, a tuple of
+    ints as a tuple of them, None as NoneValue."""
+    if value is None:
+        return NoneValue()
+    if isinstance(value, tuple):
+        return tuple(PyScalar(int(v)) for v in value)
+    return PyScalar(int(value) if isinstance(value, bool) else value)

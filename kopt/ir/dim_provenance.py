@@ -75,3 +75,29 @@ def access_index_ranges(kernel: T.KernelOp) -> dict[tuple[Operation, int], Dims]
                 if isinstance(idx.type, TileType):
                     out[(op, k)] = prov.get(idx) or [None] * idx.type.rank
     return out
+
+
+class LazyProvenance:
+    """`index_provenance(kernel)`, computed on first use: passes that rarely need it (masking, on kernels with no
+    reduction or flip) do not pay for the walk."""
+
+    def __init__(self, kernel: T.KernelOp):
+        self.kernel = kernel
+        self._prov: dict[SSAValue, Dims] | None = None
+
+    def _get(self) -> dict[SSAValue, Dims]:
+        if self._prov is None:
+            self._prov = index_provenance(self.kernel)
+        return self._prov
+
+    def get(self, value: SSAValue, default=None):
+        return self._get().get(value, default)
+
+    def __getitem__(self, value: SSAValue) -> Dims:
+        return self._get()[value]
+
+    def __setitem__(self, value: SSAValue, dims: Dims) -> None:
+        self._get()[value] = dims
+
+    def __contains__(self, value: SSAValue) -> bool:
+        return value in self._get()

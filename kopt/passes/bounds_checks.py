@@ -10,6 +10,9 @@ and the launcher evaluates it at every call and raises a KoptError naming the te
 and the source line before launching (kopt/backends/triton_codegen.py). Checks about sizes
 the launcher does not know (a jagged range's data-dependent begin) are left out: only what
 the host can evaluate is checked.
+
+Slices (`x[:, a:b]`, a `tile.slice_view`) must lie within their dim: `0 <= a <= b <= size`, checked at launch
+unless proven (`slice_checks`).
 """
 
 from __future__ import annotations
@@ -68,3 +71,22 @@ class BoundsChecksPass(ModulePass):
             if checks:
                 # one entry per check: [end, dim, tensor name, subscript position, file, line, col]
                 kernel.attributes["bounds"] = ArrayAttr(ArrayAttr(c) for c in checks.values())
+            slices = [_slice_check(op, facts, names) for op in kernel.walk() if isinstance(op, T.SliceViewOp)]
+            if any(slices):
+                # one entry per slice not proven in range: [begin, end, size, tensor name, dim, file, line, col]
+                kernel.attributes["slice_checks"] = ArrayAttr(ArrayAttr(c) for c in slices if c)
+
+
+def _slice_check(op: T.SliceViewOp, facts, names) -> list[StringAttr] | None:
+    """`x[.., a:b]` must lie in x's dim (torch would clamp it; kopt reads exactly [a, b)): checked at launch
+    unless the facts prove `0 <= a <= b <= size`."""
+    begin, end, size = op.begin, op.end, SizeAttr(op.tensor.type.dims[op.dim.data])
+    proven = (facts.le(SizeAttr("0").expr, begin.expr).is_true and facts.le(begin.expr, end.expr).is_true
+              and facts.le(end.expr, size.expr).is_true)
+    if proven:
+        return None
+    tensor = op.tensor
+    while not isinstance(tensor, BlockArgument) and tensor.owner is not None and hasattr(tensor.owner, "tensor"):
+        tensor = tensor.owner.tensor  # the kernel argument behind other views
+    return [StringAttr(begin.data), StringAttr(end.data), StringAttr(size.data),
+            StringAttr(names.get(tensor, "a tensor")), StringAttr(str(op.dim.data)), *_where(op)]

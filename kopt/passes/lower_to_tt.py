@@ -31,7 +31,7 @@ from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import PointerType, RangeType, TileType
 from kopt.ir.dim_provenance import access_index_ranges
 from kopt.ir.util import apply_patterns, kernels, op_error
-from kopt.passes.lower_to_tt_access import AccessLowering, resolve_views
+from kopt.passes.lower_to_tt_access import slice_starts, AccessLowering, resolve_views
 from kopt.passes.lower_to_tt_grid import GridLowering
 from kopt.passes.registry import register_pass
 
@@ -204,6 +204,9 @@ class _KernelLowering(AccessLowering, GridLowering):
                 mask = m if mask is None else self.emit(
                     T.AndOp(mask, m, TileType(broadcast_text(mask.type.dims, m.type.dims), i1)), op)
             pos += 1
+        for begin, stride in slice_starts(op.tensor):  # `x[:, n1:]`: the view starts n1 columns in
+            term = self.emit(T.MulOp(self.sym(begin, op), self.sym(stride, op), TileType([], i32)), op)
+            offset = term if offset is None else self.emit(T.AddOp(offset, term, offset.type), op)
         if offset is None:
             offset = self.emit(T.ConstantOp("0", TileType([], i32)), op)
         tensor, extra_masks, _ = resolve_views(op.tensor)  # hl.load/hl.store(extra_mask=...), hl.atomic_add

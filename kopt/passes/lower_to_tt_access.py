@@ -31,14 +31,25 @@ from kopt.ir.util import op_error
 def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | None]:
     """The kernel tensor behind a chain of views, the extra masks, and the atomic kind (if any)."""
     masks, atomic = [], None
-    while isinstance(tensor.owner, (T.MaskedViewOp, T.AtomicViewOp)):
+    while isinstance(tensor.owner, (T.MaskedViewOp, T.AtomicViewOp, T.SliceViewOp)):
         view = tensor.owner
         if isinstance(view, T.MaskedViewOp):
             masks.append(view.mask)
-        else:
+        elif isinstance(view, T.AtomicViewOp):
             atomic = view.kind.data.value
         tensor = view.tensor
     return tensor, masks, atomic
+
+
+def slice_starts(tensor: SSAValue) -> list[tuple[str, str]]:
+    """(begin, stride) of every `tile.slice_view` in a chain of views: what the pointers move by."""
+    out = []
+    while isinstance(tensor.owner, (T.MaskedViewOp, T.AtomicViewOp, T.SliceViewOp)):
+        view = tensor.owner
+        if isinstance(view, T.SliceViewOp) and view.begin.data != "0":
+            out.append((view.begin.data, view.tensor.type.stride_names[view.dim.data]))
+        tensor = view.tensor
+    return out
 
 
 class AccessLowering:
@@ -128,7 +139,7 @@ class AccessLowering:
         return mask
 
     def erase_views(self) -> None:
-        views = [op for op in self.kernel.walk() if isinstance(op, (T.MaskedViewOp, T.AtomicViewOp))]
+        views = [op for op in self.kernel.walk() if isinstance(op, (T.MaskedViewOp, T.AtomicViewOp, T.SliceViewOp))]
         for op in reversed(views):
             if not any(True for _ in op.result.uses):
                 op.detach()

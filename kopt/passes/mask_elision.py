@@ -103,7 +103,13 @@ class ElideAccessMasks(RewritePattern):
     """A load's or store's mask flag goes where the range is proven covered; every index gets a note."""
 
     decide: _Decisions
-    along: dict  # (access, index operand k) -> the range along each dim of a tile of indices
+    kernel: T.KernelOp
+    _along: dict | None = None  # (access, index operand k) -> the range along each dim of a tile of indices
+
+    def along(self, op, k: int) -> list:
+        if self._along is None:  # only kernels that gather pay for the provenance walk
+            self._along = access_index_ranges(self.kernel)
+        return self._along.get((op, k), [])
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: T.LoadOp | T.StoreOp, rewriter: PatternRewriter) -> None:
@@ -113,7 +119,7 @@ class ElideAccessMasks(RewritePattern):
         for k, (idx, m) in enumerate(zip(op.indices, op.masked_flags)):
             if not m:
                 flags.append(0)
-                notes.append(_unmasked_note(idx, self.along.get((op, k), [])))
+                notes.append(_unmasked_note(idx, self.along(op, k) if isinstance(idx.type, TileType) else []))
                 continue
             ok, why = self.decide(idx)
             flags.append(0 if ok else 1)
@@ -152,4 +158,4 @@ class MaskElisionPass(ModulePass):
         for kernel in kernels(module):
             defs = {b.name: b.size.data for b in kernel.plan.blocks if not b.chosen_at_launch}
             decide = _Decisions(kernel_facts(kernel), defs)
-            apply_patterns(kernel, ElideAccessMasks(decide, access_index_ranges(kernel)), ElideMaskFill(decide))
+            apply_patterns(kernel, ElideAccessMasks(decide, kernel), ElideMaskFill(decide))

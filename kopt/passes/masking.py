@@ -33,7 +33,7 @@ from kopt.dialects import tile as T
 from kopt.dialects.interfaces import MovesLanes, Reduces
 from kopt.dialects.dtypes import i32
 from kopt.dialects.types import RangeType, TileType
-from kopt.ir.dim_provenance import index_provenance
+from kopt.ir.dim_provenance import LazyProvenance
 from kopt.ir.scope import dim_range
 from kopt.ir.util import apply_patterns, kernels, op_error, replace_keeping_names
 from kopt.passes.registry import register_pass
@@ -156,5 +156,5 @@ class MaskingPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            provenance = index_provenance(kernel)
+            provenance = LazyProvenance(kernel)
             apply_patterns(kernel, MaskAccesses(), FlipPartialBlock(provenance), MaskFoldedLanes(provenance))

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, FileLineColLoc, ModuleOp, StringAttr
 from xdsl.ir import Block
 from xdsl.passes import ModulePass
 
+from kopt.dialects import tile as T
 from kopt.dialects.interfaces import InfersShape, LoopCarried, ShapeError, missing
 from kopt.dialects.shape_rules import Sizes
 from kopt.dialects.types import TileType
@@ -41,6 +42,22 @@ def _infer_loop(op: LoopCarried, sizes: Sizes) -> None:
         set_type(c.result, c.arg.type)
 
 
+def _record_assumption(op, a: str, b: str) -> None:
+    """An equality the op needed and the facts could not prove: a fact of the kernel from now on, and a check
+    the launcher makes at every call, located at this op (`assumed`: [a, b, file, line, col] per entry)."""
+    kernel = op.parent_op()
+    while kernel is not None and not isinstance(kernel, T.KernelOp):
+        kernel = kernel.parent_op()
+    if kernel is None:
+        return
+    kernel.add_facts([f"{a} == {b}"])
+    loc = op.location
+    where = ([StringAttr(loc.filename.data), StringAttr(str(loc.line.data)), StringAttr(str(loc.column.data))]
+             if isinstance(loc, FileLineColLoc) else [])
+    old = list(kernel.attributes["assumed"].data) if "assumed" in kernel.attributes else []
+    kernel.attributes["assumed"] = ArrayAttr([*old, ArrayAttr([StringAttr(a), StringAttr(b), *where])])
+
+
 def infer_block(block: Block, sizes: Sizes) -> None:
     for op in block.ops:
         if isinstance(op, LoopCarried):
@@ -53,10 +70,13 @@ def infer_block(block: Block, sizes: Sizes) -> None:
         for region in op.regions:  # a branch's results come from what its regions yield
             for inner in region.blocks:
                 infer_block(inner, sizes)
+        seen = len(sizes.assumed)
         try:
             shapes = op.infer_results(sizes)
         except ShapeError as e:
             raise shape_error(op, e) from None
+        for a, b in sizes.assumed[seen:]:
+            _record_assumption(op, a, b)
         for r, dims in zip(op.results, shapes):
             if dims is not None and isinstance(r.type, TileType):
                 set_type(r, r.type.with_dims(dims))
@@ -71,4 +91,4 @@ class ShapeInferencePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for k in kernels(op):
-            infer_block(k.body.block, kernel_sizes(k))
+            infer_block(k.body.block, Sizes(kernel_sizes(k).facts, assume=True))

@@ -58,9 +58,11 @@ def _host_extent(extent: SizeAttr, bounds: dict[str, SizeAttr | None]) -> SizeAt
 
 def _tile_blocks(kernel: T.KernelOp) -> list[Block]:
     """Every block symbol of the kernel's ranges, with the extent it tiles (literal blocks are no symbols)."""
-    bounds = {op.symbol.data: op.bound for op in kernel.walk() if isinstance(op, T.LetOp)}
+    bounds: dict[str, SizeAttr | None] = {}  # a `tile.let` comes before the loops over the size it names
     blocks: dict[str, Block] = {}
     for op in kernel.walk():
+        if isinstance(op, T.LetOp):
+            bounds[op.symbol.data] = op.bound
         for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
             if isinstance(v.type, RangeType) and not v.type.block.is_literal():
                 found = read_block_name(v.type.block.data)
@@ -129,5 +131,5 @@ class TilingPass(ModulePass):
             loop.detach()
             loop.erase(safe_erase=False)
             names = {b.name for b in blocks}
-            kept = [b for b in kernel.plan.blocks if b.name not in names]
-            kernel.plan = kernel.plan.with_grid(grid).with_blocks([*blocks, *kept])
+            plan = kernel.plan
+            kernel.plan = plan.with_grid(grid, [*blocks, *(b for b in plan.blocks if b.name not in names)])

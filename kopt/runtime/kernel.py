@@ -118,20 +118,37 @@ class Kernel:
     # ------------------------------------------------------------ arguments
 
     def _bind(self, args, kwargs) -> list:
+        """The call's value for every parameter, Python's defaults filling those not given."""
         if len(args) > len(self._params):
             raise KoptError(f"{self.fn.__name__}() takes {len(self._params)} arguments, got {len(args)}")
-        values = list(args) + [None] * (len(self._params) - len(args))
+        values = list(args) + [_MISSING] * (len(self._params) - len(args))
         for k, v in kwargs.items():
             if k not in self._params:
                 raise KoptError(f"{self.fn.__name__}() has no argument {k!r}")
             values[self._params.index(k)] = v
-        missing = [p for p, v in zip(self._params, values) if v is None]
+        defaults = self.fn.__defaults__ or ()
+        first_default = len(self._params) - len(defaults)
+        for i, v in enumerate(values):
+            if v is _MISSING and i >= first_default:
+                values[i] = defaults[i - first_default]
+        missing = [p for p, v in zip(self._params, values) if v is _MISSING]
         if missing:
             raise KoptError(f"{self.fn.__name__}() missing argument {missing[0]!r}")
         return values
 
     def _key(self, values) -> tuple[tuple, str]:
-        return call_key(self._params, values, self.static_shapes, self.specialize_divisibility)
+        try:
+            return call_key(self._params, values, self.static_shapes, self.specialize_divisibility)
+        except KoptError as e:
+            if e.loc is not None:
+                raise
+            raise self._at_param(e) from None
+
+    def _at_param(self, e: KoptError) -> KoptError:
+        """An argument's error, located at that parameter in the kernel's `def` (else at the `def`)."""
+        src = self._source()
+        node = next((a for a in src.fn.args.args if f"argument {a.arg!r}" in e.message), src.fn)
+        return src.error(node, e.message, *e.notes)
 
     def _check_signature(self, specs: dict) -> None:
         for name, want in (self._signature or {}).items():
@@ -324,7 +341,9 @@ class Kernel:
             entry = self._first_call(values, fast)
         else:
             self._hits += 1
-        compiled, tuning, items, device = entry
+        compiled, tuning, items, device, broadcast_at = entry
+        if broadcast_at and (ones := tuple(d for d in broadcast_at if values[d[0]].shape[d[1]] == 1)):
+            return self._broadcast_variant(items, device, ones).launcher(*values)
         if not tuning:
             return compiled.launcher(*values)
         compiled, overrides = self._launch_config(items, device, values, compiled)
@@ -334,15 +353,22 @@ class Kernel:
         """A cheap key that determines the full one: per tensor its dtype, rank and device kind."""
         if self.static_shapes or self.specialize_divisibility:
             return self._key(values)
-        return tuple((v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, _tensor_type()) else type(v)
-                     for v in values)
+        return tuple((v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, _tensor_type())
+                     else type(v) if type(v) in (int, float) else _by_value(v) for v in values)
 
     def _first_call(self, values, fast: tuple) -> tuple:
         items, device = self._key(values)
         mode.prepare(device)
         compiled = self._variant(items, device, self.config)
-        self._fast[fast] = (compiled, self._tuning(device), items, device)
+        broadcast_at = tuple((self._params.index(p), i) for p, i in (compiled.plan or {}).get("broadcast_dims", ()))
+        self._fast[fast] = (compiled, self._tuning(device), items, device, broadcast_at)
         return self._fast[fast]
+
+    def _broadcast_variant(self, items: tuple, device: str, ones: tuple) -> CompiledKernel:
+        """The kernel for a call where argument sizes it assumed equal to others are 1: torch broadcasts them, so
+        it is compiled with those sizes stated to be 1 (once per such pattern)."""
+        units = tuple((self._params[p], i) for p, i in ones)
+        return self._variant((*items, ("units", units)), device, self.config)
 
     def compile(self, *args, **kwargs) -> CompiledKernel:
         """Compile for these arguments without running; `.triton_source` holds the generated code."""
@@ -371,6 +397,19 @@ class Kernel:
             self._chosen.clear()
             self._fast.clear()
             self._hits = self._misses = self._disk_hits = 0
+
+
+_MISSING = object()  # a parameter the call did not give (None is a value: an optional tensor left out)
+
+
+def _by_value(v) -> tuple:
+    """The fast key of an argument compiled in by value (None, a bool, a tuple of ints, a dtype)."""
+    v = tuple(v) if isinstance(v, list) else v
+    try:
+        hash(v)
+    except TypeError:  # not a kind kopt takes: the full key says so on the first call
+        return ("unhashable", id(v))
+    return ("value", v)
 
 
 @functools.lru_cache(maxsize=1)

@@ -56,7 +56,25 @@ def launch_plan(module) -> dict:
                         "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
                         "row_elem_bytes": row_elem_bytes(op),  # a looped reduction's warps depend on it
                         **dot_plan(op)})  # a tl.dot kernel's block roles (its space is dot_space.py's)
-    return {"kernels": kernels, "symbols": {s: list(v) for s, v in param_symbols(module).items()}}
+    symbols = param_symbols(module)
+    return {"kernels": kernels, "symbols": {s: list(v) for s, v in symbols.items()},
+            "broadcast_dims": broadcast_dims(module, symbols)}
+
+
+def broadcast_dims(module, symbols: dict) -> list[list]:
+    """[parameter, dim] of every argument size a kernel was compiled assuming equal to another (shape-inference's
+    `assumed`): where such a size is 1 at a call, torch broadcasts it, and the runtime compiles a kernel for that."""
+    from kopt.dialects import tile as T
+
+    out = set()
+    for op in module.ops:
+        if isinstance(op, T.KernelOp) and "assumed" in op.attributes:
+            for entry in op.attributes["assumed"].data:
+                for side in entry.data[:2]:
+                    where = symbols.get(side.data)
+                    if where is not None and where[1] == "size":
+                        out.add((where[0], where[2]))
+    return [list(d) for d in sorted(out)]
 
 
 @dataclass(frozen=True)

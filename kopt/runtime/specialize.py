@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kopt.errors import KoptError
-from kopt.frontend.signature import ArgSpec, ScalarSpec, TensorSpec
+from kopt.frontend.signature import ArgSpec, ConstSpec, DtypeValue, ScalarSpec, TensorSpec
 from kopt.launch import hostmath
 
 DIVISOR = 16
@@ -50,13 +50,21 @@ def arg_key(name: str, v, static_shapes: bool, divisibility: bool) -> tuple:
         if divisibility:
             div = tuple(s % DIVISOR == 0 for s in shape) + tuple(s % DIVISOR == 0 for s in v.stride())
         return ("tensor", dtype, len(shape), shape if static_shapes else None, div, v.device.type)
-    if isinstance(v, bool):
-        raise KoptError(f"argument {name!r}: bool scalars are not supported")
+    if v is None or isinstance(v, bool):
+        return ("const", v)
     if isinstance(v, int):
         return ("int",)
     if isinstance(v, float):
         return ("float",)
-    raise KoptError(f"argument {name!r}: expected a torch.Tensor, int or float, got {type(v).__name__}")
+    if isinstance(v, (tuple, list)) and all(isinstance(e, int) and not isinstance(e, bool) for e in v):
+        return ("const", tuple(v))
+    if type(v).__name__ == "dtype" and type(v).__module__ == "torch":
+        short = _short_dtype(v)
+        if short is None:
+            raise KoptError(f"argument {name!r}: dtype {v} is not supported by kopt")
+        return ("const", DtypeValue(short))
+    raise KoptError(f"argument {name!r}: expected a tensor, an int, a float, a bool, None, a tuple of ints or a "
+                    f"torch.dtype, got {type(v).__name__}")
 
 
 def call_key(params: list[str], values: list, static_shapes: bool, divisibility: bool) -> tuple[tuple, str]:
@@ -77,11 +85,16 @@ def specs_and_facts(params: list[str], items: tuple) -> tuple[dict[str, ArgSpec]
     """The argument types the frontend builds for, and the facts the key stands for."""
     specs: dict[str, ArgSpec] = {}
     facts: list[ArgFact] = []
+    for extra in items[len(params):]:  # ("units", ((param, dim), ...)): sizes of 1 that broadcast
+        if extra[0] == "units":
+            facts += [ArgFact(p, "size", i, "== 1") for p, i in extra[1]]
     for p, it in zip(params, items):
         if it[0] == "int":
             specs[p] = ScalarSpec("i64")
         elif it[0] == "float":
             specs[p] = ScalarSpec("f32")
+        elif it[0] == "const":
+            specs[p] = ConstSpec(it[1])
         else:
             _, dtype, rank, shape, div, _device = it
             specs[p] = TensorSpec(dtype, rank)

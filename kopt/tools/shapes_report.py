@@ -79,6 +79,12 @@ class _Report:
         spec = k.attributes.get("specialized")
         if spec is not None:
             out.append("  specialized (the runtime states their values): " + ", ".join(s.data for s in spec.data))
+        assumed = k.attributes.get("assumed")
+        if assumed is not None:
+            out.append(f"  assumed, checked at launch ({len(assumed.data)}):")
+            for entry in assumed.data:
+                a, b, *where = (e.data for e in entry.data)
+                out.append(f"    {a} == {b}" + (f"  (line {where[1]})" if where else ""))
         computed = [op for op in k.walk() if isinstance(op, T.LetOp)]
         if computed:
             out.append(f"  sizes the kernel computes ({len(computed)}: nonnegative symbols, unknown to the host):")

@@ -30,9 +30,9 @@ CASES = {
                        "    for t in hl.tile(n):\n        out[t, :] = x[t, :] * scale\n    return out\n",
                        (10, 31), "`scale` is not defined here"),
     "broadcast_mismatch": ("@kopt.kernel\ndef k(x, y):\n    n, m = x.size()\n    p, q = y.size()\n"
-                           "    out = torch.empty_like(x)\n    for t in hl.tile(n):\n"
+                           "    assert q == 2 * m\n    out = torch.empty_like(x)\n    for t in hl.tile(n):\n"
                            "        out[t, :] = x[t, :] + y[t, :]\n    return out\n",
-                           (11, 21), "cannot broadcast shapes [_BLOCK_SIZE_0, m] and [_BLOCK_SIZE_0, q]"),
+                           (12, 21), "cannot broadcast shapes [_BLOCK_SIZE_0, m] and [_BLOCK_SIZE_0, q]"),
 }
 
 

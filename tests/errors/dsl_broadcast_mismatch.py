@@ -1,5 +1,6 @@
-# adding tiles of unrelated widths.
-# EXPECT: FILE:13:21: error: cannot broadcast shapes [_BLOCK_SIZE_0, m] and [_BLOCK_SIZE_0, q]
+# adding tiles whose widths provably differ (unproven ones are assumed equal and checked at launch).
+# ARGS: FILE --signature "x: f32[N, 8], y: f32[N, 16]"
+# EXPECT: FILE:14:21: error: cannot broadcast shapes [_BLOCK_SIZE_0, m] and [_BLOCK_SIZE_0, q]
 import torch
 import kopt
 import kopt.language as hl

@@ -23,13 +23,23 @@ def _add_rows(tmp_path, asserts: str = "", name: str = "add_rows"):
     return kernel_file(tmp_path, name, body)
 
 
-def test_unproven_sizes_are_a_located_error_with_the_reason(tmp_path):
-    code, _, err = run_cli(str(_add_rows(tmp_path)), "--emit=shapes")
+def test_unproven_sizes_are_assumed_and_checked_at_launch(tmp_path):
+    code, out, err = run_cli(str(_add_rows(tmp_path)), "--emit=shapes")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "  assumed, checked at launch (1):" in lines
+    assert "    q == m  (line 11)" in lines  # `out[t, :] = x[t, :] + y[t, :]`
+    code, out, err = run_cli(str(_add_rows(tmp_path)))
+    assert code == 0, err
+    assert "if not (q == m):" in out and "must be equal here: the kernel was compiled assuming so" in out
+
+
+def test_sizes_proven_different_are_a_located_error(tmp_path):
+    code, _, err = run_cli(str(_add_rows(tmp_path, "assert q == m + 1")), "--emit=shapes")
     lines = err.splitlines()
     assert code == 1
     assert lines[0].endswith("error: cannot broadcast shapes [_BLOCK_SIZE_0, m] and [_BLOCK_SIZE_0, q]")
-    assert "note: dim -1 differs: m vs q (not proven equal: q - m unknown)" in lines
-    assert any('--assume "m == q"' in line and "assert m == q" in line for line in lines)
+    assert any(line.startswith("note: dim -1 differs: m vs q (the facts say they differ") for line in lines)
 
 
 @pytest.mark.parametrize("how", [("--assume", "m == q"), ("--assume", "q == m")])

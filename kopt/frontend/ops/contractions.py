@@ -92,7 +92,7 @@ def hl_dot(b, node: ast.Call, kwargs: dict) -> SSAValue:
         return accumulate(b, b.expr(acc), b.expr(lhs), b.expr(rhs), node)
     out_elem = None
     if out_dtype is not None:
-        name = b.scope.dtype_of(out_dtype, "")
+        name = b.dtype_of(out_dtype, "")
         if not name:
             raise b.err(out_dtype, "hl.dot: out_dtype must be a torch dtype such as torch.float32")
         out_elem = from_short(name)

@@ -13,7 +13,7 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import from_short, is_float, short_name
+from kopt.dialects.dtypes import from_short, is_float, is_low_precision
 from kopt.dialects.types import TileType
 from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, method
@@ -62,7 +62,7 @@ def _dtype(b, kwargs: dict, default):
     node = kwargs.get("dtype")
     if node is None:
         return default
-    name = b.scope.dtype_of(node, "")
+    name = b.dtype_of(node, "")
     if not name:
         raise b.err(node, "dtype must be a torch dtype such as torch.float32 or x.dtype")
     return from_short(name)
@@ -167,7 +167,7 @@ def gelu_approximate(b, x, approximate: ast.expr, node: ast.AST) -> SSAValue:
         raise b.err(approximate, 'gelu: approximate must be "none" or "tanh"')
     t = b.as_tile(x, node)
     elem = t.type.element_type
-    v = b.cast(t, from_short("f32"), node) if short_name(elem) in ("f16", "bf16") else t
+    v = b.cast(t, from_short("f32"), node) if is_low_precision(elem) else t
     cube = b.binary(T.MulOp, b.binary(T.MulOp, v, v, node), v, node)
     inner = b.binary(T.MulOp, PyScalar(0.7978845608028654), b.binary(T.AddOp, v, b.binary(T.MulOp, PyScalar(0.044715), cube, node), node), node)
     out = b.binary(T.MulOp, b.binary(T.MulOp, PyScalar(0.5), v, node), b.binary(T.AddOp, PyScalar(1.0), b.unary("tanh", inner, node), node), node)

@@ -18,13 +18,13 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import f32, from_short, is_float, short_name
+from kopt.dialects.dtypes import f32, from_short, is_float, is_low_precision
 from kopt.dialects.tile_reduce import DimSizeOp
 from kopt.dialects.types import TileType
 from kopt.frontend.registry import attribute, function, method
 
 i64 = from_short("i64")
-_HALF = ("f16", "bf16")
+
 # torch spelling -> tile.reduce kind (max/min with a dim give values and indices, see below)
 _SIMPLE = {"sum": "sum", "amax": "max", "amin": "min", "prod": "prod", "argmax": "argmax", "argmin": "argmin"}
 _SOFTMAX = {"softmax": False, "log_softmax": True}
@@ -86,7 +86,7 @@ def compute_dtype(b, t: SSAValue, kind: str, node) -> SSAValue:
     if kind in ("sum", "prod") and not is_float(elem):
         return b.cast(t, i64, node)
     # arg-reductions too: exact for halves, and the Triton interpreter orders bf16 by its raw bits
-    if short_name(elem) in _HALF and kind in ("sum", "prod", "mean", "var", "logsumexp", "softmax", "argmax",
+    if is_low_precision(elem) and kind in ("sum", "prod", "mean", "var", "logsumexp", "softmax", "argmax",
                                               "argmin"):
         return b.cast(t, f32, node)
     if kind in ("mean", "var", "logsumexp", "softmax") and not is_float(elem):
@@ -96,7 +96,7 @@ def compute_dtype(b, t: SSAValue, kind: str, node) -> SSAValue:
 
 def result_dtype(b, v: SSAValue, elem, node) -> SSAValue:
     """Cast a computed fp32 result back to the half type it came from, as torch returns it."""
-    if short_name(elem) in _HALF and v.type.element_type != elem:
+    if is_low_precision(elem) and v.type.element_type != elem:
         return b.cast(v, elem, node)
     return v
 

@@ -170,7 +170,7 @@ MUTANTS = [
            "        acc = hl.full([tile], v, dtype=torch.float32)\n", "the fill value must be a number constant"),
     # ---- dims, ranks, shapes
     Mutant("too_many_subscripts", "relu", V, "        v = x[tile_m, tile_n, :]\n", "3 subscripts for `x`"),
-    Mutant("slice_subscript", "relu", V, "        v = x[1:5, tile_n]\n", "unsupported subscript"),
+    Mutant("slice_subscript", "relu", V, "        v = x[0:m:2, tile_n]\n", "a slice with a step is not supported"),
     Mutant("float_subscript", "relu", V, "        v = x[tile_m.index.to(torch.float32), tile_n]\n",
            "a tensor index must hold integers"),
     Mutant("reduce_dim_out_of_range", "rows", "        out[tile_m] = torch.softmax(row, dim=1).sum(-1)\n",
