@@ -276,7 +276,17 @@ class FactBase:
 
     def eq(self, a, b, budget: int = DEFAULT_BUDGET) -> Answer:
         """a == b?"""
-        return self._ask(decide.equal, budget, unknown, a, b)
+        answer = self._ask(decide.equal, budget, unknown, a, b)
+        if answer.is_true or answer.is_false or not self._eqs:
+            return answer
+        # a floor or modulo of a symbol the facts fix (`(head // 2) * 2` with `head == 64`) is an atom to the
+        # polynomial view: put the known values in and ask again
+        known = {s: v for s, v in self._eqs.items() if v.is_Integer}
+        ea, eb = _expr(a), _expr(b)
+        if not known or not (ea.free_symbols | eb.free_symbols) & set(known):
+            return answer
+        retry = self._ask(decide.equal, budget, unknown, ea.subs(known), eb.subs(known))
+        return retry if retry.is_true or retry.is_false else answer
 
     def const_bounds(self, expr, budget: int = DEFAULT_BUDGET) -> tuple[int | None, int | None]:
         """(lo, hi) with lo <= expr <= hi; None where unbounded or unknown."""

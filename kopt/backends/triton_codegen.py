@@ -59,6 +59,9 @@ class _KernelWriter:
         self.def_line: dict[SSAValue, int] = {}
         self.symbols: set[str] = set()
         self.local_symbols: set[str] = set()  # sizes the kernel computes (`tile.let`): variables, not arguments
+        # sizes the facts fix (`hl.specialize`, static shapes): literals in block shapes, which Triton needs constant
+        self.constants = {eq[0]: eq[1] for f in kernel.plan.fact_list if (eq := f.equates()) is not None
+                          and not eq[0].startswith("_")}
 
     def tensor_value(self, v: SSAValue) -> str:
         """A value's text as a Triton tensor: a scalar constant is a Python number in Triton, which would
@@ -105,9 +108,15 @@ class _KernelWriter:
         self.lines.append(self.indent + line)
 
     def shape(self, t: TileType) -> str:
-        """A block shape as Triton source: `[_BLOCK_SIZE_0, 1]`."""
-        self.note_symbols(" ".join(t.dims))
-        return "[" + ", ".join(py_expr(d, "tl") for d in t.dims) + "]"
+        """A block shape as Triton source: `[_BLOCK_SIZE_0, 1]`; a size the facts fix is its value."""
+        dims = [self._fixed(d) for d in t.dims]
+        self.note_symbols(" ".join(dims))
+        return "[" + ", ".join(py_expr(d, "tl") for d in dims) + "]"
+
+    def _fixed(self, dim: str) -> str:
+        if not self.constants or not (_SYMBOL_NAME.findall(dim) and set(_SYMBOL_NAME.findall(dim)) & set(self.constants)):
+            return dim
+        return SizeAttr(_SYMBOL_NAME.sub(lambda m: str(self.constants.get(m.group(0), m.group(0))), dim)).data
 
     def note_symbols(self, text: str) -> None:
         self.symbols.update(s for s in _SYMBOL_NAME.findall(text) if s not in _NOT_SYMBOLS)
@@ -359,7 +368,7 @@ def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.hostmath import cdiv, next_power_of_2\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2\n"
 PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
 
 

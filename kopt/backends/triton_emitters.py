@@ -173,6 +173,30 @@ def _cast(w, op) -> None:
     w.define(op.result, f"{w.ref(op.operand, True)}.to({dtype})", "v")
 
 
+@TRITON.emits(T.SplitOp)
+def _split(w, op) -> None:
+    lo, hi = w.fresh(op.lo.name_hint or "lo"), w.fresh(op.hi.name_hint or "hi")
+    w.names[op.lo], w.names[op.hi] = lo, hi
+    w.def_line[op.lo] = w.def_line[op.hi] = len(w.lines)
+    w.emit(f"{lo}, {hi} = tl.split({w.ref(op.operand)})")
+
+
+@TRITON.emits(T.JoinOp)
+def _join(w, op) -> None:
+    w.define(op.result, f"tl.join({w.ref(op.lo)}, {w.ref(op.hi)})", "joined")
+
+
+@TRITON.emits(T.RandOp)
+def _rand(w, op) -> None:  # `like` holds the lanes' linear indices by now (lower-to-tt's rand_offsets)
+    w.define(op.result, f"tl.rand({w.ref(op.seed)}, {w.ref(op.like)})", "rand")
+
+
+@TRITON.emits(T.ScanOp)
+def _scan(w, op) -> None:
+    fn = {"sum": "tl.cumsum", "prod": "tl.cumprod"}[op.kind_name]
+    w.define(op.result, f"{fn}({w.ref(op.operand)}, {op.dim.value.data})", f"cum{op.kind_name}")
+
+
 @TRITON.emits(T.WhereOp)
 def _where(w, op) -> None:
     w.define(op.result, f"tl.where({w.ref(op.cond)}, {w.ref(op.lhs)}, {w.ref(op.rhs)})", "v")

@@ -68,6 +68,10 @@ def is_float(t: Attribute) -> bool:
     return short_name(t) in ("f32", "f16", "bf16", "f64", "f8e4m3", "f8e5m2")
 
 
+def is_fp8(t: Attribute) -> bool:
+    return short_name(t) in ("f8e4m3", "f8e5m2")
+
+
 def is_low_precision(t: Attribute) -> bool:
     """Halves and fp8: their arithmetic runs in fp32 (Triton's math functions and torch's accumulation)."""
     return short_name(t) in LOW_PRECISION
@@ -77,7 +81,7 @@ def is_bool(t: Attribute) -> bool:
     return t == i1
 
 
-_RANK = ["i1", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"]
+_RANK = ["i1", "i8", "i16", "i32", "i64", "f8e5m2", "f8e4m3", "f16", "bf16", "f32", "f64"]
 
 
 def promote(a: Attribute, b: Attribute) -> Attribute:

@@ -13,6 +13,7 @@ interfaces it implements:
   hold there (`masking`); `ReduceOp` adds its combiner (looped reductions).
 - `LoopCarried`: a region op's loop-carried values (init, block argument, result, yielded value).
 - `MovesLanes`: its result lanes hold its operand's values (masking looks through it).
+- `OrdersLanes`: its lanes along a dim depend on each other in order (scans, flips): no chunked loop there.
 - `Folds`: the Python function that computes it on two numbers (the frontend's constant folding).
 
 Shape rules raise `ShapeError` (a message and notes); the pass that asked locates it at the op.
@@ -117,6 +118,15 @@ class MovesLanes:
 
     def keeps(self, fill: str) -> bool:
         return True
+
+
+class OrdersLanes(ABC):
+    """The op's result at a lane depends on other lanes of the same dim, in order (a scan, a flip): a looped
+    reduction cannot cut that dim into chunks (row_plan gives such a kernel no looped plan)."""
+
+    @abstractmethod
+    def ordered_dims(self) -> list[int]:
+        """The operand dims whose lanes are combined in order."""
 
 
 class Folds(ABC):

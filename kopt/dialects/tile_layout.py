@@ -22,7 +22,8 @@ from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, 
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, MovesLanes, ShapeError
+from kopt.dialects.dtypes import f32, is_float
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, MovesLanes, OrdersLanes, ShapeError
 from kopt.dialects.shape_rules import right_aligned
 from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TileType
@@ -136,7 +137,7 @@ class ReshapeOp(_Reshaping):
     def infer_dims(self, sizes) -> list[str]:
         dims = self.operand.type.dims
         out = _resolved(self.spec, dims, self.name)
-        if not same_count(dims, out):
+        if not same_count(dims, out) and not sizes.same(_product(dims), _product(out)).is_true:
             raise ShapeError(f"tile.reshape: a tile of shape [{', '.join(dims)}] cannot become "
                              f"[{', '.join(out)}] (the number of elements differs or is not provably equal)")
         return out
@@ -183,7 +184,7 @@ class FullLikeOp(IRDLOperation, InfersShape, HasDimMap):
 
 
 @irdl_op_definition
-class FlipOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes):
+class FlipOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes, OrdersLanes):
     """`torch.flip(x, [d])`: the lanes of dim `d` in reverse order (`tl.flip`)."""
 
     name = "tile.flip"
@@ -208,9 +209,90 @@ class FlipOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes):
             return None
         return {"dim": IntegerAttr(d - sum(g < d for g in gone), 64)} if gone else {}
 
+    def ordered_dims(self) -> list[int]:
+        return [self.dim.value.data]
+
     def verify_(self) -> None:
         if not 0 <= self.dim.value.data < self.operand.type.rank:
             raise VerifyException(f"tile.flip: dim {self.dim.value.data} out of range for rank {self.operand.type.rank}")
+
+
+@irdl_op_definition
+class RandOp(IRDLOperation, InfersShape, HasDimMap):
+    """`hl.rand([tile_m, tile_n], seed)` / `torch.rand_like(x)`: uniform fp32 values in [0, 1) shaped like
+    `like`, from Philox (`tl.rand`) at each lane's global linear index, so that the values do not depend on
+    block sizes. lower-to-tt replaces `like` by those indices (int64), from the ranges its dims run along."""
+
+    name = "tile.rand"
+    seed = operand_def(TileType)
+    like = operand_def(TileType)
+    result = result_def(TileType)
+    assembly_format = "$seed `,` $like attr-dict `:` type($seed) `,` type($like) `->` type($result)"
+
+    def __init__(self, seed: SSAValue, like: SSAValue):
+        super().__init__(operands=[seed, like], result_types=[TileType(list(like.type.dims), f32)])
+
+    def infer_dims(self, sizes) -> list[str]:
+        return list(self.like.type.dims)
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.like, i)] for i in range(self.like.type.rank)]
+
+    def verify_(self) -> None:
+        if self.seed.type.rank != 0 or is_float(self.seed.type.element_type):
+            raise VerifyException("tile.rand: the seed must be an integer scalar")
+
+
+@irdl_op_definition
+class SplitOp(IRDLOperation, InfersShape, HasDimMap):
+    """`hl.split(x)`: the two halves of a last dim of size 2, as two tiles without it (`tl.split`)."""
+
+    name = "tile.split"
+    operand = operand_def(TileType)
+    lo = result_def(TileType)
+    hi = result_def(TileType)
+    traits = traits_def(Pure())
+    assembly_format = "$operand attr-dict `:` type($operand) `->` type($lo) `,` type($hi)"
+
+    def __init__(self, operand: SSAValue):
+        half = TileType(["?"] * (operand.type.rank - 1), operand.type.element_type)
+        super().__init__(operands=[operand], result_types=[half, half])
+
+    def infer_dims(self, sizes) -> list[str]:
+        dims = list(self.operand.type.dims)
+        if not dims or dims[-1] != "2":
+            raise ShapeError(f"hl.split needs a last dim of size 2, not a tile of shape [{', '.join(dims)}]",
+                             "reshape to [..., 2] first: `x.reshape([tile, d // 2, 2])`")
+        return dims[:-1]
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.operand, i)] for i in range(self.operand.type.rank - 1)]
+
+
+@irdl_op_definition
+class JoinOp(IRDLOperation, InfersShape, HasDimMap):
+    """`hl.join(a, b)`: two tiles of one shape as one with a new last dim of size 2 (`tl.join`)."""
+
+    name = "tile.join"
+    lo = operand_def(TileType)
+    hi = operand_def(TileType)
+    result = result_def(TileType)
+    traits = traits_def(Pure())
+    assembly_format = "$lo `,` $hi attr-dict `:` type($lo) `,` type($hi) `->` type($result)"
+
+    def __init__(self, lo: SSAValue, hi: SSAValue):
+        super().__init__(operands=[lo, hi], result_types=[TileType(["?"] * (lo.type.rank + 1), lo.type.element_type)])
+
+    def infer_dims(self, sizes) -> list[str]:
+        a, b = list(self.lo.type.dims), list(self.hi.type.dims)
+        if len(a) != len(b) or any(not sizes.equal(x, y).is_true for x, y in zip(a, b)):
+            raise ShapeError(f"hl.join of tiles of shapes [{', '.join(a)}] and [{', '.join(b)}]: they must match")
+        if self.lo.type.element_type != self.hi.type.element_type:
+            raise ShapeError("hl.join of tiles of two dtypes: convert one first")
+        return [*a, "2"]
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.lo, i), (self.hi, i)] for i in range(self.lo.type.rank)] + [[]]
 
 
 def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
@@ -220,6 +302,8 @@ def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
         raise ShapeError(str(e)) from None
 
 
-LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp, FlipOp)
+LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp, FlipOp, RandOp, SplitOp, JoinOp)
 
-__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "FlipOp", "LAYOUT_OPS", "resolve_spec", "same_count"]
+__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "FlipOp", "RandOp", "SplitOp", "JoinOp", "LAYOUT_OPS",
+           "resolve_spec",
+           "same_count"]

@@ -23,7 +23,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import i32, is_float
 from kopt.dialects.enums import ReduceKindAttr, enum_attr
-from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, Reduces
+from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, OrdersLanes, Reduces
 from kopt.dialects.shape_rules import reduced_map, reduced_shape, right_aligned
 from kopt.dialects.tile_elementwise import AddOp, GtOp, LtOp, MaximumOp, MinimumOp, MulOp
 from kopt.dialects.types import RangeType, TileType
@@ -211,6 +211,50 @@ class MaskFillOp(IRDLOperation, InfersShape, HasDimMap):
         return _renumbered(self, self.operand, dropped)
 
 
-REDUCE_OPS = (ReduceOp, SoftmaxOp, DimSizeOp, MaskFillOp)
+@irdl_op_definition
+class ScanOp(IRDLOperation, InfersShape, HasDimMap, OrdersLanes):
+    """`torch.cumsum(x, d)` / `torch.cumprod(x, d)`: inclusive prefix sums (products) along dim `d`
+    (`tl.cumsum` / `tl.cumprod`). Forward only: lanes past a range's end come after every valid lane and
+    change none of them, so no mask is needed."""
 
-__all__ = ["ReduceOp", "SoftmaxOp", "DimSizeOp", "MaskFillOp", "REDUCE_OPS", "neutral_of"]
+    name = "tile.scan"
+    operand = operand_def(TileType)
+    result = result_def(TileType)
+    kind = prop_def(ReduceKindAttr)
+    dim = prop_def(IntegerAttr[I64])
+    traits = traits_def(Pure())
+    assembly_format = "$kind $operand `dim` $dim attr-dict `:` type($operand) `->` type($result)"
+
+    def __init__(self, kind: str, operand: SSAValue, dim: int, result_type: Attribute):
+        super().__init__(operands=[operand], result_types=[result_type],
+                         properties={"kind": enum_attr(ReduceKindAttr, kind, "tile.scan"), "dim": IntegerAttr(dim, 64)})
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind.data.value
+
+    def infer_dims(self, sizes) -> list[str]:
+        return list(self.operand.type.dims)
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return [[(self.operand, i)] for i in range(self.operand.type.rank)]
+
+    def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
+        gone, d = dropped.get(self.operand, []), self.dim.value.data
+        if d in gone:
+            return None
+        return {"dim": IntegerAttr(d - sum(g < d for g in gone), 64)} if gone else {}
+
+    def ordered_dims(self) -> list[int]:
+        return [self.dim.value.data]
+
+    def verify_(self) -> None:
+        if self.kind_name not in ("sum", "prod"):
+            raise VerifyException(f"tile.scan: kind {self.kind_name} (sum or prod)")
+        if not 0 <= self.dim.value.data < self.operand.type.rank:
+            raise VerifyException(f"tile.scan: dim {self.dim.value.data} out of range for rank {self.operand.type.rank}")
+
+
+REDUCE_OPS = (ReduceOp, SoftmaxOp, DimSizeOp, MaskFillOp, ScanOp)
+
+__all__ = ["ReduceOp", "SoftmaxOp", "DimSizeOp", "MaskFillOp", "ScanOp", "REDUCE_OPS", "neutral_of"]

@@ -13,7 +13,7 @@ from kopt.dialects.dtypes import from_short
 from kopt.dialects.types import RangeType, TensorType, TileType
 import kopt.frontend.ops  # noqa: F401 - registers the device operation handlers
 from kopt.frontend.device import DeviceBuilder
-from kopt.frontend.host import HostScope, torch_attr_name
+from kopt.frontend.host import HostScope, captured_name, torch_attr_name
 from kopt.frontend.host_facts import HostFacts
 from kopt.frontend.signature import ArgSpec
 from kopt.frontend.source import KernelSource
@@ -44,6 +44,9 @@ def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
         scope.add_param(p, specs[p])
 
     host = Block()
+    for p in params:  # tensors a function argument captures: read from it at every call
+        for cap, _, _ in getattr(scope.callables.get(p), "tensors", ()):
+            host.add_op(T.PyStmtOp(f"{captured_name(p, cap)} = captured({p}, {cap!r})"))
     kernels: list[T.KernelOp] = []
     host_facts = HostFacts()  # `assert`s on sizes and hl.specialize: facts for the kernels that follow
     body = fn.body[1:] if fn.body and _is_docstring(fn.body[0]) else fn.body
@@ -103,6 +106,7 @@ def _build_kernel(src: KernelSource, scope: HostScope, loop: ast.For, name: str)
     if loop.orelse:
         raise src.error(loop, "`for ... else` is not supported")
     used = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}
+    used |= {captured_name(f, cap) for f in used if f in scope.callables for cap, _, _ in scope.callables[f].tensors}
     arg_names = [n for n in scope.order if n in used and (n in scope.tensors or n in scope.scalars)]
     arg_types = []
     for n in arg_names:
@@ -152,7 +156,9 @@ def _bindings(scope: HostScope, kernel: T.KernelOp, arg_names: list[str]) -> dic
             where.setdefault(s, f"{n}.stride({i})")
     bind = {}
     for s in symbols:
-        if s in scope.scalars and scope.scalars[s].is_size:
+        if s in scope.host_bindings:  # computed by the launcher at each call (torch.rand_like's seed)
+            bind[s] = scope.host_bindings[s]
+        elif s in scope.scalars and scope.scalars[s].is_size:
             bind[s] = s
         elif s in where:
             bind[s] = where[s]

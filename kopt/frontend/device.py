@@ -18,7 +18,7 @@ from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, is_low_precision, promote, short_name
 from kopt.dialects.interfaces import Folds
 from kopt.dialects.types import RangeType, TensorType, TileType
-from kopt.frontend.host import HostScope, torch_attr_name
+from kopt.frontend.host import HostScope, captured_name, torch_attr_name
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
 from kopt.frontend.control import JAGGED_LOOPS, AssignedInOneBranch, dynamic_range, if_statement, jagged_range, loop_bound
@@ -288,6 +288,9 @@ class DeviceBuilder:
         spec, indices = [], []
         for it in items:
             v = self.env.get(it.id) if isinstance(it, ast.Name) else None
+            if isinstance(it, ast.Subscript) and isinstance(it.value, ast.Name) \
+                    and isinstance(self.env.get(it.value.id), tuple):  # `tile[1]` of a tuple of tiles (an epilogue's)
+                v = self.tuple_item(self.env[it.value.id], it)
             if isinstance(v, (TileGroup, ScalarGroup)):
                 group = v.ranges if isinstance(v, TileGroup) else v.indices
                 spec += ["i"] * len(group)
@@ -436,6 +439,12 @@ class DeviceBuilder:
         raise self.err(node, f"`{node.id}` is not defined here",
                        "a tile loop can use kernel arguments, host variables and values defined earlier in the loop")
 
+    def host_value(self, expr: str, hint: str, node: ast.AST) -> SSAValue:
+        """A scalar the launcher computes at every call (`expr`, host Python) and passes to the kernel."""
+        name = f"_kopt_{hint}_{len(self.scope.host_bindings)}"
+        self.scope.host_bindings[name] = expr
+        return self.emit(T.SymbolOp(name, TileType([], from_short("i64"))), node).result
+
     def dtype_of(self, node: ast.expr | None, default: str | None) -> str | None:
         """The short name of a dtype expression: `torch.float16`, `acc_dtype`, `x.dtype` of a kernel tensor or of
         a tile value, `torch.promote_types(a, b)` of those."""
@@ -570,6 +579,8 @@ class DeviceBuilder:
             return self.where(*(self.expr(a) for a in node.args), node)
         if fn in ("hl.zeros", "hl.full"):
             return self.full(node, fn, kwargs)
+        if isinstance(node.func, ast.Name) and node.func.id in self.scope.callables and node.func.id not in self.env:
+            return self.inline_call(self.scope.callables[node.func.id], node)
         if fn in FUNCTIONS:
             return FUNCTIONS[fn](self, node, kwargs)
         if method is not None and method in METHODS and not (isinstance(node.func.value, ast.Name)
@@ -583,6 +594,27 @@ class DeviceBuilder:
                 return self.convert(self.as_tile(self.expr(recv), node), method, node)
         raise self.err(node, f"call to `{ast.unparse(node.func)}` is not supported in a tile loop", SUPPORTED_HINT)
 
+    def inline_call(self, fn, node: ast.Call):
+        """A function passed as an argument, inlined: its parameters bound to the call's values (and its closed-over
+        constants), its body built here; names it assigns stay its own."""
+        if node.keywords or len(node.args) != len(fn.params):
+            raise self.err(node, f"`{fn.name}` takes {len(fn.params)} positional arguments here, got "
+                                 f"{len(node.args)}{' and keywords' if node.keywords else ''}")
+        args = [self.expr(a) for a in node.args]
+        saved = dict(self.env)
+        try:
+            for name, value in fn.constants:
+                self.env[name] = python_constant(value)
+            for name, _, _ in fn.tensors:  # captured tensors are kernel arguments of their own
+                self.env[name] = self.env[captured_name(node.func.id, name)]
+            self.env.update(zip(fn.params, args))
+            if isinstance(fn.body, ast.expr):
+                return self.expr(fn.body)
+            self.body(list(fn.body[:-1]))
+            return self.expr(fn.body[-1].value)
+        finally:
+            self.env = saved
+
     def full(self, node: ast.Call, fn: str, kwargs) -> SSAValue:
         """`hl.zeros([tile_m, tile_n], dtype=...)` / `hl.full([tile_m], value, dtype=...)`: a filled block."""
         want = 1 if fn == "hl.zeros" else 2
@@ -593,6 +625,9 @@ class DeviceBuilder:
         dims: list[str] = []
         for it in items:
             v = self.env.get(it.id) if isinstance(it, ast.Name) else None
+            if isinstance(it, ast.Subscript) and isinstance(it.value, ast.Name) \
+                    and isinstance(self.env.get(it.value.id), tuple):  # `tile[1]` of a tuple of tiles (an epilogue's)
+                v = self.tuple_item(self.env[it.value.id], it)
             if isinstance(v, TileGroup):
                 dims += [r.type.block.data for r in v.ranges]
             elif isinstance(v, SSAValue) and isinstance(v.type, RangeType):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_name
 from kopt.frontend.host_views import host_derived, host_view, numel_expr
-from kopt.frontend.signature import ArgSpec, ConstSpec, DtypeValue, ScalarSpec
+from kopt.frontend.signature import ArgSpec, ConstSpec, DtypeValue, ScalarSpec, TensorSpec
 from kopt.frontend.source import KernelSource
 from kopt.frontend.values import HostScalar, HostTensor
 
@@ -47,6 +47,8 @@ class HostScope:
     constants: dict[str, object] = field(default_factory=dict)  # arguments compiled in: None, bools, int tuples
     dtypes: dict[str, str] = field(default_factory=dict)  # names bound to a torch.dtype -> short name
     static_dims: list[tuple[str, int, str]] = field(default_factory=list)  # a signature's literal sizes
+    host_bindings: dict[str, str] = field(default_factory=dict)  # scalars the launcher computes per call (seeds)
+    callables: dict[str, object] = field(default_factory=dict)  # function arguments -> InlineFunction
     order: list[str] = field(default_factory=list)  # tensors and value scalars, in definition order
 
     # ---- parameters
@@ -55,6 +57,10 @@ class HostScope:
         if isinstance(spec, ConstSpec):
             if isinstance(spec.value, DtypeValue):
                 self.dtypes[name] = spec.value.short
+            elif hasattr(spec.value, "inline"):  # a function argument (frontend/callables.py)
+                self.callables[name] = spec.value.inline
+                for cap, dtype, rank in spec.value.inline.tensors:  # its captured tensors: arguments of their own
+                    self.add_param(captured_name(name, cap), TensorSpec(dtype, rank))
             else:
                 self.constants[name] = spec.value
             return
@@ -229,6 +235,11 @@ class HostScope:
             if dims is not None and dtype is not None:
                 return HostTensor(name, dtype, dims, strides(len(dims)))
         return None
+
+
+def captured_name(param: str, name: str) -> str:
+    """The host variable holding tensor `name` that function argument `param` captures."""
+    return f"_{param}_{name}"
 
 
 def _names_a_dtype(node: ast.expr) -> bool:

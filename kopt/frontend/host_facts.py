@@ -109,3 +109,44 @@ def _is_fact(text: str) -> bool:
     except KoptError:
         return False
     return True
+
+
+def specialized_dims(fn: ast.FunctionDef) -> list[tuple[str, int]]:
+    """(parameter, dim) of every size the kernel's host code passes to `hl.specialize`: `x.size(1)`,
+    `x.shape[1]`, or a name bound to one of those (`_, d = x.size()` then `hl.specialize(d)`). The runtime keys
+    its compiles on their values and states them as facts (so the first compile already has them)."""
+    params = {a.arg for a in fn.args.args}
+    named: dict[str, tuple[str, int]] = {}
+    out: list[tuple[str, int]] = []
+
+    def dim_of(node: ast.expr) -> tuple[str, int] | None:
+        if isinstance(node, ast.Name):
+            return named.get(node.id)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size" \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in params \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            return node.func.value.id, int(node.args[0].value)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape" \
+                and isinstance(node.value.value, ast.Name) and node.value.value.id in params \
+                and isinstance(node.slice, ast.Constant):
+            return node.value.value.id, int(node.slice.value)
+        return None
+
+    for stmt in fn.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        target, value = stmt.targets[0], stmt.value
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "size" and not value.args and isinstance(value.func.value, ast.Name) \
+                and value.func.value.id in params:
+            for i, e in enumerate(target.elts):
+                if isinstance(e, ast.Name):
+                    named[e.id] = (value.func.value.id, i)
+        elif isinstance(target, ast.Name):
+            arg = specialized_arg(value)
+            dim = dim_of(arg) if arg is not None else dim_of(value)
+            if dim is not None:
+                named[target.id] = dim
+                if arg is not None and dim not in out:
+                    out.append(dim)
+    return out

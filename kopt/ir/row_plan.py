@@ -28,6 +28,7 @@ from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import elem_bytes
+from kopt.dialects.interfaces import OrdersLanes
 from kopt.dialects.types import TensorType, TileType
 from kopt.ir.extents import canonical_tensor_dims
 
@@ -117,6 +118,8 @@ def plan(kernel: T.KernelOp, extent: str, pairs: list, canon: dict[str, str] | N
         elif any(is_row(r, extent) for r in op.results):
             if any(r.type.dims.count(extent) > 1 for r in op.results if isinstance(r.type, TileType)):
                 return None  # the extent on two dims: which one would loop?
+            if isinstance(op, OrdersLanes) and any(op.operands[0].type.dims[d] == extent for d in op.ordered_dims()):
+                return None  # a scan or flip along the row: its chunks depend on each other in order
             p.row_ops.add(op)
         elif any(is_row(v, extent) for v in used):
             return None  # a row consumed by something other than a reduction over it (a matmul, ...)

@@ -31,7 +31,7 @@ from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import PointerType, RangeType, TileType
 from kopt.ir.dim_provenance import access_index_ranges
 from kopt.ir.util import apply_patterns, kernels, op_error
-from kopt.passes.lower_to_tt_access import slice_starts, AccessLowering, resolve_views
+from kopt.passes.lower_to_tt_access import rand_offsets, slice_starts, AccessLowering, resolve_views
 from kopt.passes.lower_to_tt_grid import GridLowering
 from kopt.passes.registry import register_pass
 
@@ -243,6 +243,7 @@ class _KernelLowering(AccessLowering, GridLowering):
 
     def run(self) -> None:
         self.ranges: list[Operation] = []
+        rand_offsets(self.kernel)  # before the ranges lower: it reads which range each dim runs along
         apply_patterns(self.kernel, LowerRange(self), LowerLoop(self), LowerLoad(self), LowerStore(self),
                        LowerMaskFill(self), LowerTileAttr(self))
         self.erase_views()

@@ -9,6 +9,8 @@
   each dim of the index tile, the lanes past the end of the range that dim runs
   along (dim_provenance.py) are masked off: they hold indices nobody asked for,
   which may point outside the tensor.
+- `tile.rand`'s `like` operand becomes each lane's global linear index (int64), from the ranges its dims run
+  along (dim_provenance.py): Philox then gives the same values whatever the block sizes.
 - `tile.masked_view` adds its mask to every access through it;
   `tile.atomic_view` turns a store through it into `tl.atomic_add`.
 
@@ -21,10 +23,11 @@ from __future__ import annotations
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import i1, i32, is_float, promote
+from kopt.dialects.dtypes import from_short, i1, i32, is_float, promote
 from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import RangeType, TileType
-from kopt.ir.dim_provenance import EMPTY
+from kopt.ir.dim_provenance import EMPTY, index_provenance
+from kopt.ir.scope import dim_range
 from kopt.ir.util import op_error
 
 
@@ -39,6 +42,52 @@ def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | Non
             atomic = view.kind.data.value
         tensor = view.tensor
     return tensor, masks, atomic
+
+
+def rand_offsets(kernel: T.KernelOp) -> None:
+    """Give every `tile.rand` its lanes' global linear indices: sum over dims of index_d * (extents after d)."""
+    rands = [op for op in kernel.walk() if isinstance(op, T.RandOp)]
+    if not rands:
+        return
+    prov = index_provenance(kernel)
+    i64 = from_short("i64")
+    for op in rands:
+        like, rank = op.like, op.like.type.rank
+        ranges = [dim_range(like, d, op, prov) for d in range(rank)]
+        built: list[Operation] = []
+        total = None
+        for d, r in enumerate(ranges):
+            if like.type.dims[d] == "1":
+                continue
+            if r is None:
+                raise op_error(op, f"random values: cannot tell which loop dim {d} runs along",
+                               "shape the random tile by tiles: hl.rand([tile_m, tile_n], seed)")
+            index = T.TileAttrOp(r, "index")
+            wide = T.CastOp(index.result, TileType(index.result.type.dims, i64))
+            spec = ["None"] * rank
+            spec[d] = ":"
+            placed = T.ExpandOp(wide.result, spec, TileType(["1"] * d + [r.type.block.data] + ["1"] * (rank - d - 1), i64))
+            built += [index, wide, placed]
+            term = placed.result
+            later = [ranges[e].type.extent.data for e in range(d + 1, rank) if like.type.dims[e] != "1"]
+            if later:
+                stride = T.SymbolOp(" * ".join(f"({x})" for x in later), TileType([], i64))
+                term_op = T.MulOp(term, stride.result, term.type)
+                built += [stride, term_op]
+                term = term_op.result
+            if total is not None:
+                add = T.AddOp(total, term, TileType(broadcast_text(total.type.dims, term.type.dims), i64))
+                built.append(add)
+                term = add.result
+            total = term
+        if total is None:  # a single element
+            zero = T.ConstantOp("0", TileType([], i64))
+            built.append(zero)
+            total = zero.result
+        for new in built:
+            new.location = op.location
+        op.parent_block().insert_ops_before(built, op)
+        op.operands = [op.seed, total]
 
 
 def slice_starts(tensor: SSAValue) -> list[tuple[str, str]]:

@@ -138,11 +138,25 @@ class Kernel:
 
     def _key(self, values) -> tuple[tuple, str]:
         try:
-            return call_key(self._params, values, self.static_shapes, self.specialize_divisibility)
+            items, device = call_key(self._params, values, self.static_shapes, self.specialize_divisibility)
         except KoptError as e:
             if e.loc is not None:
                 raise
             raise self._at_param(e) from None
+        if self._specialized:  # ("sizes", ((param, dim, value), ...)): facts `== value` (specialize.py)
+            items += (("sizes", tuple((self._params[p], i, values[p].shape[i]) for p, i in self._specialized)),)
+        return items, device
+
+    @functools.cached_property
+    def _specialized(self) -> tuple[tuple[int, int], ...]:
+        """(parameter index, dim) of the sizes the kernel `hl.specialize`s, read from its source."""
+        from kopt.frontend.host_facts import specialized_dims
+
+        try:
+            dims = specialized_dims(self._source().fn)
+        except KoptError:
+            return ()  # the source does not parse: the compile will say so, located
+        return tuple((self._params.index(p), i) for p, i in dims if p in self._params)
 
     def _at_param(self, e: KoptError) -> KoptError:
         """An argument's error, located at that parameter in the kernel's `def` (else at the `def`)."""
@@ -353,8 +367,11 @@ class Kernel:
         """A cheap key that determines the full one: per tensor its dtype, rank and device kind."""
         if self.static_shapes or self.specialize_divisibility:
             return self._key(values)
-        return tuple((v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, _tensor_type())
-                     else type(v) if type(v) in (int, float) else _by_value(v) for v in values)
+        key = tuple((v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, _tensor_type())
+                    else type(v) if type(v) in (int, float) else _by_value(v) for v in values)
+        if self._specialized:  # hl.specialize'd sizes: a compile per value
+            key += tuple(values[p].shape[i] for p, i in self._specialized)
+        return key
 
     def _first_call(self, values, fast: tuple) -> tuple:
         items, device = self._key(values)

@@ -63,8 +63,15 @@ def arg_key(name: str, v, static_shapes: bool, divisibility: bool) -> tuple:
         if short is None:
             raise KoptError(f"argument {name!r}: dtype {v} is not supported by kopt")
         return ("const", DtypeValue(short))
-    raise KoptError(f"argument {name!r}: expected a tensor, an int, a float, a bool, None, a tuple of ints or a "
-                    f"torch.dtype, got {type(v).__name__}")
+    if callable(v) and hasattr(v, "__code__"):  # an epilogue, a score_mod: inlined, keyed by code and constants
+        from kopt.frontend.callables import CallableRef, read_callable
+
+        try:
+            return ("const", CallableRef(v, read_callable(v)))
+        except KoptError as e:
+            raise KoptError(f"argument {name!r}: {e.message}", notes=e.notes) from None
+    raise KoptError(f"argument {name!r}: expected a tensor, an int, a float, a bool, None, a tuple of ints, a "
+                    f"torch.dtype or a function, got {type(v).__name__}")
 
 
 def call_key(params: list[str], values: list, static_shapes: bool, divisibility: bool) -> tuple[tuple, str]:
@@ -85,9 +92,11 @@ def specs_and_facts(params: list[str], items: tuple) -> tuple[dict[str, ArgSpec]
     """The argument types the frontend builds for, and the facts the key stands for."""
     specs: dict[str, ArgSpec] = {}
     facts: list[ArgFact] = []
-    for extra in items[len(params):]:  # ("units", ((param, dim), ...)): sizes of 1 that broadcast
-        if extra[0] == "units":
+    for extra in items[len(params):]:
+        if extra[0] == "units":  # ("units", ((param, dim), ...)): sizes of 1 that broadcast
             facts += [ArgFact(p, "size", i, "== 1") for p, i in extra[1]]
+        elif extra[0] == "sizes":  # ("sizes", ((param, dim, value), ...)): hl.specialize'd sizes
+            facts += [ArgFact(p, "size", i, f"== {v}") for p, i, v in extra[1]]
     for p, it in zip(params, items):
         if it[0] == "int":
             specs[p] = ScalarSpec("i64")

@@ -69,10 +69,12 @@ class Case:
     terms: Callable = lambda s: 1  # how many values are summed into one output (scales the tolerance)
     out: Callable = lambda args, got: got  # which output to compare (for in-place kernels)
     tf32: bool = False  # fp32 products go through tl.dot, which on a GPU multiplies in TF32 (as Helion's default)
+    call: Callable | None = None  # how to call the kernel with the made arguments (default: kernel(*args))
+    base_tol: tuple | None = None  # (atol, rtol) before growth, where the output's dtype is not `dtype`'s
 
     def tolerance(self, dtype: torch.dtype, sizes: dict, device: str = "cpu") -> dict:
         growth = math.sqrt(max(1, self.terms(sizes)))
-        base = {F32: (1e-5, 1e-4), F16: (2e-3, 1e-2), BF16: (1.6e-2, 2e-2)}[dtype]
+        base = self.base_tol or {F32: (1e-5, 1e-4), F16: (2e-3, 1e-2), BF16: (1.6e-2, 2e-2)}[dtype]
         if self.tf32 and dtype == F32 and device != "cpu":
             base = (5e-3, 1e-2)  # TF32 keeps 10 mantissa bits: ~1e-3 relative error per product
         return dict(atol=base[0] * growth, rtol=base[1])
@@ -318,6 +320,71 @@ CASES: list[Case] = [
          lambda s, dt, l, g, d="cpu": _attention_inputs(s, dt, l, g, d, causal=True), _sdpa(True),
          cpu_dtypes=MATMUL_DTYPES, choices={"d": (16, 32, 64)}, caps={"bh": 4, "m": 160},
          work=lambda v: _dot_work([v[0], v[1], v[1], v[2]]), terms=_size_terms("m")),
+]
+
+def _epilogue_call(kernel, x, y, bias):
+    return kernel(x, y, lambda acc, tile: torch.relu(acc + bias[tile[1]]))
+
+
+def _fp8(s, dtype, layout, gen, device="cpu"):
+    a = randn((s["m"], s["k"]), F32, "contiguous", gen, device).to(torch.float8_e4m3fn)
+    b = randn((s["k"], s["n"]), F32, "contiguous", gen, device).to(torch.float8_e4m3fn)
+    if layout != "contiguous":  # column-major b, as torch._scaled_mm takes it
+        b = b.t().contiguous().t()
+    return a, b, torch.tensor([0.5], device=device), torch.tensor([0.25], device=device)
+
+
+def _kl_inputs(s, dtype, layout, gen, device="cpu", log_target=False):
+    x = torch.log_softmax(randn((s["b"], s["c"]), F32, "contiguous", gen, device), -1).to(dtype)
+    t = torch.softmax(randn((s["b"], s["c"]), F32, "contiguous", gen, device), -1)
+    return lay(x, layout), lay((t.log() if log_target else t).to(dtype), layout), log_target
+
+
+def _kl_ref(x, t, log_target):
+    return torch.nn.functional.kl_div(x, t, reduction="batchmean", log_target=log_target)
+
+
+def _rope_inputs(s, dtype, layout, gen, device="cpu"):
+    angles = torch.randn(s["t"], s["head"] // 2, generator=gen).to(device)
+    return randn((s["t"], s["head"]), dtype, layout, gen, device), angles.cos(), angles.sin()
+
+
+def _rope_ref(x, cos, sin):
+    xe, xo = x[:, 0::2], x[:, 1::2]
+    return torch.stack([xe * cos - xo * sin, xe * sin + xo * cos], -1).reshape(x.shape)
+
+
+CASES += [
+    # ---- the Helion surface: arguments, dtypes, fp8, slices, scans, split/join, epilogues
+    Case("rope", "rope", ("t", "head"), _rope_inputs, _rope_ref, choices={"head": (16, 64, 128)},
+         caps={"t": 600}, cpu_dtypes=(F32, F16, BF16)),
+    Case("cumsum", "cumsum", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: torch.cumsum(x, 1), terms=_size_terms("n"), caps={"n": 1100}),
+    Case("matmul_epilogue", "matmul_epilogue", ("m", "k", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["k"]), dt, l, g, d), randn((s["k"], s["n"]), dt, l, g, d),
+                                       randn((s["n"],), dt, "contiguous", g, d)),
+         lambda x, y, bias: torch.relu(x @ y + bias), call=_epilogue_call, cpu_dtypes=MATMUL_DTYPES,
+         caps={"m": 300, "k": 300, "n": 300}, work=_dot_work, terms=_size_terms("k"), tf32=True),
+    Case("concat_slices", "concat_slices", ("m", "n1", "n2"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n1"]), dt, l, g, d), randn((s["m"], s["n2"]), dt, l, g, d)),
+         lambda x, y: torch.cat([x, y], 1), work=lambda v: v[0] * (v[1] + v[2])),
+    Case("layer_norm_optional", "layer_norm_optional", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d), randn((s["n"],), dt, "contiguous", g, d),
+                                       randn((s["n"],), dt, "contiguous", g, d)),
+         lambda x, w, b: torch.nn.functional.layer_norm(x, (x.size(1),), w, b, 1e-5), terms=lambda s: 16),
+    Case("layer_norm_no_affine", "layer_norm_optional", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: torch.nn.functional.layer_norm(x, (x.size(1),), None, None, 1e-5), terms=lambda s: 16,
+         call=lambda k, x: k(x, None, None)),
+    Case("kl_div", "kl_div", ("b", "c"), _kl_inputs, _kl_ref, terms=lambda s: s["b"] * s["c"],
+         cpu_dtypes=(F32, F16)),
+    Case("kl_div_log_target", "kl_div", ("b", "c"),
+         lambda s, dt, l, g, d="cpu": _kl_inputs(s, dt, l, g, d, log_target=True), _kl_ref,
+         terms=lambda s: s["b"] * s["c"], cpu_dtypes=(F32, F16)),
+    Case("fp8_gemm", "fp8_gemm", ("m", "k", "n"), _fp8,
+         lambda a, b, sa, sb: (a.double() @ b.double() * (sa * sb)).to(torch.bfloat16),
+         dtypes=(F32,), cpu_dtypes=(F32,), caps={"m": 300, "k": 300, "n": 300}, work=_dot_work,
+         base_tol=(2e-3, 1.6e-2), terms=_size_terms("k")),
 ]
 
 # fp32 products of these kernels run through tl.dot (TF32 on a GPU)

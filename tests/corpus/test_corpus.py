@@ -45,7 +45,8 @@ def test_corpus_is_large_enough():
 # The examples this corpus added (the others' families run their own scripts in their tests).
 SCRIPTS = ("exp", "relu", "silu", "gelu", "swiglu", "geglu", "residual_add", "polyval", "transpose", "concat_dim0",
            "concat_dim1", "embedding", "jagged_sum", "histogram", "attention", "causal_attention", "jagged_mean",
-           "jagged_softmax", "jagged_layer_norm", "jagged_dense_add", "segment_reduction", "grouped_gemm", "moe_matmul")
+           "jagged_softmax", "jagged_layer_norm", "jagged_dense_add", "segment_reduction", "grouped_gemm", "moe_matmul",
+           "rope", "cumsum", "matmul_epilogue", "concat_slices", "layer_norm_optional", "kl_div", "fp8_gemm")
 
 
 @pytest.mark.parametrize("module", SCRIPTS)

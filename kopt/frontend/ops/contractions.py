@@ -14,8 +14,9 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import from_short, is_float, promote, short_name
+from kopt.dialects.dtypes import f32, from_short, is_float, is_fp8, promote, short_name
 from kopt.dialects.types import TileType
+from kopt.errors import KoptError
 from kopt.frontend.registry import function, method
 
 _DOT_HINT = "matmul operands are 2-D tiles (or 3-D for a batch), e.g. `x[tile_m, tile_k] @ y[tile_k, tile_n]`"
@@ -47,21 +48,35 @@ def dot(b, lhs, rhs, node: ast.AST, out_elem=None) -> SSAValue:
     if ta.type.rank not in (2, 3) or tb.type.rank != ta.type.rank:
         raise b.err(node, f"matmul of tiles of rank {ta.type.rank} and {tb.type.rank}: both must be 2-D, or both 3-D",
                     _DOT_HINT)
-    elem = promote(ta.type.element_type, tb.type.element_type)
+    elem = _operand_type(b, ta, tb, node)
     if not is_float(elem):
         raise b.err(node, f"matmul of {short_name(elem)} tiles: tl.dot here takes floating-point operands",
                     "convert with .to(torch.float16) or .float() first")
     ta, tb = b.cast(ta, elem, node), b.cast(tb, elem, node)
-    result = _tile(ta.type.rank, out_elem or elem)
+    # fp8 products accumulate in fp32 (tl.dot's fp8 form; torch has no fp8 matmul of its own to follow)
+    result = _tile(ta.type.rank, out_elem or (f32 if is_fp8(elem) else elem))
     return b.emit(T.DotOp(ta, tb, result), node).result
 
 
-def accumulate(b, acc, lhs, rhs, node: ast.AST, beta=None, alpha=None) -> SSAValue:
+def _operand_type(b, ta: SSAValue, tb: SSAValue, node: ast.AST):
+    """The element type both operands of a product take: torch's promotion; e4m3 with e5m2 stays fp8 (Triton
+    multiplies them together); fp8 with another type is an error (convert explicitly)."""
+    a, c = ta.type.element_type, tb.type.element_type
+    if is_fp8(a) and is_fp8(c):
+        return a
+    try:
+        return promote(a, c)
+    except KoptError as e:
+        raise b.err(node, e.message, *e.notes) from None
+
+
+def accumulate(b, acc, lhs, rhs, node: ast.AST, beta=None, alpha=None, out_elem=None) -> SSAValue:
     """`beta * acc + alpha * (lhs @ rhs)`; the product takes the accumulator's (wider) float type."""
     acc_t = b.as_tile(acc, node)
     ta, tb = b.as_tile(lhs, node), b.as_tile(rhs, node)
-    elem = promote(acc_t.type.element_type, promote(ta.type.element_type, tb.type.element_type))
-    product = dot(b, ta, tb, node, elem if is_float(elem) else None)
+    operands = _operand_type(b, ta, tb, node)
+    elem = acc_t.type.element_type if is_fp8(operands) else promote(acc_t.type.element_type, operands)
+    product = dot(b, ta, tb, node, out_elem or (elem if is_float(elem) else None))
     if alpha is not None:
         product = b.binary(T.MulOp, product, b.expr(alpha), node)
     if beta is not None:
@@ -69,33 +84,39 @@ def accumulate(b, acc, lhs, rhs, node: ast.AST, beta=None, alpha=None) -> SSAVal
     return b.binary(T.AddOp, acc_t, product, node)
 
 
+def _out_elem(b, node: ast.expr | None, fn: str):
+    """`out_dtype=torch.float32` of a product (torch.mm/bmm/addmm/baddbmm, hl.dot): the result's element type."""
+    if node is None:
+        return None
+    name = b.dtype_of(node, "")
+    if not name:
+        raise b.err(node, f"{fn}: out_dtype must be a torch dtype such as torch.float32")
+    return from_short(name)
+
+
 @function("torch.matmul", "torch.mm", "torch.bmm", "operator.matmul")
 def matmul(b, node: ast.AST, kwargs: dict) -> SSAValue:
     if isinstance(node, ast.BinOp):  # `a @ b`
         return dot(b, b.expr(node.left), b.expr(node.right), node)
-    lhs, rhs = _args(b, node, ("input", "mat2"), _rename(kwargs, {"other": "mat2"}), 2)
-    return dot(b, b.expr(lhs), b.expr(rhs), node)
+    lhs, rhs, out_dtype = _args(b, node, ("input", "mat2", "out_dtype"), _rename(kwargs, {"other": "mat2"}), 2)
+    return dot(b, b.expr(lhs), b.expr(rhs), node, _out_elem(b, out_dtype, ast.unparse(node.func)))
 
 
 @function("torch.addmm", "torch.baddbmm")
 def addmm(b, node: ast.Call, kwargs: dict) -> SSAValue:
-    acc, lhs, rhs, beta, alpha = _args(b, node, ("input", "mat1", "mat2", "beta", "alpha"),
-                                       _rename(kwargs, {"batch1": "mat1", "batch2": "mat2"}), 3)
-    return accumulate(b, b.expr(acc), b.expr(lhs), b.expr(rhs), node, _not_one(beta), _not_one(alpha))
+    acc, lhs, rhs, beta, alpha, out_dtype = _args(b, node, ("input", "mat1", "mat2", "beta", "alpha", "out_dtype"),
+                                                  _rename(kwargs, {"batch1": "mat1", "batch2": "mat2"}), 3)
+    return accumulate(b, b.expr(acc), b.expr(lhs), b.expr(rhs), node, _not_one(beta), _not_one(alpha),
+                      _out_elem(b, out_dtype, ast.unparse(node.func)))
 
 
 @function("hl.dot", "helion.language.dot")
 def hl_dot(b, node: ast.Call, kwargs: dict) -> SSAValue:
     """Helion's `hl.dot(mat1, mat2, acc=None, out_dtype=None)`."""
     lhs, rhs, acc, out_dtype = _args(b, node, ("mat1", "mat2", "acc", "out_dtype"), kwargs, 2)
+    out_elem = _out_elem(b, out_dtype, "hl.dot")
     if acc is not None:
-        return accumulate(b, b.expr(acc), b.expr(lhs), b.expr(rhs), node)
-    out_elem = None
-    if out_dtype is not None:
-        name = b.dtype_of(out_dtype, "")
-        if not name:
-            raise b.err(out_dtype, "hl.dot: out_dtype must be a torch dtype such as torch.float32")
-        out_elem = from_short(name)
+        return accumulate(b, b.expr(acc), b.expr(lhs), b.expr(rhs), node, out_elem=out_elem)
     return dot(b, b.expr(lhs), b.expr(rhs), node, out_elem)
 
 

@@ -282,6 +282,24 @@ def _softmax(b, node: ast.Call, kwargs: dict, receiver=None) -> SSAValue:
     return result_dtype(b, out, x.type.element_type, node)
 
 
+def _scan(b, node: ast.Call, kwargs: dict, receiver=None) -> SSAValue:
+    """torch.cumsum / cumprod along `dim` (`dtype=` converts the input first); integers scan in int64."""
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+    x, p = _input_and_params(b, node, dict(kwargs), receiver, ("dim", "dtype"))
+    if p.get("dim") is None:
+        raise b.err(node, f"{name} needs `dim`")
+    dims = _dims(b, x, p["dim"], node)
+    if "dtype" in p:
+        dtype = b.dtype_of(p["dtype"], "")
+        if not dtype:
+            raise b.err(p["dtype"], f"{name}: dtype must be a torch dtype such as torch.float32")
+        x = b.cast(x, from_short(dtype), node)
+    kind = "sum" if name == "cumsum" else "prod"
+    t = compute_dtype(b, x, kind, node)
+    out = b.emit(T.ScanOp(kind, t, dims[0], t.type), node).result
+    return result_dtype(b, out, x.type.element_type, node)
+
+
 def _as_function(handler):
     return lambda b, node, kwargs: handler(b, node, kwargs)
 
@@ -302,6 +320,9 @@ for _name in ("var", "std", "var_mean", "std_mean"):
     function(f"torch.{_name}")(_as_function(_var_like))
     method(_name)(_as_method(_var_like))
 function("torch.logsumexp", "torch.special.logsumexp")(_as_function(_logsumexp))
+for _name in ("cumsum", "cumprod"):
+    function(f"torch.{_name}")(_as_function(_scan))
+    method(_name)(_as_method(_scan))
 method("logsumexp")(_as_method(_logsumexp))
 for _name in _SOFTMAX:
     function(f"torch.{_name}", f"torch.nn.functional.{_name}", f"torch.special.{_name}")(_as_function(_softmax))

@@ -115,6 +115,17 @@ def expand(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
     return b.emit(T.BroadcastToOp(t, spec, _tile(len(spec), t.type.element_type)), node).result
 
 
+@method("expand_as")
+def expand_as(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
+    """`v.expand_as(other)`: v broadcast to other's shape (known only after shape inference, so built as v plus
+    a zero tile shaped like other, in v's dtype: one add per element)."""
+    if len(node.args) != 1 or kwargs:
+        raise b.err(node, "`.expand_as(other)` takes one tile")
+    t, other = b.as_tile(receiver, node), b.as_tile(b.expr(node.args[0]), node.args[0])
+    zeros = b.emit(T.FullLikeOp(other, "0", TileType(["?"] * other.type.rank, t.type.element_type)), node).result
+    return b.binary(T.AddOp, t, zeros, node)
+
+
 def _flip(b, t: SSAValue, args: list[ast.expr], kwargs: dict, node: ast.Call) -> SSAValue:
     """One `tile.flip` per dim of `dims` (an int or a list of them, negative ones from the end)."""
     dims_node = args[0] if args else kwargs.get("dims")
@@ -143,3 +154,21 @@ def flip(b, node: ast.Call, kwargs: dict) -> SSAValue:
 @method("flip")
 def flip_method(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
     return _flip(b, b.as_tile(receiver, node), list(node.args), kwargs, node)
+
+
+@function("hl.split", "helion.language.split")
+def split(b, node: ast.Call, kwargs: dict) -> tuple:
+    """`a, c = hl.split(x)`: x's last dim, of size 2, as two tiles (`tl.split`)."""
+    if len(node.args) != 1 or kwargs:
+        raise b.err(node, "hl.split takes one tile whose last dim has size 2")
+    op = b.emit(T.SplitOp(b.as_tile(b.expr(node.args[0]), node)), node)
+    return (op.lo, op.hi)
+
+
+@function("hl.join", "helion.language.join")
+def join(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    """`hl.join(a, c)`: two tiles of one shape with a new last dim of size 2 between them (`tl.join`)."""
+    if len(node.args) != 2 or kwargs:
+        raise b.err(node, "hl.join takes two tiles of one shape")
+    lo, hi = (b.as_tile(b.expr(a), node) for a in node.args)
+    return b.emit(T.JoinOp(lo, hi), node).result
