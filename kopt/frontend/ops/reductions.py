@@ -321,7 +321,7 @@ for _name in ("var", "std", "var_mean", "std_mean"):
     method(_name)(_as_method(_var_like))
 function("torch.logsumexp", "torch.special.logsumexp")(_as_function(_logsumexp))
 for _name in ("cumsum", "cumprod"):
-    function(f"torch.{_name}")(_as_function(_scan))
+    function(f"torch.{_name}", f"hl.{_name}", f"helion.language.{_name}")(_as_function(_scan))
     method(_name)(_as_method(_scan))
 method("logsumexp")(_as_method(_logsumexp))
 for _name in _SOFTMAX:

@@ -1,0 +1,14 @@
+# torch.cumsum needs a dim, as in torch.
+# ARGS: FILE --signature "x: f32[M, N]"
+# EXPECT: FILE:13:26: error: cumsum needs `dim`
+import torch
+import kopt
+import kopt.language as hl
+
+@kopt.kernel
+def k(x):
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        out[tile_m, :] = torch.cumsum(x[tile_m, :])
+    return out

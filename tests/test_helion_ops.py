@@ -1,0 +1,74 @@
+"""The Helion ops this round added, beyond matching torch (tests/corpus covers that): random numbers' distribution,
+reproducibility and independence from block sizes; function arguments' cache keys; scans in low precision."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import kopt
+from kopt.errors import KoptError
+from tests.helpers import load_example
+
+
+def test_hl_rand_is_uniform_reproducible_and_block_size_independent():
+    dropout = load_example("dropout").dropout
+    x = torch.ones(257, 129)
+    y = dropout(x, 0.3, 7)
+    kept = (y != 0).float().mean().item()
+    sigma = math.sqrt(0.3 * 0.7 / x.numel())
+    assert abs(kept - 0.7) < 5 * sigma, kept  # a binomial count, five standard deviations
+    assert torch.equal(y, dropout(x, 0.3, 7)) and not torch.equal(y, dropout(x, 0.3, 8))
+    small_blocks = kopt.kernel(dropout.fn, config=kopt.Config(block_sizes=[16, 32]))
+    assert torch.equal(small_blocks(x, 0.3, 7), y)
+    torch.testing.assert_close(y[y != 0], torch.full_like(y[y != 0], 1 / 0.7))
+
+
+def test_rand_like_draws_a_fresh_seed_per_call_from_torchs_generator():
+    import kopt.language as hl
+
+    @kopt.kernel
+    def noise(x: torch.Tensor) -> torch.Tensor:
+        n = x.size(0)
+        out = torch.empty_like(x)
+        for t in hl.tile(n):
+            out[t] = torch.rand_like(x[t])
+        return out
+
+    z = torch.zeros(20000)
+    a, b = noise(z), noise(z)
+    assert not torch.equal(a, b) and 0 <= a.min() and a.max() < 1 and abs(a.mean().item() - 0.5) < 0.01
+    torch.manual_seed(3)
+    c = noise(z)
+    torch.manual_seed(3)
+    assert torch.equal(c, noise(z))
+
+
+def test_an_epilogue_is_keyed_by_its_code_not_its_identity():
+    mm = load_example("matmul_epilogue").matmul_epilogue
+    mm.cache_clear()
+    x, y = torch.randn(17, 9), torch.randn(9, 11)
+    for scale in (0.5, 0.5):
+        torch.testing.assert_close(mm(x, y, lambda acc, tile: acc * 2.0), x @ y * 2, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(mm(x, y, lambda acc, tile: acc * 3.0), x @ y * 3, atol=1e-4, rtol=1e-4)
+    info = mm.cache_info()
+    assert info.misses + info.disk_hits == 2, info  # *2.0 (twice, two lambda objects) and *3.0
+
+
+def test_an_epilogue_closing_over_something_else_is_a_located_error():
+    mm = load_example("matmul_epilogue").matmul_epilogue
+    table = {"k": 1}
+    with pytest.raises(KoptError, match="closes over `table`, a dict") as e:
+        mm(torch.randn(4, 4), torch.randn(4, 4), lambda acc, tile: acc * table["k"])
+    assert e.value.loc is not None  # at the `epilogue` parameter
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.int32])
+def test_cumsum_accumulates_as_torch_does(dtype):
+    cumsum = load_example("cumsum").cumsum
+    x = (torch.randn(5, 300) * 10).to(dtype)
+    want = torch.cumsum(x.double() if dtype.is_floating_point else x.long(), 1).to(dtype)
+    tol = dict(atol=0.1, rtol=1e-2) if dtype == torch.float16 else dict(atol=0, rtol=0)
+    torch.testing.assert_close(cumsum(x), want, **tol)
