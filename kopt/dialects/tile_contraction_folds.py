@@ -43,7 +43,7 @@ class FoldAccumulateIntoDot(RewritePattern):
         if other is value or other.type != rtype or value.type != rtype or UNKNOWN in rtype.dims:
             return
         inputs = short_name(op.lhs.type.element_type)
-        if not (rtype.element_type == f32 and inputs in ("f16", "bf16", "f32")
+        if not (rtype.element_type == f32 and inputs in ("f16", "bf16", "f32", "f8e4m3", "f8e5m2")
                 or rtype.element_type == op.lhs.type.element_type):
             return
         new = DotOp(op.lhs, op.rhs, rtype, other)
