@@ -282,9 +282,17 @@ class FactBase:
         # a floor or modulo of a symbol the facts fix (`(head // 2) * 2` with `head == 64`) is an atom to the
         # polynomial view: put the known values in and ask again
         known = {s: v for s, v in self._eqs.items() if v.is_Integer}
-        ea, eb = _expr(a), _expr(b)
-        if not known or not (ea.free_symbols | eb.free_symbols) & set(known):
+        if not known:
             return answer
+        ea, eb = _expr(a), _expr(b)
+        try:  # only small expressions (counted with a bound first: a shared DAG is huge as a tree)
+            for e in (ea, eb):
+                check_size(e, 64)
+        except TooLarge:
+            return answer
+        if not (ea.free_symbols | eb.free_symbols) & set(known) or not any(e.has(sympy.floor, sympy.Mod)
+                                                                           for e in (ea, eb)):
+            return answer  # with floors or moduli of a symbol the facts fix
         retry = self._ask(decide.equal, budget, unknown, ea.subs(known), eb.subs(known))
         return retry if retry.is_true or retry.is_false else answer
 
