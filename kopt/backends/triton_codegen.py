@@ -299,7 +299,23 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
         lines.append(f"if not ({cond}):")
         lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
     return (lines + _assumption_checks(kernel, bind, launch_symbols) + _bounds_checks(kernel, bind, launch_symbols)
-            + _slice_checks(kernel, bind, launch_symbols))
+            + _slice_checks(kernel, bind, launch_symbols) + _nonempty_checks(kernel, bind, launch_symbols))
+
+
+def _nonempty_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+    """bounds-checks' `nonempty_checks`: a max/min/argmax/argmin over an empty dim raises, as in torch."""
+    checks = kernel.attributes.get("nonempty_checks")
+    lines = []
+    for check in checks.data if isinstance(checks, ArrayAttr) else ():
+        size, kind, *where = (c.data for c in check.data)
+        if not SizeAttr(size).names <= set(bind) | launch_symbols:
+            continue
+        size_h = _host_text(size, bind)
+        message = f"{kind} over a dim of size 0 (`{size}`): there is no value to give"
+        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
+        lines.append(f"if not ({size_h} > 0):")
+        lines.append(f"    raise KoptError({message!r}{loc}, notes=['torch raises on it too'])")
+    return lines
 
 
 def _slice_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
@@ -369,7 +385,22 @@ def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
 PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2\n"
-PROD_COMBINE = "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n"  # combine function of prod reductions
+# combine functions of the reductions Triton has no NaN-aware or product form of, emitted when a kernel uses them
+COMBINE = {
+    "_kopt_mul": "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n",
+    # torch's max/min: a NaN wins (one `max.NaN` instruction on sm_80 and later, as fast as tl.max)
+    "_kopt_max_nan": ("@triton.jit\ndef _kopt_max_nan(a, b):\n"
+                      "    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)\n"),
+    "_kopt_min_nan": ("@triton.jit\ndef _kopt_min_nan(a, b):\n"
+                      "    return tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)\n"),
+    # torch's argmax/argmin: the first NaN wins, else the first extreme
+    "_kopt_argmax_nan": ("@triton.jit\ndef _kopt_argmax_nan(a, ai, b, bi):\n"
+                         "    a_first = (a > b) | ((a != a) & (b == b)) | (((a == b) | ((a != a) & (b != b))) & (ai < bi))\n"
+                         "    return tl.where(a_first, a, b), tl.where(a_first, ai, bi)\n"),
+    "_kopt_argmin_nan": ("@triton.jit\ndef _kopt_argmin_nan(a, ai, b, bi):\n"
+                         "    a_first = (a < b) | ((a != a) & (b == b)) | (((a == b) | ((a != a) & (b != b))) & (ai < bi))\n"
+                         "    return tl.where(a_first, a, b), tl.where(a_first, ai, bi)\n"),
+}
 
 
 def _host_text(text: str, bind: dict[str, str]) -> str:
@@ -432,8 +463,9 @@ def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
     written = {name: _KernelWriter(k).write() for name, k in kernels.items()}
     dots = any("dot_dims" in k.attributes for k in kernels.values())
     parts = [PRELUDE + (DOT_IMPORT + "\n" if dots else "")] + [ks.source for ks in written.values()]
-    if any("_kopt_mul" in ks.source for ks in written.values()):
-        parts.insert(1, PROD_COMBINE)
+    for name, source in COMBINE.items():
+        if any(f"{name}," in ks.source or f"{name})" in ks.source for ks in written.values()):
+            parts.insert(1, source)
     for h in hosts:
         writer = _HostWriter(kernels, written, cfg, [])
         for op in h.body.block.ops:

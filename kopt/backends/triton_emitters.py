@@ -32,7 +32,8 @@ BINARY = {
     T.AddOp: "{} + {}", T.SubOp: "{} - {}", T.MulOp: "{} * {}", T.DivOp: "{} / {}", T.FloorDivOp: "{} // {}",
     T.RemOp: "{} % {}", T.AndOp: "{} & {}", T.OrOp: "{} | {}", T.LtOp: "{} < {}", T.LeOp: "{} <= {}",
     T.GtOp: "{} > {}", T.GeOp: "{} >= {}", T.EqOp: "{} == {}", T.NeOp: "{} != {}",
-    T.MaximumOp: "tl.maximum({}, {})", T.MinimumOp: "tl.minimum({}, {})",
+    T.MaximumOp: "tl.maximum({}, {}, propagate_nan=tl.PropagateNan.ALL)",
+    T.MinimumOp: "tl.minimum({}, {}, propagate_nan=tl.PropagateNan.ALL)",
 }
 # log1p without a libdevice call (the interpreter has none): log(u) * x / (u - 1) with u = 1 + x cancels
 # the rounding of u (Goldberg, "What every computer scientist should know about floating-point", thm. 4);
@@ -40,14 +41,14 @@ BINARY = {
 _LOG1P = ("tl.where((1.0 + {0} == 1.0) | ({0} == float('inf')), {0}, "
           "tl.log(1.0 + {0}) * ({0} / ((1.0 + {0}) - 1.0)))")
 # expm1 likewise (Kahan's trick: with u = exp(x), (u - 1) * x / log(u) cancels the rounding of u); x where u
-# rounds to 1 and for x = inf, -1 where u - 1 does.
-_EXPM1 = ("tl.where((tl.exp({0}) == 1.0) | ({0} == float('inf')), {0}, tl.where(tl.exp({0}) - 1.0 == -1.0, -1.0, "
-          "(tl.exp({0}) - 1.0) * ({0} / tl.log(tl.exp({0})))))")
+# rounds to 1, inf where u overflows (x = inf included), -1 where u - 1 rounds to it.
+_EXPM1 = ("tl.where((tl.exp({0}) == 1.0) | (tl.exp({0}) == float('inf')), tl.where(tl.exp({0}) == 1.0, {0}, "
+          "float('inf')), tl.where(tl.exp({0}) - 1.0 == -1.0, -1.0, (tl.exp({0}) - 1.0) * ({0} / tl.log(tl.exp({0})))))")
 UNARY = {
     T.ExpOp: "tl.exp({})", T.Expm1Op: _EXPM1, T.Exp2Op: "tl.exp2({})", T.LogOp: "tl.log({})", T.Log2Op: "tl.log2({})",
     T.Log1pOp: _LOG1P, T.SqrtOp: "tl.sqrt({})", T.RsqrtOp: "tl.rsqrt({})", T.SigmoidOp: "tl.sigmoid({})",
     T.TanhOp: "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", T.AbsOp: "tl.abs({})", T.NegOp: "-{}",
-    T.ReluOp: "tl.maximum({}, 0)", T.SinOp: "tl.sin({})", T.CosOp: "tl.cos({})", T.ErfOp: "tl.erf({})",
+    T.ReluOp: "tl.maximum({}, 0, propagate_nan=tl.PropagateNan.ALL)", T.SinOp: "tl.sin({})", T.CosOp: "tl.cos({})", T.ErfOp: "tl.erf({})",
     T.SiluOp: "({0} * tl.sigmoid({0}))", T.GeluOp: "(0.5 * {0} * (1.0 + tl.erf({0} * 0.7071067811865476)))",
     T.NotOp: "~{}", T.FloorOp: "tl.floor({})", T.CeilOp: "tl.ceil({})",
 }
@@ -79,7 +80,12 @@ def _eviction(op) -> list[str]:
 
 @TRITON.emits(*BINARY)
 def _binary(w, op) -> None:
-    text = BINARY[type(op)].format(w.ref(op.lhs, True), w.ref(op.rhs, True))
+    lhs = w.ref(op.lhs, True)
+    if isinstance(op, (T.DivOp, T.FloorDivOp, T.RemOp)) and op.lhs in w.inline and op.rhs in w.inline:
+        # two Python numbers would divide when Triton compiles the kernel (a ZeroDivisionError for `1.0 / 0.0`):
+        # a Triton scalar divides as torch does (inf, nan)
+        lhs = w.tensor_value(op.lhs)
+    text = BINARY[type(op)].format(lhs, w.ref(op.rhs, True))
     if _is_address_math(op):
         w.inline[op.result] = text
     else:
@@ -165,7 +171,8 @@ def _atomic_add(w, op) -> None:
 @TRITON.emits(T.CastOp)
 def _cast(w, op) -> None:
     dtype = triton_name(op.result.type.element_type)
-    if isinstance(op.operand, BlockArgument) and isinstance(op.operand.owner.parent_op(), T.KernelOp):
+    if op.operand in w.inline and op.operand.type.rank == 0 or isinstance(op.operand, BlockArgument) \
+            and isinstance(op.operand.owner.parent_op(), T.KernelOp):
         # a scalar argument: a Python number in the interpreter (and a constexpr 1 when Triton specializes it),
         # which has no `.to`
         w.define(op.result, f"tl.cast({w.ref(op.operand)}, {dtype})", "v")
@@ -206,8 +213,22 @@ def _where(w, op) -> None:
 def _reduce(w, op) -> None:
     kind = op.kind_name
     keep = ", keep_dims=True" if op.keeps_dim else ""
-    if kind == "prod":  # Triton has no tl.prod: tl.reduce with a multiply (PROD_COMBINE in triton_codegen.py)
+    if kind == "prod":  # Triton has no tl.prod: tl.reduce with a multiply (COMBINE in triton_codegen.py)
         fn, keep = "tl.reduce", f", _kopt_mul{keep}"
+    elif op.propagates_nan and kind in ("max", "min"):  # tl.max/tl.min drop NaN: torch's combine (COMBINE)
+        fn, keep = "tl.reduce", f", _kopt_{kind}_nan{keep}"
+    elif op.propagates_nan:  # argmax/argmin: (value, index) pairs through torch's combine; the index is kept
+        x, dim = w.ref(op.operand), op.dim.value.data
+        shape = w.shape(op.operand.type)
+        lanes = f"tl.arange(0, {shape.strip('[]').split(', ')[dim]})"
+        if op.operand.type.rank > 1:
+            spec = ", ".join(":" if i == dim else "None" for i in range(op.operand.type.rank))
+            lanes = f"tl.broadcast_to({lanes}[{spec}], {shape})"
+        pair = w.fresh(f"{kind}_pair")
+        w.emit(f"_, {pair} = tl.reduce(({x}, {lanes}), {dim}, _kopt_{kind}_nan{keep})")
+        w.names[op.result] = pair
+        w.def_line[op.result] = len(w.lines) - 1
+        return
     else:
         fn = REDUCE[kind]
     w.define(op.result, f"{fn}({w.ref(op.operand)}, {op.dim.value.data}{keep})", kind)

@@ -61,14 +61,25 @@ class ReduceOp(IRDLOperation, InfersShape, HasDimMap, Reduces):
     kind = prop_def(ReduceKindAttr)
     dim = prop_def(IntegerAttr[I64])
     keepdim = opt_prop_def(UnitAttr)
+    nan = opt_prop_def(UnitAttr)  # max/min/argmax/argmin as torch: a NaN wins (the user's reductions)
     traits = traits_def(Pure())
-    assembly_format = "$kind $operand `dim` $dim (`keepdim` $keepdim^)? attr-dict `:` type($operand) `->` type($result)"
+    assembly_format = ("$kind $operand `dim` $dim (`keepdim` $keepdim^)? (`nan` $nan^)? attr-dict `:` type($operand) "
+                       "`->` type($result)")
 
-    def __init__(self, kind: str, operand: SSAValue, dim: int, keepdim: bool, result_type: Attribute):
+    def __init__(self, kind: str, operand: SSAValue, dim: int, keepdim: bool, result_type: Attribute,
+                 nan: bool = False):
         props = {"kind": enum_attr(ReduceKindAttr, kind, "tile.reduce"), "dim": IntegerAttr(dim, 64)}
         if keepdim:
             props["keepdim"] = UnitAttr()
+        if nan and kind in ("max", "min", "argmax", "argmin") and is_float(operand.type.element_type):
+            props["nan"] = UnitAttr()
         super().__init__(operands=[operand], result_types=[result_type], properties=props)
+
+    @property
+    def propagates_nan(self) -> bool:
+        """A NaN in the reduced lanes is the result (its index, for argmax/argmin), as in torch. Internal maxima
+        (softmax's, logsumexp's) leave it off: a NaN reaches their result through the exp anyway."""
+        return self.nan is not None
 
     @property
     def kind_name(self) -> str:

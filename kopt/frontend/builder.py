@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
@@ -31,8 +32,24 @@ def is_device_loop(stmt: ast.stmt) -> bool:
     )
 
 
+_DEPTH = 20000  # Python frames the frontend may use: a flat sum of 1000 terms nests 1000 BinOps deep
+
+
 def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
-    """Build the tile IR of one kernel function for the given argument types."""
+    """Build the tile IR of one kernel function for the given argument types (an expression nested past what the
+    recursive frontend can follow is a located error, not a RecursionError)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _DEPTH))
+    try:
+        return _build_module(src, specs)
+    except RecursionError:
+        raise src.error(src.fn, "the kernel nests expressions too deeply for kopt's frontend",
+                        "split a long expression into several assignments") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
     fn = src.fn
     _check_signature(src)
     params = [a.arg for a in fn.args.args]

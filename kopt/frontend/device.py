@@ -53,6 +53,11 @@ def _tile(rank: int, elem) -> TileType:
     return TileType(["?"] * rank, elem)
 
 
+# where torch refuses some input dtypes (its CPU kernels raise: "silu_cpu" not implemented for 'Int', ...)
+_FLOAT_ONLY = ("silu", "gelu")
+_NO_BOOL = ("abs", "neg", "relu", "floor", "ceil")
+
+
 class DeviceBuilder:
     """Lowers the statements of one kernel's outermost tile loop."""
 
@@ -504,6 +509,11 @@ class DeviceBuilder:
             raise self.err(node, e.message, *e.notes) from None
         if op_cls is T.DivOp and not is_float(elem):
             elem = f32
+        if is_bool(elem) and op_cls in (T.AddOp, T.MulOp, T.SubOp):  # torch's bool arithmetic stays bool
+            if op_cls is T.SubOp:
+                raise self.err(node, "subtracting two bool tiles is not supported (torch refuses it too)",
+                               "use `a != b` for xor, or convert first: `a.to(torch.int32) - b.to(torch.int32)`")
+            op_cls = T.OrOp if op_cls is T.AddOp else T.AndOp  # True + True is True; a product is an and
         if op_cls in (T.AndOp, T.OrOp) and not (is_bool(elem) or not is_float(elem)):
             raise self.err(node, "`&` and `|` need boolean or integer tiles")
         ta, tb = (self.cast(t, elem, node) for t in (ta, tb))
@@ -533,6 +543,11 @@ class DeviceBuilder:
         """A unary op (its class, or its short name: "exp") on a value, in the types the op declares."""
         cls = T.UNARY_OPS[op] if isinstance(op, str) else op
         t = self.as_tile(v, node)
+        short = cls.name.split(".", 1)[1]
+        if short in _FLOAT_ONLY and not is_float(t.type.element_type) or short in _NO_BOOL and is_bool(t.type.element_type):
+            raise self.err(node, f"{short} of a {short_name(t.type.element_type)} tile: torch does not take "
+                                 f"{'integer or bool' if short in _FLOAT_ONLY else 'bool'} inputs here",
+                           "convert first: `.to(torch.float32)`")
         if cls.FLOAT_MATH and not is_float(t.type.element_type):
             t = self.cast(t, f32, node)
         elem = t.type.element_type

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from kopt.dialects.dtypes import SHORT_NAMES
-from kopt.errors import KoptError
+from kopt.errors import KoptError, SourceLoc
 
 
 @dataclass(frozen=True)
@@ -56,43 +56,50 @@ ArgSpec = TensorSpec | ScalarSpec | ConstSpec
 _ENTRY = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z0-9_]+)\s*(\[(.*)\])?\s*$")
 
 
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets."""
-    parts, depth, cur = [], 0, ""
-    for ch in text:
+def _split_top(text: str) -> list[tuple[int, str]]:
+    """Split on commas outside brackets: (offset of the part in `text`, part)."""
+    parts, depth, cur, start = [], 0, "", 0
+    for i, ch in enumerate(text):
         depth += ch == "["
         depth -= ch == "]"
         if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
+            parts.append((start, cur))
+            cur, start = "", i + 1
         else:
             cur += ch
     if cur.strip():
-        parts.append(cur)
+        parts.append((start, cur))
     return parts
 
 
 def parse_signature(text: str, where: str = "--signature") -> dict[str, ArgSpec]:
-    """Parse a signature string; errors name the bad entry and the accepted forms."""
+    """Parse a signature string; errors are located in it (`<signature>:1:COL`), name the bad entry and the
+    accepted forms."""
     specs: dict[str, ArgSpec] = {}
-    for part in _split_top(text):
+
+    def error(offset: int, message: str, *notes: str) -> KoptError:
+        return KoptError(f"{where}: {message}", SourceLoc("<signature>", 1, offset + 1), notes=notes,
+                         source_line=text)
+
+    for start, part in _split_top(text):
+        at = start + len(part) - len(part.lstrip())
         m = _ENTRY.match(part)
         if not m:
-            raise KoptError(
-                f"{where}: cannot read {part.strip()!r}",
-                notes=["write `name: dtype[dim, ...]` for a tensor or `name: dtype` for a scalar, "
-                       "e.g. \"x: f32[M, N], eps: f32\""],
-            )
+            raise error(at, f"cannot read {part.strip()!r}",
+                        "write `name: dtype[dim, ...]` for a tensor or `name: dtype` for a scalar, "
+                        "e.g. \"x: f32[M, N], eps: f32\"")
         name, dtype, bracket, dims = m.groups()
+        if name in specs:
+            raise error(at, f"`{name}` is given twice", "give each argument one type")
         if dtype not in SHORT_NAMES:
-            raise KoptError(f"{where}: unknown dtype {dtype!r} for {name!r}",
-                            notes=[f"known dtypes: {', '.join(SHORT_NAMES)}"])
+            raise error(start + part.index(dtype, part.index(":")), f"unknown dtype {dtype!r} for {name!r}",
+                        f"known dtypes: {', '.join(SHORT_NAMES)}")
         if bracket is None:
             specs[name] = ScalarSpec(dtype)
             continue
         dim_names = tuple(d.strip() for d in dims.split(",") if d.strip())
         for d in dim_names:
             if not re.match(r"^([A-Za-z_]\w*|\d+)$", d):
-                raise KoptError(f"{where}: dim {d!r} of {name!r} must be a name or an integer")
+                raise error(start + part.index(d, part.index("[")), f"dim {d!r} of {name!r} must be a name or an integer")
         specs[name] = TensorSpec(dtype, len(dim_names), dim_names)
     return specs

@@ -45,7 +45,7 @@ class OnlinePair:
         m_acc, s_acc = acc
         dim, keep = self.max.dim.value.data, self.max.keeps_dim
         m_t, s_t, a_t = self.max.result.type, self.sum.result.type, chunk_value.type
-        part_m = T.ReduceOp("max", chunk_value, dim, keep, m_t)
+        part_m = T.ReduceOp("max", chunk_value, dim, keep, m_t, self.max.propagates_nan)
         m_new = T.MaximumOp(m_acc, part_m.result, m_t)
         ops: list[Operation] = [part_m, m_new]
         m_b = m_new.result

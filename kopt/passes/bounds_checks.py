@@ -11,7 +11,8 @@ and the source line before launching (kopt/backends/triton_codegen.py). Checks a
 the launcher does not know (a jagged range's data-dependent begin) are left out: only what
 the host can evaluate is checked.
 
-Slices (`x[:, a:b]`, a `tile.slice_view`) must lie within their dim: `0 <= a <= b <= size`, checked at launch
+A max, min, argmax or argmin over a dim of size 0 has no value: torch raises, and so does the launcher
+(`nonempty_checks`). Slices (`x[:, a:b]`, a `tile.slice_view`) must lie within their dim: `0 <= a <= b <= size`, checked at launch
 unless proven (`slice_checks`).
 """
 
@@ -71,6 +72,16 @@ class BoundsChecksPass(ModulePass):
             if checks:
                 # one entry per check: [end, dim, tensor name, subscript position, file, line, col]
                 kernel.attributes["bounds"] = ArrayAttr(ArrayAttr(c) for c in checks.values())
+            empty = {}
+            for op in kernel.walk():  # max/min/argmax/argmin of the user's over a dim that may be empty
+                if isinstance(op, T.ReduceOp) and "nonempty" in op.attributes:
+                    size = op.reduced_size
+                    if size.isdigit() and int(size) > 0:
+                        continue  # (the facts take every size to be positive: only a literal says so here)
+                    empty.setdefault(size, [StringAttr(size), StringAttr(op.kind_name), *_where(op)])
+            if empty:
+                # one entry per size: [size, reduction kind, file, line, col]
+                kernel.attributes["nonempty_checks"] = ArrayAttr(ArrayAttr(c) for c in empty.values())
             slices = [_slice_check(op, facts, names) for op in kernel.walk() if isinstance(op, T.SliceViewOp)]
             if any(slices):
                 # one entry per slice not proven in range: [begin, end, size, tensor name, dim, file, line, col]

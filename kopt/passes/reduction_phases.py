@@ -32,20 +32,28 @@ def accumulators(r: T.ReduceOp) -> list[tuple[str, TileType, str]]:
 def combine(r: T.ReduceOp, chunk_value: SSAValue, acc: list[SSAValue], chunk: SSAValue):
     """Ops folding one chunk into a reduction's accumulators; returns (ops, new accumulator values)."""
     kind, dim, keep = r.kind_name, r.dim.value.data, r.keeps_dim
-    if (combiner := r.combiner()) is not None:
-        part = T.ReduceOp(kind, chunk_value, dim, keep, r.result.type)
+    nan = r.propagates_nan
+    if (combiner := r.combiner()) is not None:  # MaximumOp / MinimumOp propagate a NaN (as torch.maximum)
+        part = T.ReduceOp(kind, chunk_value, dim, keep, r.result.type, nan)
         new = combiner(acc[0], part.result, r.result.type)
         return [part, new], [new.result]
     value_kind, beats = r.arg_parts()
     value_t = acc[0].type
-    part_v = T.ReduceOp(value_kind, chunk_value, dim, keep, value_t)
-    part_i = T.ReduceOp(kind, chunk_value, dim, keep, r.result.type)
+    part_v = T.ReduceOp(value_kind, chunk_value, dim, keep, value_t, nan)
+    part_i = T.ReduceOp(kind, chunk_value, dim, keep, r.result.type, nan)
     begin = T.TileAttrOp(chunk, "begin")  # i32 (no cast: the interpreter's loop offsets are Python ints)
     global_i = T.AddOp(part_i.result, begin.result, r.result.type)
-    better = beats(part_v.result, acc[0], value_t.with_element(i1))
+    flags = value_t.with_element(i1)
+    better = beats(part_v.result, acc[0], flags)
+    ops = [part_v, part_i, begin, global_i, better]
+    if nan:  # a chunk's NaN beats a running value that is no NaN (the first NaN wins, as in torch)
+        chunk_nan, acc_num = T.NeOp(part_v.result, part_v.result, flags), T.EqOp(acc[0], acc[0], flags)
+        first_nan = T.AndOp(chunk_nan.result, acc_num.result, flags)
+        better = T.OrOp(better.result, first_nan.result, flags)
+        ops += [chunk_nan, acc_num, first_nan, better]
     new_v = T.WhereOp(better.result, part_v.result, acc[0], value_t)
     new_i = T.WhereOp(better.result, global_i.result, acc[1], r.result.type)
-    return [part_v, part_i, begin, global_i, better, new_v, new_i], [new_v.result, new_i.result]
+    return [*ops, new_v, new_i], [new_v.result, new_i.result]
 
 
 class PhaseBuilder:

@@ -5,8 +5,11 @@ their key. The key is stored inside the entry too and compared on load, so a has
 collision or a half-written or foreign file is never taken for a hit. Writes go
 to a temporary file first and are published with `os.replace` (atomic on POSIX
 and Windows): a concurrent reader sees the old entry or the new one, never a
-mix. An entry that cannot be read is reported with `warnings.warn` naming the
-file, removed, and rebuilt by the caller.
+mix. Each entry carries the SHA-256 of its value: an entry that cannot be read, does
+not parse, holds another key or fails its checksum (truncated inside valid JSON, edited)
+is reported with `warnings.warn` naming the file, removed, and rebuilt by the caller. A
+cache directory kopt cannot write (read-only, a file, /dev/null) gives one warning and a
+temporary directory for the process.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import functools
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from pathlib import Path
@@ -22,7 +27,7 @@ from pathlib import Path
 from kopt._version import __version__
 
 
-def cache_dir() -> Path:
+def configured_cache_dir() -> Path:
     """KOPT_CACHE_DIR, else the user's cache directory (platformdirs), read on every call."""
     env = os.environ.get("KOPT_CACHE_DIR")
     if env:
@@ -33,6 +38,33 @@ def cache_dir() -> Path:
         return Path(user_cache_dir("kopt"))
     except ImportError:
         return Path.home() / ".cache" / "kopt"
+
+
+_USABLE: dict[Path, Path] = {}  # configured directory -> the directory used (itself, or a temporary one)
+
+
+def cache_dir() -> Path:
+    """The configured cache directory if kopt can write there; else (one warning) a temporary directory of this
+    process: a read-only directory, a file or /dev/null in KOPT_CACHE_DIR slows kopt down, never stops it."""
+    configured = configured_cache_dir()
+    used = _USABLE.get(configured)
+    if used is None:
+        used = _USABLE[configured] = _checked(configured)
+    return used
+
+
+def _checked(path: Path) -> Path:
+    probe = path / f".probe.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_text("")
+        probe.unlink()
+        return path
+    except OSError as e:
+        fallback = Path(tempfile.mkdtemp(prefix="kopt-cache-"))
+        warnings.warn(f"kopt: cannot use the cache directory {path} ({e.strerror or e}); using {fallback} for this "
+                      "process (set KOPT_CACHE_DIR to a writable directory)", RuntimeWarning, stacklevel=3)
+        return fallback
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,8 +84,11 @@ def digest(key: dict) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Publish `text` at `path` in one step; concurrent writers of the same content are harmless."""
+    """Publish `text` at `path` in one step; concurrent writers of the same content are harmless. Something else
+    in the way (a folder where an entry belongs) is removed first: the cache is kopt's."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         tmp.write_text(text)
@@ -67,9 +102,16 @@ def discard(path: Path, why: str) -> None:
     """Warn about an unusable entry and remove it, so the caller rebuilds it."""
     warnings.warn(f"kopt: ignoring corrupt cache entry {path} ({why}); rebuilding it", RuntimeWarning, stacklevel=3)
     try:
-        path.unlink()
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     except OSError:
         pass
+
+
+def _checksum(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class DiskCache:
@@ -99,13 +141,25 @@ class DiskCache:
         if not isinstance(entry, dict) or entry.get("key") != json.loads(json.dumps(key, default=str)):
             discard(path, "its key does not match")
             return None
-        missing = [f for f in required if f not in entry.get("value", {})]
+        value = entry.get("value")
+        if not isinstance(value, dict) or entry.get("sha256") != _checksum(value):
+            discard(path, "its checksum does not match its content (truncated or edited)")
+            return None
+        missing = [f for f in required if f not in value]
         if missing:
             discard(path, f"missing field {missing[0]!r}")
             return None
-        return entry["value"]
+        return value
 
-    def store(self, key: dict, value: dict) -> Path:
+    def store(self, key: dict, value: dict) -> Path | None:
+        """Write an entry; a failure (a full disk, a directory that turned read-only) is a warning, not an error:
+        the caller has its value already."""
         path = self.path(key)
-        write_atomic(path, json.dumps({"key": key, "value": value}, indent=1, sort_keys=True, default=str))
+        try:
+            write_atomic(path, json.dumps({"key": key, "value": value, "sha256": _checksum(value)}, indent=1,
+                                          sort_keys=True, default=str))
+        except OSError as e:
+            warnings.warn(f"kopt: cannot write the cache entry {path} ({e.strerror or e}); continuing without it",
+                          RuntimeWarning, stacklevel=2)
+            return None
         return path

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import importlib.util
 import os
+import tempfile
 import threading
 import time
 from collections import namedtuple
@@ -64,10 +65,14 @@ def _load_source(name: str, source: str) -> tuple[object, Path]:
     path = cache_dir() / "triton" / f"{name}_{digest}.py"
     try:
         current = path.read_text()
-    except OSError:
+    except (OSError, ValueError):  # absent, a folder, not UTF-8: written again
         current = None
     if current != source:
-        write_atomic(path, source)  # a concurrent reader sees the old file or the new one
+        try:
+            write_atomic(path, source)  # a concurrent reader sees the old file or the new one
+        except OSError:  # the directory failed under us: a file of this process's own
+            path = Path(tempfile.mkdtemp(prefix="kopt-src-")) / path.name
+            path.write_text(source)
     spec = importlib.util.spec_from_file_location(f"kopt_generated_{name}_{digest}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -355,7 +360,12 @@ class Kernel:
             entry = self._first_call(values, fast)
         else:
             self._hits += 1
-        compiled, tuning, items, device, broadcast_at = entry
+        if entry[3] == "cpu":  # Triton's interpreter is not thread-safe: one CPU launch at a time (GPU ones overlap)
+            with _INTERPRETER:
+                return self._launch(values, *entry)
+        return self._launch(values, *entry)
+
+    def _launch(self, values, compiled, tuning, items, device, broadcast_at):
         if broadcast_at and (ones := tuple(d for d in broadcast_at if values[d[0]].shape[d[1]] == 1)):
             return self._broadcast_variant(items, device, ones).launcher(*values)
         if not tuning:
@@ -417,6 +427,7 @@ class Kernel:
 
 
 _MISSING = object()  # a parameter the call did not give (None is a value: an optional tensor left out)
+_INTERPRETER = threading.RLock()  # serialises CPU launches: Triton's interpreter keeps global state
 
 
 def _by_value(v) -> tuple:

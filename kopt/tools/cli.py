@@ -104,6 +104,42 @@ def _check_signature_names(signature: str | None, sources, name: str) -> None:
                             notes=[f"the kernels: {kernels}"])
 
 
+def _check_assumptions(facts: list[str], module: ModuleOp) -> None:
+    """Each --assume must read as a fact and name only sizes some kernel has: a typo is an error at its column
+    (`<assume>:1:COL`), not a fact about nothing."""
+    import re
+
+    from kopt.analysis import FactBase
+    from kopt.dialects.sizes import SizeAttr
+    from kopt.dialects.tile import KernelOp
+    from kopt.dialects.types import RangeType, TensorType
+
+    known: set[str] = set()
+    for op in module.ops:
+        if not isinstance(op, KernelOp):
+            continue
+        for inner in op.walk():
+            for v in (*inner.results, *(a for r in inner.regions for b in r.blocks for a in b.args)):
+                t = v.type
+                if isinstance(t, TensorType):
+                    known |= {n for d in (*t.dims, *t.stride_names) for n in SizeAttr(d).names}
+                elif isinstance(t, RangeType):
+                    known |= SizeAttr(t.extent.data).names | SizeAttr(t.block.data).names
+        known |= {b.name for b in op.plan.blocks}
+    for text in facts:
+        try:
+            FactBase().assume_text(text)
+        except KoptError as e:
+            raise KoptError(f"--assume: {e.message}", SourceLoc("<assume>", 1, 1), notes=e.notes,
+                            source_line=text) from None
+        for m in re.finditer(r"[A-Za-z_]\w*", text):
+            name = m.group(0)
+            if name not in known and name not in ("is", "a", "power", "of", "next_power_of_2") \
+                    and not name.startswith("_BLOCK_SIZE_"):
+                raise KoptError(f"--assume: no kernel has a size named `{name}`", SourceLoc("<assume>", 1, m.start() + 1),
+                                notes=[f"sizes here: {', '.join(sorted(known)) or 'none'}"], source_line=text)
+
+
 def build_input(text: str, name: str, signature: str | None, timings: dict) -> ModuleOp:
     """The tile module of a .py file (every kernel, merged) or of a .tile file."""
     t0 = time.perf_counter()
@@ -215,6 +251,7 @@ def run(args) -> int:
     if args.assume:
         from kopt.runtime.compiler import add_facts
 
+        _check_assumptions(args.assume, module)
         add_facts(module, tuple(args.assume))
     if args.verify_each:
         from kopt.runtime.compiler import verify_after
@@ -250,6 +287,25 @@ def run(args) -> int:
     return 0
 
 
+_ONCE = ("--signature", "--emit", "-o", "--pass-pipeline", "--load-pass-plugin")  # flags argparse lets a later copy win
+
+
+def _no_repeated_flags(argv: list[str]) -> None:
+    """A flag that takes one value, given twice, is an error at the second (`<command line>:1:COL`), where argparse
+    would silently keep the last."""
+    line = " ".join(argv)
+    seen: dict[str, int] = {}
+    col = 0
+    for arg in argv:
+        flag = arg.split("=", 1)[0]
+        if flag in _ONCE:
+            if flag in seen:
+                raise KoptError(f"{flag} is given twice", SourceLoc("<command line>", 1, col + 1),
+                                notes=[f"give {flag} once"], source_line=line)
+            seen[flag] = col
+        col += len(arg) + 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the `kopt` command with these arguments; returns the exit code (0, or 1 on any error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -259,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(argv[1:])
     debug = "--debug" in argv
     try:
+        _no_repeated_flags(argv)
         return run(_parser().parse_args(argv))
     except SystemExit as e:  # --help and --version-like exits from argparse
         return int(e.code or 0)

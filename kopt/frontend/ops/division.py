@@ -16,7 +16,7 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import is_float
+from kopt.dialects.dtypes import is_bool, is_float
 from kopt.dialects.types import TileType
 from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, method
@@ -29,8 +29,10 @@ def _tile(a: SSAValue, b: SSAValue, elem) -> TileType:
 def python_division(b, op_cls, ta: SSAValue, tb: SSAValue, node: ast.AST) -> SSAValue:
     """`ta // tb` or `ta % tb` with torch's semantics; both operands already have the result dtype."""
     elem = ta.type.element_type
+    if is_bool(elem):
+        raise b.err(node, f"`{'//' if op_cls is T.FloorDivOp else '%'}` of two bool tiles: torch does not take them")
     if op_cls is T.FloorDivOp and is_float(elem):
-        return b.unary("floor", b.emit(T.DivOp(ta, tb, _tile(ta, tb, elem)), node).result, node)
+        return _float_floor_div(b, ta, tb, elem, node)
     r = b.emit(T.RemOp(ta, tb, _tile(ta, tb, elem)), node).result
     sign_differs = b.binary(T.NeOp, b.binary(T.LtOp, r, PyScalar(0), node), b.binary(T.LtOp, tb, PyScalar(0), node), node)
     fix = b.binary(T.AndOp, b.binary(T.NeOp, r, PyScalar(0), node), sign_differs, node)
@@ -38,6 +40,22 @@ def python_division(b, op_cls, ta: SSAValue, tb: SSAValue, node: ast.AST) -> SSA
         return b.emit(T.WhereOp(fix, b.binary(T.AddOp, r, tb, node), r, _tile(fix, r, elem)), node).result
     q = b.emit(T.FloorDivOp(ta, tb, _tile(ta, tb, elem)), node).result
     return b.emit(T.WhereOp(fix, b.binary(T.SubOp, q, PyScalar(1), node), q, _tile(fix, q, elem)), node).result
+
+
+def _float_floor_div(b, ta: SSAValue, tb: SSAValue, elem, node: ast.AST) -> SSAValue:
+    """torch's float `//` (its div_floor_floating): through fmod, so that `inf // 2` is NaN and the quotient
+    rounds as torch's does; `a // 0` is `a / 0`."""
+    t = _tile(ta, tb, elem)
+    mod = b.emit(T.RemOp(ta, tb, t), node).result  # Triton's float % is fmod
+    div = b.emit(T.DivOp(b.emit(T.SubOp(ta, mod, t), node).result, tb, t), node).result
+    sign_differs = b.binary(T.NeOp, b.binary(T.LtOp, tb, PyScalar(0.0), node), b.binary(T.LtOp, mod, PyScalar(0.0), node), node)
+    fix = b.binary(T.AndOp, b.binary(T.NeOp, mod, PyScalar(0.0), node), sign_differs, node)
+    div = b.emit(T.WhereOp(fix, b.binary(T.SubOp, div, PyScalar(1.0), node), div, t), node).result
+    floor = b.unary("floor", div, node)
+    up = b.binary(T.GtOp, b.binary(T.SubOp, div, floor, node), PyScalar(0.5), node)
+    q = b.emit(T.WhereOp(up, b.binary(T.AddOp, floor, PyScalar(1.0), node), floor, t), node).result
+    by_zero = b.binary(T.EqOp, tb, PyScalar(0.0), node)
+    return b.emit(T.WhereOp(by_zero, b.emit(T.DivOp(ta, tb, t), node).result, q, t), node).result
 
 
 def _two(b, node: ast.Call, what: str):
@@ -70,4 +88,6 @@ def floor_ceil_method(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
 
 def _round(b, v, name: str, node: ast.AST) -> SSAValue:
     t = b.as_tile(v, node)
+    if is_bool(t.type.element_type):
+        raise b.err(node, f"{name} of a bool tile: torch does not take bool inputs here")
     return t if not is_float(t.type.element_type) else b.unary(name, t, node)  # integers are already whole

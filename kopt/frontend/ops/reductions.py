@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import ast
 
+from xdsl.dialects.builtin import UnitAttr
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import f32, from_short, is_float, is_low_precision
+from kopt.dialects.dtypes import f32, from_short, is_float, is_low_precision, short_name
 from kopt.dialects.tile_reduce import DimSizeOp
 from kopt.dialects.types import TileType
 from kopt.frontend.registry import attribute, function, method
@@ -80,9 +81,18 @@ def _params(b, node: ast.Call, names: tuple[str, ...], kwargs: dict, skip: int =
     return out
 
 
+_FLOAT_ONLY = {"softmax": "softmax", "mean": "mean()", "var": "std and var"}  # torch raises on integer inputs
+
+
 def compute_dtype(b, t: SSAValue, kind: str, node) -> SSAValue:
-    """The input as the reduction computes it: halves in fp32, integer sums in int64, ints as floats for means."""
+    """The input as the reduction computes it: halves in fp32, integer sums in int64, ints as floats for
+    logsumexp; softmax, mean and var of integers are errors, as in torch."""
     elem = t.type.element_type
+    if kind in ("argmax", "argmin") and short_name(elem) == "i1":
+        raise b.err(node, f"{kind} of a bool tile: torch does not take bool input", "convert first: `.to(torch.int32)`")
+    if kind in _FLOAT_ONLY and not is_float(elem):
+        raise b.err(node, f"{_FLOAT_ONLY[kind]} of a {short_name(elem)} tile: torch takes only floating-point "
+                          "inputs here", "convert first: `.to(torch.float32)`")
     if kind in ("sum", "prod") and not is_float(elem):
         return b.cast(t, i64, node)
     # arg-reductions too: exact for halves, and the Triton interpreter orders bf16 by its raw bits
@@ -101,12 +111,16 @@ def result_dtype(b, v: SSAValue, elem, node) -> SSAValue:
     return v
 
 
-def reduce(b, kind: str, t: SSAValue, dims: list[int], keepdim: bool, node) -> SSAValue:
-    """One `tile.reduce` per dim, innermost first; `t` is already in the compute dtype."""
+def reduce(b, kind: str, t: SSAValue, dims: list[int], keepdim: bool, node, nan: bool = False) -> SSAValue:
+    """One `tile.reduce` per dim, innermost first; `t` is already in the compute dtype. `nan`: a NaN wins a
+    max/min/argmax/argmin, as in torch (the user's reductions; internal maxima leave it off)."""
     for d in sorted(dims, reverse=True):
         elem = i64 if kind in ("argmax", "argmin") else t.type.element_type
         rank = t.type.rank if keepdim else t.type.rank - 1
-        t = b.emit(T.ReduceOp(kind, t, d, keepdim, _tile(rank, elem)), node).result
+        op = b.emit(T.ReduceOp(kind, t, d, keepdim, _tile(rank, elem), nan), node)
+        if nan and kind in ("max", "min", "argmax", "argmin"):  # the user's: torch raises on an empty dim
+            op.attributes["nonempty"] = UnitAttr()
+        t = op.result
     return t
 
 
@@ -150,7 +164,7 @@ def logsumexp(b, x: SSAValue, dims: list[int], keepdim: bool, node) -> SSAValue:
         raise b.err(node, "logsumexp over several dims is not supported; reduce one dim at a time")
     d = dims[0]
     rank = t.type.rank
-    m = reduce(b, "max", t, dims, False, node)
+    m = reduce(b, "max", t, dims, False, node, nan=True)
     spec = [":"] * (rank - 1)
     spec.insert(d, "None")
     m_k = b.emit(T.ExpandOp(m, spec, _tile(rank, t.type.element_type)), node).result
@@ -159,6 +173,11 @@ def logsumexp(b, x: SSAValue, dims: list[int], keepdim: bool, node) -> SSAValue:
     s = reduce(b, "sum", e, dims, False, node)
     log_s = b.emit(T.LogOp(s), node).result
     out = b.emit(T.AddOp(m, log_s, m.type), node).result
+    # a row whose max is infinite: torch gives that infinity (x - max is NaN there); a NaN stays NaN
+    for inf in ("inf", "-inf"):
+        bound = b.emit(T.ConstantOp(inf, TileType([], m.type.element_type)), node).result
+        at = b.emit(T.EqOp(m, bound, TileType(["?"] * m.type.rank, from_short("i1"))), node).result
+        out = b.emit(T.WhereOp(at, bound, out, out.type), node).result
     if keepdim:
         out = b.emit(T.ExpandOp(out, spec, _tile(rank, out.type.element_type)), node).result
     return out
@@ -187,7 +206,7 @@ def _simple(b, node: ast.Call, kwargs: dict, receiver=None) -> SSAValue:
     if kind in ("argmax", "argmin") and len(dims) != 1:
         raise b.err(node, f"{name} needs one `dim`")
     t = compute_dtype(b, x, kind, node)
-    out = reduce(b, kind, t, dims, _bool_arg(b, node, p.get("keepdim"), "keepdim"), node)
+    out = reduce(b, kind, t, dims, _bool_arg(b, node, p.get("keepdim"), "keepdim"), node, nan=True)
     return result_dtype(b, out, x.type.element_type, node)
 
 
@@ -202,11 +221,11 @@ def _max_min(b, node: ast.Call, kwargs: dict, receiver=None):
         return b.binary(op, x, b.expr(other), node)
     x, p = _input_and_params(b, node, dict(kwargs), receiver, ("dim", "keepdim"))
     if p.get("dim") is None:
-        return reduce(b, kind, x, list(range(x.type.rank)), False, node)
+        return reduce(b, kind, x, list(range(x.type.rank)), False, node, nan=True)
     dims = _dims(b, x, p["dim"], node)
     keepdim = _bool_arg(b, node, p.get("keepdim"), "keepdim")
-    values = reduce(b, kind, x, dims, keepdim, node)
-    indices = reduce(b, "arg" + kind, compute_dtype(b, x, "arg" + kind, node), dims, keepdim, node)
+    values = reduce(b, kind, x, dims, keepdim, node, nan=True)
+    indices = reduce(b, "arg" + kind, compute_dtype(b, x, "arg" + kind, node), dims, keepdim, node, nan=True)
     return ReduceResult((values, indices))
 
 

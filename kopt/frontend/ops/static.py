@@ -20,6 +20,7 @@ from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, loop
 
 MAX_UNROLL = 256  # a larger static_range is almost surely a mistake (and a slow compile)
+MAX_TOTAL_UNROLL = 4096  # copies of a body over nested static_ranges (three nested 100s would be a million)
 
 
 def _int(b, node: ast.expr, what: str) -> int:
@@ -46,9 +47,18 @@ def static_range(b, node: ast.For) -> None:
     if len(values) > MAX_UNROLL:
         raise b.err(call, f"hl.static_range of {len(values)} iterations: at most {MAX_UNROLL} are unrolled",
                     "use `for tile in hl.tile(...)` for a loop that runs on the device")
-    for v in values:
-        b.env[node.target.id] = PyScalar(v)
-        b.body(node.body)
+    outer = getattr(b, "unroll_factor", 1)
+    total = outer * len(values)
+    if total > MAX_TOTAL_UNROLL:
+        raise b.err(call, f"nested hl.static_range loops would copy this body {total} times: kopt unrolls at most "
+                          f"{MAX_TOTAL_UNROLL} copies in all", "make an outer loop a device loop (`hl.tile`)")
+    b.unroll_factor = total
+    try:
+        for v in values:
+            b.env[node.target.id] = PyScalar(v)
+            b.body(node.body)
+    finally:
+        b.unroll_factor = outer
 
 
 def _pow2_size(b, node: ast.expr) -> str:
