@@ -248,21 +248,24 @@ class Kernel:
     def _compile(self, items: tuple, cfg: Config, key: tuple) -> CompiledKernel:
         from kopt.runtime.space import launch_plan
 
-        specs, arg_facts = specs_and_facts(self._params, items)
-        self._check_signature(specs)
-        # A config's block sizes are baked in, so they are facts too: `_BLOCK_SIZE_0 == 8`.
-        facts = tuple(f"_BLOCK_SIZE_{i} == {b}" for i, b in enumerate(cfg.block_sizes))
         t0 = time.perf_counter()
-        result = compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
-                                f32_dot_precision=key[3],
-                                config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
-                                verify=os.environ.get("KOPT_VERIFY", "0") not in ("", "0"))
+        result = self._lower(items, cfg, key[3], verify=os.environ.get("KOPT_VERIFY", "0") not in ("", "0"))
         plan = launch_plan(result.tile_ir)
         t1 = time.perf_counter()
         launcher, path = _load_source(self.fn.__name__, result.triton_source)
         result.timings["load"] = time.perf_counter() - t1
         result.timings["total"] = time.perf_counter() - t0
         return CompiledKernel(key, result.triton_source, launcher, result.timings, path, plan)
+
+    def _lower(self, items: tuple, cfg: Config, f32_dot_precision: str, verify: bool = False, hook=None):
+        specs, arg_facts = specs_and_facts(self._params, items)
+        self._check_signature(specs)
+        # A config's block sizes are baked in, so they are facts too: `_BLOCK_SIZE_0 == 8`.
+        facts = tuple(f"_BLOCK_SIZE_{i} == {b}" for i, b in enumerate(cfg.block_sizes))
+        return compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
+                              f32_dot_precision=f32_dot_precision,
+                              config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
+                              verify=verify, hook=hook)
 
     # ------------------------------------------------------------ autotuning
 
@@ -403,6 +406,14 @@ class Kernel:
         items, device = self._key(values)
         mode.prepare(device)
         return self._variant(items, device, self.config)
+
+    def lower(self, *args, verify: bool = False, hook=None, **kwargs):
+        """The full compile for these arguments, uncached and not loaded: the `CompileResult` with the tile IR
+        after the pipeline and the Triton source. `verify` checks the IR after every pass; `hook(prev, module,
+        next)` sees it between passes (kopt.passes.pipeline.Hook). For tools that inspect the compile."""
+        values = self._bind(args, kwargs)
+        items, _device = self._key(values)
+        return self._lower(items, self.config, _f32_dot_precision(), verify=verify, hook=hook)
 
     def tuned_config(self, *args, **kwargs) -> Config | None:
         """The autotuned config for these arguments' size bucket, if tuned in this process (Config() is

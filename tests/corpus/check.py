@@ -29,6 +29,15 @@ def kernel_of(case: Case):
     return getattr(module, case.name, None) or getattr(module, case.module)  # a variant case calls the module's
 
 
+def call_arguments(case: Case, args: tuple) -> tuple[tuple, dict]:
+    """The positional and keyword arguments the case passes to its kernel (its `call`, else the made ones)."""
+    if case.call is None:
+        return tuple(args), {}
+    seen = []
+    case.call(lambda *a, **kw: seen.append((a, kw)), *args)
+    return seen[0]
+
+
 def run_case(case: Case | str, sizes: dict, dtype: torch.dtype, layout: str = "contiguous", seed: int = 0,
              device: str = "cpu") -> str | None:
     """None when the kernel matches torch; else a one-line description of the mismatch."""
@@ -37,7 +46,8 @@ def run_case(case: Case | str, sizes: dict, dtype: torch.dtype, layout: str = "c
     args = case.make(sizes, dtype, layout, gen, device)
     want = case.expected(args)
     kernel = kernel_of(case)
-    got = case.out(args, case.call(kernel, *args) if case.call else kernel(*args))
+    call_args, call_kwargs = call_arguments(case, args)
+    got = case.out(args, kernel(*call_args, **call_kwargs))
     if tuple(got.shape) != tuple(want.shape):
         return f"{case.name}{sizes} {dtype} {layout}: shape {tuple(got.shape)}, torch gives {tuple(want.shape)}"
     try:

@@ -24,7 +24,7 @@ import triton  # noqa: E402
 
 from kopt.runtime.target_build import build_for_target  # noqa: E402
 from tests.corpus.cases import CASES  # noqa: E402
-from tests.corpus.check import kernel_of  # noqa: E402
+from tests.corpus.check import call_arguments, kernel_of  # noqa: E402
 from tests.corpus.gpu_shapes import SHAPE_SETS, sizes_for  # noqa: E402
 
 
@@ -37,7 +37,8 @@ def _report(case, sizes: dict, dtype, layout: str, inputs, arch: int, counts: di
     t0 = time.perf_counter()
     label = f"{case.name:<20} {str(dtype).removeprefix('torch.'):<9} {layout:<11} {sizes}"
     try:
-        builds = build_for_target(kernel_of(case), *inputs, arch=arch)
+        call_args, call_kwargs = call_arguments(case, inputs)
+        builds = build_for_target(kernel_of(case), *call_args, arch=arch, **call_kwargs)
     except Exception as e:  # noqa: BLE001 - a launcher that fails before launching: report it
         counts["FAIL"] += 1
         print(f"FAIL  {label} {type(e).__name__}: {str(e).splitlines()[0][:200]}", flush=True)

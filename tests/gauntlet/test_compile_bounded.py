@@ -3,38 +3,21 @@ the frontend and after every pass, and prints and parses back to identical text 
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 import torch
 
-from kopt.dialects.dtypes import from_torch_name
-from kopt.frontend.signature import ScalarSpec, TensorSpec
-from kopt.frontend.source import from_function
 from kopt.passes.pipeline import Pipeline
-from kopt.runtime.compiler import compile_kernel
 from kopt.dialects.parse import parse_tile
 from tests.corpus.cases import CASES
-from tests.corpus.check import example_path, kernel_of
+from tests.corpus.check import call_arguments, example_path, kernel_of
 from tests.gauntlet.bounded import bounded
-
-
-def specs_for(fn, args) -> dict:
-    """The argument types the runtime would compile these arguments for."""
-    specs = {}
-    for name, a in zip(inspect.signature(fn).parameters, args):
-        if isinstance(a, torch.Tensor):
-            specs[name] = TensorSpec(from_torch_name(str(a.dtype)), a.dim())
-        else:
-            specs[name] = ScalarSpec("i64" if isinstance(a, int) else "f32")
-    return specs
 
 
 def compile_verified(case, dtype):
     """Compile with the verifier after every pass and a print -> parse -> print check after each."""
     sizes = {n: case.choices[n][0] if n in case.choices else 3 for n in case.sizes}
     args = case.make(sizes, dtype, "contiguous", torch.Generator().manual_seed(0), "cpu")
-    fn = kernel_of(case).fn
+    call_args, call_kwargs = call_arguments(case, args)
     passes_seen = []
 
     def round_trip(prev, module, nxt):
@@ -45,7 +28,8 @@ def compile_verified(case, dtype):
         assert again == text, f"{case.name}: the IR after {prev.name} does not print back identically"
         passes_seen.append(prev.name)
 
-    result = compile_kernel(from_function(fn), specs_for(fn, args), verify=True, hook=round_trip)
+    # the runtime's own argument key: defaults, None and function arguments, hl.specialize'd sizes
+    result = kernel_of(case).lower(*call_args, verify=True, hook=round_trip, **call_kwargs)
     return result, passes_seen
 
 
@@ -82,5 +66,5 @@ def test_surface_kernels_verify_and_round_trip(index):
             text = str(module)
             assert str(parse_tile(text, "<surface>")) == text, f"after {prev.name}"
 
-    result = bounded(compile_kernel, from_function(kernel.fn), specs_for(kernel.fn, args), verify=True, hook=round_trip)
+    result = bounded(kernel.lower, *args, verify=True, hook=round_trip)
     assert "@triton.jit" in result.triton_source

@@ -154,7 +154,7 @@ MUTANTS = [
            "call to `torch.fft.fft` is not supported"),
     Mutant("unknown_hl_function", "relu", V, "        v = hl.barrier(x[tile_m, tile_n])\n",
            "call to `hl.barrier` is not supported"),
-    Mutant("unknown_method", "relu", V, "        v = x[tile_m, tile_n].cumsum(0)\n", "is not supported in a tile loop"),
+    Mutant("unknown_method", "relu", V, "        v = x[tile_m, tile_n].cummax(0)\n", "is not supported in a tile loop"),
     Mutant("print_call", "relu", V, "        print(x[tile_m, tile_n])\n" + V, "call to `print` is not supported"),
     Mutant("gelu_bad_approximate", "relu", V, "        v = torch.nn.functional.gelu(x[tile_m, tile_n], approximate='fast')\n",
            'approximate must be "none" or "tanh"'),
