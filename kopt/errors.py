@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SourceLoc:
-    """A position in a user's file: 1-based line, 1-based column (0 = no column)."""
+    """A position in a user's file: 1-based line, 1-based column (0 = not known: a KoptError fills it in).
+
+    Input that is not a file has a pseudo-file: `<command line>` (the command line as one line), `<signature>`,
+    `<assume>`, `<pass-pipeline>`, `<stdin>`."""
 
     file: str
     line: int
@@ -40,7 +43,7 @@ class KoptError(Exception):
         source_line: str | None = None,
     ):
         self.message = message
-        self.loc = loc
+        self.loc = _with_column(loc, source_line)
         self.notes = tuple(notes)
         self.source_line = source_line
         super().__init__(self.format())
@@ -60,6 +63,18 @@ class KoptError(Exception):
 
     def __str__(self) -> str:
         return self.format()
+
+
+def _with_column(loc: SourceLoc | None, source_line: str | None) -> SourceLoc | None:
+    """Every located diagnostic has a column: a location that knows only its line points at the line's first
+    character that is not blank (line 0, "somewhere in the file", is 1:1)."""
+    if loc is None or (loc.line >= 1 and loc.col >= 1):
+        return loc
+    if loc.line < 1:
+        return SourceLoc(loc.file, 1, 1)
+    text = source_line if source_line is not None else linecache.getline(loc.file, loc.line)
+    text = text.rstrip("\n")
+    return SourceLoc(loc.file, loc.line, len(text) - len(text.lstrip()) + 1 if text.strip() else 1)
 
 
 def error_at(message: str, file: str, line: int, col: int = 0, **kw) -> KoptError:

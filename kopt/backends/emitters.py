@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from xdsl.ir import Operation
 
-from kopt.errors import KoptError
+from kopt.ir.util import op_error
 
 Emitter = Callable[..., None]  # (writer, op) -> None
 
@@ -42,7 +42,7 @@ class EmitterTable:
             fn = self._by_class.get(cls)
             if fn is not None:
                 return fn
-        raise KoptError(f"the {self.backend} backend cannot emit `{op.name}`: {self._missing_hint(op)}")
+        raise op_error(op, f"the {self.backend} backend cannot emit `{op.name}`: {self._missing_hint(op)}")
 
     def covers(self, cls: type) -> bool:
         return any(c in self._by_class for c in cls.__mro__)

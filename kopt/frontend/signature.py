@@ -72,14 +72,42 @@ def _split_top(text: str) -> list[tuple[int, str]]:
     return parts
 
 
+def signature_error(text: str, offset: int, message: str, *notes: str, where: str = "--signature") -> KoptError:
+    """An error about a signature string, at a character of it (`<signature>:1:COL`)."""
+    return KoptError(f"{where}: {message}", SourceLoc("<signature>", 1, offset + 1), notes=notes, source_line=text)
+
+
+def entry_offsets(text: str) -> dict[str, int]:
+    """Where each entry's name starts in a signature string (for errors about an entry)."""
+    out = {}
+    for start, part in _split_top(text):
+        m = _ENTRY.match(part)
+        if m:
+            out.setdefault(m.group(1), start + part.index(m.group(1)))
+    return out
+
+
+def dim_offsets(text: str) -> dict[tuple[str, int], int]:
+    """Where each dim of each tensor entry starts in a signature string: (name, index) -> offset."""
+    out = {}
+    for start, part in _split_top(text):
+        m = _ENTRY.match(part)
+        if not m or m.group(3) is None:
+            continue
+        at = start + m.start(4)
+        for i, piece in enumerate(m.group(4).split(",")):
+            out[(m.group(1), i)] = at + len(piece) - len(piece.lstrip())
+            at += len(piece) + 1
+    return out
+
+
 def parse_signature(text: str, where: str = "--signature") -> dict[str, ArgSpec]:
     """Parse a signature string; errors are located in it (`<signature>:1:COL`), name the bad entry and the
     accepted forms."""
     specs: dict[str, ArgSpec] = {}
 
     def error(offset: int, message: str, *notes: str) -> KoptError:
-        return KoptError(f"{where}: {message}", SourceLoc("<signature>", 1, offset + 1), notes=notes,
-                         source_line=text)
+        return signature_error(text, offset, message, *notes, where=where)
 
     for start, part in _split_top(text):
         at = start + len(part) - len(part.lstrip())

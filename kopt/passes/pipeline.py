@@ -141,9 +141,9 @@ def _plugin_failure(p: ModulePass, e: Exception) -> KoptError | None:
     if origin is None:
         return None
     line = line_in(e, origin)
-    where = f"{origin}:{line}" if line else origin
-    return KoptError(f"pass {p.name!r} failed: {type(e).__name__}: {e}",
-                     notes=[f"raised from the plugin file {where}", "run with --debug for the traceback"])
+    return KoptError(f"pass {p.name!r} failed: {type(e).__name__}: {e}", SourceLoc(origin, line or 1, 0 if line else 1),
+                     notes=["raised from this line of the plugin file" if line else "raised from the plugin file",
+                            "run with --debug for the traceback"])
 
 
 class Pipeline:

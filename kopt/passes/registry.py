@@ -101,7 +101,7 @@ def _plugin_error(e: BaseException, path: str, file: str) -> KoptError:
         return KoptError(f"pass plugin is not valid Python: {e.msg}", SourceLoc(path, e.lineno or 0, e.offset or 0),
                          source_line=(e.text or "").rstrip("\n") or None)
     line = line_in(e, file)
-    loc = SourceLoc(path, line) if line else None
+    loc = SourceLoc(path, line) if line else SourceLoc(path, 1, 1)  # the column: the line's first character
     if isinstance(e, KoptError):  # e.g. a duplicate pass name: locate it in the plugin
         return KoptError(e.message, e.loc or loc, notes=[*e.notes, f"while loading pass plugin {path}"])
     return KoptError(f"pass plugin failed to load: {type(e).__name__}: {e}", loc,
@@ -117,7 +117,7 @@ def load_plugin(path: str) -> list[str]:
     available_passes()  # built-ins first, so that a plugin clashing with one is the one reported
     p = Path(path)
     if not p.is_file():
-        raise KoptError(f"pass plugin {path!r} does not exist")
+        raise KoptError(f"pass plugin {path!r} does not exist", SourceLoc(path, 1, 1))
     mod_name = "kopt_plugin_" + hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:16]
     spec = importlib.util.spec_from_file_location(mod_name, p)
     module = importlib.util.module_from_spec(spec)
@@ -138,6 +138,6 @@ def load_plugin(path: str) -> list[str]:
     finally:
         _loading = None
     if not added:
-        raise KoptError(f"pass plugin {path!r} registered no pass",
+        raise KoptError(f"pass plugin {path!r} registered no pass", SourceLoc(path, 1, 1),
                         notes=["decorate a ModulePass subclass with @kopt.passes.register_pass"])
     return added

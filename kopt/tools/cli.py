@@ -21,11 +21,102 @@ from kopt.errors import KoptError, SourceLoc
 EMITS = ("tile", "tt", "triton", "shapes")
 
 
+USAGE = "usage: kopt FILE.py|FILE.tile|- [options]; see kopt --help"
+
+
+class _UsageError(Exception):
+    """argparse's complaint about the command line, before it is located in it."""
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse, but a bad command line is a KoptError like every other mistake (exit 1, one line)."""
 
     def error(self, message: str):
-        raise KoptError(message, notes=["usage: kopt FILE.py|FILE.tile|- [options]; see kopt --help"])
+        raise _UsageError(message)
+
+
+class CommandLine:
+    """The command line as one line of text, `kopt ARG ...`: errors about its words are located in it
+    (`<command line>:1:COL`, the line and a caret under the word)."""
+
+    FILE = "<command line>"
+
+    def __init__(self, argv: list[str]):
+        import shlex
+
+        self.argv = argv
+        self.words = [shlex.quote(a) for a in argv]
+        self.text = " ".join(["kopt", *self.words])
+        self.starts, col = [], len("kopt") + 2
+        for w in self.words:
+            self.starts.append(col)
+            col += len(w) + 1
+
+    def error(self, message: str, index: int | None = None, offset: int = 0, notes=()) -> KoptError:
+        """An error at argv word `index` (`offset` characters into it), or past the end when None."""
+        if index is None or not 0 <= index < len(self.argv):
+            col = len(self.text) + 2
+        else:
+            quoted = self.words[index] != self.argv[index]  # shlex.quote puts the word in '...'
+            col = self.starts[index] + (offset + 1 if quoted and offset else offset)
+        return KoptError(message, SourceLoc(self.FILE, 1, col), notes=notes, source_line=self.text)
+
+    def flag(self, flag: str, value: str | None = None) -> tuple[int | None, int]:
+        """(argv index, offset) of a flag's value (`--emit=x` or `--emit x`), or of the flag when no value
+        matches; (None, 0) when the flag is not there."""
+        found = None
+        for i, a in enumerate(self.argv):
+            name, eq, rest = a.partition("=")
+            if name == flag or (name.startswith("--") and len(name) > 2 and flag.startswith(name)):  # argparse
+                if eq and (value is None or rest == value):  # takes unambiguous prefixes (`--emi=x`)
+                    return i, len(name) + 1
+                if not eq and i + 1 < len(self.argv) and (value is None or self.argv[i + 1] == value):
+                    return i + 1, 0
+                found = (i, 0) if found is None else found
+        return found or (None, 0)
+
+    def flag_error(self, flag: str, value: str | None, message: str, notes=()) -> KoptError:
+        index, offset = self.flag(flag, value)
+        return self.error(message, index, offset, notes)
+
+    def input_index(self) -> int | None:
+        """The argv index of the input file (the positional argument), as argparse reads it."""
+        takes_value = {"-o", "--emit", "--pass-pipeline", "--print-after", "--print-before", "--signature",
+                       "--assume", "--load-pass-plugin"}
+        i = 0
+        while i < len(self.argv):
+            a = self.argv[i]
+            if a in takes_value:
+                i += 2
+                continue
+            if a == "-" or not a.startswith("-"):
+                return i
+            i += 1
+        return None
+
+    def usage_error(self, message: str) -> KoptError:
+        """argparse's message, at the word it is about."""
+        import re
+
+        notes = [USAGE]
+        if m := re.match(r"unrecognized arguments: (\S+)", message):
+            word = m.group(1)
+            index = next((i for i, a in enumerate(self.argv) if a == word), None)
+            return self.error(message, index, notes=notes)
+        if m := re.match(r"argument ([^:]+): invalid choice: '([^']*)'", message):
+            flags = m.group(1).split("/")
+            index, offset = next((self.flag(f, m.group(2)) for f in flags if self.flag(f)[0] is not None), (None, 0))
+            return self.error(message, index, offset, notes)
+        if m := re.match(r"argument ([^:]+):", message):
+            flags = m.group(1).split("/")
+            index = next((i for i, a in reversed(list(enumerate(self.argv)))
+                          if a in flags or a.split("=", 1)[0] in flags), None)
+            return self.error(message, index, notes=notes)
+        if m := re.match(r"ambiguous option: (\S+)", message):
+            word = m.group(1).split("=", 1)[0]
+            index = next((i for i, a in enumerate(self.argv) if a.split("=", 1)[0] == word), None)
+            return self.error(message, index, notes=notes)
+        return self.error(message, None, notes=notes)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,15 +152,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _read_input(path: str) -> tuple[str, str]:
+def _read_input(path: str, cmd: CommandLine) -> tuple[str, str]:
     if path == "-":
         text, name = sys.stdin.read(), "<stdin>"
     else:
         try:
-            with open(path, encoding="utf-8") as f:
-                text, name = f.read(), path
-        except (OSError, UnicodeDecodeError) as e:
-            raise KoptError(f"cannot read {path!r}: {getattr(e, 'strerror', None) or e}") from None
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise cmd.error(f"cannot read {path!r}: {e.strerror or e}", cmd.input_index()) from None
+        try:
+            text, name = raw.decode("utf-8"), path
+        except UnicodeDecodeError as e:  # at the first byte that is not UTF-8
+            before = raw[: e.start].decode("utf-8", "replace")
+            line = before.count("\n") + 1
+            col = len(before) - (before.rfind("\n") + 1) + 1
+            shown = raw.decode("utf-8", "replace").splitlines()
+            raise KoptError(f"{path} is not UTF-8 text: byte 0x{raw[e.start]:02x} cannot start or continue a "
+                            "character", SourceLoc(path, line, col), source_line=shown[line - 1] if shown else "",
+                            notes=["kopt reads .py and .tile files as UTF-8"]) from None
+    if "\0" in text:  # Python and the IR parser both refuse NUL bytes: say where the first one is
+        before = text[: text.index("\0")]
+        line = before.count("\n") + 1
+        raise KoptError(f"{name} contains a NUL byte", SourceLoc(name, line, len(before) - (before.rfind("\n") + 1) + 1),
+                        source_line=text.splitlines()[line - 1].replace("\0", " "),
+                        notes=["a kernel file is text: .py source or .tile IR"])
     # diagnostics print the offending source line through linecache; stdin has no file behind it
     linecache.cache[name] = (len(text), None, text.splitlines(True), name)
     return text, name
@@ -94,14 +201,15 @@ def _check_signature_names(signature: str | None, sources, name: str) -> None:
     """A --signature entry that matches no kernel argument is a typo, not something to ignore."""
     if not signature:
         return
-    from kopt.frontend.signature import parse_signature
+    from kopt.frontend.signature import entry_offsets, parse_signature, signature_error
 
     params = {a.arg for src in sources for a in src.fn.args.args}
+    offsets = entry_offsets(signature)
     for arg in parse_signature(signature):
         if arg not in params:
             kernels = "; ".join(f"{s.fn.name}({', '.join(a.arg for a in s.fn.args.args)})" for s in sources)
-            raise KoptError(f"--signature: no kernel in {name} has an argument `{arg}`",
-                            notes=[f"the kernels: {kernels}"])
+            raise signature_error(signature, offsets.get(arg, 0), f"no kernel in {name} has an argument `{arg}`",
+                                  f"the kernels: {kernels}")
 
 
 def _check_assumptions(facts: list[str], module: ModuleOp) -> None:
@@ -140,7 +248,7 @@ def _check_assumptions(facts: list[str], module: ModuleOp) -> None:
                                 notes=[f"sizes here: {', '.join(sorted(known)) or 'none'}"], source_line=text)
 
 
-def build_input(text: str, name: str, signature: str | None, timings: dict) -> ModuleOp:
+def build_input(text: str, name: str, signature: str | None, timings: dict, cmd: CommandLine | None = None) -> ModuleOp:
     """The tile module of a .py file (every kernel, merged) or of a .tile file."""
     t0 = time.perf_counter()
     if _is_python(text, name):
@@ -150,23 +258,28 @@ def build_input(text: str, name: str, signature: str | None, timings: dict) -> M
 
         sources = from_module_text(text, name)
         if not sources:
-            raise KoptError("no @kopt.kernel function found", SourceLoc(name, 1))
+            raise KoptError("no @kopt.kernel function found", SourceLoc(name, 1, 1),
+                            notes=["kopt compiles the functions decorated with @kopt.kernel (or @helion.kernel)"])
         _check_signature_names(signature, sources, name)
         module = _merge([build_module(src, infer_specs(src, signature)) for src in sources])
     else:
         from kopt.dialects.parse import parse_tile
 
         if signature:
-            raise KoptError("--signature applies to a .py kernel; a .tile file states its types in the IR")
+            message = "--signature applies to a .py kernel; a .tile file states its types in the IR"
+            if cmd is None:
+                raise KoptError(message, SourceLoc(name, 1, 1))
+            raise cmd.flag_error("--signature", None, message)
         module = parse_tile(text, name)
     timings["frontend"] = time.perf_counter() - t0
     return module
 
 
-def _check_pass_names(option: str, names: list[str], known: dict) -> None:
+def _check_pass_names(option: str, names: list[str], known: dict, cmd: CommandLine) -> None:
     for n in names:
         if n not in known:
-            raise KoptError(f"{option}: unknown pass {n!r}", notes=[f"known passes: {', '.join(sorted(known))}"])
+            raise cmd.flag_error(option, n, f"{option}: unknown pass {n!r}",
+                                 notes=[f"known passes: {', '.join(sorted(known))}"])
 
 
 def _dump_hook(args, out):
@@ -205,7 +318,7 @@ def _timing_table(timings: dict[str, float], pass_names: list[str], total: float
     return "\n".join(lines) + "\n"
 
 
-def _write(path: str | None, text: str) -> None:
+def _write(path: str | None, text: str, cmd: CommandLine) -> None:
     if path is None:
         sys.stdout.write(text)
         return
@@ -213,16 +326,23 @@ def _write(path: str | None, text: str) -> None:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as e:
-        raise KoptError(f"cannot write {path!r}: {e.strerror}") from None
+        raise cmd.flag_error("-o", path, f"cannot write {path!r}: {e.strerror}") from None
 
 
-def run(args) -> int:
+def run(args, cmd: CommandLine | None = None) -> int:
     """Carry out a parsed command line; user mistakes raise KoptError (main prints them)."""
+    import os
+
     from kopt.dialects import ir_text
     from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
     from kopt.passes.registry import available_passes, load_plugin
 
+    cmd = cmd or CommandLine([])
     for plugin in args.load_pass_plugin:
+        if not os.path.isfile(plugin):
+            raise cmd.flag_error("--load-pass-plugin", plugin, f"pass plugin {plugin!r} does not exist",
+                                 notes=["give the path of a .py file that registers passes with "
+                                        "@kopt.passes.register_pass"])
         load_plugin(plugin)
     if args.version:
         import xdsl
@@ -240,14 +360,14 @@ def run(args) -> int:
     if args.print_pipeline:
         print(str(pipeline) if args.pass_pipeline is not None else DEFAULT_PIPELINE)
         return 0
-    _check_pass_names("--print-after", args.print_after, available_passes())
-    _check_pass_names("--print-before", args.print_before, available_passes())
+    _check_pass_names("--print-after", args.print_after, available_passes(), cmd)
+    _check_pass_names("--print-before", args.print_before, available_passes(), cmd)
     if not args.input:
-        raise KoptError("no input file", notes=["usage: kopt FILE.py|FILE.tile|- [options]; see kopt --help"])
+        raise cmd.error("no input file", None, notes=[USAGE])
     t_start = time.perf_counter()
-    text, name = _read_input(args.input)
+    text, name = _read_input(args.input, cmd)
     timings: dict[str, float] = {}
-    module = build_input(text, name, args.signature, timings)
+    module = build_input(text, name, args.signature, timings, cmd)
     if args.assume:
         from kopt.runtime.compiler import add_facts
 
@@ -281,29 +401,25 @@ def run(args) -> int:
             t0 = time.perf_counter()
             result = emit_module(module)
             timings["backend"] = time.perf_counter() - t0
-    _write(args.output, result)
+    _write(args.output, result, cmd)
     if args.timing:
         sys.stderr.write(_timing_table(timings, pipeline.names(), time.perf_counter() - t_start))
     return 0
 
 
-_ONCE = ("--signature", "--emit", "-o", "--pass-pipeline", "--load-pass-plugin")  # flags argparse lets a later copy win
+_ONCE = ("--signature", "--emit", "-o", "--pass-pipeline")  # flags argparse lets a later copy win
 
 
-def _no_repeated_flags(argv: list[str]) -> None:
+def _no_repeated_flags(cmd: CommandLine) -> None:
     """A flag that takes one value, given twice, is an error at the second (`<command line>:1:COL`), where argparse
     would silently keep the last."""
-    line = " ".join(argv)
-    seen: dict[str, int] = {}
-    col = 0
-    for arg in argv:
+    seen: set[str] = set()
+    for i, arg in enumerate(cmd.argv):
         flag = arg.split("=", 1)[0]
         if flag in _ONCE:
             if flag in seen:
-                raise KoptError(f"{flag} is given twice", SourceLoc("<command line>", 1, col + 1),
-                                notes=[f"give {flag} once"], source_line=line)
-            seen[flag] = col
-        col += len(arg) + 1
+                raise cmd.error(f"{flag} is given twice", i, notes=[f"give {flag} once"])
+            seen.add(flag)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,12 +430,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     debug = "--debug" in argv
+    cmd = CommandLine(argv)
     try:
-        _no_repeated_flags(argv)
-        return run(_parser().parse_args(argv))
+        _no_repeated_flags(cmd)
+        try:
+            args = _parser().parse_args(argv)
+        except _UsageError as e:
+            raise cmd.usage_error(str(e)) from None
+        return run(args, cmd)
     except SystemExit as e:  # --help and --version-like exits from argparse
         return int(e.code or 0)
     except KoptError as e:
+        if e.loc is None:  # a mistake no stage could place: at the input it came from, on the command line
+            e = cmd.error(e.message, cmd.input_index(), notes=e.notes)
         sys.stderr.write(e.format() + "\n")
         if debug:
             traceback.print_exc()

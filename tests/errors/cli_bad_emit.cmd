@@ -1,3 +1,3 @@
 # an --emit level that does not exist.
 # ARGS: EXAMPLES/softmax.py --emit=ptx
-# EXPECT-RE: error: argument --emit: invalid choice: 'ptx' \(choose from .*\)
+# EXPECT-RE: <command line>:1:33: error: argument --emit: invalid choice: 'ptx' \(choose from .*\)

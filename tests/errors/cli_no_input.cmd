@@ -1,3 +1,3 @@
 # no input file at all.
 # ARGS: --emit=tt
-# EXPECT: error: no input file
+# EXPECT: <command line>:1:16: error: no input file

@@ -1,3 +1,3 @@
 # a command-line option kopt does not have.
 # ARGS: EXAMPLES/softmax.py --frobnicate
-# EXPECT: error: unrecognized arguments: --frobnicate
+# EXPECT: <command line>:1:26: error: unrecognized arguments: --frobnicate

@@ -1,6 +1,6 @@
 # a plugin pass reusing a built-in pass name.
 # ARGS: EXAMPLES/softmax.py --load-pass-plugin FILE
-# EXPECT: FILE:11: error: pass name 'cse' is already taken by a built-in kopt pass
+# EXPECT: FILE:11:1: error: pass name 'cse' is already taken by a built-in kopt pass
 from dataclasses import dataclass
 
 from xdsl.passes import ModulePass

@@ -1,3 +1,3 @@
 # a plugin path that does not exist.
 # ARGS: EXAMPLES/softmax.py --load-pass-plugin CASES/no_such_plugin.py
-# EXPECT: error: pass plugin 'CASES/no_such_plugin.py' does not exist
+# EXPECT: <command line>:1:45: error: pass plugin 'CASES/no_such_plugin.py' does not exist

@@ -1,6 +1,6 @@
 # a registered pass class without a `name`.
 # ARGS: EXAMPLES/softmax.py --load-pass-plugin FILE
-# EXPECT: FILE:11: error: pass class Nameless has no `name`
+# EXPECT: FILE:11:1: error: pass class Nameless has no `name`
 from dataclasses import dataclass
 
 from xdsl.passes import ModulePass

@@ -1,6 +1,6 @@
 # a plugin pass whose apply raises an ordinary exception.
 # ARGS: EXAMPLES/softmax.py --load-pass-plugin FILE --pass-pipeline=decompose,raise-in-apply
-# EXPECT: error: pass 'raise-in-apply' failed: ValueError: no tile.softmax expected here
+# EXPECT: FILE:19:9: error: pass 'raise-in-apply' failed: ValueError: no tile.softmax expected here
 from dataclasses import dataclass
 
 from xdsl.passes import ModulePass

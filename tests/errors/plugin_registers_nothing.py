@@ -1,6 +1,6 @@
 # a plugin that defines a pass but forgets @register_pass.
 # ARGS: EXAMPLES/softmax.py --load-pass-plugin FILE
-# EXPECT: error: pass plugin 'FILE' registered no pass
+# EXPECT: FILE:1:1: error: pass plugin 'FILE' registered no pass
 from dataclasses import dataclass
 
 from xdsl.passes import ModulePass

@@ -1,3 +1,3 @@
 # a signature naming no argument of any kernel.
 # ARGS: EXAMPLES/softmax.py --signature "y: f32[N, M]"
-# EXPECT: error: --signature: no kernel in EXAMPLES/softmax.py has an argument `y`
+# EXPECT: <signature>:1:1: error: --signature: no kernel in EXAMPLES/softmax.py has an argument `y`
