@@ -8,6 +8,7 @@ symbols, broadcasts and pointer arithmetic are written inline where they are use
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -78,6 +79,8 @@ class _KernelWriter:
         base = re.sub(r"\W", "_", hint)
         if base[0].isdigit():
             base = "v_" + base
+        if keyword.iskeyword(base):  # an op named `not`, `and`, ... as a hint
+            base += "_"
         i = self._next_suffix.get(base, 0)  # `used` only grows: no smaller suffix is free again
         name = base if i == 0 else f"{base}_{i}"
         while name in self.used:
@@ -260,7 +263,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     if dot is not None:
         kw = dot.kw
     literal = {sym: e for sym, e in {**constexprs, **exprs}.items() if e.isdigit()}
-    lines += _fact_checks(kernel, bind, set(blocks) | set(constexprs), literal)
+    lines += _fact_checks(kernel, bind, set(blocks) | set(constexprs) | set(ks.scalar_args), literal)
     lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
     extents = [blocks[s] for s in ordered if s in grid_syms]
     if not extents:
@@ -299,7 +302,30 @@ def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[s
         lines.append(f"if not ({cond}):")
         lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
     return (lines + _assumption_checks(kernel, bind, launch_symbols) + _bounds_checks(kernel, bind, launch_symbols)
-            + _slice_checks(kernel, bind, launch_symbols) + _nonempty_checks(kernel, bind, launch_symbols))
+            + _slice_checks(kernel, bind, launch_symbols) + _nonempty_checks(kernel, bind, launch_symbols)
+            + _index_checks(kernel, bind, launch_symbols))
+
+
+def _index_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
+    """bounds-checks' `index_checks`: an index that is not a loop range (`x[i]` of an `hl.grid` loop,
+    `x[t.index + 1]`) must stay in its dim over the whole loop, as torch's indexing requires."""
+    checks = kernel.attributes.get("index_checks")
+    lines = []
+    for check in checks.data if isinstance(checks, ArrayAttr) else ():
+        lo, hi, dim, guard, tensor, position, *where = (c.data for c in check.data)
+        extents = [g for g in guard.split(" ; ") if g]
+        if not set().union(*(SizeAttr(t).names for t in (lo, hi, dim, *extents))) <= set(bind) | launch_symbols:
+            continue
+        lo_h, hi_h, dim_h = (_host_text(t, bind) for t in (lo, hi, dim))
+        runs = " and ".join(f"{_host_text(e, bind)} > 0" for e in extents) or "True"
+        message = (f"an index into dim {position} of `{tensor}` runs over [{lo}, {hi}] ([{{{lo_h}}}, {{{hi_h}}}]), "
+                   f"outside its size {{{dim_h}}}")
+        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
+        note = f"torch would raise an IndexError; keep the index in [0, {dim})"
+        low = "" if lo.isdigit() else f"0 <= {lo_h} and "  # (a literal lower bound is never negative here)
+        lines.append(f"if {runs} and not ({low}{hi_h} < {dim_h}):")
+        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
+    return lines
 
 
 def _nonempty_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:

@@ -17,7 +17,7 @@ from kopt.backends.emitters import EmitterTable
 from kopt.backends.exprs import py_expr
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import i1, i32, i64, is_float, triton_name
+from kopt.dialects.dtypes import bf16, i1, i32, i64, is_float, triton_name
 
 
 def _missing(op: Operation) -> str:
@@ -168,6 +168,12 @@ def _atomic_add(w, op) -> None:
     w.emit(f"tl.atomic_add({', '.join([w.ref(op.ptrs), w.ref(op.value), *mask])})")
 
 
+@TRITON.emits(tt.IndexFlagOp)
+def _index_flag(w, op) -> None:
+    bad = w.ref(op.bad)  # a pointer per lane of `bad` (all to the one flag), so the atomic takes its mask
+    w.emit(f"tl.atomic_max({w.ref(op.flags)} + tl.where({bad}, 0, 0), {op.check.value.data}, mask={bad})")
+
+
 @TRITON.emits(T.CastOp)
 def _cast(w, op) -> None:
     dtype = triton_name(op.result.type.element_type)
@@ -217,6 +223,10 @@ def _reduce(w, op) -> None:
         fn, keep = "tl.reduce", f", _kopt_mul{keep}"
     elif op.propagates_nan and kind in ("max", "min"):  # tl.max/tl.min drop NaN: torch's combine (COMBINE)
         fn, keep = "tl.reduce", f", _kopt_{kind}_nan{keep}"
+        if op.operand.type.element_type == bf16:  # exact in fp32, and the interpreter's bf16 combine is wrong
+            x = f"{w.ref(op.operand, atom=True)}.to(tl.float32)"
+            w.define(op.result, f"tl.reduce({x}, {op.dim.value.data}{keep}).to(tl.bfloat16)", kind)
+            return
     elif op.propagates_nan:  # argmax/argmin: (value, index) pairs through torch's combine; the index is kept
         x, dim = w.ref(op.operand), op.dim.value.data
         shape = w.shape(op.operand.type)

@@ -148,6 +148,22 @@ class AtomicAddOp(_PointerWrite):
 
 
 @irdl_op_definition
+class IndexFlagOp(IRDLOperation):
+    """KOPT_CHECK_INDICES: lanes where `bad` holds record check number `check` in the launch's flag buffer
+    (`tl.atomic_max`; the launcher reads it after the call and raises the check's located error). The
+    access itself is masked off on those lanes, so the kernel runs to the end instead of faulting."""
+
+    name = "tt.index_flag"
+    flags = operand_def(TensorType)
+    bad = operand_def(TileType)
+    check = prop_def(IntegerAttr[I64])
+    assembly_format = "$flags `,` $bad `check` $check attr-dict `:` type($flags) `,` type($bad)"
+
+    def __init__(self, flags: SSAValue, bad: SSAValue, check: int):
+        super().__init__(operands=[flags, bad], properties={"check": IntegerAttr(check, 64)})
+
+
+@irdl_op_definition
 class ForOp(IRDLOperation, CarriesIterArgs):
     """`for offset in tl.range(start, end, step):` with loop-carried values.
 
@@ -227,4 +243,4 @@ def phase_loops(kernel: Operation) -> list[ForOp]:
     return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
-TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, ForOp], [PointerType, EvictionAttr])
+TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, IndexFlagOp, ForOp], [PointerType, EvictionAttr])

@@ -11,6 +11,9 @@ and the source line before launching (kopt/backends/triton_codegen.py). Checks a
 the launcher does not know (a jagged range's data-dependent begin) are left out: only what
 the host can evaluate is checked.
 
+An index that is not a loop range (`x[i]` in an `hl.grid` loop, `x[t.index + 1]`) has an interval
+(kopt/ir/index_intervals.py); unless the facts put it inside its dim, the launcher checks it (`index_checks`).
+
 A max, min, argmax or argmin over a dim of size 0 has no value: torch raises, and so does the launcher
 (`nonempty_checks`). Slices (`x[:, a:b]`, a `tile.slice_view`) must lie within their dim: `0 <= a <= b <= size`, checked at launch
 unless proven (`slice_checks`).
@@ -21,14 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, FileLineColLoc, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, FileLineColLoc, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
 from kopt.dialects.sizes import SizeAttr
-from kopt.dialects.types import RangeType
+from kopt.dialects.dtypes import i32
+from kopt.dialects.types import RangeType, TensorType
 from kopt.ir.facts import kernel_facts
+from kopt.ir.index_intervals import FLAGS, host_text, index_interval
 from kopt.ir.util import kernels
 from kopt.passes.registry import register_pass
 
@@ -46,12 +51,18 @@ class BoundsChecksPass(ModulePass):
     """Record launch-time checks for tile ranges that subscript a tensor dim not proven large enough."""
 
     name = "bounds-checks"
+    # KOPT_CHECK_INDICES=1: indices read from tensors (no interval the host can check) are checked on the
+    # device, into a flag buffer the launcher reads after the call (kopt/launch/index_flags.py)
+    device_indices: bool = False
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
+            if self.device_indices:
+                _device_index_checks(module, kernel)
             facts = kernel_facts(kernel)
             names = dict(zip(kernel.body.block.args, kernel.arg_names))
             checks: dict[tuple[str, str], list[StringAttr]] = {}
+            index_checks: dict[tuple[str, ...], list[StringAttr]] = {}
             for op in kernel.walk():
                 if not isinstance(op, T.ACCESS_OPS) or not isinstance(op.tensor, BlockArgument):
                     continue  # views and gathers build their own bounds
@@ -60,8 +71,11 @@ class BoundsChecksPass(ModulePass):
                     if entry != "i":
                         continue
                     index = next(indices)
-                    if not isinstance(index.type, RangeType):
-                        continue  # a scalar index or a tile of indices: not a range over a size
+                    if not isinstance(index.type, RangeType):  # a scalar index or a tile of indices
+                        check = _index_check(op, index, dim, facts, names.get(op.tensor, "a tensor"), position)
+                        if check is not None:
+                            index_checks.setdefault(tuple(c.data for c in check[:3]), check)
+                        continue
                     end = index.type.end
                     if end.data == dim or facts.le(end.expr, SizeAttr(dim).expr).is_true:
                         continue
@@ -72,6 +86,9 @@ class BoundsChecksPass(ModulePass):
             if checks:
                 # one entry per check: [end, dim, tensor name, subscript position, file, line, col]
                 kernel.attributes["bounds"] = ArrayAttr(ArrayAttr(c) for c in checks.values())
+            if index_checks:
+                # one entry per check: [lowest index, highest index, dim, guard, tensor name, position, file, line, col]
+                kernel.attributes["index_checks"] = ArrayAttr(ArrayAttr(c) for c in index_checks.values())
             empty = {}
             for op in kernel.walk():  # max/min/argmax/argmin of the user's over a dim that may be empty
                 if isinstance(op, T.ReduceOp) and "nonempty" in op.attributes:
@@ -101,3 +118,58 @@ def _slice_check(op: T.SliceViewOp, facts, names) -> list[StringAttr] | None:
         tensor = tensor.owner.tensor  # the kernel argument behind other views
     return [StringAttr(begin.data), StringAttr(end.data), StringAttr(size.data),
             StringAttr(names.get(tensor, "a tensor")), StringAttr(str(op.dim.data)), *_where(op)]
+
+
+def _index_check(op, index, dim: str, facts, tensor: str, position: int) -> list[StringAttr] | None:
+    """An index that is not a loop range (`x[i]` of an `hl.grid` loop, `x[t.index + 1]`) must lie in
+    `[0, dim)`: nothing to do where the facts prove it, else a launch check over the index's interval,
+    guarded by the loops it comes from running at all. An index with no interval (read from a tensor) is
+    left to KOPT_CHECK_INDICES (the device records it)."""
+    interval = index_interval(index)
+    if interval is None:
+        return None
+    lo, hi, ranges = interval
+    size = SizeAttr(dim).expr
+    if facts.le(0, lo).is_true and facts.lt(hi, size).is_true:
+        return None
+    guard = " ; ".join(r.extent.data for r in dict.fromkeys(ranges))
+    return [StringAttr(host_text(lo)), StringAttr(host_text(hi)), StringAttr(dim), StringAttr(guard),
+            StringAttr(tensor), StringAttr(str(position)), *_where(op)]
+
+
+def _device_index_checks(module: ModuleOp, kernel: T.KernelOp) -> None:
+    """Each access by an index with no interval (read from a tensor: an embedding id, a label, a gather) gets
+    a device check: its op lists `[index operand, check number]` pairs in `device_index_checks`, which
+    lower-to-tt turns into a `tt.index_flag` and a mask. The kernel gains the flag buffer as its last
+    argument; the launcher allocates it before the launch and raises the located error of a recorded check
+    after it."""
+    names = dict(zip(kernel.body.block.args, kernel.arg_names))
+    table = []
+    for op in kernel.walk():
+        if not isinstance(op, T.ACCESS_OPS) or not isinstance(op.tensor, BlockArgument):
+            continue
+        marks, indices = [], iter(enumerate(op.indices))
+        for position, (entry, dim) in enumerate(zip(op.spec_list, op.tensor_dims())):
+            if entry != "i":
+                continue
+            k, index = next(indices)
+            if isinstance(index.type, RangeType) or index_interval(index) is not None:
+                continue
+            table.append((names.get(op.tensor, "a tensor"), position, dim, _where(op)))
+            marks.append(ArrayAttr([IntAttr(k), IntAttr(len(table))]))
+        if marks:
+            op.attributes["device_index_checks"] = ArrayAttr(marks)
+    if not table:
+        return
+    kernel.body.block.insert_arg(TensorType(["1"], i32, ["1"]), len(kernel.body.block.args))
+    kernel.attributes["arg_names"] = ArrayAttr([*kernel.attributes["arg_names"].data, StringAttr(FLAGS)])
+    entries = [(t, p, d, *(w.data for w in where)) for t, p, d, where in table]
+    for launch in module.walk():
+        if isinstance(launch, T.LaunchOp) and launch.kernel.root_reference.data == kernel.sym_name.data:
+            first = next(a.data for a, v in zip(launch.args.data, kernel.body.block.args)
+                         if isinstance(v.type, TensorType))  # the flags live on its device
+            launch.properties["args"] = ArrayAttr([*launch.args.data, StringAttr(FLAGS)])
+            block = launch.parent_block()
+            block.insert_op_before(T.PyStmtOp("from kopt.launch.index_flags import new_flags, raise_on_flag"), launch)
+            block.insert_op_before(T.PyStmtOp(f"{FLAGS} = new_flags({first})"), launch)
+            block.insert_op_after(T.PyStmtOp(f"raise_on_flag({FLAGS}, {entries!r})"), launch)

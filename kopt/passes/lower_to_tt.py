@@ -31,7 +31,8 @@ from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import PointerType, RangeType, TileType
 from kopt.ir.dim_provenance import access_index_ranges
 from kopt.ir.util import apply_patterns, kernels, op_error
-from kopt.passes.lower_to_tt_access import rand_offsets, slice_starts, AccessLowering, resolve_views
+from kopt.passes.lower_to_tt_access import (AccessLowering, device_index_checks, rand_offsets, resolve_views,
+                                            slice_starts)
 from kopt.passes.lower_to_tt_grid import GridLowering
 from kopt.passes.registry import register_pass
 
@@ -179,16 +180,19 @@ class _KernelLowering(AccessLowering, GridLowering):
 
     def pointers_and_mask(self, op: T.LoadOp | T.StoreOp, shape: list[str]):
         rank = len(shape)
-        strides = iter(op.tensor.type.stride_names)
-        indices = iter(zip(op.indices, op.masked_flags))
-        offset, mask, pos = None, None, 0
+        strides = iter(zip(op.tensor.type.stride_names, op.tensor.type.dims))
+        indices = iter(enumerate(zip(op.indices, op.masked_flags)))
+        device_checks = dict(device_index_checks(op))
+        offset, mask, pos, flagged = None, None, 0, []
         for s in op.spec_list:
             if s == "None":
                 pos += 1
                 continue
-            stride = next(strides)
-            r, masked = next(indices)
+            stride, dim = next(strides)
+            k, (r, masked) = next(indices)
             if not isinstance(r.type, RangeType):  # a tile of indices, or a scalar index
+                if k in device_checks:
+                    flagged.append((self.out_of_range(r, dim, pos, rank, op), device_checks[k]))
                 term, m = self.index_tile_term(op, r, stride, pos, rank)
                 offset = term if offset is None else self.emit(
                     T.AddOp(offset, term, TileType(broadcast_text(offset.type.dims, term.type.dims), i32)), op)
@@ -211,6 +215,7 @@ class _KernelLowering(AccessLowering, GridLowering):
             offset = self.emit(T.ConstantOp("0", TileType([], i32)), op)
         tensor, extra_masks, _ = resolve_views(op.tensor)  # hl.load/hl.store(extra_mask=...), hl.atomic_add
         mask = self.and_masks(mask, extra_masks, op)
+        mask = self.flag_indices(flagged, mask, op)
         ptr_t = TileType(offset.type.dims, PointerType(tensor.type.element_type))
         ptrs = self.emit(tt.AddPtrOp(tensor, offset, ptr_t), op)
         return ptrs, mask

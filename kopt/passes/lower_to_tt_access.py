@@ -23,12 +23,20 @@ from __future__ import annotations
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
+from kopt.dialects import tt
 from kopt.dialects.dtypes import from_short, i1, i32, is_float, promote
 from kopt.dialects.shape_rules import broadcast_text
 from kopt.dialects.types import RangeType, TileType
 from kopt.ir.dim_provenance import EMPTY, index_provenance
+from kopt.ir.index_intervals import FLAGS
 from kopt.ir.scope import dim_range
 from kopt.ir.util import op_error
+
+
+def device_index_checks(op) -> list[tuple[int, int]]:
+    """(index operand, check number) of the accesses bounds-checks marked for KOPT_CHECK_INDICES."""
+    marks = op.attributes.get("device_index_checks")
+    return [(pair.data[0].data, pair.data[1].data) for pair in marks.data] if marks is not None else []
 
 
 def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | None]:
@@ -179,6 +187,30 @@ class AccessLowering:
             m = self.place_tile(self.mask(r, op), pos + j, rank, op)
             mask = m if mask is None else self.emit(T.AndOp(mask, m, TileType(broadcast_text(mask.type.dims, m.type.dims), i1)), op)
         return term, mask
+
+    # ------------------------------------------------------------ KOPT_CHECK_INDICES (bounds-checks' device checks)
+
+    def out_of_range(self, idx: SSAValue, dim: str, pos: int, rank: int, at: Operation) -> SSAValue:
+        """`idx < 0 | idx >= dim`, placed as the subscript puts the index."""
+        placed = self.place_tile(idx, pos, rank, at)
+        cond = TileType(placed.type.dims, i1)
+        zero = self.emit(T.ConstantOp("0", TileType([], i32)), at)
+        below = self.emit(T.LtOp(placed, zero, cond), at)
+        above = self.emit(T.GeOp(placed, self.sym(dim, at), cond), at)
+        return self.emit(T.OrOp(below, above, cond), at, "out_of_range")
+
+    def flag_indices(self, flagged: list[tuple[SSAValue, int]], mask: SSAValue | None, at: Operation):
+        """Record each out-of-range lane the access would use in the flag buffer, and mask those lanes off."""
+        if not flagged:
+            return mask
+        flags = self.kernel.body.block.args[self.kernel.arg_names.index(FLAGS)]
+        for bad, check in flagged:
+            used = bad if mask is None else self.emit(
+                T.AndOp(bad, mask, TileType(broadcast_text(bad.type.dims, mask.type.dims), i1)), at)
+            self.emit(tt.IndexFlagOp(flags, used, check), at)
+            ok = self.emit(T.NotOp(bad, bad.type), at, "in_range")
+            mask = self.and_masks(mask, [ok], at)
+        return mask
 
     # ------------------------------------------------------------ views
 

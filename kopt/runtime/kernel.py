@@ -182,7 +182,7 @@ class Kernel:
 
     def _pipeline_for(self, cfg: Config) -> Pipeline:
         """The pipeline for a config: the kernel's, with the reduction strategy the config asks for."""
-        key = (cfg.reduction, cfg.reduction_block, repr(cfg.extra.get("l2_groupings")))
+        key = (cfg.reduction, cfg.reduction_block, repr(cfg.extra.get("l2_groupings")), check_indices())
         if key in self._pipelines:
             return self._pipelines[key]
         if isinstance(self._pipeline, Pipeline):
@@ -193,6 +193,8 @@ class Kernel:
             pipeline = _with_reduction(pipeline, cfg)
         if cfg.extra.get("l2_groupings"):
             pipeline = _with_l2_grouping(pipeline, cfg)
+        if check_indices():
+            pipeline = _with_device_index_checks(pipeline)
         self._pipelines[key] = pipeline
         return pipeline
 
@@ -209,7 +211,8 @@ class Kernel:
 
     def _variant(self, items: tuple, device: str, cfg: Config, count: bool = True) -> CompiledKernel:
         """The compiled kernel for these arguments and this config: from memory, disk, or a compile."""
-        key = (device, items, self._config_key if cfg is self.config else cfg.key(), _f32_dot_precision())
+        key = (device, items, self._config_key if cfg is self.config else cfg.key(), _f32_dot_precision(),
+               check_indices())
         compiled = self._cache.get(key)
         if compiled is not None:
             self._hits += count
@@ -356,17 +359,22 @@ class Kernel:
     def __call__(self, *args, **kwargs):
         # The per-call path costs a few microseconds on top of the launcher: on the GPU a launch is
         # ~40 us of CPU, which small kernels do not hide (see benchmarks/README.md).
-        values = args if not kwargs and len(args) == self._nparams else self._bind(args, kwargs)
-        fast = self._fast_key(values)
-        entry = self._fast.get(fast)
-        if entry is None:
-            entry = self._first_call(values, fast)
-        else:
-            self._hits += 1
-        if entry[3] == "cpu":  # Triton's interpreter is not thread-safe: one CPU launch at a time (GPU ones overlap)
-            with _INTERPRETER:
-                return self._launch(values, *entry)
-        return self._launch(values, *entry)
+        try:  # (free in Python 3.11 until something raises)
+            values = args if not kwargs and len(args) == self._nparams else self._bind(args, kwargs)
+            fast = self._fast_key(values)
+            entry = self._fast.get(fast)
+            if entry is None:
+                entry = self._first_call(values, fast)
+            else:
+                self._hits += 1
+            if entry[3] == "cpu":  # Triton's interpreter is not thread-safe: one CPU launch at a time (GPU ones overlap)
+                with _INTERPRETER:
+                    return self._launch(values, *entry)
+            return self._launch(values, *entry)
+        except KoptError as e:
+            if _FULL_TRACEBACK:
+                raise
+            raise _without_internal_frames(e) from None
 
     def _launch(self, values, compiled, tuning, items, device, broadcast_at):
         if broadcast_at and (ones := tuple(d for d in broadcast_at if values[d[0]].shape[d[1]] == 1)):
@@ -402,10 +410,15 @@ class Kernel:
 
     def compile(self, *args, **kwargs) -> CompiledKernel:
         """Compile for these arguments without running; `.triton_source` holds the generated code."""
-        values = self._bind(args, kwargs)
-        items, device = self._key(values)
-        mode.prepare(device)
-        return self._variant(items, device, self.config)
+        try:
+            values = self._bind(args, kwargs)
+            items, device = self._key(values)
+            mode.prepare(device)
+            return self._variant(items, device, self.config)
+        except KoptError as e:
+            if _FULL_TRACEBACK:
+                raise
+            raise _without_internal_frames(e) from None
 
     def lower(self, *args, verify: bool = False, hook=None, **kwargs):
         """The full compile for these arguments, uncached and not loaded: the `CompileResult` with the tile IR
@@ -476,6 +489,31 @@ def _with_reduction(pipeline: Pipeline, cfg: Config) -> Pipeline:
     if changes["mode"] != "auto" and any(q.name == "reduction-variants" for q in out.passes):
         out = out.remove("reduction-variants")
     return out
+
+
+# KOPT_TRACEBACK=full: a KoptError from a kernel call keeps kopt's own frames (for debugging kopt itself)
+_FULL_TRACEBACK = os.environ.get("KOPT_TRACEBACK", "") == "full"
+_FILTERED_NOTE = "(kopt's internal frames are left out of this traceback; KOPT_TRACEBACK=full shows them)"
+
+
+def _without_internal_frames(e: KoptError) -> KoptError:
+    """The error with its traceback cut at the kernel call, as JAX filters its tracebacks: the error is located
+    in the user's source already, and kopt's frames under the call only bury it."""
+    if _FILTERED_NOTE not in getattr(e, "__notes__", ()):
+        e.add_note(_FILTERED_NOTE)
+    return e.with_traceback(None)
+
+
+def check_indices() -> bool:
+    """KOPT_CHECK_INDICES=1: indices read from tensors are checked on the device (bounds-checks' option)."""
+    return os.environ.get("KOPT_CHECK_INDICES", "0") not in ("", "0")
+
+
+def _with_device_index_checks(pipeline: Pipeline) -> Pipeline:
+    p = next((p for p in pipeline.passes if p.name == "bounds-checks"), None)
+    if p is None or "device_indices" not in {f.name for f in dataclasses.fields(p)}:
+        return pipeline  # a custom pipeline without the pass: nothing to switch on
+    return Pipeline(pipeline.passes).replace("bounds-checks", dataclasses.replace(p, device_indices=True))
 
 
 def _with_l2_grouping(pipeline: Pipeline, cfg: Config) -> Pipeline:

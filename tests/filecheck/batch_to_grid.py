@@ -16,7 +16,7 @@
 # CHECK: tile.transpose %k_blk [1, 0] : !tile.tile<[_BLOCK_SIZE_2, d_k], f32> -> !tile.tile<[d_k, _BLOCK_SIZE_2], f32>
 # CHECK: tile.dot {{.*}} -> !tile.tile<[_BLOCK_SIZE_1, _BLOCK_SIZE_2], f32>
 # CHECK: tile.expand %{{.*}} [":", "None"] : !tile.tile<[_BLOCK_SIZE_1], i32> -> !tile.tile<[_BLOCK_SIZE_1, 1], i32>
-# CHECK: tile.reduce max %{{.*}} dim 1 : !tile.tile<[_BLOCK_SIZE_1, _BLOCK_SIZE_2], f32> -> !tile.tile<[_BLOCK_SIZE_1], f32>
+# CHECK: tile.reduce max %{{.*}} dim 1 nan {nonempty} : !tile.tile<[_BLOCK_SIZE_1, _BLOCK_SIZE_2], f32> -> !tile.tile<[_BLOCK_SIZE_1], f32>
 # CHECK: tile.store %out[%[[B]], %tile_m], %{{.*}} : !tile.tensor<[bh, m], f32, [out_stride_0, out_stride_1]> [!tile.tile<[], i32>, !tile.range<m, _BLOCK_SIZE_1>], !tile.tile<[_BLOCK_SIZE_1], f32>
 # PY: def _scores_kernel(
 # PY-NOT: _BLOCK_SIZE_0

@@ -2,6 +2,9 @@
 # RUN: %kopt %root/examples/softmax.py --print-after-all 2>%t.ir | filecheck %s
 # RUN: filecheck %s --check-prefix=IR < %t.ir
 # CHECK: @triton.jit
+# CHECK-NEXT: def _kopt_max_nan(a, b):
+# CHECK-NEXT: return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+# CHECK: @triton.jit
 # CHECK-NEXT: def _softmax_kernel(x, out, x_stride_0, x_stride_1, out_stride_0, out_stride_1, n, _m, _BLOCK_SIZE_0: tl.constexpr, _RDIM_SIZE_1: tl.constexpr):
 # CHECK: indices_0 = offset_0 + tl.arange(0, _BLOCK_SIZE_0)
 # CHECK: mask_0 = indices_0 < n

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import kopt
+from kopt.runtime.cache import _checksum
 from kopt.runtime.cache import DiskCache
 from tests.helpers import ROOT
 from tests.runtime import kernels
@@ -90,6 +91,7 @@ def test_broken_generated_source_is_rebuilt(cache_dir):
     path = _entry(cache_dir)
     data = json.loads(path.read_text())
     data["value"]["triton_source"] = "def softmax(:\n"
+    data["sha256"] = _checksum(data["value"])  # a well-formed entry whose source does not load
     path.write_text(json.dumps(data))
     k = kopt.kernel(kernels.softmax)
     with pytest.warns(RuntimeWarning, match="does not load"):
