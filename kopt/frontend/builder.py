@@ -51,7 +51,7 @@ def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
 
 def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
     fn = src.fn
-    _check_signature(src)
+    check_params(src)
     params = [a.arg for a in fn.args.args]
     scope = HostScope(src)
     for p, a in zip(params, fn.args.args):
@@ -102,13 +102,35 @@ def _is_block_size_registration(stmt: ast.stmt) -> bool:
     )
 
 
-def _check_signature(src: KernelSource) -> None:
+def check_params(src: KernelSource) -> None:
+    """A kernel takes plain positional arguments (a launcher binds each to a tensor or a scalar) and is no
+    generator: `*args`, `**kwargs`, keyword-only arguments and `yield` are located errors."""
     a = src.fn.args
     for extra, what in ((a.vararg, "*args"), (a.kwarg, "**kwargs")):
         if extra is not None:
-            raise src.error(extra, f"kernels cannot take {what}; list every argument")
+            stars = "*" if what == "*args" else "**"
+            raise src.error(extra, f"`{stars}{extra.arg}`: kernels cannot take {what}; list every argument",
+                            f"`{stars}{extra.arg}` would bind any number of arguments; a kernel names each argument, "
+                            "e.g. `def k(x, y):`")
     if a.posonlyargs or a.kwonlyargs:
-        raise src.error(src.fn, "kernel arguments must be plain positional arguments")
+        first = (a.posonlyargs or a.kwonlyargs)[0]
+        raise src.error(first, "kernel arguments must be plain positional arguments",
+                        "drop the `/` or `*` marker from the argument list")
+    for node in _own_nodes(src.fn):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            raise src.error(node, f"`{'yield from' if isinstance(node, ast.YieldFrom) else 'yield'}` is not "
+                                  "supported in a kernel",
+                            "a kernel writes its results into tensors (`out[tile] = ...`) and returns them")
+
+
+def _own_nodes(fn: ast.FunctionDef):
+    """The nodes of a function's body, not of functions or lambdas nested in it."""
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop(0)
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _check_host_stmt(src: KernelSource, stmt: ast.stmt) -> None:

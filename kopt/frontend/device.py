@@ -229,6 +229,13 @@ class DeviceBuilder:
             return
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):  # hl.store(...), hl.atomic_add(...)
             self.expr(s.value)
+        elif isinstance(s, ast.Expr) and isinstance(s.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            word = {ast.Yield: "yield", ast.YieldFrom: "yield from", ast.Await: "await"}[type(s.value)]
+            raise self.err(s, f"`{word}` is not supported in a kernel",
+                           "a kernel writes its results into tensors (`out[tile] = ...`) and returns them")
+        elif isinstance(s, ast.Expr):
+            raise self.err(s, f"the expression statement `{_clip(ast.unparse(s.value))}` does nothing in a tile loop",
+                           "assign its value to a name or store it into a tensor (`out[tile] = ...`)")
         else:
             kind = {ast.While: "a `while` loop", ast.Return: "`return`",
                     ast.With: "a `with` block", ast.Try: "a `try` block", ast.Break: "`break`",
@@ -685,6 +692,10 @@ class DeviceBuilder:
         else:
             name = {"float": "f32", "half": "f16", "bfloat16": "bf16"}[method]
         return self.cast(t, from_short(name), node)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 __all__ = ["DeviceBuilder", "short_name", "i32"]

@@ -45,7 +45,11 @@ def from_function(fn) -> KernelSource:
     indent = len(lines[0]) - len(lines[0].lstrip())
     tree = ast.parse(text)
     node = tree.body[0]
-    assert isinstance(node, ast.FunctionDef)
+    if not isinstance(node, ast.FunctionDef):  # `async def`, or a kernel made by a call rather than a `def`
+        what = "an `async def`" if isinstance(node, ast.AsyncFunctionDef) else "not a plain `def`"
+        raise KoptError(f"kernel {fn.__qualname__} is {what}", SourceLoc(file, start + node.lineno - 1,
+                                                                          node.col_offset + 1 + indent),
+                        notes=["@kopt.kernel compiles a plain `def` function"])
     return KernelSource(node, file, start - 1, indent, text)
 
 
@@ -57,6 +61,9 @@ def from_module_text(text: str, file: str) -> list[KernelSource]:
         raise KoptError(f"invalid Python: {e.msg}", SourceLoc(file, e.lineno or 0, e.offset or 0)) from None
     found = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFunctionDef) and any(_is_kernel_decorator(d) for d in node.decorator_list):
+            raise KoptError(f"kernel {node.name} is an `async def`", SourceLoc(file, node.lineno, node.col_offset + 1),
+                            notes=["@kopt.kernel compiles a plain `def` function"])
         if isinstance(node, ast.FunctionDef) and any(_is_kernel_decorator(d) for d in node.decorator_list):
             seg = ast.get_source_segment(text, node) or ""
             found.append(KernelSource(node, file, 0, 0, seg))

@@ -19,6 +19,7 @@ from xdsl.ir import Block
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
+from kopt.dialects.dtypes import short_name, torch_name
 from kopt.dialects.interfaces import InfersShape, LoopCarried, ShapeError, missing
 from kopt.dialects.shape_rules import Sizes
 from kopt.dialects.types import TileType
@@ -35,11 +36,28 @@ def _infer_loop(op: LoopCarried, sizes: Sizes) -> None:
             infer_block(block, sizes)
     for c in op.carried_values():  # the values were retyped: read them again
         if c.yielded is not None and c.yielded.type != c.arg.type:
-            raise op_error(op.regions[0].blocks[0].last_op or op,  # the terminator that yields it
-                           f"loop-carried value changes type in the loop: {c.arg.type.dims} before, "
-                           f"{c.yielded.type.dims} after one iteration",
-                           "give the accumulator its final shape and dtype before the loop (hl.zeros)")
+            raise _carried_error(op, c)
         set_type(c.result, c.arg.type)
+
+
+def _carried_error(op, c):
+    """A loop-carried value whose dtype or shape one iteration changes: name what differs and what to do."""
+    before, after = c.arg, c.yielded
+    hint = before.name_hint or c.init.name_hint or (c.result.name_hint if c.result is not None else None)
+    name = f" `{hint.split('.')[0]}`" if hint else ""
+    where = op.regions[0].blocks[0].last_op or op  # the terminator that yields it
+    a, b = before.type, after.type
+    if isinstance(a, TileType) and isinstance(b, TileType) and a.element_type != b.element_type:
+        ta, tb = short_name(a.element_type), short_name(b.element_type)
+        return op_error(where, f"loop-carried value{name} changes dtype in the loop: {ta} before, {tb} after one "
+                               "iteration (the update promotes it)",
+                        f"a loop keeps each carried value's dtype: make the accumulator {tb} "
+                        f"(hl.zeros(..., dtype=torch.{torch_name(b.element_type)})) or convert the update "
+                        f"(`.to(torch.{torch_name(a.element_type)})`)")
+    fmt = (lambda t: f"[{', '.join(t.dims)}]") if isinstance(a, TileType) and isinstance(b, TileType) else str
+    return op_error(where, f"loop-carried value{name} changes shape in the loop: {fmt(a)} before, {fmt(b)} after "
+                           "one iteration",
+                    "give the accumulator its final shape before the loop (hl.zeros([tile_m, tile_n], ...))")
 
 
 def _record_assumption(op, a: str, b: str) -> None:

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib.util
+import inspect
 import os
 import tempfile
 import threading
@@ -123,13 +124,22 @@ class Kernel:
     # ------------------------------------------------------------ arguments
 
     def _bind(self, args, kwargs) -> list:
-        """The call's value for every parameter, Python's defaults filling those not given."""
+        """The call's value for every parameter, Python's defaults filling those not given. A mistake is located
+        at the kernel's `def` (a parameter there where one is concerned)."""
+        code = self.fn.__code__
+        if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount \
+                or code.co_posonlyargcount:  # `*xs`: said at the def, not as a count of arguments
+            from kopt.frontend.builder import check_params
+
+            check_params(self._source())
+        takes = f"its arguments: {', '.join(self._params)}" if self._params else "it takes no arguments"
         if len(args) > len(self._params):
-            raise KoptError(f"{self.fn.__name__}() takes {len(self._params)} arguments, got {len(args)}")
+            raise self._at_def(f"{self.fn.__name__}() takes {len(self._params)} arguments, got {len(args)}", None,
+                               takes)
         values = list(args) + [_MISSING] * (len(self._params) - len(args))
         for k, v in kwargs.items():
             if k not in self._params:
-                raise KoptError(f"{self.fn.__name__}() has no argument {k!r}")
+                raise self._at_def(f"{self.fn.__name__}() has no argument {k!r}", None, takes)
             values[self._params.index(k)] = v
         defaults = self.fn.__defaults__ or ()
         first_default = len(self._params) - len(defaults)
@@ -138,8 +148,18 @@ class Kernel:
                 values[i] = defaults[i - first_default]
         missing = [p for p, v in zip(self._params, values) if v is _MISSING]
         if missing:
-            raise KoptError(f"{self.fn.__name__}() missing argument {missing[0]!r}")
+            raise self._at_def(f"{self.fn.__name__}() missing argument {missing[0]!r}", missing[0],
+                               f"the call gives {len(args) + len(kwargs)} of {len(self._params)} arguments")
         return values
+
+    def _at_def(self, message: str, param: str | None, *notes: str) -> KoptError:
+        """A call's mistake, located at parameter `param` of the kernel's `def` (at the `def` when None)."""
+        try:
+            src = self._source()
+        except KoptError:  # no source to point into (a kernel defined in a REPL)
+            return KoptError(message, notes=notes)
+        node = next((a for a in src.fn.args.args if a.arg == param), src.fn)
+        return src.error(node, message, *notes)
 
     def _key(self, values) -> tuple[tuple, str]:
         try:
@@ -176,7 +196,8 @@ class Kernel:
                 continue
             if want.__class__ is not got.__class__ or (
                     isinstance(want, TensorSpec) and (want.dtype, want.rank) != (got.dtype, got.rank)):
-                raise KoptError(f"argument {name!r} is {got.describe()}, but the signature says {want.describe()}")
+                raise self._at_def(f"argument {name!r} is {got.describe()}, but the signature says "
+                                   f"{want.describe()}", name, "the signature is given to @kopt.kernel(signature=...)")
 
     # ------------------------------------------------------------ compile, memory and disk caches
 
@@ -261,6 +282,14 @@ class Kernel:
         return CompiledKernel(key, result.triton_source, launcher, result.timings, path, plan)
 
     def _lower(self, items: tuple, cfg: Config, f32_dot_precision: str, verify: bool = False, hook=None):
+        try:
+            return self._lower_located(items, cfg, f32_dot_precision, verify, hook)
+        except KoptError as e:
+            if e.loc is not None:
+                raise
+            raise self._at_param(e) from None  # a compile error no stage could place: at the kernel's def
+
+    def _lower_located(self, items: tuple, cfg: Config, f32_dot_precision: str, verify: bool, hook):
         specs, arg_facts = specs_and_facts(self._params, items)
         self._check_signature(specs)
         # A config's block sizes are baked in, so they are facts too: `_BLOCK_SIZE_0 == 8`.

@@ -252,7 +252,7 @@ def build_input(text: str, name: str, signature: str | None, timings: dict, cmd:
     """The tile module of a .py file (every kernel, merged) or of a .tile file."""
     t0 = time.perf_counter()
     if _is_python(text, name):
-        from kopt.frontend.builder import build_module
+        from kopt.frontend.builder import build_module, check_params
         from kopt.frontend.infer import infer_specs
         from kopt.frontend.source import from_module_text
 
@@ -261,6 +261,8 @@ def build_input(text: str, name: str, signature: str | None, timings: dict, cmd:
             raise KoptError("no @kopt.kernel function found", SourceLoc(name, 1, 1),
                             notes=["kopt compiles the functions decorated with @kopt.kernel (or @helion.kernel)"])
         _check_signature_names(signature, sources, name)
+        for src in sources:  # `*args`, `yield`: said before rank inference can stumble on them
+            check_params(src)
         module = _merge([build_module(src, infer_specs(src, signature)) for src in sources])
     else:
         from kopt.dialects.parse import parse_tile

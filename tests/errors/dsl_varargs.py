@@ -1,5 +1,5 @@
 # *args in a kernel signature.
-# EXPECT: FILE:8:8: error: kernels cannot take *args; list every argument
+# EXPECT: FILE:8:8: error: `*xs`: kernels cannot take *args; list every argument
 import torch
 import kopt
 import kopt.language as hl

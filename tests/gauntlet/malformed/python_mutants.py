@@ -184,7 +184,7 @@ MUTANTS = [
     Mutant("broadcast_mismatch", "rows", R, "        row = x[tile_m, :] + x[tile_m, :].sum(-1)\n", "cannot broadcast"),
     Mutant("carried_value_changes_shape", "polyval", "            acc = acc * v + coeffs[4 - i].to(torch.float32)\n",
            "            acc = acc * v + coeffs[4 - i].to(torch.float32)\n        for t2 in hl.tile(n):\n"
-           "            acc = x[t2]\n", "loop-carried value changes", at="for t2 in hl.tile(n):"),
+           "            acc = x[t2]\n", "changes shape in the loop", at="for t2 in hl.tile(n):"),
     Mutant("reshape_wrong_count", "relu", V, "        v = x[tile_m, tile_n].reshape(tile_m, tile_m)\n",
            "cannot become"),
     Mutant("squeeze_without_dim", "relu", V, "        v = x[tile_m, tile_n].squeeze()\n", "needs a dim"),

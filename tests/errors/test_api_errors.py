@@ -1,0 +1,115 @@
+"""Mistakes that only the library path meets (`@kopt.kernel` and its call): each is one KoptError located in the
+user's file, `file:line:col`, with the source line and a caret; never a raw Python error or a wrong answer."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from kopt.errors import KoptError
+
+HEADER = "import torch\n\nimport kopt\nimport kopt.language as hl\n\n\n"
+
+
+def load(tmp_path, body: str, name: str = "k"):
+    """The kernel `name` of a module made of `body` (written to a file, so that its source is there to point
+    into); returns (kernel, path, lines of the file)."""
+    text = HEADER + textwrap.dedent(body)
+    path = tmp_path / f"api_case_{abs(hash(body))}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(path.stem, None)
+    return getattr(module, name), str(path), text.splitlines()
+
+
+def located(info, path: str, lines: list[str], at: str, message: str) -> KoptError:
+    """The error is at the first line holding `at`, the column of `at` in it, and its message holds `message`."""
+    e = info.value
+    want = next(i for i, line in enumerate(lines) if at in line) + 1
+    assert e.loc is not None and (e.loc.file, e.loc.line) == (path, want), e.format()
+    assert e.loc.col == lines[want - 1].index(at) + 1, e.format()
+    assert message in e.message, e.format()
+    shown = e.format().splitlines()
+    assert shown[1] == lines[want - 1] and shown[2] == " " * (e.loc.col - 1) + "^", e.format()
+    return e
+
+
+def test_varargs_kernel_called_is_located_at_the_star_argument(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel
+        def k(*xs):
+            x = xs[0]
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n):
+                out[t] = x[t]
+            return out
+        """)
+    with pytest.raises(KoptError) as info:
+        k(torch.randn(8))
+    located(info, path, lines, "xs):", "`*xs`: kernels cannot take *args")
+
+
+def test_yield_in_a_kernel_is_named(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel
+        def k(x):
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n):
+                yield x[t]
+            return out
+        """)
+    with pytest.raises(KoptError) as info:
+        k(torch.randn(8))
+    located(info, path, lines, "yield", "`yield` is not supported in a kernel")
+
+
+def test_f64_matmul_into_an_f32_accumulator_names_both_dtypes(tmp_path):
+    mm, path, lines = load(tmp_path, """\
+        @kopt.kernel
+        def mm(x, y):
+            m, k = x.size()
+            _, n = y.size()
+            out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+            for tile_m, tile_n in hl.tile([m, n]):
+                acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+                for tile_k in hl.tile(k):
+                    acc = acc + x[tile_m, tile_k] @ y[tile_k, tile_n]
+                out[tile_m, tile_n] = acc
+            return out
+        """, "mm")
+    x = torch.randn(8, 8, dtype=torch.float64)
+    with pytest.raises(KoptError) as info:
+        mm(x, x)
+    e = located(info, path, lines, "for tile_k", "`acc` changes dtype in the loop: f32 before, f64 after")
+    assert "hl.zeros(..., dtype=torch.float64)" in e.notes[0]
+
+
+@pytest.mark.parametrize("call, at, message", [
+    (lambda k, x: k(x, x, x), "def k(x, y):", "k() takes 2 arguments, got 3"),
+    (lambda k, x: k(x, z=x), "def k(x, y):", "k() has no argument 'z'"),
+    (lambda k, x: k(x), "y):", "k() missing argument 'y'"),
+])
+def test_call_with_wrong_arguments_is_located_at_the_def(tmp_path, call, at, message):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel
+        def k(x, y):
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n):
+                out[t] = x[t] + y[t]
+            return out
+        """)
+    with pytest.raises(KoptError) as info:
+        call(k, torch.randn(8))
+    located(info, path, lines, at, message)
