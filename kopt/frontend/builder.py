@@ -67,6 +67,7 @@ def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
     kernels: list[T.KernelOp] = []
     host_facts = HostFacts()  # `assert`s on sizes and hl.specialize: facts for the kernels that follow
     body = fn.body[1:] if fn.body and _is_docstring(fn.body[0]) else fn.body
+    device_names: dict[str, ast.For] = {}  # names the device loops so far bind, and the host has not rebound
     for stmt in body:
         if is_device_loop(stmt):
             name = f"_{fn.name}_kernel" + (f"_{len(kernels)}" if kernels else "")
@@ -74,7 +75,10 @@ def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
             host_facts.attach(kernel, launch, scope)
             kernels.append(kernel)
             host.add_op(launch)
-        elif isinstance(stmt, ast.Return):
+            device_names.update({n: stmt for n in _stored_names(stmt)})
+            continue
+        _check_no_device_names(src, stmt, device_names)
+        if isinstance(stmt, ast.Return):
             host.add_op(T.HostReturnOp(ast.unparse(stmt.value) if stmt.value else "None"))
         else:
             _check_host_stmt(src, stmt)
@@ -131,6 +135,45 @@ def _own_nodes(fn: ast.FunctionDef):
         yield node
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             todo.extend(ast.iter_child_nodes(node))
+
+
+def _stored_names(stmt: ast.stmt) -> set[str]:
+    """The names a statement binds (its own scope: not those of lambdas or comprehensions in it)."""
+    return {n.id for n in _own_nodes_of(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+
+
+def _own_nodes_of(stmt: ast.stmt):
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                                 ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _check_no_device_names(src: KernelSource, stmt: ast.stmt, device_names: dict[str, ast.For]) -> None:
+    """Host code after a device loop cannot see the loop's tiles and values: they live on the device, and the
+    launcher never binds them (a NameError, or the host's older value: a wrong answer). A located error at the
+    use; a host assignment to the name ends its device meaning."""
+    if not device_names:
+        return
+    own = {n.arg for n in ast.walk(stmt) if isinstance(n, ast.arg)}  # a lambda's, a comprehension's own names
+    own |= {t.id for c in ast.walk(stmt) if isinstance(c, ast.comprehension) for t in ast.walk(c.target)
+            if isinstance(t, ast.Name)}
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in device_names \
+                and node.id not in own:
+            loop = device_names[node.id]
+            targets = {t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
+            what = "a tile of" if node.id in targets else "a value computed in"
+            verb = "returned" if isinstance(stmt, ast.Return) else "used"
+            raise src.error(node, f"`{node.id}` is {what} the device loop on line {src.loc(loop).line}: it exists "
+                                  f"only inside the loop and cannot be {verb} after it",
+                            "store what the host needs into a tensor inside the loop (`out[tile] = value`) and "
+                            "use or return that tensor")
+    for n in _stored_names(stmt):
+        device_names.pop(n, None)
 
 
 def _check_host_stmt(src: KernelSource, stmt: ast.stmt) -> None:

@@ -130,6 +130,11 @@ class DeviceBuilder:
             if extents is None:
                 raise self.err(call.args[0], "hl.tile: cannot read this as a list of sizes",
                                "use size variables (`n, m = x.size()`), `x.size(0)`, integers, or a list of them")
+            if not extents:  # `hl.tile(s.size())` of a 0-d tensor
+                raise self.err(call.args[0], f"`{ast.unparse(call.args[0])}` has no sizes (a 0-d tensor's): there "
+                                             "is nothing to tile",
+                               "a 0-d tensor's value is used as is in a loop over another tensor's tiles "
+                               "(`out[t] = x[t] * s`); to loop over it, view it as 1-d on the host (`s.reshape(1)`)")
             begins = ["0"] * len(extents)
         else:
             raise self.err(call, "hl.tile takes a size, a list of sizes, or (begin, end)")
@@ -490,6 +495,12 @@ class DeviceBuilder:
             return self.emit(T.ConstantOp(text, TileType([], elem)), node).result
         if isinstance(v, SSAValue) and isinstance(v.type, RangeType) or isinstance(v, TileGroup):
             raise self.err(node, "a tile used as a value: write `tile.index` for its indices, or use it in a subscript")
+        if isinstance(v, SSAValue) and isinstance(v.type, TensorType):
+            if v.type.rank == 0:  # a 0-d tensor in arithmetic is its one value, as in torch (`x[t] * scale`)
+                return self.emit(T.LoadOp.build_load(v, [], [], _tile(0, v.type.element_type)), node).result
+            name = v.name_hint or "x"
+            raise self.err(node, f"expected a tile value here, not the tensor `{name}` (rank {v.type.rank})",
+                           f"subscript it with tiles (`{name}[tile]`) to use its values")
         raise self.err(node, "expected a tile value here")
 
     def binary(self, op_cls, a, b, node: ast.AST) -> SSAValue:

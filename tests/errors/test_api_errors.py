@@ -31,12 +31,14 @@ def load(tmp_path, body: str, name: str = "k"):
     return getattr(module, name), str(path), text.splitlines()
 
 
-def located(info, path: str, lines: list[str], at: str, message: str) -> KoptError:
-    """The error is at the first line holding `at`, the column of `at` in it, and its message holds `message`."""
+def located(info, path: str, lines: list[str], at: str, message: str, caret: str | None = None) -> KoptError:
+    """The error is at the first line holding `at`, at the column of `caret` in it (default: of `at`), and its
+    message holds `message`."""
     e = info.value
     want = next(i for i, line in enumerate(lines) if at in line) + 1
     assert e.loc is not None and (e.loc.file, e.loc.line) == (path, want), e.format()
-    assert e.loc.col == lines[want - 1].index(at) + 1, e.format()
+    text = lines[want - 1]
+    assert e.loc.col == (text.index(caret, text.index(at)) if caret else text.index(at)) + 1, e.format()
     assert message in e.message, e.format()
     shown = e.format().splitlines()
     assert shown[1] == lines[want - 1] and shown[2] == " " * (e.loc.col - 1) + "^", e.format()
@@ -113,3 +115,33 @@ def test_call_with_wrong_arguments_is_located_at_the_def(tmp_path, call, at, mes
     with pytest.raises(KoptError) as info:
         call(k, torch.randn(8))
     located(info, path, lines, at, message)
+
+
+def test_a_value_returned_after_its_loop_is_located_not_a_name_error(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel
+        def k(x):
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n):
+                v = x[t]
+                out[t] = v
+            return v
+        """)
+    with pytest.raises(KoptError) as info:
+        k(torch.randn(8))
+    located(info, path, lines, "return v", "`v` is a value computed in the device loop on line 11", caret="v")
+
+
+def test_a_0d_tensor_in_tile_arithmetic_is_its_value(tmp_path):
+    k, _, _ = load(tmp_path, """\
+        @kopt.kernel
+        def k(x, s):
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n):
+                out[t] = x[t] * s + s
+            return out
+        """)
+    x, s = torch.randn(10), torch.tensor(3.0)
+    torch.testing.assert_close(k(x, s), x * s + s)
