@@ -17,7 +17,7 @@ from kopt.backends.emitters import EmitterTable
 from kopt.backends.exprs import py_expr
 from kopt.dialects import tile as T
 from kopt.dialects import tt
-from kopt.dialects.dtypes import bf16, i1, i32, i64, is_float, triton_name
+from kopt.dialects.dtypes import bf16, f16, i1, i32, i64, is_float, triton_name
 
 
 def _missing(op: Operation) -> str:
@@ -86,6 +86,9 @@ def _binary(w, op) -> None:
         # a Triton scalar divides as torch does (inf, nan)
         lhs = w.tensor_value(op.lhs)
     text = BINARY[type(op)].format(lhs, w.ref(op.rhs, True))
+    if isinstance(op, (T.DivOp, T.RemOp)) and op.result.type.element_type in (f16, bf16):
+        # Triton divides halves in fp32 and keeps the fp32 result: round it as torch does (1 / 1e-6 is inf in f16)
+        text = f"({text}).to({triton_name(op.result.type.element_type)})"
     if _is_address_math(op):
         w.inline[op.result] = text
     else:
