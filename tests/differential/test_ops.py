@@ -171,3 +171,13 @@ def test_mismatch_count_is_what_docs_say():
     docs = (__import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "helion-compat.md").read_text()
     for (op, dtype), reason in KNOWN.items():
         assert f"`{op}` on {dtype}" in docs, f"docs/helion-compat.md should list `{op}` on {dtype}: {reason}"
+
+
+@pytest.mark.parametrize("dtype", ["f16"])
+def test_half_quotient_is_rounded_to_half(kernels, dtype):
+    """Triton divides halves in fp32 and keeps the fp32 result; torch rounds to the half type (overflow -> inf)."""
+    x = torch.tensor([6e4, -6e4, 1.0, 3.0], dtype=DTYPES[dtype])
+    y = torch.tensor([0.5, 0.5, 3.0, 7.0], dtype=DTYPES[dtype])
+    got = kernels.b_div(x, y)
+    torch.testing.assert_close(got, (x / y).to(torch.float64), rtol=0, atol=0)
+    assert got[0].item() == float("inf") and got[1].item() == float("-inf")
