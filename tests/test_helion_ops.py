@@ -72,3 +72,42 @@ def test_cumsum_accumulates_as_torch_does(dtype):
     want = torch.cumsum(x.double() if dtype.is_floating_point else x.long(), 1).to(dtype)
     tol = dict(atol=0.1, rtol=1e-2) if dtype == torch.float16 else dict(atol=0, rtol=0)
     torch.testing.assert_close(cumsum(x), want, **tol)
+
+
+def test_hl_randint_is_uniform_in_range_reproducible_and_block_size_independent():
+    import kopt.language as hl
+
+    def draw(x: torch.Tensor, seed: int) -> torch.Tensor:
+        out = torch.zeros(x.shape, dtype=torch.int32, device=x.device)
+        for tm, tn in hl.tile(x.shape):
+            out[tm, tn] = hl.randint([tm, tn], -3, 7, seed)
+        return out
+
+    k = kopt.kernel(draw)
+    x = torch.zeros(131, 257)
+    r = k(x, 11)
+    assert r.dtype == torch.int32 and int(r.min()) == -3 and int(r.max()) == 6
+    counts = torch.bincount((r + 3).flatten(), minlength=10).double()
+    expected = x.numel() / 10
+    chi2 = (((counts - expected) ** 2) / expected).sum().item()
+    assert chi2 < 40, chi2  # 9 degrees of freedom: 40 is far in the tail (p < 1e-5)
+    assert torch.equal(r, k(x, 11)) and not torch.equal(r, k(x, 12))
+    assert torch.equal(kopt.kernel(draw, config=kopt.Config(block_sizes=[8, 64]))(x, 11), r)
+
+
+@pytest.mark.parametrize("low,high", [(5, 5), (2**31, 2**31 + 2)])
+def test_hl_randint_bounds_are_checked(tmp_path, low, high):
+    from tests.shapes.util import import_file, kernel_file
+
+    path = kernel_file(tmp_path, "bad_randint", f"""@kopt.kernel
+def bad(x):
+    out = torch.zeros(x.shape, dtype=torch.int32, device=x.device)
+    for t in hl.tile(x.size(0)):
+        out[t] = hl.randint([t], {low}, {high}, 1)
+    return out
+""")
+    with pytest.raises(KoptError) as info:
+        import_file(path).bad(torch.zeros(4))
+    line = path.read_text().splitlines().index(f"        out[t] = hl.randint([t], {low}, {high}, 1)") + 1
+    assert info.value.loc is not None and info.value.loc.line == line, info.value.format()
+    assert "low < high" in info.value.message

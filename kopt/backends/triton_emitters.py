@@ -207,6 +207,11 @@ def _rand(w, op) -> None:  # `like` holds the lanes' linear indices by now (lowe
     w.define(op.result, f"tl.rand({w.ref(op.seed)}, {w.ref(op.like)})", "rand")
 
 
+@TRITON.emits(T.RandIntOp)
+def _randint(w, op) -> None:  # tl.randint's uint32, shifted to 31 bits: a non-negative int32
+    w.define(op.result, f"(tl.randint({w.ref(op.seed)}, {w.ref(op.like)}) >> 1).to(tl.int32)", "randint")
+
+
 @TRITON.emits(T.ScanOp)
 def _scan(w, op) -> None:
     fn = {"sum": "tl.cumsum", "prod": "tl.cumprod"}[op.kind_name]

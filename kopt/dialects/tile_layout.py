@@ -22,7 +22,7 @@ from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, 
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from kopt.dialects.dtypes import f32, is_float
+from kopt.dialects.dtypes import f32, i32, is_float
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, MovesLanes, OrdersLanes, ShapeError
 from kopt.dialects.shape_rules import right_aligned
 from kopt.dialects.sizes import SizeAttr
@@ -217,20 +217,15 @@ class FlipOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes, OrdersLanes):
             raise VerifyException(f"tile.flip: dim {self.dim.value.data} out of range for rank {self.operand.type.rank}")
 
 
-@irdl_op_definition
-class RandOp(IRDLOperation, InfersShape, HasDimMap):
-    """`hl.rand([tile_m, tile_n], seed)` / `torch.rand_like(x)`: uniform fp32 values in [0, 1) shaped like
-    `like`, from Philox (`tl.rand`) at each lane's global linear index, so that the values do not depend on
-    block sizes. lower-to-tt replaces `like` by those indices (int64), from the ranges its dims run along."""
+class _Random(IRDLOperation, InfersShape, HasDimMap):
+    """Random values shaped like `like`, from Philox at each lane's global linear index, so that the values do
+    not depend on block sizes. lower-to-tt replaces `like` by those indices (int64), from the ranges its dims run
+    along. (Operands are declared per class: xDSL does not inherit IRDL fields.)"""
 
-    name = "tile.rand"
-    seed = operand_def(TileType)
-    like = operand_def(TileType)
-    result = result_def(TileType)
-    assembly_format = "$seed `,` $like attr-dict `:` type($seed) `,` type($like) `->` type($result)"
+    ELEMENT: ClassVar = f32
 
     def __init__(self, seed: SSAValue, like: SSAValue):
-        super().__init__(operands=[seed, like], result_types=[TileType(list(like.type.dims), f32)])
+        super().__init__(operands=[seed, like], result_types=[TileType(list(like.type.dims), self.ELEMENT)])
 
     def infer_dims(self, sizes) -> list[str]:
         return list(self.like.type.dims)
@@ -240,7 +235,31 @@ class RandOp(IRDLOperation, InfersShape, HasDimMap):
 
     def verify_(self) -> None:
         if self.seed.type.rank != 0 or is_float(self.seed.type.element_type):
-            raise VerifyException("tile.rand: the seed must be an integer scalar")
+            raise VerifyException(f"{self.name}: the seed must be an integer scalar")
+
+
+@irdl_op_definition
+class RandOp(_Random):
+    """`hl.rand([tile_m, tile_n], seed)` / `torch.rand_like(x)`: uniform fp32 values in [0, 1) (`tl.rand`)."""
+
+    name = "tile.rand"
+    seed = operand_def(TileType)
+    like = operand_def(TileType)
+    result = result_def(TileType)
+    assembly_format = "$seed `,` $like attr-dict `:` type($seed) `,` type($like) `->` type($result)"
+
+
+@irdl_op_definition
+class RandIntOp(_Random):
+    """`hl.randint(...)`'s draw: 31 random bits per lane as a non-negative int32 (`tl.randint`); the frontend
+    maps them into [low, high)."""
+
+    name = "tile.randint"
+    ELEMENT: ClassVar = i32
+    seed = operand_def(TileType)
+    like = operand_def(TileType)
+    result = result_def(TileType)
+    assembly_format = "$seed `,` $like attr-dict `:` type($seed) `,` type($like) `->` type($result)"
 
 
 @irdl_op_definition
@@ -302,8 +321,8 @@ def _resolved(spec: Sequence[str], dims: Sequence[str], what: str) -> list[str]:
         raise ShapeError(str(e)) from None
 
 
-LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp, FlipOp, RandOp, SplitOp, JoinOp)
+LAYOUT_OPS = (ExpandOp, ReshapeOp, BroadcastToOp, FullLikeOp, FlipOp, RandOp, RandIntOp, SplitOp, JoinOp)
 
-__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "FlipOp", "RandOp", "SplitOp", "JoinOp", "LAYOUT_OPS",
+__all__ = ["ExpandOp", "ReshapeOp", "BroadcastToOp", "FullLikeOp", "FlipOp", "RandOp", "RandIntOp", "SplitOp", "JoinOp", "LAYOUT_OPS",
            "resolve_spec",
            "same_count"]

@@ -54,7 +54,7 @@ def resolve_views(tensor: SSAValue) -> tuple[SSAValue, list[SSAValue], str | Non
 
 def rand_offsets(kernel: T.KernelOp) -> None:
     """Give every `tile.rand` its lanes' global linear indices: sum over dims of index_d * (extents after d)."""
-    rands = [op for op in kernel.walk() if isinstance(op, T.RandOp)]
+    rands = [op for op in kernel.walk() if isinstance(op, (T.RandOp, T.RandIntOp))]
     if not rands:
         return
     prov = index_provenance(kernel)

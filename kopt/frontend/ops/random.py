@@ -1,4 +1,5 @@
-"""Random numbers in a tile loop: `hl.rand([tile_m, tile_n], seed)` (Helion's explicit seed) and
+"""Random numbers in a tile loop: `hl.rand([tile_m, tile_n], seed)` (Helion's explicit seed), `hl.randint(shape,
+low, high, seed)`, and
 `torch.rand_like(x)` (a fresh seed per call, drawn on the host from torch's generator).
 
 Both are `tile.rand`: uniform fp32 in [0, 1) from Philox at each lane's global linear index, so the values
@@ -40,6 +41,36 @@ def hl_rand(b, node: ast.Call, kwargs: dict) -> SSAValue:
     zeros = ast.copy_location(ast.Call(func=node.func, args=[shape], keywords=[]), node)
     like = b.full(zeros, "hl.zeros", {})
     return b.emit(T.RandOp(_seed(b, seed), like), node).result
+
+
+@function("hl.randint", "helion.language.randint")
+def hl_randint(b, node: ast.Call, kwargs: dict) -> SSAValue:
+    """`hl.randint([tile_m], low, high, seed)`: int32 in [low, high), `low + bits % (high - low)` of 31
+    random bits (the modulo bias is below (high - low) / 2**31, as in Helion)."""
+    names = ("shape", "low", "high", "seed")
+    given = dict(zip(names, node.args))
+    unknown = set(kwargs) - set(names) - {"device"}
+    if len(node.args) > 4 or unknown or set(given) & set(kwargs):
+        raise b.err(node, "hl.randint takes a shape of tiles, low, high and a seed: hl.randint([tile], 0, 10, seed)")
+    given.update({k: v for k, v in kwargs.items() if k in names})
+    if set(names) - set(given):
+        raise b.err(node, f"hl.randint needs {', '.join(n for n in names if n not in given)}")
+    low, high = (b.expr(given[k]) for k in ("low", "high"))
+    if not all(isinstance(v, PyScalar) and isinstance(v.value, int) and not isinstance(v.value, bool)
+               for v in (low, high)):
+        raise b.err(node, "hl.randint: low and high must be integer constants")
+    if not -2**31 <= low.value < high.value <= 2**31:
+        raise b.err(node, f"hl.randint: need low < high within int32, got low={low.value}, high={high.value}")
+    zeros = ast.copy_location(ast.Call(func=node.func, args=[given["shape"]], keywords=[]), node)
+    like = b.full(zeros, "hl.zeros", {})
+    bits = b.emit(T.RandIntOp(_seed(b, given["seed"]), like), node).result
+    scalar = TileType([], bits.type.element_type)
+    span = b.emit(T.ConstantOp(str(high.value - low.value), scalar), node).result
+    offset = b.emit(T.RemOp(bits, span, bits.type), node).result
+    if low.value == 0:
+        return offset
+    base = b.emit(T.ConstantOp(str(low.value), scalar), node).result
+    return b.emit(T.AddOp(offset, base, bits.type), node).result
 
 
 @function("torch.rand_like")
