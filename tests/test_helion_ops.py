@@ -111,3 +111,64 @@ def bad(x):
     line = path.read_text().splitlines().index(f"        out[t] = hl.randint([t], {low}, {high}, 1)") + 1
     assert info.value.loc is not None and info.value.loc.line == line, info.value.format()
     assert "low < high" in info.value.message
+
+
+@pytest.mark.parametrize("n", [1, 13, 1000])
+def test_atomic_max_min_against_scatter_reduce(n):
+    import kopt.language as hl
+
+    def seg_extremes(x: torch.Tensor, ids: torch.Tensor, groups: int) -> torch.Tensor:
+        out = torch.empty([groups, 2], dtype=x.dtype, device=x.device)
+        out[:, 0] = float("-inf")
+        out[:, 1] = float("inf")
+        for t in hl.tile(x.size(0)):
+            hl.atomic_max(out, [ids[t], 0], x[t])
+            hl.atomic_min(out, [ids[t], 1], x[t])
+        return out
+
+    k = kopt.kernel(seg_extremes)
+    x, ids = torch.randn(n), torch.randint(0, 7, (n,))
+    got = k(x, ids, 7)
+    want = torch.stack([torch.full([7], -torch.inf).scatter_reduce(0, ids, x, "amax"),
+                        torch.full([7], torch.inf).scatter_reduce(0, ids, x, "amin")], 1)
+    torch.testing.assert_close(got, want)
+
+
+def test_bitwise_atomics_and_exchange():
+    import functools
+    import operator
+
+    import kopt.language as hl
+
+    def bits(v: torch.Tensor, ids: torch.Tensor, groups: int) -> torch.Tensor:
+        out = torch.zeros([groups, 4], dtype=torch.int32, device=v.device)
+        out[:, 2] = -1
+        for t in hl.tile(v.size(0)):
+            hl.atomic_or(out, [ids[t], 0], v[t])
+            hl.atomic_xor(out, [ids[t], 1], v[t])
+            hl.atomic_and(out, [ids[t], 2], v[t])
+            hl.atomic_xchg(out, [ids[t], 3], v[t] * 0 + 7)
+        return out
+
+    v = torch.randint(0, 1 << 20, (509,), dtype=torch.int32)
+    ids = torch.randint(0, 5, (509,))
+    got = kopt.kernel(bits)(v, ids, 5)
+    for g in range(5):
+        members = v[ids == g].tolist()
+        want = [functools.reduce(operator.or_, members, 0), functools.reduce(operator.xor, members, 0),
+                functools.reduce(operator.and_, members, -1), 7 if members else 0]
+        assert got[g].tolist() == want, (g, got[g].tolist(), want)
+
+
+def test_bitwise_atomic_on_floats_is_a_located_error():
+    import kopt.language as hl
+
+    def bad(x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros_like(x)
+        for t in hl.tile(x.size(0)):
+            hl.atomic_or(out, [t], x[t])
+        return out
+
+    with pytest.raises(KoptError, match="integer tensor") as info:
+        kopt.kernel(bad)(torch.randn(4))
+    assert info.value.loc is not None

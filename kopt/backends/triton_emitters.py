@@ -165,10 +165,10 @@ def _store(w, op) -> None:
     w.emit(f"tl.store({', '.join(args + _eviction(op))})")
 
 
-@TRITON.emits(tt.AtomicAddOp)
-def _atomic_add(w, op) -> None:
+@TRITON.emits(tt.AtomicRMWOp)
+def _atomic_rmw(w, op) -> None:
     mask = [f"mask={w.ref(op.mask)}"] if op.mask is not None else []
-    w.emit(f"tl.atomic_add({', '.join([w.ref(op.ptrs), w.ref(op.value), *mask])})")
+    w.emit(f"tl.atomic_{op.kind.data.value}({', '.join([w.ref(op.ptrs), w.ref(op.value), *mask])})")
 
 
 @TRITON.emits(tt.IndexFlagOp)

@@ -43,6 +43,12 @@ class TileAttrKind(StrEnum):
 
 class AtomicKind(StrEnum):
     ADD = "add"
+    MAX = "max"
+    MIN = "min"
+    AND = "and"
+    OR = "or"
+    XOR = "xor"
+    XCHG = "xchg"
 
 
 @irdl_attr_definition

@@ -13,6 +13,8 @@ A shape spec entry is a dim text (`_BLOCK_SIZE_0`, `4`), `-1` (inferred) or
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from collections.abc import Sequence
 
 import sympy

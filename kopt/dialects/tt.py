@@ -30,7 +30,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Pure
 
 from kopt.dialects.dtypes import i32
-from kopt.dialects.enums import Eviction, EvictionAttr
+from kopt.dialects.enums import AtomicKindAttr, Eviction, EvictionAttr, enum_attr
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape
 from kopt.dialects.sizes import SizeAttr, parse_size, print_size
 from kopt.dialects.tile import CarriesIterArgs, parse_iter_args, print_iter_args
@@ -141,10 +141,19 @@ class StoreOp(_PointerWrite):
 
 
 @irdl_op_definition
-class AtomicAddOp(_PointerWrite):
-    """`tl.atomic_add(ptrs, value, mask)` (`hl.atomic_add`); its result (the old values) is not used."""
+class AtomicRMWOp(_PointerWrite):
+    """`tl.atomic_<kind>(ptrs, value, mask)` (`hl.atomic_add`, `hl.atomic_max`, ...); its result (the old
+    values) is not used."""
 
-    name = "tt.atomic_add"
+    name = "tt.atomic_rmw"
+    kind = prop_def(AtomicKindAttr)
+    assembly_format = (
+        "$kind $ptrs `,` $value (`mask` $mask^)? attr-dict `:` type($ptrs) `,` type($value) (`,` type($mask)^)?"
+    )
+
+    def __init__(self, kind: str, ptrs: SSAValue, value: SSAValue, mask: SSAValue | None):
+        IRDLOperation.__init__(self, operands=[ptrs, value, [mask] if mask is not None else []],
+                               properties={"kind": enum_attr(AtomicKindAttr, kind, "tt.atomic_rmw")})
 
 
 @irdl_op_definition
@@ -243,4 +252,4 @@ def phase_loops(kernel: Operation) -> list[ForOp]:
     return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
-TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicAddOp, IndexFlagOp, ForOp], [PointerType, EvictionAttr])
+TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicRMWOp, IndexFlagOp, ForOp], [PointerType, EvictionAttr])

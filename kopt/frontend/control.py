@@ -30,7 +30,9 @@ from kopt.frontend.values import PyScalar
 
 _STATIC_COMPARE = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
                    ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
-_SIDE_EFFECTS = ("hl.store", "hl.atomic_add", "helion.language.store", "helion.language.atomic_add")
+_ATOMICS = ("add", "max", "min", "and", "or", "xor", "xchg")
+_SIDE_EFFECTS = ("hl.store", "helion.language.store", *(f"{p}.atomic_{k}" for p in ("hl", "helion.language")
+                                                        for k in _ATOMICS))
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         shape = [d for d in op.value.type.dims]
         ptrs, mask = self.pointers_and_mask(op, shape if len(shape) == _rank(op) else ["?"] * _rank(op))
         atomic = resolve_views(op.tensor)[2]
-        self.emit(tt.AtomicAddOp(ptrs, op.value, mask) if atomic == "add" else tt.StoreOp(ptrs, op.value, mask), op)
+        self.emit(tt.AtomicRMWOp(atomic, ptrs, op.value, mask) if atomic else tt.StoreOp(ptrs, op.value, mask), op)
         op.detach()
         op.erase()
 

@@ -14,7 +14,7 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import is_bool, short_name
+from kopt.dialects.dtypes import is_bool, is_float, short_name
 from kopt.dialects.types import TileType
 from kopt.frontend.registry import function
 
@@ -92,12 +92,24 @@ def hl_store(b, node: ast.Call, kwargs: dict) -> None:
     _store(b, node, base, _with_mask(b, base, extra_mask, node), spec, indices, value)
 
 
-@function("hl.atomic_add", "helion.language.atomic_add")
-def hl_atomic_add(b, node: ast.Call, kwargs: dict) -> None:
-    """Atomic `x[index] += value`; kopt keeps no result (Helion returns the old values)."""
-    tensor, index, value, sem = _args(b, node, ("target", "index", "value", "sem"), kwargs, 3)
-    if sem is not None and not (isinstance(sem, ast.Constant) and sem.value in _SEMS):
-        raise b.err(sem, f"hl.atomic_add: sem must be one of {', '.join(map(repr, _SEMS))}")
-    _check_tensor(b, tensor, node)
-    base, spec, indices = _subscript(b, tensor, index, node)
-    _store(b, node, base, b.emit(T.AtomicViewOp(base, "add"), node).result, spec, indices, value)
+def _atomic(kind: str):
+    name = f"hl.atomic_{kind}"
+
+    def lower(b, node: ast.Call, kwargs: dict) -> None:
+        """Atomic `x[index] = x[index] <kind> value`; kopt keeps no result (Helion returns the old values)."""
+        tensor, index, value, sem = _args(b, node, ("target", "index", "value", "sem"), kwargs, 3)
+        if sem is not None and not (isinstance(sem, ast.Constant) and sem.value in _SEMS):
+            raise b.err(sem, f"{name}: sem must be one of {', '.join(map(repr, _SEMS))}")
+        _check_tensor(b, tensor, node)
+        base, spec, indices = _subscript(b, tensor, index, node)
+        if kind in ("and", "or", "xor") and is_float(base.type.element_type):
+            raise b.err(node, f"{name} needs an integer tensor, not {base.type.element_type}",
+                        "Triton's bitwise atomics take integers only")
+        _store(b, node, base, b.emit(T.AtomicViewOp(base, kind), node).result, spec, indices, value)
+
+    lower.__name__ = f"hl_atomic_{kind}"
+    return function(name, f"helion.language.atomic_{kind}")(lower)
+
+
+for _kind in ("add", "max", "min", "and", "or", "xor", "xchg"):
+    _atomic(_kind)
