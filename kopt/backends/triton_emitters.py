@@ -9,6 +9,7 @@ theirs in dot_codegen.py.
 
 from __future__ import annotations
 
+import os
 import re
 
 from xdsl.ir import BlockArgument, Operation
@@ -18,6 +19,7 @@ from kopt.backends.exprs import py_expr
 from kopt.dialects import tile as T
 from kopt.dialects import tt
 from kopt.dialects.dtypes import bf16, f16, i1, i32, i64, is_float, triton_name
+from kopt.ir.util import op_error
 
 
 def _missing(op: Operation) -> str:
@@ -210,6 +212,18 @@ def _rand(w, op) -> None:  # `like` holds the lanes' linear indices by now (lowe
 @TRITON.emits(T.RandIntOp)
 def _randint(w, op) -> None:  # tl.randint's uint32, shifted to 31 bits: a non-negative int32
     w.define(op.result, f"(tl.randint({w.ref(op.seed)}, {w.ref(op.like)}) >> 1).to(tl.int32)", "randint")
+
+
+@TRITON.emits(T.InlineAsmOp)
+def _inline_asm(w, op) -> None:
+    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+        raise op_error(op, "hl.inline_asm_elementwise runs on a GPU only: Triton's interpreter has no assembly",
+                       "run this kernel on a CUDA device, or give the interpreter a torch expression instead")
+    args = ", ".join(w.ref(a) for a in op.args)
+    pure = "True" if op.pure is not None else "False"
+    w.define(op.result, f"tl.inline_asm_elementwise({op.asm.data!r}, {op.constraints.data!r}, [{args}], "
+                        f"dtype={triton_name(op.result.type.element_type)}, is_pure={pure}, pack={op.pack.data})",
+             "asm")
 
 
 @TRITON.emits(T.ScanOp)

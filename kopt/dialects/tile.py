@@ -54,7 +54,7 @@ from kopt.dialects.tile_layout import *  # noqa: F403
 from kopt.dialects.tile_memory import *  # noqa: F403
 from kopt.dialects.tile_reduce import *  # noqa: F403
 from kopt.dialects.tile_contraction import CONTRACTION_OPS
-from kopt.dialects.tile_elementwise import BINARY_OPS, UNARY_CLASSES, CastOp, ConstantOp, SymbolOp, WhereOp
+from kopt.dialects.tile_elementwise import BINARY_OPS, UNARY_CLASSES, CastOp, ConstantOp, InlineAsmOp, SymbolOp, WhereOp
 from kopt.dialects.tile_layout import LAYOUT_OPS
 from kopt.dialects.tile_memory import ACCESS_OPS, RANGE_OPS
 from kopt.dialects.tile_reduce import REDUCE_OPS
@@ -473,7 +473,7 @@ Tile = Dialect(
     "tile",
     [
         HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, IfOp, LetOp, JaggedOp, YieldOp, *ACCESS_OPS, *RANGE_OPS,
-        *BINARY_OPS, *UNARY_CLASSES, CastOp, ConstantOp, SymbolOp, WhereOp, *REDUCE_OPS, *LAYOUT_OPS,
+        *BINARY_OPS, *UNARY_CLASSES, CastOp, ConstantOp, SymbolOp, WhereOp, InlineAsmOp, *REDUCE_OPS, *LAYOUT_OPS,
         *CONTRACTION_OPS, *VIEW_OPS,
     ],
     [TensorType, TileType, RangeType, SizeAttr, FactAttr, KernelPlanAttr, *ENUM_ATTRS],

@@ -15,9 +15,10 @@ import math
 import operator
 from typing import ClassVar
 
-from xdsl.dialects.builtin import StringAttr
+from xdsl.dialects.builtin import IntAttr, StringAttr, UnitAttr
 from xdsl.ir import Attribute, SSAValue
-from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
+from xdsl.irdl import (IRDLOperation, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def, traits_def,
+                       var_operand_def)
 from xdsl.traits import Pure
 
 from kopt.dialects.interfaces import DimRef, Folds, HasDimMap, InfersShape, MovesLanes
@@ -492,3 +493,25 @@ class SymbolOp(_Source):
         op = cls(expr, parser.parse_type())
         op.attributes.update(attrs)
         return op
+
+@irdl_op_definition
+class InlineAsmOp(_Elementwise):
+    """`hl.inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack)`: PTX applied elementwise to the
+    broadcast `args` (`tl.inline_asm_elementwise`). GPU only: the interpreter cannot run assembly."""
+
+    name = "tile.inline_asm"
+    args = var_operand_def(TileType)
+    asm = prop_def(StringAttr)
+    constraints = prop_def(StringAttr)
+    pack = prop_def(IntAttr)
+    pure = opt_prop_def(UnitAttr)
+    result = result_def(TileType)
+    assembly_format = ("$asm $constraints `pack` $pack (`pure` $pure^)? `(` $args `)` attr-dict `:` type($args) `->`"
+                       " type($result)")
+
+    def __init__(self, asm: str, constraints: str, args: list[SSAValue], pack: int, pure: bool,
+                 result_type: TileType):
+        props = {"asm": StringAttr(asm), "constraints": StringAttr(constraints), "pack": IntAttr(pack)}
+        if pure:
+            props["pure"] = UnitAttr()
+        super().__init__(operands=[args], properties=props, result_types=[result_type])
