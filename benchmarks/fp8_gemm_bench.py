@@ -30,7 +30,7 @@ SHAPES = [(4096, 4096, 4096), (8192, 8192, 8192), (2048, 4096, 4096), (128, 4096
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default="benchmarks/results/fp8_gemm")
+    p.add_argument("--out", default="out/fp8_gemm")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

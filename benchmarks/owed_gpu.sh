@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU runs the 2026-11-25 sessions could not make (benchmarks/README.md, "Owed GPU runs"), in one device
-# call of about 9 minutes on an H100. Writes into $OUT (default benchmarks/results/gpu_owed):
+# call of about 9 minutes on an H100. Writes into $OUT (default out/gpu_owed, git-ignored):
 #  1. attention and causal_attention against torch on CUDA (fp16/bf16 contiguous inputs take the runtime's
 #     3-D dot fallback, a RuntimeWarning says so, where Triton cannot build the 2-D form), then the whole
 #     corpus (attention again among it; the sweep stops at its time limit if compiles are slow);
@@ -10,7 +10,7 @@
 # Device command (carry .whl): python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD && OUT=$OUT bash benchmarks/owed_gpu.sh
 set -u
-OUT=${OUT:-benchmarks/results/gpu_owed}
+OUT=${OUT:-out/gpu_owed}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache} KOPT_AUTOTUNE=0
 # attention first (the cases never passed on the GPU), then the rest of the corpus: the whole sweep again,

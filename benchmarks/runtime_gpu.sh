@@ -3,9 +3,9 @@
 #  1. autotune softmax on 4 shapes (tqdm bars on stderr), 2. the same in a new process: every tuned config
 #  and compiled kernel comes from the disk cache (no bar), 3. kopt bench softmax on the 98 tritonbench
 #  shapes, fp32 then fp16, beside torch, torch.compile and the hand-written Triton kernel.
-# Writes into $OUT (default benchmarks/results/gpu): two logs, and per dtype a CSV, TXT and PNG.
+# Writes into $OUT (default out/gpu, git-ignored): two logs, and per dtype a CSV, TXT and PNG.
 set -u
-OUT=${OUT:-benchmarks/results/gpu}
+OUT=${OUT:-out/gpu}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache}
 python3 benchmarks/autotune_demo.py fp32 2>&1 | tee "$OUT/autotune_first.log" | tr '\r' '\n' | grep -v '^kopt autotune.*%|'

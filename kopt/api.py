@@ -37,7 +37,7 @@ def verify(module) -> None:
 
 
 def _choose_triton_mode(device: str | None) -> None:
-    # Triton's interpreter must be picked before triton is first imported (shared/notes/triton-facts.md).
+    # Triton's interpreter must be picked before triton is first imported (kopt/runtime/mode.py says why).
     from kopt.runtime import mode
 
     if device is None:

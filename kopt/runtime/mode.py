@@ -1,7 +1,8 @@
 """Picking Triton's mode: the GPU, or the CPU interpreter for CPU tensors.
 
 The interpreter is chosen once per process, by TRITON_INTERPRET=1 being set
-before triton is first imported (../shared/notes/triton-facts.md). kopt sets it
+before triton is first imported (set after it, a kernel using tl.sum or tl.max fails
+with "Cannot call @triton.jit'd outside of the scope of a kernel"). kopt sets it
 when the first kernel runs on CPU tensors and triton is not imported yet.
 """
 

@@ -30,6 +30,7 @@ def _run(args: list[str], tmp_path, timeout: float) -> subprocess.CompletedProce
                           timeout=timeout)
 
 
+@pytest.mark.slow  # many minutes: not in the default run; .ci/run runs it with `-m slow`
 def test_every_corpus_kernel_builds_for_sm90(tmp_path):
     r = _run(["-m", "tests.corpus.target_sweep", "--arch", "90"], tmp_path, timeout=1200)
     failures = [line for line in r.stdout.splitlines() if line.startswith("FAIL")]

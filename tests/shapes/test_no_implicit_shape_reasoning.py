@@ -1,4 +1,4 @@
-"""DESIGN.md principle 2: no torch ShapeEnv, no FakeTensor, no unbounded sympy simplification in kopt."""
+"""docs/architecture.md principle 2: no torch ShapeEnv, no FakeTensor, no unbounded sympy simplification in kopt."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """``kopt bench KERNEL``: compare kopt with its peers on a named shape set.
 
-Example: ``kopt bench softmax --shapes tritonbench --dtype fp32,fp16 --out benchmarks/results``.
+Example: ``kopt bench softmax --shapes tritonbench --dtype fp32,fp16``: a table on stdout, CSV/TXT/PNG under
+``--out`` (default ``out/bench``, git-ignored; copy a run worth keeping to ``benchmarks/results/``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", metavar="LIST",
                    help=f"comma list from {','.join(PEERS)}, or 'none' (default: every peer of the kernel)")
     p.add_argument("--no-kopt", action="store_true", help="leave kopt's own implementations out")
-    p.add_argument("--out", default="benchmarks/results", metavar="DIR", help="where CSV/TXT/PNG go")
+    p.add_argument("--out", default="out/bench", metavar="DIR", help="where CSV/TXT/PNG go (default out/bench, "
+                                                                         "git-ignored)")
     p.add_argument("--limit", type=int, metavar="K", help="only the first K shapes (smoke tests)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with torch")
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _select_interpreter_mode(device: str | None) -> None:
     # On the CPU the Triton peers run through the interpreter, which has to be chosen before
-    # triton is first imported (see notes/triton-facts.md).
+    # triton is first imported (kopt/runtime/mode.py says why).
     if "triton" in sys.modules or "TRITON_INTERPRET" in os.environ:
         return
     import torch

@@ -8,7 +8,8 @@ the timings dict), the first compile in this process (lazy imports included), an
 they run: torch.compile (``dynamic=False``: one recompile per shape, inductor's caches off;
 timed on ``--peer-shapes`` of the shapes, first call minus a warm call) and Helion (static
 shapes: trace + Triton source per shape). Also the wall time of ``kopt examples/softmax.py`` in
-a fresh process. A table on stdout, CSV and TXT under ``--out``.
+a fresh process. A table on stdout, CSV and TXT under ``--out`` (default ``out/bench``, git-ignored: a run
+leaves nothing to commit; copy a run worth keeping to ``benchmarks/results/<machine>_<date>/``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from . import shapes as shape_sets
@@ -39,6 +41,9 @@ EAGER = {"softmax": _softmax, "softmax_decomposed": _softmax, "add": lambda x, y
          "row_sum": lambda x: x.sum(-1), "long_sum": lambda x: x.sum(-1)}
 
 
+DEFAULT_OUT = "out/bench"  # git-ignored (.gitignore), relative to the working directory
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kopt bench compile", description=__doc__.splitlines()[0])
     p.add_argument("--examples", metavar="LIST", help="comma list of example files (default: every one)")
@@ -47,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", default="compile,helion", metavar="LIST", help="compile,helion or none")
     p.add_argument("--peer-shapes", type=int, default=3, metavar="K",
                    help="shapes the peers compile (evenly spread; they recompile per shape)")
-    p.add_argument("--out", default="benchmarks/results", metavar="DIR")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where CSV and TXT go (default {DEFAULT_OUT})")
     return p
 
 
@@ -186,17 +191,21 @@ def torch_compile_times(name: str, types: list, shapes: list) -> tuple[float | N
         _raise_dynamo_limits()
         inductor_config.force_disable_caches = True  # compile for real, as a cold cache would
         torch._dynamo.reset()  # kernels that share an eager function must not share its compiles
-        fn = torch.compile(EAGER[name], dynamic=False)
-        fn(*[t.normal_() if hasattr(t, "normal_") else t for t in _inputs(types, (8, 8))])
         per_shape = []
-        for shape in shapes:
-            args = [t.normal_() if hasattr(t, "normal_") else t for t in _inputs(types, shape)]
-            t0 = time.perf_counter()
-            fn(*args)
-            first = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            fn(*args)
-            per_shape.append(first - (time.perf_counter() - t0))
+        # dynamo and inductor warn about the settings above ("dynamo_pgo force disabled ..."), once per reset:
+        # noise in the table's output, so warnings raised inside torch are silenced here, and only here
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"torch\.")
+            fn = torch.compile(EAGER[name], dynamic=False)
+            fn(*[t.normal_() if hasattr(t, "normal_") else t for t in _inputs(types, (8, 8))])
+            for shape in shapes:
+                args = [t.normal_() if hasattr(t, "normal_") else t for t in _inputs(types, shape)]
+                t0 = time.perf_counter()
+                fn(*args)
+                first = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                fn(*args)
+                per_shape.append(first - (time.perf_counter() - t0))
         return statistics.median(per_shape), "ok"
     except Exception as e:  # noqa: BLE001 - the row says why
         return None, f"failed: {type(e).__name__}: {str(e).strip().splitlines()[0][:160] if str(e).strip() else ''}"

@@ -1,7 +1,7 @@
 """Helion softmax peer (imported only when ``helion`` is installed).
 
-A fixed configuration, as in the anchors README (block 8, persistent reduction, 8 warps,
-8 stages): Helion's autotuner would spend minutes per shape, which a benchmark sweep cannot.
+A fixed configuration (block 8, persistent reduction, 8 warps, 8 stages): Helion's autotuner would spend
+minutes per shape, which a benchmark sweep cannot.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ Each keeps a whole row block in registers where it fits (one read, one write per
 loops over the row in chunks where it does not. Statistics are computed in fp32 whatever the
 input dtype. Row offsets are int64: the long-row shapes reach 2^31 elements.
 
-The launch heuristics (block rows, warps) follow the anchors README's fused Triton softmax;
-every launcher takes overrides so that they can be swept on the GPU.
+The launch heuristics: min(16, 8192 / BN) rows per program for a row block of BN, 4/8/16 warps by block
+size (kopt's persistent row kernels launch the same way); every launcher takes overrides so that they can
+be swept on the GPU.
 """
 
 from __future__ import annotations
