@@ -32,6 +32,8 @@ inline_asm_elementwise = _device_only("inline_asm_elementwise")
 split = _device_only("split")
 cumsum = _device_only("cumsum")
 cumprod = _device_only("cumprod")
+reduce = _device_only("reduce")
+associative_scan = _device_only("associative_scan")
 join = _device_only("join")
 zeros = _device_only("zeros")
 full = _device_only("full")
@@ -58,6 +60,11 @@ tile_id = _device_only("tile_id")
 def register_block_size(*args, **kwargs):
     """Host-side in Helion: declares a block size shared by several loops."""
     return _device_only("register_block_size")(*args, **kwargs)
+
+
+def register_tunable(name: str, fragment):
+    """Host-side: a value the config chooses (kopt/autotuner.py); the compiler replaces this call by it."""
+    return fragment.default()
 
 
 def specialize(value):

@@ -76,9 +76,11 @@ def test_a_helion_script_runs_unmodified(tmp_path):
 
 
 def test_unmodelled_parts_of_helion_are_named(tmp_path):
-    r = _run("import helion\nimport helion.autotuner\n", tmp_path)
+    r = _run("import helion\nimport helion.runtime\n", tmp_path)
     assert r.returncode == 1
-    assert "`helion.autotuner` is a part of Helion that kopt does not model" in r.stderr
+    assert "`helion.runtime` is a part of Helion that kopt does not model" in r.stderr
+    r = _run("import helion\nfrom helion.autotuner import LFBOPatternSearch\n", tmp_path)
+    assert r.returncode == 1 and "LFBOPatternSearch" in r.stderr and "helion.autotuner" in r.stderr, r.stderr
     r = _run("import helion\nhelion.cdiv(4, 2)\n", tmp_path)
     assert "`helion.cdiv` is a part of Helion that kopt does not model" in r.stderr
 
@@ -105,3 +107,35 @@ def test_install_and_uninstall_in_process():
     finally:
         alias.uninstall()
     assert "helion" not in sys.modules
+
+
+TUNABLE_SCRIPT = """
+import torch
+import helion
+import helion.language as hl
+from helion.autotuner import PowerOfTwoFragment
+
+
+@helion.kernel(config=helion.Config(block_sizes=[4], chunk=16))
+def row_sums(x: torch.Tensor) -> torch.Tensor:
+    chunk = hl.register_tunable("chunk", PowerOfTwoFragment(8, 64, 32))
+    m, n = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        acc = hl.zeros([tile_m, chunk], dtype=torch.float32)
+        for tile_n in hl.tile(n, block_size=chunk):
+            acc = acc + x[tile_m, tile_n]
+        out[tile_m] = acc.sum(-1)
+    return out
+
+
+x = torch.randn(7, 45)
+torch.testing.assert_close(row_sums(x), x.sum(1), rtol=1e-5, atol=1e-5)
+print("tunable ok", "16)" in row_sums.compile(x).triton_source)
+"""
+
+
+def test_a_helion_tunable_runs_unmodified(tmp_path):
+    r = _run(TUNABLE_SCRIPT, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "tunable ok True" in r.stdout, r.stdout

@@ -16,8 +16,9 @@ import kopt.frontend.ops  # noqa: F401 - registers the device operation handlers
 from kopt.frontend.device import DeviceBuilder
 from kopt.frontend.host import HostScope, captured_name, torch_attr_name
 from kopt.frontend.host_facts import HostFacts
-from kopt.frontend.signature import ArgSpec
+from kopt.frontend.signature import ArgSpec, TensorSpec
 from kopt.frontend.source import KernelSource
+from kopt.frontend.tunables import as_value, tunable_registration
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _DEVICE_LOOPS = ("hl.tile", "hl.grid", "hl.jagged_tile", "helion.language.tile", "helion.language.grid",
@@ -35,13 +36,13 @@ def is_device_loop(stmt: ast.stmt) -> bool:
 _DEPTH = 20000  # Python frames the frontend may use: a flat sum of 1000 terms nests 1000 BinOps deep
 
 
-def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
+def build_module(src: KernelSource, specs: dict[str, ArgSpec], tunables: dict | None = None) -> ModuleOp:
     """Build the tile IR of one kernel function for the given argument types (an expression nested past what the
     recursive frontend can follow is a located error, not a RecursionError)."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _DEPTH))
     try:
-        return _build_module(src, specs)
+        return _build_module(src, specs, tunables or {})
     except RecursionError:
         raise src.error(src.fn, "the kernel nests expressions too deeply for kopt's frontend",
                         "split a long expression into several assignments") from None
@@ -49,7 +50,7 @@ def build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
         sys.setrecursionlimit(limit)
 
 
-def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
+def _build_module(src: KernelSource, specs: dict[str, ArgSpec], tunables: dict) -> ModuleOp:
     fn = src.fn
     check_params(src)
     params = [a.arg for a in fn.args.args]
@@ -61,6 +62,8 @@ def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
         scope.add_param(p, specs[p])
 
     host = Block()
+    for line in _signature_checks(src, params, specs):  # sizes the signature ties: checked at every call
+        host.add_op(T.PyStmtOp(line))
     for p in params:  # tensors a function argument captures: read from it at every call
         for cap, _, _ in getattr(scope.callables.get(p), "tensors", ()):
             host.add_op(T.PyStmtOp(f"{captured_name(p, cap)} = captured({p}, {cap!r})"))
@@ -72,7 +75,7 @@ def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
         if is_device_loop(stmt):
             name = f"_{fn.name}_kernel" + (f"_{len(kernels)}" if kernels else "")
             kernel, launch = _build_kernel(src, scope, stmt, name)
-            host_facts.attach(kernel, launch, scope)
+            host_facts.attach(kernel, launch, scope, stmt)
             kernels.append(kernel)
             host.add_op(launch)
             device_names.update({n: stmt for n in _stored_names(stmt)})
@@ -81,6 +84,8 @@ def _build_module(src: KernelSource, specs: dict[str, ArgSpec]) -> ModuleOp:
         if isinstance(stmt, ast.Return):
             host.add_op(T.HostReturnOp(ast.unparse(stmt.value) if stmt.value else "None"))
         else:
+            if (tunable := tunable_registration(stmt, src)) is not None:  # compiled in: `x = <value>`
+                stmt = as_value(stmt, tunables.get(tunable[1], tunable[2].default()))
             _check_host_stmt(src, stmt)
             scope.record(stmt)
             host_facts.see(stmt)
@@ -135,6 +140,60 @@ def _own_nodes(fn: ast.FunctionDef):
         yield node
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             todo.extend(ast.iter_child_nodes(node))
+
+
+def _signature_checks(src: KernelSource, params: list[str], specs: dict[str, ArgSpec]) -> list[str]:
+    """Host statements that check, at every call, the sizes a signature ties: a dim named twice
+    (`x: f32[M, N], y: f32[N, K]`) is one size, a literal dim (`f32[M, 8]`) that size. The kernel is compiled
+    so (one symbol), so a call that breaks it is a KoptError located at the dim in the signature, else at the
+    parameter."""
+    first: dict[str, str] = {}
+    lines = []
+    for p in params:
+        spec = specs.get(p)
+        if not isinstance(spec, TensorSpec) or not spec.dims:
+            continue
+        for i, d in enumerate(spec.dims):
+            here = f"{p}.size({i})"
+            if d.isdigit():
+                message, cond = f"`{here}` is {{{here}}}, but the signature says {d}", f"{here} != {d}"
+            elif d in first:
+                there = first[d]
+                message = (f"`{here}` ({{{here}}}) and `{there}` ({{{there}}}) must be equal: the signature names "
+                           f"both `{d}`")
+                cond = f"{here} != {there}"
+            else:
+                first[d] = here
+                continue
+            loc = _signature_loc(src, p, i, spec)
+            note = f"the kernel was compiled for the signature's sizes: {here} is `{d}`"
+            lines.append(f"if {cond}: raise KoptError(f{message!r}, SourceLoc({loc.file!r}, {loc.line}, {loc.col}), "
+                         f"notes=[{note!r}])")
+    return lines
+
+
+def _signature_loc(src: KernelSource, param: str, index: int, spec: TensorSpec):
+    """Dim `index` of `param` in the decorator's `signature="..."` when that string is where it comes from (one
+    line, no escapes); else the parameter in the `def`."""
+    import linecache
+
+    from kopt.frontend.signature import dim_offsets, parse_signature
+    from kopt.frontend.source import decorator_kwargs
+
+    node = decorator_kwargs(src).get("signature")
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.lineno == node.end_lineno:
+        try:
+            same = getattr(parse_signature(node.value, "signature=").get(param), "dims", None) == spec.dims
+        except Exception:  # noqa: BLE001 - an unreadable decorator string: the def is the place
+            same = False
+        loc = src.loc(node)
+        text = linecache.getline(loc.file, loc.line)
+        offset = dim_offsets(node.value).get((param, index))
+        if same and offset is not None and text[loc.col - 1: loc.col] in "\"'" \
+                and text[loc.col: loc.col + len(node.value)] == node.value:
+            return type(loc)(loc.file, loc.line, loc.col + 1 + offset)
+    arg = next((a for a in src.fn.args.args if a.arg == param), src.fn)
+    return src.loc(arg)
 
 
 def _stored_names(stmt: ast.stmt) -> set[str]:

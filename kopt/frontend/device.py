@@ -158,6 +158,8 @@ class DeviceBuilder:
             raise self.err(node, f"block_size gives {len(items)} sizes for {n} loop dims")
         out = []
         for item in items:
+            if isinstance(item, ast.Name) and item.id in self.scope.literals:  # `block = 64` / a tunable's value
+                item = ast.copy_location(ast.Constant(self.scope.literals[item.id]), item)
             if isinstance(item, ast.Constant) and item.value is None:
                 out.append(self.next_block_id())
             elif isinstance(item, ast.Constant) and isinstance(item.value, int) and item.value > 0:

@@ -44,6 +44,7 @@ class HostScope:
     tensors: dict[str, HostTensor] = field(default_factory=dict)
     scalars: dict[str, HostScalar] = field(default_factory=dict)
     block_sizes: dict[str, str] = field(default_factory=dict)  # host name -> _BLOCK_SIZE_k
+    literals: dict[str, int] = field(default_factory=dict)  # host name -> int literal it was last assigned
     constants: dict[str, object] = field(default_factory=dict)  # arguments compiled in: None, bools, int tuples
     dtypes: dict[str, str] = field(default_factory=dict)  # names bound to a torch.dtype -> short name
     static_dims: list[tuple[str, int, str]] = field(default_factory=list)  # a signature's literal sizes
@@ -106,6 +107,9 @@ class HostScope:
         if not isinstance(target, ast.Name):
             return
         name = target.id
+        self.literals.pop(name, None)
+        if isinstance(value, ast.Constant) and type(value.value) is int:  # `block = 64`, a tunable's value
+            self.literals[name] = value.value
         if (dim := self._size_of(value)) is not None:
             self._name_dim(dim[0], dim[1], name)
         elif (t := self._allocation(name, value)) is not None:

@@ -10,6 +10,10 @@ it reads is assigned again, since the launch would then see another value.
 (Under `python -O` Python drops asserts: then a fact holds only if the user's
 sizes really satisfy it.)
 
+`block = 64` (an int literal, or the value a config gives `hl.register_tunable`) makes `block == 64` a fact of
+the kernels launched after it, until `block` is assigned again: a size the facts fix is a literal in block shapes
+(`hl.zeros([tile_m, block])` needs one).
+
 `n = hl.specialize(x.size(0))` asks for a kernel compiled for the value of n:
 the frontend reads it as the size `n` and lists `n` in the kernel's
 `specialized` attribute; the runtime keys its compiles on that value and
@@ -53,21 +57,29 @@ class HostFacts:
     def __init__(self) -> None:
         self._asserts: list[ast.Assert] = []
         self._specialized: list[str] = []
+        self._literals: dict[str, int] = {}  # `block = 64` (or a tunable's value): the name is that size
 
     def see(self, stmt: ast.stmt) -> None:
         """Take note of one top-level host statement (in program order)."""
         assigned = _assigned_names(stmt)
         if assigned:
             self._asserts = [a for a in self._asserts if not (_read_names(a.test) & assigned)]
+            for name in assigned:
+                self._literals.pop(name, None)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Constant) and type(stmt.value.value) is int and stmt.value.value > 0:
+            self._literals[stmt.targets[0].id] = stmt.value.value
         if isinstance(stmt, ast.Assert):
             self._asserts.append(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             if specialized_arg(stmt.value) is not None:
                 self._specialized.append(stmt.targets[0].id)
 
-    def attach(self, kernel: T.KernelOp, launch: T.LaunchOp, scope: HostScope) -> None:
-        """Record the facts and specializations that concern this kernel on it."""
+    def attach(self, kernel: T.KernelOp, launch: T.LaunchOp, scope: HostScope, loop: ast.AST | None = None) -> None:
+        """Record the facts and specializations that concern this kernel (launched for `loop`) on it."""
         facts = scope.static_facts() + [f for a in self._asserts for f in assert_facts(a.test, scope)]
+        used = _read_names(loop) if loop is not None else set(launch.bindings)
+        facts += [f"{name} == {value}" for name, value in self._literals.items() if name in used]
         if facts:
             kernel.add_facts(facts)
         used = [n for n in self._specialized if n in launch.bindings]

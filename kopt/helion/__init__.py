@@ -2,7 +2,7 @@
 
 After `install()`, `import helion`, `import helion.language as hl`, `helion.kernel`, `helion.Config`,
 `helion.exc` and `helion._testing`'s `run_example`, `DEVICE` and `HALF_DTYPE` resolve to kopt (shims.py).
-A name of Helion's that kopt does not model (`helion.autotuner`, `helion.runtime.Foo`, ...) raises an
+A name of Helion's that kopt does not model (`helion.runtime.Foo`, ...) raises an
 ImportError or AttributeError that names it, never a half-working stand-in.
 """
 

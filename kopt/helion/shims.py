@@ -25,7 +25,7 @@ _IGNORED = ("print_output_code", "print_repro", "ignore_warnings", "autotune_log
             "autotune_precompile", "autotune_random_seed", "autotune_accuracy_check", "autotune_rebenchmark_threshold",
             "autotune_max_generations", "autotune_progress_bar", "autotune_baseline_fn", "force_autotune",
             "allow_warp_specialize", "debug_dtype_asserts", "dot_precision", "index_dtype")
-_MODELLED = ("helion", "helion.language", "helion.exc", "helion._testing")
+_MODELLED = ("helion", "helion.language", "helion.exc", "helion._testing", "helion.autotuner")
 
 
 def _kernel(fn=None, /, **options):
@@ -107,10 +107,18 @@ def submodules(root: types.ModuleType) -> dict[str, types.ModuleType]:
 
     testing.run_example = impl.run_example
     testing.__getattr__ = impl.module_getattr
+    from kopt import autotuner as fragments
+
+    tuner = types.ModuleType("helion.autotuner", "the search-space fragments of hl.register_tunable (kopt.autotuner)")
+    tuner.__kopt__ = True
+    for cls in fragments.FRAGMENTS:
+        setattr(tuner, cls.__name__, cls)
+    tuner.__getattr__ = _missing("helion.autotuner")
     root.language = language
     root.exc = exc
     root._testing = testing
-    return {"helion.language": language, "helion.exc": exc, "helion._testing": testing}
+    root.autotuner = tuner
+    return {"helion.language": language, "helion.exc": exc, "helion._testing": testing, "helion.autotuner": tuner}
 
 
 class HelionFinder(importlib.abc.MetaPathFinder):

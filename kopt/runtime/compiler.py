@@ -140,7 +140,7 @@ def gc_paused():
 def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipeline | None = None, *,
                    config: LaunchConfig = LaunchConfig(), verify: bool = False, hook: Hook | None = None,
                    facts: tuple[str, ...] = (), arg_facts: tuple = (),
-                   f32_dot_precision: str | None = None) -> CompileResult:
+                   f32_dot_precision: str | None = None, tunables: dict | None = None) -> CompileResult:
     """Python kernel source + argument types -> Triton source.
 
     `facts` are shape facts as text (`_BLOCK_SIZE_0 == 8`); `arg_facts` are
@@ -149,7 +149,7 @@ def compile_kernel(src: KernelSource, specs: dict[str, ArgSpec], pipeline: Pipel
     """
     with gc_paused():
         t0 = time.perf_counter()
-        module = build_module(src, specs)
+        module = build_module(src, specs, tunables)  # tunables: config values of hl.register_tunable
         if arg_facts:
             from kopt.runtime.specialize import resolve
 

@@ -3,7 +3,8 @@
 Helion's `reduction_loops=[None]` means a persistent reduction and `[N]` a
 looped one with chunk N; kopt's own spelling is `reduction="persistent" |
 "looped" | "online"` with `reduction_block=N`. Saying one thing both ways is
-an error, as is a field kopt does not know.
+an error. A field that is none of these names a tunable (`hl.register_tunable`): the kernel
+refuses a config with a tunable it does not register.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from kopt.errors import KoptError
 
 _HELION_ONLY = ("l2_groupings", "pid_type", "indexing", "loop_orders", "flatten_loops", "range_unroll_factors",
-                "range_num_stages", "range_multi_buffers", "range_flattens", "static_ranges", "load_eviction_policies")
+                "range_num_stages", "range_multi_buffers", "range_flattens", "static_ranges", "load_eviction_policies",
+                "range_warp_specializes")
 REDUCTION_MODES = ("persistent", "looped", "online")
 
 
@@ -27,14 +29,19 @@ class Config:
     reduction: str | None = None
     reduction_block: int | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    tunables: dict = field(default_factory=dict, compare=False, hash=False)  # hl.register_tunable values
 
     def __init__(self, block_sizes=(), num_warps=None, num_stages=None, reduction=None, reduction_block=None,
                  reduction_loops=None, **helion_fields):
-        unknown = sorted(set(helion_fields) - set(_HELION_ONLY))
-        if unknown:
-            raise KoptError(f"kopt.Config: unknown field {unknown[0]!r}",
+        # any other field names a tunable (hl.register_tunable): the kernel checks it registers it
+        tunables = {k: v for k, v in helion_fields.items() if k not in _HELION_ONLY}
+        bad = next((k for k, v in tunables.items() if not isinstance(v, (bool, int, float, str))), None)
+        if bad is not None:
+            raise KoptError(f"kopt.Config: field {bad!r} is not one kopt knows, and {tunables[bad]!r} is no tunable "
+                            "value (a bool, int, float or str)",
                             notes=["fields: block_sizes, num_warps, num_stages, reduction, reduction_block, "
-                                   "reduction_loops, " + ", ".join(_HELION_ONLY)])
+                                   "reduction_loops, " + ", ".join(_HELION_ONLY) + ", and hl.register_tunable names"])
+        helion_fields = {k: v for k, v in helion_fields.items() if k in _HELION_ONLY}
         if reduction_loops is not None:
             if reduction is not None or reduction_block is not None:
                 raise KoptError("kopt.Config: give the reduction either as reduction_loops (Helion) or as "
@@ -55,10 +62,18 @@ class Config:
         object.__setattr__(self, "reduction", reduction)
         object.__setattr__(self, "reduction_block", reduction_block)
         object.__setattr__(self, "extra", dict(helion_fields))
+        object.__setattr__(self, "tunables", tunables)
+
+    def __eq__(self, other) -> bool:  # every field, the Helion-only ones and the tunables too
+        return isinstance(other, Config) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
 
     def key(self) -> tuple:
         return (self.block_sizes, self.num_warps, self.num_stages, self.reduction, self.reduction_block,
-                tuple(sorted((k, repr(v)) for k, v in self.extra.items())))
+                tuple(sorted((k, repr(v)) for k, v in self.extra.items())),
+                tuple(sorted((k, repr(v)) for k, v in self.tunables.items())))
 
     # ------------------------------------------------------------ launch-time vs. compile-time parts
 
@@ -75,13 +90,13 @@ class Config:
 
     def compile_part(self) -> "Config":
         """The fields that change the generated code (reduction strategy, Helion-only fields)."""
-        return Config(reduction=self.reduction, reduction_block=self.reduction_block, **self.extra)
+        return Config(reduction=self.reduction, reduction_block=self.reduction_block, **self.extra, **self.tunables)
 
     def to_json(self) -> dict:
         """A JSON-able dict (`Config.from_json` reads it back); Helion-only fields must be JSON-able."""
         out = {"block_sizes": list(self.block_sizes), "num_warps": self.num_warps, "num_stages": self.num_stages,
                "reduction": self.reduction, "reduction_block": self.reduction_block}
-        return {**{k: v for k, v in out.items() if v not in (None, [])}, **self.extra}
+        return {**{k: v for k, v in out.items() if v not in (None, [])}, **self.extra, **self.tunables}
 
     @classmethod
     def from_json(cls, data: dict) -> "Config":

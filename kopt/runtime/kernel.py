@@ -289,15 +289,40 @@ class Kernel:
                 raise
             raise self._at_param(e) from None  # a compile error no stage could place: at the kernel's def
 
+    @functools.cached_property
+    def _tunables(self) -> dict:
+        """Config field -> (host name, fragment) of the kernel's `hl.register_tunable`s."""
+        from kopt.frontend.tunables import registrations
+
+        return registrations(self._source())
+
+    def _tunable_values(self, cfg: Config) -> dict:
+        unknown = sorted(set(cfg.tunables) - set(self._tunables))
+        if unknown:
+            raise self._source().error(
+                self._source().fn, f"kopt.Config: unknown field {unknown[0]!r} for kernel `{self.fn.__name__}`",
+                "a field that is not one of kopt's or Helion's names must be a tunable the kernel registers "
+                f"(hl.register_tunable); it registers: {', '.join(sorted(self._tunables)) or 'none'}")
+        return {f: cfg.tunables.get(f, frag.default()) for f, (_, frag) in self._tunables.items()}
+
+    def _tunable_candidates(self) -> list[Config]:
+        """One config per other choice of each tunable (the rest at their defaults): the autotuner's extra tries."""
+        return [Config(**{f: v}) for f, (_, frag) in self._tunables.items() for v in frag.choices()
+                if v != frag.default()]
+
     def _lower_located(self, items: tuple, cfg: Config, f32_dot_precision: str, verify: bool, hook):
         specs, arg_facts = specs_and_facts(self._params, items)
         self._check_signature(specs)
+        tunables = self._tunable_values(cfg)
+        for name, want in (self._signature or {}).items():  # its dim names tie sizes (`N` twice), as in the CLI:
+            if isinstance(want, TensorSpec) and want.dims and name in specs:  # one symbol, checked at each call
+                specs[name] = dataclasses.replace(specs[name], dims=want.dims)
         # A config's block sizes are baked in, so they are facts too: `_BLOCK_SIZE_0 == 8`.
         facts = tuple(f"_BLOCK_SIZE_{i} == {b}" for i, b in enumerate(cfg.block_sizes))
         return compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
                               f32_dot_precision=f32_dot_precision,
                               config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
-                              verify=verify, hook=hook)
+                              verify=verify, hook=hook, tunables=tunables)
 
     # ------------------------------------------------------------ autotuning
 
@@ -357,7 +382,7 @@ class Kernel:
             bucketed = {s: next_power_of_2(v) if compiled.plan["symbols"][s][1] != "stride" else v
                         for s, v in sizes.items()}
             space = config_space(compiled.plan, bucketed)
-            candidates = space.candidates() if space is not None else []
+            candidates = (space.candidates() if space is not None else []) + self._tunable_candidates()
         if not candidates:
             return autotune.TuneResult(Config(), None, None)
 
