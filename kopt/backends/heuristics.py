@@ -1,6 +1,6 @@
 """Default launch choices, made by the launcher from the actual sizes (no recompile).
 
-Row kernels follow the hand-written peer in ../shared/anchors: for a persistent
+Row kernels follow the hand-written Triton peer of the benchmarks (kopt/tools/bench/triton_rows.py): for a persistent
 row of `R = next_power_of_2(N)` lanes, `BLOCK_M = min(16, max(1, 8192 // R))`
 rows per program; elementwise kernels get about 2048 elements per program,
 the last dim widest; sequential loops step by 64. `num_warps` grows with the
