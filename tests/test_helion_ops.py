@@ -172,3 +172,42 @@ def test_bitwise_atomic_on_floats_is_a_located_error():
     with pytest.raises(KoptError, match="integer tensor") as info:
         kopt.kernel(bad)(torch.randn(4))
     assert info.value.loc is not None
+
+
+def test_register_block_size_values_in_device_code():
+    import kopt.language as hl
+
+    def mm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        m, k = x.size()
+        _, n = y.size()
+        block_n = hl.register_block_size(n)
+        out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+        for tile_m, tile_n in hl.tile([m, n], block_size=[None, block_n]):
+            acc = hl.zeros([tile_m, block_n], dtype=torch.float32)
+            bias = x.new_zeros([tile_m, block_n])
+            for tile_k in hl.tile(k):
+                acc = acc + x[tile_m, tile_k] @ y[tile_k, tile_n]
+            out[tile_m, tile_n] = acc + bias
+        return out
+
+    for m, k, n in [(1, 1, 1), (33, 17, 29), (64, 31, 65)]:
+        x, y = torch.randn(m, k), torch.randn(k, n)
+        torch.testing.assert_close(kopt.kernel(mm)(x, y), x @ y, rtol=1e-4, atol=1e-4)
+    assert kopt.kernel(mm, config=kopt.Config(block_sizes=[16, 32])).compile(x, y).triton_source.count(
+        "tl.full([_BLOCK_SIZE_0, _BLOCK_SIZE_1]") == 2
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int32])
+def test_new_zeros_on_a_kernel_tensor_in_a_loop(dtype):
+    import kopt.language as hl
+
+    def shifted(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for t in hl.tile(x.size(0)):
+            out[t] = x.new_zeros([t]) + x.new_ones([t]) + x[t]
+        return out
+
+    x = torch.arange(37).to(dtype)
+    got = kopt.kernel(shifted)(x)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, x + 1)

@@ -176,6 +176,11 @@ class DeviceBuilder:
         return out
 
     def _size(self, node: ast.expr) -> str:
+        if isinstance(node, ast.Name) and node.id in self.scope.block_sizes and node.id not in self.env:
+            if not self.scope.block_sizes[node.id]:  # `hl.register_block_size` used before any loop takes it
+                raise self.err(node, f"`{node.id}` (hl.register_block_size) is not the block size of a loop yet",
+                               f"use it in `hl.tile(..., block_size={node.id})` before this")
+            return self.scope.block_sizes[node.id]  # its block symbol: `hl.zeros([tile_m, block_n])`
         s = self.scope.try_size_expr(node)
         if s is None:
             raise self.err(node, "expected an integer size (a size variable, `x.size(i)`, an integer, "

@@ -14,7 +14,7 @@ from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import from_short, is_float, is_low_precision
-from kopt.dialects.types import TileType
+from kopt.dialects.types import TensorType, TileType
 from kopt.frontend.values import PyScalar
 from kopt.frontend.registry import function, method
 
@@ -91,14 +91,18 @@ def like_function(b, node: ast.Call, kwargs: dict) -> SSAValue:
 
 @method("new_zeros", "new_ones", "new_full", "new_empty")
 def new_tensor(b, receiver, node: ast.Call, kwargs: dict) -> SSAValue:
-    """`v.new_zeros([tile_m, tile_n])`: a block of the given shape with v's dtype (unless dtype=)."""
-    t = b.as_tile(receiver, node)
+    """`v.new_zeros([tile_m, tile_n])`: a block of the given shape with v's dtype (unless dtype=); `v` a tile or a
+    kernel tensor (`x.new_zeros([tile])`, as Helion kernels write it)."""
+    if isinstance(receiver, SSAValue) and isinstance(receiver.type, TensorType):
+        own = receiver.type.element_type
+    else:
+        own = b.as_tile(receiver, node).type.element_type
     name = node.func.attr
     want = 2 if name == "new_full" else 1
     if len(node.args) != want:
         raise b.err(node, f"`.{name}` takes {'a shape and a value' if want == 2 else 'a shape'} (and dtype=)")
     value = _const(b, node.args[1], "the fill value") if want == 2 else (1 if name == "new_ones" else 0)
-    elem = _dtype(b, kwargs, t.type.element_type)
+    elem = _dtype(b, kwargs, own)
     shape = node.args[0]
     items = shape.elts if isinstance(shape, (ast.List, ast.Tuple)) else [shape]
     from kopt.frontend.ops.views import dim_text

@@ -34,6 +34,8 @@ def dim_text(b, node: ast.expr) -> str:
         r = b.env.get(node.value.id)
         if isinstance(r, SSAValue) and isinstance(r.type, RangeType):
             return r.type.block.data
+    if isinstance(node, ast.Name) and node.id in b.scope.block_sizes and node.id not in b.env:
+        return b._size(node)  # an hl.register_block_size name: its block symbol
     size = b.scope.try_size_expr(node)
     if size is not None and not size.startswith("-"):
         return size
