@@ -12,9 +12,11 @@ import keyword
 import re
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import ArrayAttr, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
+from kopt.backends.combine_codegen import helper_sources
+from kopt.backends.launch_checks import SYMBOL_NAME as _SYMBOL_NAME, host_text, launch_checks
 from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
 from kopt.backends.dot_codegen import dot_launch
 from kopt.backends.emitters import EmitterTable
@@ -25,12 +27,11 @@ from kopt.dialects import tile as T
 from kopt.dialects import tt
 from kopt.dialects.dtypes import elem_bytes, triton_name
 from kopt.dialects.plan import CHUNK, TILE
-from kopt.dialects.sizes import POWER_OF_TWO, SizeAttr
+from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
 from kopt.launch.dot_tiles import DOT_2D
 
-_SYMBOL_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
 _NOT_SYMBOLS = {"cdiv", "next_power_of_2", "tl", "triton"}
 
 
@@ -63,6 +64,9 @@ class _KernelWriter:
         # sizes the facts fix (`hl.specialize`, static shapes): literals in block shapes, which Triton needs constant
         self.constants = {eq[0]: eq[1] for f in kernel.plan.fact_list if (eq := f.equates()) is not None
                           and not eq[0].startswith("_")}
+        # module-level @triton.jit helpers the kernel calls (combine functions, combine_codegen.py): text -> name,
+        # shared by the kernels of one module
+        self.helpers: dict[str, str] = {}
 
     def tensor_value(self, v: SSAValue) -> str:
         """A value's text as a Triton tensor: a scalar constant is a Python number in Triton, which would
@@ -234,7 +238,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     config_sizes = {b.name: cfg.block_sizes[b.index] for b in tiles if b.index < len(cfg.block_sizes)}
 
     def host(text: str) -> str:  # symbol text -> host Python, sizes through the launch's bindings
-        return _host_text(text, bind)
+        return host_text(text, bind)
 
     # a whole dim of size 0 still gets a block of 1 (all lanes masked): its reductions give their neutral element
     lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items())]
@@ -263,7 +267,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     if dot is not None:
         kw = dot.kw
     literal = {sym: e for sym, e in {**constexprs, **exprs}.items() if e.isdigit()}
-    lines += _fact_checks(kernel, bind, set(blocks) | set(constexprs) | set(ks.scalar_args), literal)
+    lines += launch_checks(kernel, bind, set(blocks) | set(constexprs) | set(ks.scalar_args), literal)
     lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
     extents = [blocks[s] for s in ordered if s in grid_syms]
     if not extents:
@@ -276,137 +280,6 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
 def _at_least_one(expr: str) -> str:
     inner = expr[len("next_power_of_2("):-1] if expr.startswith("next_power_of_2(") and expr.endswith(")") else None
     return f"next_power_of_2(max({inner}, 1))" if inner is not None else expr
-
-
-def _fact_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str],
-                 literal: dict[str, str]) -> list[str]:
-    """Every stated shape fact the launcher can evaluate is checked before the launch, so a fact
-    that does not hold (an `--assume`, a stripped `assert` under `python -O`) raises instead of
-    letting an elided mask read or write out of bounds."""
-    lines = []
-    assumed = _assumed(kernel)
-    for fact in kernel.plan.fact_list:
-        text = fact.data
-        if text in assumed:
-            continue  # an equality shape-inference assumed: checked below, located where it was needed
-        fixed = fact.equates()
-        if fixed is not None and literal.get(fixed[0]) == str(fixed[1]):
-            continue  # the launcher itself sets this block size to that constant
-        if not fact.names <= set(bind) | launch_symbols:
-            continue  # about sizes this launch does not know: it cannot affect this kernel's masks
-        if fact.relations == (POWER_OF_TWO,):
-            n = _host_text(fact.sides[0].data, bind)
-            cond = f"{n} > 0 and ({n} & ({n} - 1)) == 0"
-        else:
-            cond = _host_text(text, bind)
-        lines.append(f"if not ({cond}):")
-        lines.append(f"    raise KoptError({('the shape fact `' + text + '` the kernel was compiled with does not hold for this call').__repr__()})")
-    return (lines + _assumption_checks(kernel, bind, launch_symbols) + _bounds_checks(kernel, bind, launch_symbols)
-            + _slice_checks(kernel, bind, launch_symbols) + _nonempty_checks(kernel, bind, launch_symbols)
-            + _index_checks(kernel, bind, launch_symbols))
-
-
-def _index_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
-    """bounds-checks' `index_checks`: an index that is not a loop range (`x[i]` of an `hl.grid` loop,
-    `x[t.index + 1]`) must stay in its dim over the whole loop, as torch's indexing requires."""
-    checks = kernel.attributes.get("index_checks")
-    lines = []
-    for check in checks.data if isinstance(checks, ArrayAttr) else ():
-        lo, hi, dim, guard, tensor, position, *where = (c.data for c in check.data)
-        extents = [g for g in guard.split(" ; ") if g]
-        if not set().union(*(SizeAttr(t).names for t in (lo, hi, dim, *extents))) <= set(bind) | launch_symbols:
-            continue
-        lo_h, hi_h, dim_h = (_host_text(t, bind) for t in (lo, hi, dim))
-        runs = " and ".join(f"{_host_text(e, bind)} > 0" for e in extents) or "True"
-        message = (f"an index into dim {position} of `{tensor}` runs over [{lo}, {hi}] ([{{{lo_h}}}, {{{hi_h}}}]), "
-                   f"outside its size {{{dim_h}}}")
-        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
-        note = f"torch would raise an IndexError; keep the index in [0, {dim})"
-        low = "" if lo.isdigit() else f"0 <= {lo_h} and "  # (a literal lower bound is never negative here)
-        lines.append(f"if {runs} and not ({low}{hi_h} < {dim_h}):")
-        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
-    return lines
-
-
-def _nonempty_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
-    """bounds-checks' `nonempty_checks`: a max/min/argmax/argmin over an empty dim raises, as in torch."""
-    checks = kernel.attributes.get("nonempty_checks")
-    lines = []
-    for check in checks.data if isinstance(checks, ArrayAttr) else ():
-        size, kind, *where = (c.data for c in check.data)
-        if not SizeAttr(size).names <= set(bind) | launch_symbols:
-            continue
-        size_h = _host_text(size, bind)
-        message = f"{kind} over a dim of size 0 (`{size}`): there is no value to give"
-        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
-        lines.append(f"if not ({size_h} > 0):")
-        lines.append(f"    raise KoptError({message!r}{loc}, notes=['torch raises on it too'])")
-    return lines
-
-
-def _slice_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
-    """bounds-checks' `slice_checks`: a slice must lie in its dim (kopt does not clamp it as torch does)."""
-    checks = kernel.attributes.get("slice_checks")
-    lines = []
-    for check in checks.data if isinstance(checks, ArrayAttr) else ():
-        begin, end, size, tensor, dim, *where = (c.data for c in check.data)
-        if not SizeAttr(begin).names | SizeAttr(end).names | SizeAttr(size).names <= set(bind) | launch_symbols:
-            continue
-        b_h, e_h, s_h = (_host_text(t, bind) for t in (begin, end, size))
-        message = (f"the slice [{begin}:{end}] ([{{{b_h}}}:{{{e_h}}}]) of dim {dim} of `{tensor}`, of size {{{s_h}}}, "
-                   "is not within it")
-        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
-        note = "torch would clamp the slice; kopt reads exactly the lanes it names: keep 0 <= begin <= end <= size"
-        lines.append(f"if not (0 <= {b_h} <= {e_h} <= {s_h}):")
-        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
-    return lines
-
-
-def _assumed(kernel: T.KernelOp) -> dict[str, list[str]]:
-    """The equalities shape-inference assumed ("a == b" -> [a, b, file, line, col])."""
-    entries = kernel.attributes.get("assumed")
-    out = {}
-    for entry in entries.data if isinstance(entries, ArrayAttr) else ():
-        a, b, *where = (e.data for e in entry.data)
-        out[f"{a} == {b}"] = [a, b, *where]
-    return out
-
-
-def _assumption_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
-    """Assume, then check: each size equality the kernel was compiled assuming (broadcasting, a contraction),
-    checked at every call; a mismatch is a KoptError located where the kernel needed it."""
-    lines = []
-    for a, b, *where in _assumed(kernel).values():
-        if not SizeAttr(a).names | SizeAttr(b).names <= set(bind) | launch_symbols:
-            continue
-        a_h, b_h = _host_text(a, bind), _host_text(b, bind)
-        message = f"`{a}` ({{{a_h}}}) and `{b}` ({{{b_h}}}) must be equal here: the kernel was compiled assuming so"
-        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
-        note = ("torch would raise a size mismatch (a size of 1 broadcasts: kopt compiles a kernel of its own for "
-                "that); state the equality with `assert` to move this check into your code")
-        lines.append(f"if not ({a_h} == {b_h}):")
-        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
-    return lines
-
-
-def _bounds_checks(kernel: T.KernelOp, bind: dict[str, str], launch_symbols: set[str]) -> list[str]:
-    """kopt/passes/bounds_checks.py's checks: a tile loop over one size that subscripts a tensor dim
-    of another must fit in it; else a KoptError at the subscript, with both sizes, before the launch."""
-    bounds = kernel.attributes.get("bounds")
-    lines = []
-    for check in bounds.data if isinstance(bounds, ArrayAttr) else ():
-        end, dim, tensor, position, *where = (c.data for c in check.data)
-        if not SizeAttr(end).names | SizeAttr(dim).names <= set(bind) | launch_symbols:
-            continue  # sizes the host does not know (a jagged range's begin): not checkable here
-        end_h, dim_h = _host_text(end, bind), _host_text(dim, bind)
-        message = (f"the tile loop over `{end}` ({{{end_h}}}) subscripts dim {position} of `{tensor}`, "
-                   f"of size {{{dim_h}}}: it would run past its end")
-        loc = f", SourceLoc({where[0]!r}, {where[1]}, {where[2]})" if where else ""
-        note = (f"masks stop at `{end}`, not at the size of `{tensor}`; make the sizes agree (torch would "
-                f"raise a size mismatch), or loop over the size of `{tensor}`")
-        lines.append(f"if not ({end_h} <= {dim_h}):")
-        lines.append(f"    raise KoptError(f{message!r}{loc}, notes=[{note!r}])")
-    return lines
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
@@ -429,11 +302,6 @@ COMBINE = {
 }
 
 
-def _host_text(text: str, bind: dict[str, str]) -> str:
-    """A symbolic size expression as host Python, sizes through a launch's bindings."""
-    return _SYMBOL_NAME.sub(lambda m: bind.get(m.group(0), m.group(0)), py_expr(text, "host"))
-
-
 def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg: LaunchConfig) -> list[str]:
     """The launch of a kernel, or, when reduction-lowering made variants of it (`variant_of`), an
     `if` that picks one from the sizes (`launch_if`): a launch-time choice, not a recompile."""
@@ -444,7 +312,7 @@ def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg:
         return lines
     out: list[str] = []
     for i, v in enumerate(variants):
-        out.append(f"{'elif' if i else 'if'} {_host_text(_attr_text(v, 'launch_if'), launch.bindings)}:")
+        out.append(f"{'elif' if i else 'if'} {host_text(_attr_text(v, 'launch_if'), launch.bindings)}:")
         out += ["    " + line for line in _launch_lines(launch, v, written[v.sym_name.data], cfg)]
     return out + ["else:"] + ["    " + line for line in lines]
 
@@ -486,9 +354,15 @@ def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
     """Triton source for a lowered module: kernels first, then the host launcher."""
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, T.KernelOp)}
     hosts = [op for op in module.ops if isinstance(op, T.HostFuncOp)]
-    written = {name: _KernelWriter(k).write() for name, k in kernels.items()}
+    helpers: dict[str, str] = {}
+    written = {}
+    for name, k in kernels.items():
+        writer = _KernelWriter(k)
+        writer.helpers = helpers
+        written[name] = writer.write()
     dots = any("dot_dims" in k.attributes for k in kernels.values())
-    parts = [PRELUDE + (DOT_IMPORT + "\n" if dots else "")] + [ks.source for ks in written.values()]
+    parts = [PRELUDE + (DOT_IMPORT + "\n" if dots else ""), *helper_sources(helpers)]
+    parts += [ks.source for ks in written.values()]
     for name, source in COMBINE.items():
         if any(f"{name}," in ks.source or f"{name})" in ks.source for ks in written.values()):
             parts.insert(1, source)
