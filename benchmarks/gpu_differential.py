@@ -17,42 +17,17 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from kopt.errors import KoptError  # noqa: E402
 from tests.differential.test_ops import (  # noqa: E402
-    BINARY, FLOATS, REDUCTIONS, UNARY, _binary_src, _name, _reduction_src, _torch_unary, _unary_src)
+    BINARY, FLOATS, REDUCTIONS, UNARY, _binary_src, _compare, _name, _reduction_src, _torch_unary, _unary_src)
 from tests.shapes.util import import_file, kernel_file  # noqa: E402
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 DENORMAL = {"f32": 1e-40, "f16": 1e-6, "bf16": 1e-39}  # below each type's smallest normal
-TOL = {torch.float32: 2e-6, torch.float16: 2e-3, torch.bfloat16: 1.6e-2}  # the rounding of torch's result
 
 
 def values(dtype: str) -> torch.Tensor:
     d = DENORMAL[dtype]
     return torch.tensor(FLOATS + [d, -d, 3 * d, 0.0], device="cuda").to(DTYPES[dtype])  # 16 values
-
-
-def compare(got: torch.Tensor | None, err: Exception | None, want_fn, dt) -> str | None:
-    try:
-        want = want_fn()
-    except (RuntimeError, TypeError) as e:
-        return None if err is not None else f"torch raises ({str(e).splitlines()[0][:60]}), kopt gives a value"
-    if err is not None:
-        return f"kopt raised, torch gives a value: {str(err).splitlines()[0][:100]}"
-    tol = TOL.get(want.dtype, 1e-9)
-    want = want.to(torch.float64)
-    close = torch.isclose(got, want, rtol=tol, atol=tol, equal_nan=True) | (torch.isinf(got) & (got == want))
-    if bool(close.all()):
-        return None
-    bad = (~close).nonzero().flatten().tolist()[:3]
-    return f"at {bad}: kopt {[got[i].item() for i in bad]}, torch {[want[i].item() for i in bad]}"
-
-
-def run(fn, *args):
-    try:
-        return fn(*args), None
-    except KoptError as e:
-        return None, e
 
 
 def main() -> int:
@@ -68,28 +43,19 @@ def main() -> int:
         x = values(dtype)
         y = x.flip(0)
         rows = torch.cat([x.reshape(4, 4), y.reshape(4, 4)])
-        for op in UNARY:
+        cases_here = [(op, lambda op=op: getattr(k, f"u_{_name(op)}")(x), lambda op=op: _torch_unary(op)(x))
+                      for op in UNARY]
+        cases_here += [(op, lambda op=op: getattr(k, f"b_{_name(op)}")(x, y),
+                        (lambda op=op: _torch_unary(op)(x, y)) if op.startswith("torch.") else
+                        (lambda op=op: eval(f"x {op} y", {"x": x, "y": y})))  # noqa: S307 - the op table
+                       for op in BINARY]
+        cases_here += [(op, lambda op=op: getattr(k, f"r_{op}")(rows),
+                        (lambda op=op: getattr(torch, op)(rows, -1)) if op in ("logsumexp", "softmax", "log_softmax")
+                        else (lambda op=op: getattr(rows, op)(-1)))
+                       for op in REDUCTIONS]
+        for op, kernel_call, torch_call in cases_here:
             cases += 1
-            got, err = run(getattr(k, f"u_{_name(op)}"), x)
-            problem = compare(got, err, lambda: _torch_unary(op)(x), dt)
-            if problem:
-                mismatches += 1
-                print(f"MISMATCH {op:<28} {dtype:<5} {problem}")
-        for op in BINARY:
-            cases += 1
-            got, err = run(getattr(k, f"b_{_name(op)}"), x, y)
-            ref = (lambda: _torch_unary(op)(x, y)) if op.startswith("torch.") else \
-                (lambda: eval(f"x {op} y", {"x": x, "y": y}))  # noqa: S307 - the op table above
-            problem = compare(got, err, ref, dt)
-            if problem:
-                mismatches += 1
-                print(f"MISMATCH {op:<28} {dtype:<5} {problem}")
-        for op in REDUCTIONS:
-            cases += 1
-            got, err = run(getattr(k, f"r_{op}"), rows)
-            ref = (lambda: getattr(torch, op)(rows, -1)) if op in ("logsumexp", "softmax", "log_softmax") else \
-                (lambda: getattr(rows, op)(-1))
-            problem = compare(got, err, ref, dt)
+            problem = _compare(op, dtype, kernel_call, torch_call)
             if problem:
                 mismatches += 1
                 print(f"MISMATCH {op:<28} {dtype:<5} {problem}")

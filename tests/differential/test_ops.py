@@ -111,6 +111,9 @@ def _expected(fn):
         return None, e
 
 
+TOL = {torch.float16: 2e-3, torch.float32: 2e-6, torch.bfloat16: 1.6e-2}  # the rounding of torch's result
+
+
 def _compare(name: str, dtype: str, kernel_call, torch_call) -> str | None:
     """None when kopt agrees with torch; else what differs."""
     want, torch_error = _expected(torch_call)
@@ -120,7 +123,7 @@ def _compare(name: str, dtype: str, kernel_call, torch_call) -> str | None:
         return None if torch_error is not None else f"kopt raised, torch gives a value: {str(e).splitlines()[0]}"
     if torch_error is not None:
         return f"torch raises ({str(torch_error).splitlines()[0][:80]}), kopt gives {got.tolist()}"
-    tol = {torch.float16: 2e-3, torch.float32: 2e-6}.get(want.dtype, 1e-9)  # the rounding of torch's result
+    tol = TOL.get(want.dtype, 1e-9)
     want = want.to(torch.float64)
     close = torch.isclose(got, want, rtol=tol, atol=tol, equal_nan=True) | (torch.isinf(got) & (got == want))
     if bool(close.all()):
