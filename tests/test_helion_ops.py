@@ -211,3 +211,17 @@ def test_new_zeros_on_a_kernel_tensor_in_a_loop(dtype):
     got = kopt.kernel(shifted)(x)
     assert got.dtype == dtype
     torch.testing.assert_close(got, x + 1)
+
+
+def test_atomic_max_on_a_half_tensor_is_a_located_error():
+    import kopt.language as hl
+
+    def bad(x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros([1], dtype=x.dtype, device=x.device)
+        for t in hl.tile(x.size(0)):
+            hl.atomic_max(out, [t.index * 0], x[t])
+        return out
+
+    with pytest.raises(KoptError, match="not supported") as info:
+        kopt.kernel(bad)(torch.randn(4).half())
+    assert info.value.loc is not None and "fp32" in " ".join(info.value.notes)

@@ -14,7 +14,7 @@ import ast
 from xdsl.ir import SSAValue
 
 from kopt.dialects import tile as T
-from kopt.dialects.dtypes import is_bool, is_float, short_name
+from kopt.dialects.dtypes import bf16, f16, is_bool, is_float, short_name
 from kopt.dialects.types import TileType
 from kopt.frontend.registry import function
 
@@ -102,9 +102,12 @@ def _atomic(kind: str):
             raise b.err(sem, f"{name}: sem must be one of {', '.join(map(repr, _SEMS))}")
         _check_tensor(b, tensor, node)
         base, spec, indices = _subscript(b, tensor, index, node)
-        if kind in ("and", "or", "xor") and is_float(base.type.element_type):
-            raise b.err(node, f"{name} needs an integer tensor, not {base.type.element_type}",
-                        "Triton's bitwise atomics take integers only")
+        elem = base.type.element_type
+        if kind in ("and", "or", "xor") and is_float(elem):
+            raise b.err(node, f"{name} needs an integer tensor, not {elem}", "Triton's bitwise atomics take integers only")
+        if kind in ("max", "min") and elem in (f16, bf16):
+            raise b.err(node, f"{name} on a {elem} tensor is not supported",
+                        "Triton's atomic max/min take fp32, fp64 and integers: keep the target in float32")
         _store(b, node, base, b.emit(T.AtomicViewOp(base, kind), node).result, spec, indices, value)
 
     lower.__name__ = f"hl_atomic_{kind}"
