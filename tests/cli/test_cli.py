@@ -141,3 +141,16 @@ def _unlocated(source: str) -> str:
     import re
 
     return re.sub(r"SourceLoc\([^)]*\)", "SourceLoc(...)", source)
+
+
+def test_a_signature_that_names_a_size_twice_checks_it_at_every_call(capsys, tmp_path):
+    """`N` in two tensors is one size: the launcher checks it before launching, a KoptError located at the
+    parameter (a --signature is not in the file)."""
+    path = tmp_path / "tied.py"
+    path.write_text("import torch\nimport kopt\nimport kopt.language as hl\n\n\n@kopt.kernel\ndef k(x, y):\n"
+                    "    m, n = x.size()\n    out = torch.empty_like(x)\n    for tm, tn in hl.tile([m, n]):\n"
+                    "        out[tm, tn] = x[tm, tn] * y[tn, 0].to(torch.float32)\n    return out\n")
+    code, out, err = run(capsys, str(path), "--signature", "x: f32[M, N], y: i32[N, N]")
+    assert code == 0, err
+    assert (f"if y.size(0) != x.size(1): raise KoptError(f'`y.size(0)` ({{y.size(0)}}) and `x.size(1)` ({{x.size(1)}}) "
+            f"must be equal: the signature names both `N`', SourceLoc({str(path)!r}, 7, 10)") in out

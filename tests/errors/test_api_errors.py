@@ -145,3 +145,41 @@ def test_a_0d_tensor_in_tile_arithmetic_is_its_value(tmp_path):
         """)
     x, s = torch.randn(10), torch.tensor(3.0)
     torch.testing.assert_close(k(x, s), x * s + s)
+
+
+def test_a_signature_ties_sizes_on_the_library_path_as_on_the_command_line(tmp_path):
+    """`N` named twice in `signature=` is one size: compiled as one symbol, and a call whose sizes differ is a
+    KoptError located at the second `N` in the decorator's string (as the launcher checks assumed equalities)."""
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel(signature="x: f32[M, N], y: i32[N, N]")
+        def k(x, y):
+            m, n = x.size()
+            out = torch.empty_like(x)
+            for tm, tn in hl.tile([m, n]):
+                out[tm, tn] = x[tm, tn] * y[tn, 0].to(torch.float32)
+            return out
+        """)
+    x, y = torch.randn(4, 6), torch.randint(0, 5, (6, 6), dtype=torch.int32)
+    torch.testing.assert_close(k(x, y), x * y[:, 0].to(torch.float32))
+    assert "y.size(0) != x.size(1)" in k.compile(x, y).triton_source
+    with pytest.raises(KoptError) as info:
+        k(x, torch.randint(0, 5, (7, 7), dtype=torch.int32))
+    e = located(info, path, lines, "signature=", "`y.size(0)` (7) and `x.size(1)` (6) must be equal: the signature "
+                "names both `N`", caret="N, N]")
+    assert "`N`" in e.notes[0]
+
+
+def test_a_signature_literal_size_is_checked_at_the_call(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel(signature="x: f32[M, 8]")
+        def k(x):
+            m, n = x.size()
+            out = torch.empty_like(x)
+            for tm, tn in hl.tile([m, n]):
+                out[tm, tn] = x[tm, tn] + 1
+            return out
+        """)
+    torch.testing.assert_close(k(torch.ones(3, 8)), torch.full((3, 8), 2.0))
+    with pytest.raises(KoptError) as info:
+        k(torch.ones(3, 9))
+    located(info, path, lines, "signature=", "`x.size(1)` is 9, but the signature says 8", caret="8]")
