@@ -93,6 +93,11 @@ class Reduces(ABC):
     def neutral(self, element_type: Attribute) -> str:
         """The value lanes past a range's end must hold for the result to be unchanged (IR literal text)."""
 
+    def neutral_of_operand(self, index: int) -> str:
+        """The value lanes past a range's end must hold in operand `index`: by default `neutral` of its element
+        type; an op whose operands take values of their own (`hl.reduce`'s `other`) overrides it."""
+        return self.neutral(self.operands[index].type.element_type)  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class Carried:
