@@ -14,9 +14,9 @@ its operands. Phase p is one `tile.for ... sequential` loop over chunks that
 Per-row ops of level k run between loop k and loop k + 1. Softmax is three
 phases (max, sum, normalize), RMS norm two, a row sum one. An online pair (see
 reduction_online.py) computes a sum in the same phase as the max it rescales by.
-A kernel the model cannot express (a row value feeding a matmul or a user loop,
-a tensor stored in one phase and read as a row in a later one) gets no plan: the
-caller lowers it persistently.
+A kernel the model cannot express (a row value feeding a matmul or a user loop or
+a user's combine function, a tensor stored in one phase and read as a row in a later
+one) gets no plan: the caller lowers it persistently.
 """
 
 from __future__ import annotations
@@ -106,7 +106,9 @@ def plan(kernel: T.KernelOp, extent: str, pairs: list, canon: dict[str, str] | N
     for op in kernel.body.block.ops:
         used = used_values(op)
         if op.regions and any(is_row(v, extent) for o in op.walk() for v in (*o.operands, *o.results)):
-            return None  # row values inside a user loop
+            # row values inside a user loop, or folded by a combine region (`tile.reduce_fn` / `tile.scan_fn`: a
+            # user's combine function has no merge of chunk results kopt knows): the kernel stays persistent
+            return None
         lv = max((p.level.get(v, 0) for v in used), default=0)
         if isinstance(op, T.ReduceOp) and reduced_dim(op) == extent:
             pair = pair_of_sum.get(op)

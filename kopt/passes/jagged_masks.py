@@ -139,7 +139,7 @@ def _fill_folded(loop: _JaggedLoop, op: Operation, prov: dict) -> None:
         if not loop.has_parents(dims):
             raise op_error(op, "a reduction along a jagged tile must also see the tiles its ends run along",
                            "each lane of the enclosing tile has its own end: reduce a tile indexed by both")
-        text = op.neutral(value.type.element_type)
+        text = op.neutral_of_operand(at)
         range_fill = value.owner if isinstance(value.owner, T.MaskFillOp) else None
         if range_fill is not None and range_fill.range is loop.range and range_fill.fill.data == text:
             value = range_fill.operand  # lanes past the loop's end are past every lane's end: one fill does both

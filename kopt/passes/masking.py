@@ -15,6 +15,12 @@ torch flips the five elements. A flip of a load along such a range becomes a loa
 backwards within its valid part (a gather at `begin + end - 1 - index`, masked as gathers are); a flip
 of a computed tile there is a located error.
 
+A fourth is for a reverse scan with the user's combine function (`tile.scan_fn ... reverse`, from
+`hl.associative_scan(..., reverse=True)`): it meets a partial block's padding lanes first, and a combine
+function has no neutral element to fill them with; so the scan carries a flag per lane (1 where valid) and
+keeps the other side where a side is padding (`ScanFnOp.with_valid_flags`). A forward scan meets the padding
+after every valid lane and needs nothing.
+
 Whether a mask is really needed is `mask-elision`'s question; this pass only skips ranges whose
 block is literally their extent.
 """
@@ -31,7 +37,7 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 
 from kopt.dialects import tile as T
 from kopt.dialects.interfaces import MovesLanes, Reduces
-from kopt.dialects.dtypes import i32
+from kopt.dialects.dtypes import i1, i32
 from kopt.dialects.types import RangeType, TileType
 from kopt.ir.dim_provenance import LazyProvenance
 from kopt.ir.scope import dim_range
@@ -82,7 +88,7 @@ class MaskFoldedLanes(RewritePattern):
             r = dim_range(value, dim, op, self.provenance)
             if r is None or not r.type.may_overhang:
                 continue
-            fill = op.neutral(value.type.element_type)
+            fill = op.neutral_of_operand(at)
             load, alone = _reading_load(value, r, fill)
             if load is not None and load.other.data == fill:
                 continue
@@ -147,6 +153,31 @@ class FlipPartialBlock(RewritePattern):
             rewriter.erase(load)
 
 
+@dataclass
+class ReverseScanPartialBlock(RewritePattern):
+    """`tile.scan_fn ... reverse` along a range that may overhang -> the scan with a valid-lane flag per lane."""
+
+    provenance: dict
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: T.ScanFnOp, rewriter: PatternRewriter) -> None:
+        if not op.is_reverse or op.is_flagged:
+            return
+        like = op.inputs[0]
+        r = dim_range(like, op.axis, op, self.provenance)
+        if r is None or not r.type.may_overhang:
+            return  # whole blocks: no padding lane
+        ones = T.FullLikeOp(like, "1", like.type.with_element(i1))
+        valid = T.MaskFillOp(ones.result, r, op.axis, "0")
+        valid.result.name_hint = "valid"
+        new = op.with_valid_flags(valid.result)
+        for old, result in zip(op.res, new.res):
+            result.name_hint = old.name_hint
+        for o in (ones, valid, new):
+            o.location = op.location
+        rewriter.replace(op, [ones, valid, new], list(new.res)[:-1])
+
+
 @register_pass
 @dataclass(frozen=True)
 class MaskingPass(ModulePass):
@@ -157,4 +188,5 @@ class MaskingPass(ModulePass):
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
             provenance = LazyProvenance(kernel)
-            apply_patterns(kernel, MaskAccesses(), FlipPartialBlock(provenance), MaskFoldedLanes(provenance))
+            apply_patterns(kernel, MaskAccesses(), FlipPartialBlock(provenance), MaskFoldedLanes(provenance),
+                           ReverseScanPartialBlock(provenance))
