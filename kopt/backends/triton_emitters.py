@@ -234,7 +234,9 @@ def _scan(w, op) -> None:
 
 @TRITON.emits(T.WhereOp)
 def _where(w, op) -> None:
-    w.define(op.result, f"tl.where({w.ref(op.cond)}, {w.ref(op.lhs)}, {w.ref(op.rhs)})", "v")
+    # a bool constant as a Python number would make Triton's result int32 (`tl.where(m, flags, 0)`): a bool tensor
+    lhs, rhs = (w.tensor_value(v) if v.type.element_type == i1 else w.ref(v) for v in (op.lhs, op.rhs))
+    w.define(op.result, f"tl.where({w.ref(op.cond)}, {lhs}, {rhs})", "v")
 
 
 @TRITON.emits(T.ReduceOp)
