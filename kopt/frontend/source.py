@@ -1,11 +1,13 @@
-"""Kernel source: find a function's AST and map AST positions back to the user's file."""
+"""Kernel source: find a function's AST and map AST positions back to the user's file; and the functions of the
+kernel's module that it names (`hl.reduce(combine, ...)`), as source of their own."""
 
 from __future__ import annotations
 
 import ast
 import inspect
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, StringAttr
 
@@ -20,7 +22,9 @@ class KernelSource:
     file: str
     line_offset: int  # added to AST line numbers
     col_offset: int  # added to AST column offsets (the dedent)
-    text: str  # the dedented source, for hashing
+    text: str  # the dedented source, for hashing (with that of the module functions it names)
+    # a function of the kernel's module by name (`def combine(a, b)` or `combine = lambda a, b: ...`), or None
+    functions: Callable[[str], ModuleFunction | None] = field(default=lambda name: None, compare=False, repr=False)
 
     def loc(self, node: ast.AST) -> SourceLoc:
         return SourceLoc(self.file, node.lineno + self.line_offset, node.col_offset + 1 + self.col_offset)
@@ -31,6 +35,81 @@ class KernelSource:
     def ir_loc(self, node: ast.AST) -> FileLineColLoc:
         loc = self.loc(node)
         return FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
+
+
+@dataclass(frozen=True)
+class ModuleFunction:
+    """A function of the kernel's module, read as source: what `hl.reduce` / `hl.associative_scan` inline as
+    their combine function. Errors in it are located in its own file (`src`)."""
+
+    name: str
+    node: ast.FunctionDef | ast.Lambda
+    src: KernelSource
+    constants: tuple[tuple[str, object], ...] = ()  # the numbers it reads from its closure and its module
+
+
+class _LiveFunctions:
+    """The functions a live kernel's globals and closure name, read from their source on first use."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.found: dict[str, ModuleFunction | None] = {}
+
+    def value(self, name: str):
+        code, cells = self.fn.__code__, self.fn.__closure__ or ()
+        for var, cell in zip(code.co_freevars, cells):
+            if var == name:
+                try:
+                    return cell.cell_contents
+                except ValueError:  # an empty cell
+                    return None
+        return self.fn.__globals__.get(name)
+
+    def __call__(self, name: str) -> ModuleFunction | None:
+        if name not in self.found:
+            value = self.value(name)
+            self.found[name] = _read_function(name, value) if inspect.isfunction(value) else None
+        return self.found[name]
+
+    def texts(self, tree: ast.FunctionDef) -> str:
+        """The source of every module function the kernel names (a combine function edited gives a new key)."""
+        names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - {tree.name})
+        out = []
+        for name in names:
+            try:
+                found = self(name) if inspect.isfunction(self.value(name)) else None
+            except KoptError:  # reported where the kernel uses it
+                found = None
+            if found is not None:
+                out.append(f"\n# {name}\n{found.src.text}")
+        return "".join(out)
+
+
+def _read_function(name: str, value) -> ModuleFunction | None:
+    """A Python function (a `def` or a lambda) as source: its node, located in its own file."""
+    from kopt.frontend.callables import _closure, _lambda_node
+
+    try:
+        file = inspect.getsourcefile(value) or "<unknown>"
+        if value.__name__ == "<lambda>":
+            lines, _ = inspect.getsourcelines(value)
+            indent = len(lines[0]) - len(lines[0].lstrip())
+            node = _lambda_node(value)  # its lines are the file's already
+            src = KernelSource(node, file, 0, indent if lines[0][:1].isspace() else 0, ast.unparse(node))
+        else:
+            lines, start = inspect.getsourcelines(value)
+            text = textwrap.dedent("".join(lines))
+            node = next((n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)), None)
+            if node is None:
+                return None
+            src = KernelSource(node, file, start - 1, len(lines[0]) - len(lines[0].lstrip()), text)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    constants, tensors = _closure(value)
+    if tensors:
+        raise KoptError(f"`{name}` reads the tensor `{tensors[0][0]}`: a combine function sees only its arguments "
+                        "and numbers")
+    return ModuleFunction(name, node, src, constants)
 
 
 def from_function(fn) -> KernelSource:
@@ -50,7 +129,8 @@ def from_function(fn) -> KernelSource:
         raise KoptError(f"kernel {fn.__qualname__} is {what}", SourceLoc(file, start + node.lineno - 1,
                                                                           node.col_offset + 1 + indent),
                         notes=["@kopt.kernel compiles a plain `def` function"])
-    return KernelSource(node, file, start - 1, indent, text)
+    functions = _LiveFunctions(fn)
+    return KernelSource(node, file, start - 1, indent, text + functions.texts(node), functions)
 
 
 def from_module_text(text: str, file: str) -> list[KernelSource]:
@@ -60,14 +140,29 @@ def from_module_text(text: str, file: str) -> list[KernelSource]:
     except SyntaxError as e:
         raise KoptError(f"invalid Python: {e.msg}", SourceLoc(file, e.lineno or 0, e.offset or 0)) from None
     found = []
+    functions = _module_functions(tree, text, file)
     for node in ast.walk(tree):
         if isinstance(node, ast.AsyncFunctionDef) and any(_is_kernel_decorator(d) for d in node.decorator_list):
             raise KoptError(f"kernel {node.name} is an `async def`", SourceLoc(file, node.lineno, node.col_offset + 1),
                             notes=["@kopt.kernel compiles a plain `def` function"])
         if isinstance(node, ast.FunctionDef) and any(_is_kernel_decorator(d) for d in node.decorator_list):
             seg = ast.get_source_segment(text, node) or ""
-            found.append(KernelSource(node, file, 0, 0, seg))
+            found.append(KernelSource(node, file, 0, 0, seg, functions))
     return found
+
+
+def _module_functions(tree: ast.Module, text: str, file: str) -> Callable[[str], ModuleFunction | None]:
+    """The module's own functions by name, read without running it: `def f(...)` (not a kernel) and
+    `f = lambda ...` at the top level."""
+    table: dict[str, ModuleFunction] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not any(_is_kernel_decorator(d) for d in node.decorator_list):
+            table[node.name] = ModuleFunction(node.name, node, KernelSource(node, file, 0, 0, ""))
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            table[name] = ModuleFunction(name, node.value, KernelSource(node.value, file, 0, 0, ""))
+    return table.get
 
 
 def _is_kernel_decorator(d: ast.expr) -> bool:
