@@ -360,6 +360,12 @@ CASES += [
          caps={"t": 600}, cpu_dtypes=(F32, F16, BF16)),
     Case("cumsum", "cumsum", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
          lambda x: torch.cumsum(x, 1), terms=_size_terms("n"), caps={"n": 1100}),
+    # hl.reduce / hl.associative_scan with the user's combine function (`tl.reduce` / `tl.associative_scan`)
+    Case("row_argmax_combine", "reduce_scan", ("m", "n"),
+         lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),), lambda x: x.argmax(1)),
+    Case("suffix_max", "reduce_scan", ("m", "n"), lambda s, dt, l, g, d="cpu": (randn((s["m"], s["n"]), dt, l, g, d),),
+         lambda x: torch.flip(torch.cummax(torch.flip(x, [1]), 1).values, [1]), caps={"n": 1100},
+         cpu_dtypes=(F32, F16)),  # the interpreter's bf16 maximum is wrong (see the module docstring)
     Case("matmul_epilogue", "matmul_epilogue", ("m", "k", "n"),
          lambda s, dt, l, g, d="cpu": (randn((s["m"], s["k"]), dt, l, g, d), randn((s["k"], s["n"]), dt, l, g, d),
                                        randn((s["n"],), dt, "contiguous", g, d)),
