@@ -1,6 +1,6 @@
 """The language features this round added, on CUDA against torch: hl.randint, the atomics beyond add,
 hl.inline_asm_elementwise (GPU only: the interpreter cannot run it), hl.register_tunable values, and
-hl.register_block_size / new_zeros in device code, in fp32, fp16 and bf16 where the feature takes floats. One line per
+hl.register_block_size / new_zeros in device code, a loop-carried torch.maximum (bf16 once changed type), in fp32, fp16 and bf16 where the feature takes floats. One line per
 check (OK / FAIL), a summary, exit status 1 on any failure.
 
     python benchmarks/gpu_language_check.py
@@ -83,6 +83,17 @@ def mm_block_n(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def running_max(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tm in hl.tile(m):
+        best = hl.full([tm], float("-inf"), dtype=x.dtype)
+        for tn in hl.tile(n):
+            best = torch.maximum(best, x[tm, tn].amax(1))
+        out[tm] = best
+    return out
+
+
 def main() -> int:
     if not torch.cuda.is_available():
         print("gpu_language_check: no CUDA device")
@@ -154,6 +165,13 @@ def main() -> int:
             torch.testing.assert_close(got.float(), (x.float() @ y.float()), rtol=2e-2, atol=2e-1)
             return None
         check(f"register_block_size in device code {str(dt).removeprefix('torch.')}", mm_ok)
+    for dt in FLOATS:
+        def running_max_ok(dt=dt):
+            x = torch.randn(129, 1025, device="cuda").to(dt)
+            x[3, 700] = float("nan")
+            return None if torch.equal(kopt.kernel(running_max)(x).isnan(), x.amax(1).isnan()) and torch.allclose(
+                kopt.kernel(running_max)(x).nan_to_num(), x.amax(1).nan_to_num()) else "differs from amax"
+        check(f"loop-carried torch.maximum {str(dt).removeprefix('torch.')}", running_max_ok)
     print(f"summary: ok {sum(results)}, fail {len(results) - sum(results)}")
     return 0 if all(results) else 1
 

@@ -88,8 +88,9 @@ def _binary(w, op) -> None:
         # a Triton scalar divides as torch does (inf, nan)
         lhs = w.tensor_value(op.lhs)
     text = BINARY[type(op)].format(lhs, w.ref(op.rhs, True))
-    if isinstance(op, (T.DivOp, T.RemOp)) and op.result.type.element_type in (f16, bf16):
-        # Triton divides halves in fp32 and keeps the fp32 result: round it as torch does (1 / 1e-6 is inf in f16)
+    if isinstance(op, (T.DivOp, T.RemOp, T.MaximumOp, T.MinimumOp)) and op.result.type.element_type in (f16, bf16):
+        # Triton divides halves in fp32 and keeps the fp32 result (1 / 1e-6 is inf in f16, not 986895), and its
+        # NaN-propagating max/min of bf16 gives fp32 on sm_90 (a loop-carried max would change type): the op's type
         text = f"({text}).to({triton_name(op.result.type.element_type)})"
     if _is_address_math(op):
         w.inline[op.result] = text
