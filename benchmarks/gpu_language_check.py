@@ -3,7 +3,8 @@ hl.inline_asm_elementwise (GPU only: the interpreter cannot run it), hl.register
 hl.register_block_size / new_zeros in device code, a loop-carried torch.maximum (bf16 once changed type), in fp32, fp16 and bf16 where the feature takes floats. One line per
 check (OK / FAIL), a summary, exit status 1 on any failure.
 
-    python benchmarks/gpu_language_check.py
+    python benchmarks/gpu_language_check.py                 # every check
+    python benchmarks/gpu_language_check.py maximum bfloat16  # the checks whose label holds one of the words
 """
 
 from __future__ import annotations
@@ -101,7 +102,11 @@ def main() -> int:
     print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}")
     results = []
 
+    only = sys.argv[1:]  # words: run only the checks whose label holds one
+
     def check(label: str, fn) -> None:
+        if only and not any(w in label for w in only):
+            return
         try:
             problem = fn()
         except Exception as e:  # noqa: BLE001 - report and go on
