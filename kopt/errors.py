@@ -77,6 +77,28 @@ def _with_column(loc: SourceLoc | None, source_line: str | None) -> SourceLoc | 
     return SourceLoc(loc.file, loc.line, len(text) - len(text.lstrip()) + 1 if text.strip() else 1)
 
 
+def caller_loc() -> SourceLoc | None:
+    """Where the user's code called into kopt: the innermost frame outside the kopt package (its line and
+    column), for mistakes in a call to kopt's API (`kopt.Config(block_sizes=[3])`). None when there is none."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)
+    while frame is not None:
+        file = frame.f_code.co_filename
+        if not (os.path.abspath(file).startswith(package) or file.startswith("<frozen")):
+            col = 0
+            try:
+                positions = list(frame.f_code.co_positions())
+                col = (positions[frame.f_lasti // 2][2] or 0) + 1
+            except (AttributeError, IndexError, TypeError):
+                pass
+            return SourceLoc(file, frame.f_lineno, col)
+        frame = frame.f_back
+    return None
+
+
 def error_at(message: str, file: str, line: int, col: int = 0, **kw) -> KoptError:
     """Shorthand used by the frontend and the IR parser."""
     return KoptError(message, SourceLoc(file, line, col), **kw)

@@ -19,6 +19,7 @@ from kopt.dialects.dtypes import from_short, i1, i32, f32, is_bool, is_float, is
 from kopt.dialects.interfaces import Folds
 from kopt.dialects.types import RangeType, TensorType, TileType
 from kopt.frontend.host import HostScope, captured_name, torch_attr_name
+from kopt.frontend.literals import OVERFLOW_NOTE, TRITON_MAX_NUMEL, literal_int, out_of_range
 from kopt.frontend.registry import ATTRIBUTES, FUNCTIONS, LOOPS, METHODS
 from kopt.frontend.source import KernelSource
 from kopt.frontend.control import JAGGED_LOOPS, AssignedInOneBranch, dynamic_range, if_statement, jagged_range, loop_bound
@@ -80,6 +81,10 @@ class DeviceBuilder:
 
     def emit(self, op: Operation, node: ast.AST) -> Operation:
         op.location = self.src.ir_loc(node)
+        if isinstance(op, T.ConstantOp) and op.value.data.lstrip("-").isdigit():  # an integer literal: does it fit?
+            why = out_of_range(int(op.value.data), short_name(op.result.type.element_type))
+            if why:
+                raise self.err(node, why, OVERFLOW_NOTE)
         self.block.add_op(op)
         return op
 
@@ -160,12 +165,17 @@ class DeviceBuilder:
         for item in items:
             if isinstance(item, ast.Name) and item.id in self.scope.literals:  # `block = 64` / a tunable's value
                 item = ast.copy_location(ast.Constant(self.scope.literals[item.id]), item)
+            value = literal_int(item)  # 64, 2**10, 1 << 10
             if isinstance(item, ast.Constant) and item.value is None:
                 out.append(self.next_block_id())
-            elif isinstance(item, ast.Constant) and isinstance(item.value, int) and item.value > 0:
-                if item.value & (item.value - 1):
-                    raise self.err(item, f"block_size {item.value} is not a power of two (Triton blocks must be)")
-                out.append(str(item.value))
+            elif value is not None and value > 0:
+                if value & (value - 1):
+                    raise self.err(item, f"block_size {value} is not a power of two (Triton blocks must be)")
+                if value > TRITON_MAX_NUMEL:
+                    raise self.err(item, f"block_size {value} is more than Triton's {TRITON_MAX_NUMEL} (2**20) "
+                                         "elements per block", "use a block of at most 2**20; the loop covers the "
+                                         "rest of the size one block after another")
+                out.append(str(value))
             elif isinstance(item, ast.Name) and item.id in self.scope.block_sizes:
                 if not self.scope.block_sizes[item.id]:
                     self.scope.block_sizes[item.id] = self.next_block_id()
@@ -173,6 +183,11 @@ class DeviceBuilder:
             else:
                 raise self.err(item, "block_size must be a power-of-two integer, None, or a name from "
                                      "hl.register_block_size")
+        literal = [int(b) for b in out if b.isdigit()]
+        if len(literal) > 1 and _product(literal) > TRITON_MAX_NUMEL:
+            raise self.err(node, f"block_size {' x '.join(map(str, literal))} makes tiles of {_product(literal)} "
+                                 f"elements, more than Triton's {TRITON_MAX_NUMEL} (2**20) per block",
+                           "use smaller blocks: their product must be at most 2**20")
         return out
 
     def _size(self, node: ast.expr) -> str:
@@ -497,7 +512,8 @@ class DeviceBuilder:
             return v
         if isinstance(v, PyScalar):
             elem = like if like is not None and (is_float(like) or isinstance(v.value, int)) else None
-            elem = elem or (f32 if isinstance(v.value, float) else from_short("i32"))
+            wide = isinstance(v.value, int) and not -(1 << 31) <= v.value < (1 << 31)  # a Python int as wide as it is
+            elem = elem or (f32 if isinstance(v.value, float) else from_short("i64" if wide else "i32"))
             text = repr(float(v.value)) if is_float(elem) else str(int(v.value))
             return self.emit(T.ConstantOp(text, TileType([], elem)), node).result
         if isinstance(v, SSAValue) and isinstance(v.type, RangeType) or isinstance(v, TileGroup):
@@ -710,6 +726,13 @@ class DeviceBuilder:
         else:
             name = {"float": "f32", "half": "f16", "bfloat16": "bf16"}[method]
         return self.cast(t, from_short(name), node)
+
+
+def _product(values: list[int]) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from kopt.dialects.dtypes import from_torch_name, promote, from_short, short_name
 from kopt.frontend.host_views import host_derived, host_view, numel_expr
+from kopt.frontend.literals import OVERFLOW_NOTE, literal_int, out_of_range
 from kopt.frontend.signature import ArgSpec, ConstSpec, DtypeValue, ScalarSpec, TensorSpec
 from kopt.frontend.source import KernelSource
 from kopt.frontend.values import HostScalar, HostTensor
@@ -225,20 +226,39 @@ class HostScope:
             if base is not None and node.args:
                 dims = self.size_list(node.args[0])
                 dtype = self.dtype_of(kwargs.get("dtype"), base.dtype)
+                if node.func.attr == "new_full" and len(node.args) > 1 and dtype is not None:
+                    self._check_fill(node.args[1], dtype)
                 if dims is not None and dtype is not None:
                     return HostTensor(name, dtype, dims, strides(len(dims)))
             return None
         if like is not None:
             dtype = self.dtype_of(kwargs.get("dtype"), like.dtype)
+            if fn.endswith("full_like") and len(node.args) > 1 and dtype is not None:
+                self._check_fill(node.args[1], dtype)
             return None if dtype is None else HostTensor(name, dtype, list(like.dims), strides(len(like.dims)))
         if fn.removeprefix("torch.") in _ALLOC and node.args:
-            n_size_args = len(node.args) - (1 if fn.endswith("full") else 0)
+            full = fn.endswith("full")
+            n_size_args = len(node.args) - (1 if full else 0)
             size_args = node.args[:n_size_args]
             dims = self.size_list(size_args[0]) if len(size_args) == 1 else self.size_list(ast.List(size_args))
-            dtype = self.dtype_of(kwargs.get("dtype"), "f32")
+            default = "f32"
+            if full and isinstance(node.args[-1], ast.Constant) and isinstance(node.args[-1].value, bool):
+                default = "i1"  # torch.full takes its dtype from the fill value: a bool, an int, a float
+            elif full and literal_int(node.args[-1]) is not None:
+                default = "i64"
+            dtype = self.dtype_of(kwargs.get("dtype"), default)
+            if full and dtype is not None:
+                self._check_fill(node.args[-1], dtype)
             if dims is not None and dtype is not None:
                 return HostTensor(name, dtype, dims, strides(len(dims)))
         return None
+
+    def _check_fill(self, node: ast.expr, dtype: str) -> None:
+        """An integer fill value must fit the allocation's dtype (torch raises at the call otherwise)."""
+        value = literal_int(node)
+        why = None if value is None else out_of_range(value, dtype)
+        if why:
+            raise self.src.error(node, why, OVERFLOW_NOTE)
 
 
 def captured_name(param: str, name: str) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kopt.errors import KoptError
+from kopt.errors import KoptError, caller_loc
+
+TRITON_MAX_NUMEL = 2**20  # triton.TRITON_MAX_TENSOR_NUMEL (kopt/frontend/literals.py says the same)
 
 _HELION_ONLY = ("l2_groupings", "pid_type", "indexing", "loop_orders", "flatten_loops", "range_unroll_factors",
                 "range_num_stages", "range_multi_buffers", "range_flattens", "static_ranges", "load_eviction_policies",
@@ -31,8 +33,16 @@ class Config:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     tunables: dict = field(default_factory=dict, compare=False, hash=False)  # hl.register_tunable values
 
-    def __init__(self, block_sizes=(), num_warps=None, num_stages=None, reduction=None, reduction_block=None,
-                 reduction_loops=None, **helion_fields):
+    def __init__(self, *args, **kwargs):
+        try:
+            self._init(*args, **kwargs)
+        except KoptError as e:  # a bad field: at the user's `kopt.Config(...)`
+            if e.loc is not None:
+                raise
+            raise KoptError(e.message, caller_loc(), notes=e.notes) from None
+
+    def _init(self, block_sizes=(), num_warps=None, num_stages=None, reduction=None, reduction_block=None,
+              reduction_loops=None, **helion_fields):
         # any other field names a tunable (hl.register_tunable): the kernel checks it registers it
         tunables = {k: v for k, v in helion_fields.items() if k not in _HELION_ONLY}
         bad = next((k for k, v in tunables.items() if not isinstance(v, (bool, int, float, str))), None)
@@ -54,6 +64,10 @@ class Config:
         for b in tuple(block_sizes):
             if not isinstance(b, int) or b < 1 or b & (b - 1):
                 raise KoptError(f"kopt.Config: block size {b!r} is not a positive power of two")
+            if b > TRITON_MAX_NUMEL:
+                raise KoptError(f"kopt.Config: block size {b} is more than Triton's {TRITON_MAX_NUMEL} (2**20) "
+                                "elements per block", notes=["a tile holds the product of its dims' block sizes: "
+                                                             "at most 2**20 elements"])
         if reduction_block is not None and (reduction_block < 1 or reduction_block & (reduction_block - 1)):
             raise KoptError(f"kopt.Config: reduction_block {reduction_block} is not a positive power of two")
         object.__setattr__(self, "block_sizes", tuple(block_sizes))

@@ -225,8 +225,10 @@ class Kernel:
         return self._src
 
     def _disk_key(self, key: tuple, cfg: Config) -> dict:
+        src = self._source()  # where it is too: the launcher's checks raise errors located in that file
         return {"kopt": compiler_fingerprint(), "kernel": self.fn.__qualname__,
-                "source": hashlib.sha256(self._source().text.encode()).hexdigest(), "args": repr(key[1]),
+                "source": hashlib.sha256(src.text.encode()).hexdigest(), "file": src.file,
+                "line": src.line_offset, "col": src.col_offset, "args": repr(key[1]),
                 "device": key[0], "config": repr(cfg.key()), "pipeline": str(self._pipeline_for(cfg)),
                 "f32_dot_precision": key[3] if len(key) > 3 else _f32_dot_precision()}
 
@@ -319,6 +321,8 @@ class Kernel:
                 specs[name] = dataclasses.replace(specs[name], dims=want.dims)
         # A config's block sizes are baked in, so they are facts too: `_BLOCK_SIZE_0 == 8`.
         facts = tuple(f"_BLOCK_SIZE_{i} == {b}" for i, b in enumerate(cfg.block_sizes))
+        if cfg.block_sizes:  # as many as the kernel has tile blocks, tiles within Triton's limit: said up front
+            hook = _config_limits(cfg, self._source(), hook)
         return compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
                               f32_dot_precision=f32_dot_precision,
                               config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
@@ -523,6 +527,22 @@ def _tensor_type() -> type:
     import torch  # on the first call only: importing kopt must not import torch
 
     return torch.Tensor
+
+
+def _config_limits(cfg: Config, src: KernelSource, hook):
+    """A pipeline hook: before the first pass, the config's block sizes against the kernel's tile blocks; after
+    the last, its tiles against Triton's element limit (kopt/runtime/limits.py); then the caller's hook."""
+    from kopt.runtime.limits import check_block_count, check_tile_numel
+
+    def checked(prev, module, nxt):
+        if prev is None:
+            check_block_count(module, cfg.block_sizes, src)
+        if nxt is None:
+            check_tile_numel(module, cfg.block_sizes, src)
+        if hook is not None:
+            hook(prev, module, nxt)
+
+    return checked
 
 
 def _with_reduction(pipeline: Pipeline, cfg: Config) -> Pipeline:

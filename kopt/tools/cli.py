@@ -391,6 +391,9 @@ def run(args, cmd: CommandLine | None = None) -> int:
 
             pipeline = shapes_pipeline(pipeline)
         run_pipeline(module, pipeline, verify=args.verify_each, hook=_dump_hook(args, sys.stderr), timings=timings)
+        from kopt.runtime.limits import check_tile_numel
+
+        check_tile_numel(module)  # literal sizes past Triton's 2**20 elements per tile: said here, located
         if args.emit == "tt":
             result = ir_text(module) + "\n"
         elif args.emit == "shapes":

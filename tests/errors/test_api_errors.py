@@ -183,3 +183,62 @@ def test_a_signature_literal_size_is_checked_at_the_call(tmp_path):
     with pytest.raises(KoptError) as info:
         k(torch.ones(3, 9))
     located(info, path, lines, "signature=", "`x.size(1)` is 9, but the signature says 8", caret="8]")
+
+
+def test_a_config_with_more_block_sizes_than_tile_blocks_is_an_error_at_the_def(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel(config=kopt.Config(block_sizes=[16, 16, 16]))
+        def k(x):
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n):
+                out[t] = x[t] + 1
+            return out
+        """)
+    with pytest.raises(KoptError) as info:
+        k(torch.randn(8))
+    e = located(info, path, lines, "def k(x):", "kopt.Config(block_sizes=[16, 16, 16]) gives 3 block sizes, but "
+                "kernel `k` has 1")
+    assert "block_sizes[0] is the block of the tile loop on line 11 over `n`" in e.notes
+
+
+def test_a_config_whose_tiles_pass_triton_s_element_limit_is_an_error_before_triton(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel(config=kopt.Config(block_sizes=[2**20, 2**20]))
+        def k(x):
+            m, n = x.size()
+            out = torch.empty_like(x)
+            for tm, tn in hl.tile([m, n]):
+                out[tm, tn] = x[tm, tn] + 1
+            return out
+        """)
+    with pytest.raises(KoptError) as info:
+        k(torch.randn(4, 4))
+    e = located(info, path, lines, "out[tm, tn] = x[tm, tn] + 1", "would hold 1048576 x 1048576 = 1099511627776 "
+                "elements, more than Triton's 1048576 (2**20) per tensor", caret="x[tm, tn]")
+    assert e.notes[0] == "with kopt.Config(block_sizes=[1048576, 1048576])"
+
+
+def test_a_config_field_mistake_is_located_at_the_config_call(tmp_path):
+    with pytest.raises(KoptError) as info:
+        load(tmp_path, """\
+            k = kopt.Config(block_sizes=[2**21])
+            """)
+    e = info.value
+    assert e.loc is not None and e.loc.file.endswith(".py") and e.loc.line == 7 and e.loc.col == 5, e.format()
+    assert e.message == "kopt.Config: block size 2097152 is more than Triton's 1048576 (2**20) elements per block"
+
+
+def test_block_size_literal_past_triton_s_limit_on_the_library_path(tmp_path):
+    k, path, lines = load(tmp_path, """\
+        @kopt.kernel
+        def k(x):
+            (n,) = x.size()
+            out = torch.empty_like(x)
+            for t in hl.tile(n, block_size=2**21):
+                out[t] = x[t]
+            return out
+        """)
+    with pytest.raises(KoptError) as info:
+        k(torch.randn(8))
+    located(info, path, lines, "block_size=2**21", "block_size 2097152 is more than Triton's", caret="2**21")
