@@ -33,7 +33,7 @@ from kopt.errors import KoptError
 from kopt.frontend.signature import TensorSpec, parse_signature
 from kopt.frontend.source import KernelSource, from_function
 from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
-from kopt.runtime import fast_launch, mode
+from kopt.runtime import bundle, fast_launch, mode, shape_log
 from kopt.runtime.cache import DiskCache, cache_dir, compiler_fingerprint, discard, write_atomic
 from kopt.runtime.compiler import compile_kernel, parsed_pipeline
 from kopt.runtime.config import Config
@@ -74,6 +74,8 @@ def _load_source(name: str, source: str) -> tuple[object, Path]:
         except OSError:  # the directory failed under us: a file of this process's own
             path = Path(tempfile.mkdtemp(prefix="kopt-src-")) / path.name
             path.write_text(source)
+    if not mode.interpreting():  # a bundle's Triton binaries of this module, where Triton's JIT looks for them
+        bundle.install_triton_kernels(digest)
     spec = importlib.util.spec_from_file_location(f"kopt_generated_{name}_{digest}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -252,6 +254,8 @@ class Kernel:
                 self._disk_hits += 1
             else:
                 self._misses += 1
+                bundle.note_miss(f"{self.fn.__name__}({_kinds_label(items)}) on {device}"
+                                 + (f" with {cfg}" if cfg != Config() else ""), "compiling")
                 compiled = self._compile(items, cfg, key)
                 store.store(disk_key, {"triton_source": compiled.triton_source, "plan": compiled.plan,
                                        "timings": compiled.timings})
@@ -351,6 +355,9 @@ class Kernel:
                     store = DiskCache("autotune")
                     disk_key = self._tune_key(tkey, device)
                     entry = store.load(disk_key, required=("config", "ms", "default_ms"))
+                    if entry is None:
+                        bundle.note_miss(f"{self.fn.__name__}{_bucket_label(items, tkey[2])} on "
+                                         f"{disk_key['device_kind']}", "tuning")
                     result = TuneResult.from_json(entry) if entry else self._autotune_now(items, device, values,
                                                                                           compiled)
                     if entry is None:
@@ -363,30 +370,33 @@ class Kernel:
         return self._chosen[tkey]
 
     def _tune_key(self, tkey: tuple, device: str) -> dict:
-        if device == "cuda":
-            import torch
-            import triton
-
-            where = f"{torch.cuda.get_device_name()} triton {triton.__version__}"
-        else:
-            where = "triton interpreter"
+        """A tuned config's key: the compile's, the size bucket, the device kind (GPU name and compute
+        capability: kopt/runtime/bundle.py) and the Triton version."""
         key = self._disk_key((device, tkey[1]), self.config)
-        return {**key, "bucket": repr(tkey[2]), "device_name": where,
+        return {**key, "bucket": repr(tkey[2]), "device_kind": bundle.device_kind(device),
+                "triton": bundle.triton_version(),
                 "space": repr([c.to_json() for c in self._space]) if self._space is not None else "default"}
 
-    def _autotune_now(self, items: tuple, device: str, values: list, compiled: CompiledKernel):
-        from kopt.runtime import autotune, precompile
+    def tune_candidates(self, values: list, compiled: CompiledKernel) -> list[Config]:
+        """The configs the autotuner tries for these arguments' size bucket (the heuristic default left out)."""
         from kopt.runtime.space import config_space
         from kopt.runtime.specialize import next_power_of_2, symbol_values
 
         if self._space is not None:
-            candidates = [c for c in self._space if c != Config()]
-        else:
-            sizes = symbol_values(compiled.plan["symbols"], self._params, values)
-            bucketed = {s: next_power_of_2(v) if compiled.plan["symbols"][s][1] != "stride" else v
-                        for s, v in sizes.items()}
-            space = config_space(compiled.plan, bucketed)
-            candidates = (space.candidates() if space is not None else []) + self._tunable_candidates()
+            return [c for c in self._space if c != Config()]
+        sizes = symbol_values(compiled.plan["symbols"], self._params, values)
+        bucketed = {s: next_power_of_2(v) if compiled.plan["symbols"][s][1] != "stride" else v
+                    for s, v in sizes.items()}
+        space = config_space(compiled.plan, bucketed)
+        return (space.candidates() if space is not None else []) + self._tunable_candidates()
+
+    def _autotune_now(self, items: tuple, device: str, values: list, compiled: CompiledKernel,
+                      candidates: list[Config] | None = None):
+        """Tune this size bucket now, over `candidates` (`kopt tune` gives them) or `tune_candidates`'."""
+        from kopt.runtime import autotune, precompile
+
+        candidates = [c for c in candidates if c != Config()] if candidates is not None \
+            else self.tune_candidates(values, compiled)
         if not candidates:
             return autotune.TuneResult(Config(), None, None)
 
@@ -419,6 +429,8 @@ class Kernel:
         # ~40 us of CPU, which small kernels do not hide (see benchmarks/README.md).
         try:  # (free in Python 3.11 until something raises)
             values = args if not kwargs and len(args) == self._nparams else self._bind(args, kwargs)
+            if _RECORDER is not None:  # KOPT_RECORD_SHAPES=FILE
+                _RECORDER.see(self, values)
             fast = self._fast_key(values)
             entry = self._fast.get(fast)
             if entry is None:
@@ -567,6 +579,18 @@ def _with_reduction(pipeline: Pipeline, cfg: Config) -> Pipeline:
 
 # KOPT_TRACEBACK=full: a KoptError from a kernel call keeps kopt's own frames (for debugging kopt itself)
 _FULL_TRACEBACK = os.environ.get("KOPT_TRACEBACK", "") == "full"
+_RECORDER = shape_log.recorder_from_env()  # KOPT_RECORD_SHAPES=FILE: the shape log `kopt tune` reads
+
+
+def _kinds_label(items: tuple) -> str:
+    """`f32 rank 2, int`: a specialization's argument kinds, for messages."""
+    return ", ".join(f"{it[1]} rank {it[2]}" if it[0] == "tensor" else it[0] for it in items if isinstance(it, tuple)
+                     and it and it[0] in ("tensor", "int", "float", "const"))
+
+
+def _bucket_label(items: tuple, bucket: tuple) -> str:
+    """` f32[64x128] f32[128]`: the tensors of a size bucket, as the autotuner's progress bar names them."""
+    return " " + " ".join(f"{it[1]}[{'x'.join(map(str, b))}]" for it, b in zip(items, bucket) if it[0] == "tensor")
 _FILTERED_NOTE = "(kopt's internal frames are left out of this traceback; KOPT_TRACEBACK=full shows them)"
 
 

@@ -89,10 +89,12 @@ class _Builder:
         return None
 
 
-def build_for_target(kernel, *args, arch: int = 90, **kwargs) -> list[TargetBuild]:
+def build_for_target(kernel, *args, arch: int = 90, config=None, **kwargs) -> list[TargetBuild]:
     """Build every Triton kernel `kernel(*args)` would launch on a CUDA GPU of compute capability
     `arch` (90: H100), without a GPU. Arguments are CPU tensors with the call's shapes, strides and
-    dtypes; nothing is computed. Returns one TargetBuild per launch."""
+    dtypes; nothing is computed. `config` (a kopt.Config, e.g. a tuned one): build the launch that config
+    asks for, as a tuned call makes it (its reduction strategy compiled in, its block sizes, warps and stages
+    passed at launch). Returns one TargetBuild per launch."""
     if arch not in MAX_SHARED:
         raise KoptError(f"build_for_target: no shared-memory limit known for sm_{arch}",
                         notes=[f"known: {', '.join(f'sm_{a}' for a in sorted(MAX_SHARED))}; add the arch's limit "
@@ -103,18 +105,31 @@ def build_for_target(kernel, *args, arch: int = 90, **kwargs) -> list[TargetBuil
     from triton.backends.compiler import GPUTarget
     from triton.runtime import driver
 
+    from kopt.runtime.config import Config
+
     values = kernel._bind(args, kwargs)
     items, _device = kernel._key(values)
+    items = gpu_items(items)  # the key a call with CUDA tensors has: the CPU tensors only stand in for them
     compiled = kernel._variant(items, "cuda", kernel.config)  # the source a GPU run compiles
+    overrides = {}
+    if config is not None:
+        if config.compile_part() != Config():
+            compiled = kernel._variant(items, "cuda", config.compile_part(), count=False)
+        overrides = config.launch_overrides()
     builds: list[TargetBuild] = []
     with _launching_builds(compiled.launcher.__globals__, arch, builds):
         saved = driver._active  # not `.active`: that makes the real driver, which fails without a GPU
         driver.set_active(_TargetDriver(GPUTarget("cuda", arch, 32)))
         try:
-            compiled.launcher(*values)
+            compiled.launcher(*values, _config=overrides) if overrides else compiled.launcher(*values)
         finally:
             driver.set_active(saved)
     return builds
+
+
+def gpu_items(items: tuple) -> tuple:
+    """A specialization key with every tensor's device type made "cuda"."""
+    return tuple((*it[:5], "cuda", *it[6:]) if isinstance(it, tuple) and it[:1] == ("tensor",) else it for it in items)
 
 
 @contextlib.contextmanager
