@@ -434,6 +434,14 @@ def main(argv: list[str] | None = None) -> int:
         from kopt.tools.bench.cli import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] == ["tune"]:  # autotuning ahead of time, for a fleet (docs/tuning-at-scale.md)
+        from kopt.tools.tune.cli import main as tune_main
+
+        return tune_main(argv[1:])
+    if argv[:1] == ["cache"]:  # bundles: kopt cache export / import / info
+        from kopt.tools.cache_cli import main as cache_main
+
+        return cache_main(argv[1:])
     debug = "--debug" in argv
     cmd = CommandLine(argv)
     try:

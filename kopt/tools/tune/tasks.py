@@ -1,0 +1,277 @@
+"""The work of a tuning job, as it runs on a worker: one function per task kind, each self-contained.
+
+A task is a dict (picklable, no live objects): the kernel's reference (file, name, the file's text), a case's
+argument descriptions, and what to do. Every task runs with kopt's and Triton's caches pointed at scratch
+directories of its worker process, seeded with what it needs (`seed`: kopt entries and Triton binaries the job
+already has), and returns what it produced there (`files`): the kopt cache entries it wrote and every Triton
+binary its launches compiled or loaded. The job gathers those into one cache; nothing depends on a worker
+sharing a disk with the job.
+
+Kinds:
+  describe  (timing actors) the device kind and compute capability this worker times on.
+  prepare   kopt compiles the kernel for the GPU and lists the unit's candidate configs (capped).
+  build     one candidate built for a GPU arch by Triton's compiler, no GPU needed (runtime/target_build.py).
+  time      (timing actors) the unit tuned on the device: every candidate checked and timed, the winner stored
+            under the key a deployed process looks up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+_SCRATCH: list[Path] = []
+
+
+class TaskError(Exception):
+    """A task that ran and failed (a candidate that does not build): retried once, then recorded."""
+
+
+def scratch() -> Path:
+    """This worker process's scratch directory (removed when it exits)."""
+    if not _SCRATCH:
+        path = Path(tempfile.mkdtemp(prefix=f"kopt-tune-{os.getpid()}-"))
+        atexit.register(shutil.rmtree, path, True)
+        _SCRATCH.append(path)
+    return _SCRATCH[0]
+
+
+@contextlib.contextmanager
+def _environment(values: dict):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_task(task: dict) -> dict:
+    """Run one task in this process; returns its result with `files`, raises TaskError (or any error) when it
+    fails. `task["fault"]` ("exit", "raise") makes it fail on purpose: the job's retry path, under test."""
+    fault = task.get("fault")
+    if fault == "exit":
+        os._exit(17)  # a worker that dies
+    if fault == "raise":
+        raise TaskError("injected fault")
+    root = scratch()
+    env = {"KOPT_CACHE_DIR": str(root / "kopt"), "TRITON_CACHE_DIR": str(root / "triton"),
+           "KOPT_AUTOTUNE_WORKERS": "0"}
+    with _environment(env):
+        if task["kind"] == "describe":
+            return describe_device(task)
+        from kopt.runtime import bundle
+
+        if task.get("seed"):
+            bundle.gather(task["seed"], root / "kopt")
+            for t in task["seed"].get("triton", []):
+                bundle.install_triton_kernels(t["source"], root / "kopt", root / "triton")
+        with Collector(root) as collected:
+            result = {"prepare": prepare, "build": build, "time": time_unit}[task["kind"]](task)
+        result["files"] = collected.files()
+        from kopt.runtime.cache import compiler_fingerprint
+
+        result["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+        result["kopt"] = compiler_fingerprint()  # what the entries are keyed by: the job checks it is its own
+        return result
+
+
+# ---------------------------------------------------------------- what a task produced
+
+
+class Collector:
+    """The kopt cache entries a task wrote and the Triton binaries its launches compiled or loaded (Triton's
+    compilation listener sees both)."""
+
+    def __init__(self, root: Path):
+        self.kopt = root / "kopt"
+        self.triton: dict[str, dict] = {}
+        self.before: dict[str, int] = {}
+        self._knobs = None
+
+    def _snapshot(self) -> dict[str, int]:
+        out = {}
+        for kind in ("compiled", "autotune"):
+            d = self.kopt / kind
+            if d.is_dir():
+                for p in d.glob("*.json"):
+                    out[f"{kind}/{p.name}"] = p.stat().st_mtime_ns
+        return out
+
+    def __enter__(self):
+        self.before = self._snapshot()
+        from kopt.runtime import mode
+
+        if "triton" in sys.modules or not mode.interpreting():
+            from triton import knobs
+
+            self._knobs = knobs
+            self._previous = knobs.compilation.listener
+            knobs.compilation.listener = self._listen
+        return self
+
+    def __exit__(self, *exc):
+        if self._knobs is not None:
+            self._knobs.compilation.listener = self._previous
+        return False
+
+    def _listen(self, *, src, metadata, metadata_group, times, cache_hit):
+        target = metadata.get("target")
+        arch = getattr(target, "arch", None) if not isinstance(target, dict) else target.get("arch")
+        if isinstance(target, (list, tuple)) and arch is None and len(target) > 1:
+            arch = target[1]
+        module = getattr(getattr(src, "fn", None), "__module__", "") or ""
+        digest = module.rsplit("_", 1)[-1]
+        paths = list(metadata_group.values())
+        if paths and len(digest) == 20 and arch is not None:
+            where = Path(paths[0]).parent
+            self.triton[where.name] = {"dir": where, "arch": int(arch), "source": digest,
+                                       "version": str(metadata.get("triton_version") or _triton_version())}
+        if self._previous is not None:
+            self._previous(src=src, metadata=metadata, metadata_group=metadata_group, times=times,
+                           cache_hit=cache_hit)
+
+    def files(self) -> dict:
+        after = self._snapshot()
+        kopt = {rel: (self.kopt / rel).read_bytes() for rel, mtime in after.items() if self.before.get(rel) != mtime}
+        triton = []
+        for name, t in self.triton.items():
+            groups = sorted(t["dir"].glob("__grp__*.json"))
+            if not groups:
+                continue
+            import json
+
+            children = json.loads(groups[0].read_text())["child_paths"]
+            files = {groups[0].name: groups[0].read_bytes()}
+            files.update({Path(p).name: Path(p).read_bytes() for p in children.values()})
+            triton.append({"name": name, "arch": t["arch"], "source": t["source"], "version": t["version"],
+                           "files": files})
+        return {"kopt": kopt, "triton": triton}
+
+
+def _triton_version() -> str:
+    from kopt.runtime.bundle import triton_version
+
+    return triton_version()
+
+
+# ---------------------------------------------------------------- kernels and arguments
+
+
+def load_kernel(ref: dict):
+    """The @kopt.kernel object `ref` names, run afresh for every task (no state carried between tasks) from the
+    file's text as the job read it, under the file's own path even where this host does not have the file: kopt
+    keys compiles by the kernel's file and position (its launchers raise errors located there), so a worker on
+    another host must compile what the deployed process will look up."""
+    import linecache
+    import types
+
+    from kopt.runtime.kernel import Kernel
+
+    path, text = ref["file"], ref["source"]
+    linecache.cache[path] = (len(text), None, text.splitlines(True), path)  # inspect reads the source from here
+    if str(Path(path).parent) not in sys.path:
+        sys.path.insert(0, str(Path(path).parent))
+    name = f"kopt_tune_task_{hashlib.sha256(path.encode()).hexdigest()[:12]}"
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    exec(compile(text, path, "exec"), module.__dict__)  # noqa: S102 - the user's kernel file, as `kopt tune` read it
+    kernel = getattr(module, ref["name"], None)
+    if not isinstance(kernel, Kernel):
+        raise TaskError(f"{path} has no @kopt.kernel named {ref['name']!r}")
+    return kernel
+
+
+def _configs(data: list) -> list:
+    from kopt.runtime.config import Config
+
+    return [Config.from_json(c) for c in data]
+
+
+# ---------------------------------------------------------------- the kinds
+
+
+def describe_device(task: dict) -> dict:
+    """(device kind, compute capability as an arch number) of this worker's device."""
+    from kopt.runtime.bundle import device_kind
+
+    if task["device"] == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise TaskError("this timing worker sees no GPU")
+        major, minor = torch.cuda.get_device_capability()
+        return {"kind": device_kind("cuda"), "arch": major * 10 + minor, "pid": os.getpid()}
+    return {"kind": device_kind("cpu"), "arch": None, "pid": os.getpid()}
+
+
+def prepare(task: dict) -> dict:
+    """kopt's compile for the GPU (and of every reduction strategy a candidate asks for) and the candidates."""
+    from kopt.runtime.config import Config
+    from kopt.runtime.shape_log import rebuild
+    from kopt.runtime.target_build import gpu_items
+
+    kernel = load_kernel(task["ref"])
+    values = rebuild(task["args"], "meta")
+    items, _device = kernel._key(values)
+    items = gpu_items(items)
+    compiled = kernel._variant(items, "cuda", kernel.config)
+    every = kernel.tune_candidates(values, compiled)
+    candidates = every[: task["max_candidates"]]
+    for cfg in candidates:
+        if cfg.compile_part() != Config():
+            kernel._variant(items, "cuda", cfg.compile_part(), count=False)
+    return {"candidates": [c.to_json() for c in candidates], "space": len(every)}
+
+
+def build(task: dict) -> dict:
+    """One config of one case built for sm_<arch> (no GPU): every kernel its launch would compile."""
+    from kopt.runtime.config import Config
+    from kopt.runtime.shape_log import rebuild
+    from kopt.runtime.target_build import build_for_target
+
+    kernel = load_kernel(task["ref"])
+    values = rebuild(task["args"], "cpu", fill="empty")
+    builds = build_for_target(kernel, *values, arch=task["arch"], config=Config.from_json(task["config"]))
+    failed = [f"{b.kernel}: {b.error}" for b in builds if not b.ok]
+    if failed:
+        raise TaskError("; ".join(failed))
+    return {"kernels": [{"kernel": b.kernel, "constexprs": b.constexprs, "options": b.options, "shared": b.shared}
+                        for b in builds]}
+
+
+def time_unit(task: dict) -> dict:
+    """Tune one unit on this worker's device over the given candidates, and store the result where a deployed
+    process of this device kind looks it up."""
+    from kopt.runtime import mode
+    from kopt.runtime.bundle import device_kind
+    from kopt.runtime.cache import DiskCache
+    from kopt.runtime.shape_log import rebuild
+    from kopt.runtime.specialize import size_bucket
+
+    kernel = load_kernel(task["ref"])
+    values = rebuild(task["args"], task["device"], fill="random")
+    items, device = kernel._key(values)
+    mode.prepare(device)
+    compiled = kernel._variant(items, device, kernel.config)
+    log = io.StringIO()
+    with contextlib.redirect_stderr(log):  # the tuner's own progress bar: the job shows one for everything
+        result = kernel._autotune_now(items, device, values, compiled, candidates=_configs(task["candidates"]))
+    DiskCache("autotune").store(kernel._tune_key((device, items, size_bucket(values)), device), result.to_json())
+    rejected = [{"config": t.config.to_json(), "status": t.status} for t in result.trials if t.status != "ok"]
+    return {"kind": device_kind(device), "winner": result.config.to_json(), "ms": result.ms,
+            "default_ms": result.default_ms, "trials": len(result.trials), "rejected": rejected,
+            "summary": (log.getvalue().strip().splitlines() or [""])[-1]}
