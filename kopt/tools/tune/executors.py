@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -204,6 +205,7 @@ class LocalExecutor:
         self._lane.close(kill)
         for a in self._actors:
             a.close(kill)
+        shutil.rmtree(self.logs, ignore_errors=True)
 
 
 class InlineExecutor(LocalExecutor):
@@ -231,6 +233,7 @@ class InlineExecutor(LocalExecutor):
         self._pool.shutdown(wait=not kill, cancel_futures=True)
         for a in self._actors:
             a.close(kill)
+        shutil.rmtree(self.logs, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- Ray

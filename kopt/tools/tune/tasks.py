@@ -36,12 +36,29 @@ class TaskError(Exception):
 
 
 def scratch() -> Path:
-    """This worker process's scratch directory (removed when it exits)."""
+    """This worker process's scratch directory: removed when it exits, or (Ray kills its workers without running
+    exit handlers; a crash runs none) by the next worker on this host that finds its process gone."""
     if not _SCRATCH:
-        path = Path(tempfile.mkdtemp(prefix=f"kopt-tune-{os.getpid()}-"))
+        base = Path(tempfile.gettempdir()) / "kopt-tune-scratch"
+        base.mkdir(exist_ok=True)
+        for old in base.iterdir():
+            pid = old.name.split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
         atexit.register(shutil.rmtree, path, True)
         _SCRATCH.append(path)
     return _SCRATCH[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager

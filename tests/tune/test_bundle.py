@@ -1,0 +1,131 @@
+"""Bundles without Ray or a GPU: what export packs and import accepts, the Triton binaries installed where
+Triton's JIT looks (group files rewritten to their new place), the warning for what a bundle lacks, and the
+`kopt cache` command."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+import torch
+
+from kopt.errors import KoptError
+from kopt.runtime import bundle
+from kopt.runtime.cache import DiskCache, compiler_fingerprint
+from kopt.tools.cli import main as kopt_main
+
+
+def _triton_entry(tmp_path, name="ABCDEF234567"):
+    """A Triton cache entry as a worker's Triton wrote it: files, and a group naming them by absolute path."""
+    where = tmp_path / "worker-triton" / name
+    where.mkdir(parents=True)
+    files = {"k.cubin": b"\x7fELF cubin", "k.json": b'{"name": "k"}'}
+    for f, data in files.items():
+        (where / f).write_bytes(data)
+    group = {"child_paths": {f: str(where / f) for f in files}}
+    return {**files, "__grp__k.json": json.dumps(group).encode()}
+
+
+def _fill(root, tmp_path):
+    """A cache with a compiled kernel, a tuned config of two device kinds, and a Triton binary of its source."""
+    source = "def k(): pass\n"
+    fp = compiler_fingerprint()
+    DiskCache("compiled", root).store({"kopt": fp, "kernel": "k"}, {"triton_source": source, "plan": {}})
+    for kind in ("NVIDIA H200 sm_90", "NVIDIA A100 sm_80"):
+        DiskCache("autotune", root).store({"kopt": fp, "kernel": "k", "device_kind": kind},
+                                          {"config": {}, "ms": 1.0, "default_ms": 1.0})
+    DiskCache("compiled", root).store({"kopt": "0.0.0+stale", "kernel": "old"}, {"triton_source": "x", "plan": {}})
+    bundle.store_triton_entry("ABCDEF234567", _triton_entry(tmp_path), arch=90,
+                              source_digest_=bundle.source_digest(source), version=bundle.triton_version(), root=root)
+    return source
+
+
+def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_path):
+    src_root, dst_root = tmp_path / "tuned", tmp_path / "deployed"
+    source = _fill(src_root, tmp_path)
+    m = bundle.export_bundle(tmp_path / "b.tar", src_root, device_kinds=["NVIDIA H200 sm_90"])
+    # this kopt's compile (not the stale one), the H200's tuned config (not the A100's), the binary of its source
+    assert (m["compiled"], m["tuned"], m["triton_kernels"]) == (1, 1, 1)
+    assert m["device_kinds"] == ["NVIDIA H200 sm_90"] and m["archs"] == ["sm_90"] and m["kopt"] == compiler_fingerprint()
+    r = bundle.import_bundle(tmp_path / "b.tar", dst_root)
+    assert r["entries_written"] == 2 and r["triton_kernels_written"] == 1
+    assert DiskCache("autotune", dst_root).load({"kopt": compiler_fingerprint(), "kernel": "k",
+                                                 "device_kind": "NVIDIA H200 sm_90"}) == {"config": {}, "ms": 1.0,
+                                                                                          "default_ms": 1.0}
+    assert [b["name"] for b in bundle.imported(dst_root)] == ["b.tar"]
+
+    # installed into Triton's cache on first use of the generated module, its group pointing there
+    triton_dir = tmp_path / "triton-cache"
+    assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root, triton_dir) == 1
+    group = json.loads((triton_dir / "ABCDEF234567" / "__grp__k.json").read_text())["child_paths"]
+    assert group == {f: str(triton_dir / "ABCDEF234567" / f) for f in ("k.cubin", "k.json")}
+    assert (triton_dir / "ABCDEF234567" / "k.cubin").read_bytes() == b"\x7fELF cubin"
+    assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root, triton_dir) == 0  # there already
+    assert bundle.install_triton_kernels("0" * 20, dst_root, triton_dir) == 0  # another module: nothing
+
+
+def test_import_refuses_what_is_not_a_bundle_and_skips_unsound_entries(tmp_path, capfd):
+    def tar_of(members: dict):
+        path = tmp_path / f"t{len(list(tmp_path.iterdir()))}.tar"
+        with tarfile.open(path, "w") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return path
+
+    manifest = json.dumps({"format": bundle.FORMAT, "kopt": compiler_fingerprint(), "triton": []}).encode()
+    with pytest.raises(KoptError, match="is not part of a kopt bundle"):
+        bundle.import_bundle(tar_of({"manifest.json": manifest, "../../etc/passwd": b"x"}), tmp_path / "c")
+    with pytest.raises(KoptError, match="has no manifest.json"):
+        bundle.import_bundle(tar_of({"compiled/" + "0" * 32 + ".json": b"{}"}), tmp_path / "c")
+
+    good_root = tmp_path / "good"
+    path = DiskCache("compiled", good_root).store({"kopt": compiler_fingerprint(), "kernel": "k"},
+                                                  {"triton_source": "s", "plan": {}})
+    good = path.read_bytes()
+    edited = json.loads(good)
+    edited["value"]["triton_source"] = "import os; os.system('...')"  # the checksum no longer holds
+    r = bundle.import_bundle(tar_of({"manifest.json": manifest, f"compiled/{path.name}": json.dumps(edited).encode(),
+                                     "compiled/" + "1" * 32 + ".json": good}), tmp_path / "c")  # sound, misnamed
+    assert r["entries_written"] == 0 and not list((tmp_path / "c").glob("compiled/*.json"))
+    assert capfd.readouterr().err.count("not a sound kopt cache entry") == 2
+
+
+def test_what_a_bundle_lacks_is_said_once_and_only_where_one_is_imported(tmp_path, capfd, cache_dir, monkeypatch):
+    from tests.tune import tune_kernels
+
+    monkeypatch.setattr(bundle, "_NOTED", set())
+    x = torch.randn(5, 40)
+    k = type(tune_kernels.softmax)(tune_kernels.softmax.fn, autotune=False)
+    torch.testing.assert_close(k(x), torch.softmax(x, dim=1))
+    assert "bundle" not in capfd.readouterr().err  # no bundle: compiles silently
+
+    _fill(tmp_path / "src", tmp_path)
+    bundle.export_bundle(tmp_path / "b.tar", tmp_path / "src")
+    bundle.import_bundle(tmp_path / "b.tar", cache_dir)
+    for shape in ((5, 40), (6, 41)):
+        k2 = type(tune_kernels.softmax)(tune_kernels.softmax.fn, autotune=False, static_shapes=True)
+        k2(torch.randn(*shape))
+        k2(torch.randn(*shape))
+    lines = [ln for ln in capfd.readouterr().err.splitlines() if "not in the imported bundle" in ln]
+    assert lines == ["kopt: warning: softmax(f32 rank 2) on cpu is not in the imported bundle (b.tar); compiling it "
+                     "here"], lines
+
+
+def test_the_cache_command(tmp_path, capsys):
+    root = tmp_path / "tuned"
+    _fill(root, tmp_path)
+    assert kopt_main(["cache", "info", "--cache-dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert f"{root}: 2 compiled kernels, 2 tuned configs, 1 Triton binaries" in out
+    assert "tuned for NVIDIA H200 sm_90: 1" in out and "tuned for NVIDIA A100 sm_80: 1" in out
+    assert kopt_main(["cache", "export", str(tmp_path / "b.tar.gz"), "--cache-dir", str(root)]) == 0
+    assert "1 compiled kernels, 2 tuned configs (NVIDIA A100 sm_80, NVIDIA H200 sm_90), 1 Triton binaries" \
+        in capsys.readouterr().out
+    assert kopt_main(["cache", "import", str(tmp_path / "b.tar.gz"), "--cache-dir", str(tmp_path / "d")]) == 0
+    assert "3 kopt entries" in capsys.readouterr().out
+    assert kopt_main(["cache", "import", str(tmp_path / "missing.tar"), "--cache-dir", str(tmp_path / "d")]) == 1
+    assert "cannot read the bundle" in capsys.readouterr().err
