@@ -112,5 +112,8 @@ def test_the_tune_command_says_what_is_missing(capsys):
     assert "no such file" in capsys.readouterr().err
     assert kopt_main(["tune", f"{KERNELS}:nope", "--shapes", "small"]) == 1
     assert "has no @kopt.kernel named 'nope'" in capsys.readouterr().err
-    assert kopt_main(["tune", f"{KERNELS}:matmul_big", "--shapes", "small"]) == 1
+    assert kopt_main(["tune", f"{KERNELS}:matmul_big", "--shapes", "small"]) == 1  # a set for every kernel: skipped
+    assert "tune_kernels.py:matmul_big: shape set 'small' left out: no argument layout is known" \
+        in capsys.readouterr().err
+    assert kopt_main(["tune", f"{KERNELS}:matmul_big", "--shape", "matmul_big=4x4x4"]) == 1  # for it: an error
     assert "no argument layout is known for 'matmul_big'" in capsys.readouterr().err

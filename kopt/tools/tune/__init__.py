@@ -32,17 +32,25 @@ def _lookup(table: dict | None, ref_id: str, kernel) -> object | None:
     return None
 
 
-def cases_for(kernels: dict, *, shapes=None, shape_set=None, args=None, dtype=None) -> list[Case]:
+def cases_for(kernels: dict, *, shapes=None, shape_set=None, args=None, dtype=None,
+              problems: list | None = None) -> list[Case]:
     """The cases the options name, per kernel: `shape_set` (a name of kopt bench's shape sets, for every kernel
     or per kernel), `shapes` (per kernel, a list of shapes), `args` (per kernel, a list of argument tuples: tensors
-    of any device, `meta` ones included, and scalars; or `parse_args_spec` text)."""
+    of any device, `meta` ones included, and scalars; or `parse_args_spec` text). A shape set given for every
+    kernel skips those whose argument layout is not known (noted in `problems`)."""
     from kopt.runtime.shape_log import describe
     from kopt.tools.bench import shapes as shape_sets
+    from kopt.tools.tune.plan import maker
 
     cases: list[Case] = []
     for ref_id, (_ref, kernel) in kernels.items():
         name = ref_id.split(":")[-1]
         chosen = shape_set if isinstance(shape_set, str) else _lookup(shape_set, ref_id, kernel)
+        if chosen and isinstance(shape_set, str) and maker(name) is None:
+            if problems is not None:
+                problems.append({"case": ref_id, "error": f"shape set {chosen!r} left out: no argument layout is "
+                                 "known for it (give --args, or a shape log)"})
+            chosen = None
         if chosen:
             try:
                 listed = shape_sets.get_shapes(chosen, name if name in shape_sets.DEFAULT_SET else None)
@@ -78,16 +86,19 @@ def tune(kernels: list, *, shapes: dict | None = None, shape_set: str | dict | N
     from kopt.tools.tune.plan import log_cases
 
     resolved = resolve_kernels(list(kernels))
-    cases = cases_for(resolved, shapes=shapes, shape_set=shape_set, args=args, dtype=dtype)
+    skipped: list = []
+    cases = cases_for(resolved, shapes=shapes, shape_set=shape_set, args=args, dtype=dtype, problems=skipped)
     for log in [shape_log] if isinstance(shape_log, (str, Path)) else (shape_log or []):
         found, resolved = log_cases(log, resolved)
         cases += found
     resolved = {k: v for k, v in resolved.items() if v is not None}
     if not cases:
         raise KoptError("kopt tune: no shapes to tune for",
-                        notes=["give a shape set (--shapes NAME), shapes (--shape K=4096x1024), argument types "
-                               "(--args K=f16[...],...) or a shape log (--shape-log FILE)"])
+                        notes=[f"{p['case']}: {p['error']}" for p in skipped]
+                        + ["give a shape set (--shapes NAME), shapes (--shape K=4096x1024), argument types "
+                           "(--args K=f16[...],...) or a shape log (--shape-log FILE)"])
     units, problems = make_units(cases, resolved)
+    problems = skipped + problems
     dest = Path(cache_dir) if cache_dir else default_cache_dir()
     if ray:
         executor = RayExecutor(ray, workers)

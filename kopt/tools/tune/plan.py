@@ -250,15 +250,20 @@ def log_cases(path: str | Path, kernels: dict) -> tuple[list[Case], dict]:
 # ---------------------------------------------------------------- units
 
 
+def _int_class(v: int) -> tuple:
+    """How Triton specializes an integer argument: equal to 1, divisible by 16, and i32 or wider."""
+    return (v == 1, v % 16 == 0, not -(1 << 31) <= v < 1 << 31)
+
+
 def triton_group(args: list) -> tuple:
     """What Triton specializes a launch on, as far as the arguments decide it: which sizes, strides and integer
-    arguments are 1 or divisible by 16."""
+    arguments are 1, divisible by 16, or past 32 bits."""
     out = []
     for m in args:
         if m[0] == "tensor":
-            out.append(tuple((s == 1, s % 16 == 0) for s in [*m[1], *m[2]]))
+            out.append(tuple(_int_class(s) for s in [*m[1], *m[2]]))
         elif m[0] == "value" and isinstance(m[1], int) and not isinstance(m[1], bool):
-            out.append((m[1] == 1, m[1] % 16 == 0))
+            out.append(_int_class(m[1]))
     return tuple(out)
 
 
