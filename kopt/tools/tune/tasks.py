@@ -109,28 +109,36 @@ def run_task(task: dict) -> dict:
 
 
 class Collector:
-    """The kopt cache entries a task wrote and the Triton binaries its launches compiled or loaded (Triton's
-    compilation listener sees both)."""
+    """The kopt cache entries a task read or wrote (not only new ones: a worker outlives a job, and each job
+    gathers into its own cache) and the Triton binaries its launches compiled or loaded (Triton's compilation
+    listener sees both)."""
 
     def __init__(self, root: Path):
         self.kopt = root / "kopt"
         self.triton: dict[str, dict] = {}
-        self.before: dict[str, int] = {}
+        self.touched: set[Path] = set()
         self._knobs = None
 
-    def _snapshot(self) -> dict[str, int]:
-        out = {}
-        for kind in ("compiled", "autotune"):
-            d = self.kopt / kind
-            if d.is_dir():
-                for p in d.glob("*.json"):
-                    out[f"{kind}/{p.name}"] = p.stat().st_mtime_ns
-        return out
-
     def __enter__(self):
-        self.before = self._snapshot()
         from kopt.runtime import mode
+        from kopt.runtime.cache import DiskCache
 
+        load, store, touched = DiskCache.load, DiskCache.store, self.touched
+        self._saved = (load, store)
+
+        def loading(cache, key, required=()):
+            value = load(cache, key, required)
+            if value is not None:
+                touched.add(cache.path(key))
+            return value
+
+        def storing(cache, key, value):
+            path = store(cache, key, value)
+            if path is not None:
+                touched.add(path)
+            return path
+
+        DiskCache.load, DiskCache.store = loading, storing
         if "triton" in sys.modules or not mode.interpreting():
             from triton import knobs
 
@@ -140,6 +148,9 @@ class Collector:
         return self
 
     def __exit__(self, *exc):
+        from kopt.runtime.cache import DiskCache
+
+        DiskCache.load, DiskCache.store = self._saved
         if self._knobs is not None:
             self._knobs.compilation.listener = self._previous
         return False
@@ -161,8 +172,13 @@ class Collector:
                            cache_hit=cache_hit)
 
     def files(self) -> dict:
-        after = self._snapshot()
-        kopt = {rel: (self.kopt / rel).read_bytes() for rel, mtime in after.items() if self.before.get(rel) != mtime}
+        kopt = {}
+        for path in self.touched:
+            try:
+                rel = path.relative_to(self.kopt).as_posix()
+                kopt[rel] = path.read_bytes()
+            except (ValueError, OSError):  # outside the scratch cache, or gone
+                continue
         triton = []
         for name, t in self.triton.items():
             groups = sorted(t["dir"].glob("__grp__*.json"))
