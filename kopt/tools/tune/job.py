@@ -88,6 +88,9 @@ class Report:
     cache_dir: str = ""
     exported: dict | None = None
     workers: dict = field(default_factory=dict)  # task kind -> the worker processes (host:pid) that ran them
+    # task kind -> Triton kernels its launches compiled / loaded from Triton's cache; for "time" on GPUs, compiled
+    # stays 0 when the binaries built on CPU tasks are the ones the GPU's JIT looks up
+    triton: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -102,6 +105,10 @@ class Report:
             lines.append(f"  {u['label']:<40} {len(u['cases'])} shapes, {u['candidates']} candidates (of {u['space']}), "
                          f"built {u['built_ok']}/{u['built_total']}" + (f"; {wins}" if wins else "")
                          + (f"; {u['error']}" if u.get("error") else ""))
+        for kind, c in sorted(self.triton.items()):
+            if c["compiled"] or c["loaded"]:
+                lines.append(f"  Triton in {kind} tasks: {c['compiled']} kernels compiled, {c['loaded']} loaded from "
+                             "its cache")
         for f in self.failures:
             lines.append(f"  failed after {f['attempts']} attempts: {f['task']}: {f['error']}")
         for r in self.retried:
@@ -253,6 +260,9 @@ class Job:
             self.report.retried.append({"task": task.label, "kind": task.kind, "error": task.first_error})
         files = result.pop("files", {})
         self.report.workers.setdefault(task.kind, set()).add(result.get("worker", "?"))
+        counts = self.report.triton.setdefault(task.kind, {"compiled": 0, "loaded": 0})
+        for k, n in result.get("triton", {}).items():
+            counts[k] += n
         if result.get("kopt") not in (None, self._fingerprint) and result.get("worker") not in self._warned:
             self._warned.add(result.get("worker"))  # another kopt: what it compiled is keyed for that kopt
             self.report.problems.append({"case": f"worker {result.get('worker')}", "error": f"runs kopt "

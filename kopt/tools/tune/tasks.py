@@ -98,6 +98,7 @@ def run_task(task: dict) -> dict:
         with Collector(root) as collected:
             result = {"prepare": prepare, "build": build, "time": time_unit}[task["kind"]](task)
         result["files"] = collected.files()
+        result["triton"] = dict(collected.counts)
         from kopt.runtime.cache import compiler_fingerprint
 
         result["worker"] = f"{socket.gethostname()}:{os.getpid()}"
@@ -117,6 +118,7 @@ class Collector:
         self.kopt = root / "kopt"
         self.triton: dict[str, dict] = {}
         self.touched: set[Path] = set()
+        self.counts = {"compiled": 0, "loaded": 0}  # Triton kernels the task's launches compiled / loaded
         self._knobs = None
 
     def __enter__(self):
@@ -156,6 +158,7 @@ class Collector:
         return False
 
     def _listen(self, *, src, metadata, metadata_group, times, cache_hit):
+        self.counts["loaded" if cache_hit else "compiled"] += 1
         target = metadata.get("target")
         arch = getattr(target, "arch", None) if not isinstance(target, dict) else target.get("arch")
         if isinstance(target, (list, tuple)) and arch is None and len(target) > 1:
