@@ -39,12 +39,25 @@ KERNELS = {  # name: (kernel, dtype, shapes)
 }
 
 
+# --cpu-smoke: the whole script on a machine without a GPU (tiny shapes, the interpreter times, builds for sm_90),
+# to check it end to end before spending GPU time on it; its figures mean nothing
+SMOKE = {"softmax": ("examples/softmax.py:softmax", "fp32", [(8, 100), (8, 128)]),
+         "rms_norm": ("examples/rms_norm.py:rms_norm", "fp32", [(8, 64)]),
+         "matmul": ("examples/matmul.py:matmul", "fp32", [(16, 16, 16)]),
+         "attention": ("examples/attention.py:attention", "fp32", [(2, 16, 16)])}
+
+
 def _selected(args) -> dict:
+    table = SMOKE if args.cpu_smoke else KERNELS
     names = [n.strip() for n in args.kernels.split(",") if n.strip()]
-    unknown = [n for n in names if n not in KERNELS]
+    unknown = [n for n in names if n not in table]
     if unknown:
-        sys.exit(f"unknown kernels {unknown}; known: {', '.join(KERNELS)}")
-    return {n: KERNELS[n] for n in names}
+        sys.exit(f"unknown kernels {unknown}; known: {', '.join(table)}")
+    return {n: table[n] for n in names}
+
+
+def _device(args) -> str:
+    return "cpu" if args.cpu_smoke else "cuda"
 
 
 # ---------------------------------------------------------------- phase tune
@@ -68,8 +81,10 @@ def tune_phase(args, out: Path) -> None:
         print(f"{len(units)} units; problems: {problems or 'none'}")
         return
     t0 = time.perf_counter()
+    smoke = {"timing": "cpu", "archs": [90], "max_candidates": 2} if args.cpu_smoke else {}
     report = tune(specs, shapes=shapes, dtype=dtypes, ray=None if args.local else "local",
-                  max_candidates=args.max_candidates, cache_dir=out / "tuned", export=out / "kernels.tar")
+                  **{"max_candidates": args.max_candidates, **smoke}, cache_dir=out / "tuned",
+                  export=out / "kernels.tar")
     wall = time.perf_counter() - t0
     print(report.summary())
     print(f"tune job: {wall:.1f} s wall; bundle {out / 'kernels.tar'}: {report.exported}")
@@ -83,13 +98,14 @@ def run_phase(args, out: Path, mode: str) -> None:
     """A fresh process with fresh caches; `bundle` imports the bundle first."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     env.update(KOPT_CACHE_DIR=str(out / f"{mode}-kopt"), TRITON_CACHE_DIR=str(out / f"{mode}-triton"),
-               PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+               PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **({"TRITON_INTERPRET": "1"} if args.cpu_smoke else {}))
     for d in (out / f"{mode}-kopt", out / f"{mode}-triton"):
         if d.exists():
             import shutil
 
             shutil.rmtree(d)
-    cmd = [sys.executable, __file__, "child", "--mode", mode, "--out", str(out), "--kernels", args.kernels]
+    cmd = [sys.executable, __file__, "child", "--mode", mode, "--out", str(out), "--kernels", args.kernels] \
+        + ["--cpu-smoke"] * args.cpu_smoke
     r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     (out / f"{mode}.log").write_text(r.stdout + "\n--- stderr ---\n" + r.stderr)
     if r.returncode != 0:
@@ -97,17 +113,17 @@ def run_phase(args, out: Path, mode: str) -> None:
     print(r.stdout.strip().splitlines()[-1][:300])
 
 
-def _inputs(name: str, shape: tuple, dtype_name: str):
+def _inputs(name: str, shape: tuple, dtype_name: str, device: str):
     import torch
 
     from kopt.tools.bench.specs import SPECS
 
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[dtype_name]
     if name in SPECS:
-        return SPECS[name].inputs(shape, dtype, "cuda")
+        return SPECS[name].inputs(shape, dtype, device)
     bh, seq, d = shape
     torch.manual_seed(0)
-    return tuple(torch.randn(bh, seq, d, device="cuda", dtype=dtype) for _ in range(3))
+    return tuple(torch.randn(bh, seq, d, device=device, dtype=dtype) for _ in range(3))
 
 
 def _reference(name: str, inputs):
@@ -127,6 +143,9 @@ def child(args, out: Path) -> None:
 
     from kopt.runtime import autotune
     from kopt.tools.tune.plan import load_file
+
+    device = _device(args)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     current = {"name": None}
     counts: dict = {}
@@ -150,19 +169,26 @@ def child(args, out: Path) -> None:
         t0 = time.perf_counter()
         import_bundle(out / "kernels.tar")
         import_ms = (time.perf_counter() - t0) * 1e3
+    triton_dir = Path(os.environ["TRITON_CACHE_DIR"])
+
+    def entries() -> set:  # Triton cache entries on disk: compiled here, by the autotuner's worker processes
+        return {p.parent.name for p in triton_dir.glob("*/__grp__*.json")}  # (which the listener does not see),
+        # or installed from the bundle
+
     results = {}
     for name, (spec, dtype, shapes) in _selected(args).items():
         file, attr = spec.split(":")
         kernel = getattr(load_file(ROOT / file), attr)
         current["name"] = name
+        before = entries()
         counts.setdefault(name, {"jit_compiles": 0, "jit_loads": 0, "tunings": 0})
         firsts, ok = [], None
         for i, shape in enumerate(shapes):
-            inputs = _inputs(name, shape, dtype)
-            torch.cuda.synchronize()
+            inputs = _inputs(name, shape, dtype, device)
+            sync()
             t0 = time.perf_counter()
             got = kernel(*inputs)
-            torch.cuda.synchronize()
+            sync()
             firsts.append((time.perf_counter() - t0) * 1e3)
             if i == 0:
                 want = _reference(name, inputs)
@@ -172,9 +198,11 @@ def child(args, out: Path) -> None:
             del inputs, got
         info = kernel.cache_info()
         results[name] = {"shapes": len(shapes), "kopt_compiles": info.misses, "disk_hits": info.disk_hits,
+                         "new_triton_cache_entries": len(entries() - before),
                          **counts[name], "first_call_ms": firsts[0], "all_first_calls_ms": sum(firsts),
                          "max_first_call_ms": max(firsts), "first_shape_matches_torch": ok}
-    summary = {"mode": args.mode, "device": torch.cuda.get_device_name(), "import_ms": import_ms, "kernels": results}
+    summary = {"mode": args.mode, "device": torch.cuda.get_device_name() if device == "cuda" else "cpu (smoke)",
+               "import_ms": import_ms, "kernels": results}
     (out / f"{args.mode}.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary))
 
@@ -189,11 +217,16 @@ def report_phase(out: Path) -> None:
         t = json.loads((out / "tune.json").read_text())
         lines.append(f"tune job: {len(t['units'])} units, {t['builds_ok']} builds ok, {t['builds_failed']} failed, "
                      f"{t['timed']} tuned on {', '.join(t['device_kinds'])}; {t['wall_s']:.1f} s on {t['executor']}")
+        timing = t.get("triton", {}).get("time", {})
+        lines.append(f"timing actors: Triton compiled {timing.get('compiled')} kernels, loaded {timing.get('loaded')} "
+                     "built by the CPU tasks (compiled 0: the sm_XX builds are the binaries the GPU's JIT looks up)")
     for mode, r in runs.items():
         lines.append(f"{mode}: {r['device']}" + (f", bundle imported in {r['import_ms']:.0f} ms" if r["import_ms"]
                                                  else ""))
+    lines.append("JIT compiles: Triton compiles in the process; new entries: Triton cache entries that appeared while "
+                 "the kernel ran (compiled there or by the autotuner's worker processes, or installed from the bundle)")
     head = (f"{'kernel':<10}{'shapes':>7} | {'mode':<7}{'kopt compiles':>14}{'JIT compiles':>13}{'JIT loads':>10}"
-            f"{'tunings':>8}{'first call ms':>14}{'all first calls ms':>19}  torch")
+            f"{'new entries':>12}{'tunings':>8}{'first call ms':>14}{'all first calls ms':>19}  torch")
     lines += ["", head, "-" * len(head)]
     for name in KERNELS:
         for mode, r in runs.items():
@@ -201,7 +234,8 @@ def report_phase(out: Path) -> None:
             if k is None:
                 continue
             lines.append(f"{name:<10}{k['shapes']:>7} | {mode:<7}{k['kopt_compiles']:>14}{k['jit_compiles']:>13}"
-                         f"{k['jit_loads']:>10}{k['tunings']:>8}{k['first_call_ms']:>14.1f}"
+                         f"{k['jit_loads']:>10}{k.get('new_triton_cache_entries', '?'):>12}{k['tunings']:>8}"
+                         f"{k['first_call_ms']:>14.1f}"
                          f"{k['all_first_calls_ms']:>19.1f}  {'ok' if k['first_shape_matches_torch'] else 'WRONG'}")
     text = "\n".join(lines)
     (out / "report.txt").write_text(text + "\n")
@@ -216,6 +250,7 @@ def main() -> int:
     p.add_argument("--max-candidates", type=int, default=None, help="cap per (kernel, bucket) (default 24)")
     p.add_argument("--kernels", default=",".join(KERNELS))
     p.add_argument("--plan-only", action="store_true", help="print the units the job would tune, and stop (CPU)")
+    p.add_argument("--cpu-smoke", action="store_true", help="tiny shapes, no GPU: check the script end to end")
     p.add_argument("--mode", help=argparse.SUPPRESS)
     args = p.parse_args()
     out = Path(args.out)
@@ -223,7 +258,7 @@ def main() -> int:
     if args.phase == "child":
         child(args, out)
         return 0
-    if not args.plan_only:
+    if not args.plan_only and not args.cpu_smoke:
         import torch
 
         assert torch.cuda.is_available(), "needs a GPU (or --plan-only)"
