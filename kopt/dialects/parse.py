@@ -8,6 +8,8 @@ a value used but never defined); the parser below puts them where the user looks
 
 from __future__ import annotations
 
+import re
+
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
 from xdsl.ir import Operation
 from xdsl.parser import Parser, UnresolvedOperand
@@ -72,8 +74,29 @@ def _located(text: str, name: str, span: Span, message: str) -> KoptError:
     return KoptError(f"cannot parse IR: {message.strip()}", SourceLoc(name, line, col), source_line=src)
 
 
+# A string literal or a comment, in linear time (possessive quantifiers: no backtracking); group 1 is the closing
+# quote, absent when the string runs to the end of its line.
+_STRING_OR_COMMENT = re.compile(r'//[^\n]*|"(?:[^"\\\n]++|\\.)*+(")?')
+
+
+def _unclosed_string(text: str, name: str) -> KoptError | None:
+    """xDSL 0.74 lexes a string literal with a nested quantifier that backtracks exponentially when the closing
+    quote is missing (a truncated file hangs the parser), so kopt finds an unclosed string first."""
+    for m in _STRING_OR_COMMENT.finditer(text):
+        if m.group().startswith('"') and m.group(1) is None:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            src = text.splitlines()[line - 1] if text.splitlines() else None
+            return KoptError("cannot parse IR: a string literal is not closed on its line", SourceLoc(name, line, col),
+                             source_line=src)
+    return None
+
+
 def parse_tile(text: str, name: str) -> ModuleOp:
     """Parse a textual tile-dialect module; errors point at line:col of the input."""
+    unclosed = _unclosed_string(text, name)
+    if unclosed is not None:
+        raise unclosed
     parser = _LocatingParser(text, name)
     try:
         module = parser.parse_module()
