@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -80,9 +81,40 @@ def _closure(fn):
     return tuple(constants), tuple(tensors)
 
 
+def _parse_around_lambdas(text: str) -> ast.Module:
+    """The lines a lambda sits on, parsed: as they are, or (a dict entry, an argument list cut at the line's end)
+    each `lambda ...` expression on them alone, kept at its line and column."""
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        pass
+    found = []
+    for m in re.finditer(r"\blambda\b", text):
+        start = m.start()
+        line0, col0 = text.count("\n", 0, start), start - (text.rfind("\n", 0, start) + 1)
+        for end in range(len(text), start, -1):  # the longest piece that parses: the whole lambda
+            if end < len(text) and text[end] not in ",)]}\n":
+                continue
+            try:
+                expr = ast.parse(text[start:end], mode="eval").body
+            except SyntaxError:
+                continue
+            for n in ast.walk(expr):
+                if hasattr(n, "lineno"):
+                    if n.lineno == 1:
+                        n.col_offset += col0
+                    if getattr(n, "end_lineno", None) == 1:
+                        n.end_col_offset += col0
+                    n.lineno += line0
+                    n.end_lineno = (n.end_lineno or 1) + line0
+            found.append(ast.Expr(expr))
+            break
+    return ast.Module(body=found, type_ignores=[])
+
+
 def _lambda_node(fn) -> ast.Lambda:
     lines, first = inspect.getsourcelines(fn)
-    tree = ast.parse(textwrap.dedent("".join(lines)) if lines[0][:1].isspace() else "".join(lines))
+    tree = _parse_around_lambdas(textwrap.dedent("".join(lines)) if lines[0][:1].isspace() else "".join(lines))
     ast.increment_lineno(tree, first - 1)  # errors inside it point at the file's lines
     indent = len(lines[0]) - len(lines[0].lstrip())
     # the body's first real instruction (the RESUME before it spans nothing)
@@ -116,7 +148,7 @@ def read_callable(fn) -> InlineFunction:
                          and isinstance(node.body[0].value, ast.Constant) else node.body)
             if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
                 raise KoptError(f"`{fn.__name__}`, passed to a kernel, must end with `return <value>`")
-    except (OSError, TypeError) as e:
+    except (OSError, TypeError, SyntaxError) as e:
         raise KoptError(f"cannot read the source of `{fn.__name__}`, passed to a kernel: {e}") from None
     constants, tensors = _closure(fn)
     text = ast.unparse(body) if isinstance(body, ast.expr) else "\n".join(ast.unparse(s) for s in body)

@@ -266,7 +266,13 @@ class DeviceBuilder:
         else:
             kind = {ast.While: "a `while` loop", ast.Return: "`return`",
                     ast.With: "a `with` block", ast.Try: "a `try` block", ast.Break: "`break`",
-                    ast.Continue: "`continue`"}.get(type(s), f"a `{type(s).__name__}` statement")
+                    ast.Continue: "`continue`", ast.Raise: "`raise`", ast.Global: "`global`",
+                    ast.Nonlocal: "`nonlocal`", ast.Match: "a `match` statement", ast.Delete: "`del`",
+                    ast.Assert: "`assert`", ast.Import: "`import`", ast.ImportFrom: "`from ... import`",
+                    ast.FunctionDef: "a nested `def`", ast.ClassDef: "a `class`",
+                    ast.AsyncFor: "an `async for` loop", ast.AsyncWith: "an `async with` block",
+                    ast.AsyncFunctionDef: "a nested `async def`",
+                    ast.AnnAssign: "an annotation without a value"}.get(type(s), f"a `{type(s).__name__}` statement")
             raise self.err(s, f"{kind} is not supported inside a tile loop", SUPPORTED_HINT)
 
     def assign(self, target: ast.expr, value_node: ast.expr | None, s: ast.stmt, value=None) -> None:

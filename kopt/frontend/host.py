@@ -96,6 +96,7 @@ class HostScope:
                 self.record(ast.copy_location(ast.Assign(targets=[t], value=v), stmt))
             return
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+            self._no_sizes_of_scalar(value, stmt)
             tensor = self._size_call_tensor(value)
             if tensor is not None and len(target.elts) != len(tensor.dims):  # e.g. a --signature of another rank
                 raise self.src.error(stmt, f"cannot unpack the sizes of `{tensor.name}`, a tensor of rank "
@@ -125,6 +126,24 @@ class HostScope:
         else:
             self.scalars[name] = HostScalar(name, False, "f32")
             self.order.append(name)
+
+    def _no_sizes_of_scalar(self, value: ast.expr, stmt: ast.stmt) -> None:
+        """`n, m = x.size()` of a scalar argument (a signature that says `x: f32`): located, not a size unknown later."""
+        node = value.func if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) else value
+        if not (isinstance(node, ast.Attribute) and node.attr in ("size", "shape") and isinstance(node.value, ast.Name)
+                and node.value.id not in self.tensors):
+            return
+        name = node.value.id
+        if name in self.scalars:
+            s = self.scalars[name]
+            raise self.src.error(stmt, f"`{name}` is a scalar ({s.dtype}) here: it has no sizes to unpack",
+                                 f"give it a tensor type, e.g. `{name}: {s.dtype}[M, N]`")
+        if name in self.callables:
+            raise self.src.error(stmt, f"`{name}` is a function here, not a tensor: it has no sizes to unpack",
+                                 "pass a tensor for it")
+        if name in self.constants:  # None (an optional tensor left out), a tuple of ints: compiled in as values
+            raise self.src.error(stmt, f"`{name}` is {self.constants[name]!r} here, not a tensor: it has no sizes to "
+                                       "unpack", "pass a tensor for it")
 
     def _name_dim(self, tensor: HostTensor, i: int, name: str) -> None:
         old = tensor.dims[i]

@@ -112,6 +112,9 @@ def parse_signature(text: str, where: str = "--signature") -> dict[str, ArgSpec]
     for start, part in _split_top(text):
         at = start + len(part) - len(part.lstrip())
         m = _ENTRY.match(part)
+        if not part.strip():
+            raise error(at, "an empty entry (two commas in a row, or a comma at the end)",
+                        "separate entries with one comma: \"x: f32[M, N], eps: f32\"")
         if not m:
             raise error(at, f"cannot read {part.strip()!r}",
                         "write `name: dtype[dim, ...]` for a tensor or `name: dtype` for a scalar, "

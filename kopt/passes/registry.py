@@ -12,7 +12,9 @@ plugin's file rather than as an internal compiler error.
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
+import os
 import sys
 import traceback
 from importlib.metadata import entry_points
@@ -93,11 +95,12 @@ def available_passes() -> dict[str, type[ModulePass]]:
 def line_in(exc: BaseException, file: str) -> int:
     """The innermost line of `file` in an exception's traceback (0 when it is not there)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return next((f.lineno or 0 for f in reversed(frames) if f.filename == file), 0)
+    file = os.path.abspath(file)
+    return next((f.lineno or 0 for f in reversed(frames) if os.path.abspath(f.filename) == file), 0)
 
 
 def _plugin_error(e: BaseException, path: str, file: str) -> KoptError:
-    if isinstance(e, SyntaxError) and e.filename == file:
+    if isinstance(e, SyntaxError) and e.filename and os.path.abspath(e.filename) == os.path.abspath(file):
         return KoptError(f"pass plugin is not valid Python: {e.msg}", SourceLoc(path, e.lineno or 0, e.offset or 0),
                          source_line=(e.text or "").rstrip("\n") or None)
     line = line_in(e, file)
@@ -119,7 +122,9 @@ def load_plugin(path: str) -> list[str]:
     if not p.is_file():
         raise KoptError(f"pass plugin {path!r} does not exist", SourceLoc(path, 1, 1))
     mod_name = "kopt_plugin_" + hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:16]
-    spec = importlib.util.spec_from_file_location(mod_name, p)
+    # the source loader whatever the suffix: a plugin that is not Python is a syntax error at its line
+    spec = importlib.util.spec_from_file_location(mod_name, p, loader=importlib.machinery.SourceFileLoader(mod_name,
+                                                                                                         str(p)))
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module  # before running it, so that its classes know their file
     saved = dict(_PASSES), dict(_ORIGIN)

@@ -142,6 +142,9 @@ class Kernel:
         for k, v in kwargs.items():
             if k not in self._params:
                 raise self._at_def(f"{self.fn.__name__}() has no argument {k!r}", None, takes)
+            if self._params.index(k) < len(args):  # as Python says: given by position and by name
+                raise self._at_def(f"{self.fn.__name__}() got multiple values for argument {k!r}", k,
+                                   f"the call gives {k!r} by position and as {k}=")
             values[self._params.index(k)] = v
         defaults = self.fn.__defaults__ or ()
         first_default = len(self._params) - len(defaults)

@@ -162,19 +162,19 @@ def _read_input(path: str, cmd: CommandLine) -> tuple[str, str]:
         except OSError as e:
             raise cmd.error(f"cannot read {path!r}: {e.strerror or e}", cmd.input_index()) from None
         try:
-            text, name = raw.decode("utf-8"), path
+            text, name = raw.decode("utf-8-sig"), path  # (a BOM, as Python allows one)
         except UnicodeDecodeError as e:  # at the first byte that is not UTF-8
             before = raw[: e.start].decode("utf-8", "replace")
             line = before.count("\n") + 1
             col = len(before) - (before.rfind("\n") + 1) + 1
             shown = raw.decode("utf-8", "replace").splitlines()
-            raise KoptError(f"{path} is not UTF-8 text: byte 0x{raw[e.start]:02x} cannot start or continue a "
+            raise KoptError(f"the file is not UTF-8 text: byte 0x{raw[e.start]:02x} cannot start or continue a "
                             "character", SourceLoc(path, line, col), source_line=shown[line - 1] if shown else "",
                             notes=["kopt reads .py and .tile files as UTF-8"]) from None
     if "\0" in text:  # Python and the IR parser both refuse NUL bytes: say where the first one is
         before = text[: text.index("\0")]
         line = before.count("\n") + 1
-        raise KoptError(f"{name} contains a NUL byte", SourceLoc(name, line, len(before) - (before.rfind("\n") + 1) + 1),
+        raise KoptError("the file contains a NUL byte", SourceLoc(name, line, len(before) - (before.rfind("\n") + 1) + 1),
                         source_line=text.splitlines()[line - 1].replace("\0", " "),
                         notes=["a kernel file is text: .py source or .tile IR"])
     # diagnostics print the offending source line through linecache; stdin has no file behind it
@@ -342,7 +342,8 @@ def run(args, cmd: CommandLine | None = None) -> int:
     cmd = cmd or CommandLine([])
     for plugin in args.load_pass_plugin:
         if not os.path.isfile(plugin):
-            raise cmd.flag_error("--load-pass-plugin", plugin, f"pass plugin {plugin!r} does not exist",
+            what = "is a folder, not a .py file" if os.path.isdir(plugin) else "does not exist"
+            raise cmd.flag_error("--load-pass-plugin", plugin, f"pass plugin {plugin!r} {what}",
                                  notes=["give the path of a .py file that registers passes with "
                                         "@kopt.passes.register_pass"])
         load_plugin(plugin)

@@ -1,6 +1,7 @@
 """Malformed kernels and IR files: each is one located KoptError (`file:line:col: error: ...` first),
 exit status 1 from the CLI, never a traceback and never an internal compiler error; every
-compile is bounded in time. The Python mutants fail the same way through `@kopt.kernel`."""
+compile is bounded in time. The Python mutants fail the same way through `@kopt.kernel`; bad calls of good
+kernels (call_mutants.py) and files that are not clean text (byte_mutants.py) are located too."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import torch
 from kopt.errors import KoptError
 from kopt.tools.cli import main
 from tests.gauntlet.bounded import bounded
-from tests.gauntlet.malformed import ir_mutants, python_mutants
+from tests.gauntlet.malformed import byte_mutants, call_mutants, ir_mutants, python_mutants
 
-LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+)(:(?P<col>\d+))?: error: (?P<msg>.+)$")
+LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): error: (?P<msg>.+)$")
 
 
 def cli_error(path, *extra) -> tuple[re.Match, str]:
@@ -52,8 +53,7 @@ def test_python_mutant_cli(mutant, tmp_path):
     assert mutant.expected in m["msg"], text
     source_line = mutant.source().splitlines()[mutant.line() - 1]
     assert text.splitlines()[1] == source_line, text  # the source line, then a caret under the column
-    if m["col"]:
-        assert text.splitlines()[2] == " " * (int(m["col"]) - 1) + "^", text
+    assert text.splitlines()[2] == " " * (int(m["col"]) - 1) + "^", text
 
 
 RUNTIME_ARGS = {
@@ -98,3 +98,51 @@ def test_ir_mutant_cli(mutant, tmp_path):
         assert line == want, text
     else:
         assert 1 <= line <= max(1, mutant.text(ir).count("\n") + 1), text
+
+
+@pytest.mark.parametrize("mutant", call_mutants.MUTANTS, ids=lambda m: m.name)
+def test_bad_call_is_located_in_the_kernel(mutant, tmp_path):
+    """A good kernel called badly: a KoptError at the def, the parameter, the line that needs the argument to be
+    otherwise, or the signature, with the source line and a caret; never a raw TypeError or NameError."""
+    path = tmp_path / f"call_{mutant.name}.py"
+    path.write_text(call_mutants.source(mutant.base))
+    name = f"kopt_call_mutant_{mutant.name}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        with pytest.raises(KoptError) as info:
+            bounded(mutant.call, getattr(module, mutant.base))
+    finally:
+        sys.modules.pop(name, None)
+    e = info.value
+    assert e.loc is not None and e.loc.file == str(path) and e.loc.line == mutant.line() and e.loc.col >= 1, \
+        e.format()
+    assert mutant.expected in e.message, e.format()
+    shown = e.format().splitlines()
+    assert shown[1] == call_mutants.source(mutant.base).splitlines()[e.loc.line - 1], e.format()
+    assert shown[2] == " " * (e.loc.col - 1) + "^", e.format()
+
+
+@pytest.mark.parametrize("mutant", byte_mutants.MUTANTS, ids=lambda m: m.name)
+def test_file_that_is_not_clean_text(mutant, tmp_path):
+    path = tmp_path / f"{mutant.name}{mutant.suffix}"
+    path.write_bytes(mutant.data)
+    m, text = cli_error(path)
+    assert (int(m["line"]), int(m["col"])) == (mutant.line, mutant.col), text
+    assert mutant.expected in m["msg"], text
+
+
+def test_the_malformed_input_corpus_has_at_least_200_inputs():
+    """Error-corpus case files, Python / IR / tt mutants, bad calls and bad bytes: each test above (and
+    tests/errors/test_error_corpus.py, test_malformed_tt.py) checks that its diagnostic is `file:line:col`."""
+    from tests.errors.test_error_corpus import CASES
+    from tests.gauntlet.test_malformed_tt import TT_MUTANTS
+
+    parts = {"error-corpus cases": len(CASES), "python mutants": len(python_mutants.MUTANTS),
+             "ir mutants": len(ir_mutants.MUTANTS), "tt mutants": len(TT_MUTANTS),
+             "call mutants": len(call_mutants.MUTANTS), "byte mutants": len(byte_mutants.MUTANTS)}
+    assert sum(parts.values()) >= 200, parts
+    names = [m.name for m in call_mutants.MUTANTS] + [m.name for m in byte_mutants.MUTANTS]
+    assert len(names) == len(set(names)), "mutant names must be unique"

@@ -23,10 +23,13 @@ def tt_text(tmp_path_factory) -> str:
     return out.stdout
 
 
-@pytest.mark.parametrize("old, new, expected", [
+TT_MUTANTS = [  # (old, new, a fragment of the message): one replacement in the tt IR of softmax
     ("evict evict_last", "evict evict_sometimes", "Expected `evict_first`, or `evict_last`"),
     ("step _REDUCTION_BLOCK_1", 'step "_REDUCTION_BLOCK_1 +"', "not a size expression"),
-])
+]
+
+
+@pytest.mark.parametrize("old, new, expected", TT_MUTANTS)
 def test_bad_tt_ir_is_a_located_error(tt_text, tmp_path, old, new, expected):
     path = tmp_path / "bad.tile"
     path.write_text(tt_text.replace(old, new, 1))
