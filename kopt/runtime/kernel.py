@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kopt.backends.triton_codegen import LaunchConfig
-from kopt.errors import KoptError
+from kopt.errors import KoptError, caller_loc
 from kopt.frontend.signature import TensorSpec, parse_signature
 from kopt.frontend.source import KernelSource, from_function
 from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
@@ -99,7 +99,8 @@ class Kernel:
                  specialize_divisibility: bool = False, autotune: bool | None = None,
                  autotune_space: list[Config] | None = None):
         if config is not None and autotune:
-            raise KoptError("@kopt.kernel: give either config= (a fixed config) or autotune=True, not both")
+            raise KoptError("@kopt.kernel: give either config= (a fixed config) or autotune=True, not both",
+                            caller_loc())
         self.fn = fn
         self.config = config or Config()
         self._config_key = self.config.key()
@@ -469,11 +470,18 @@ class Kernel:
 
     def _first_call(self, values, fast: tuple) -> tuple:
         items, device = self._key(values)
-        mode.prepare(device)
+        self._prepare(device)
         compiled = self._variant(items, device, self.config)
         broadcast_at = tuple((self._params.index(p), i) for p, i in (compiled.plan or {}).get("broadcast_dims", ()))
         self._fast[fast] = (compiled, self._tuning(device), items, device, broadcast_at)
         return self._fast[fast]
+
+    def _prepare(self, device: str) -> None:
+        """mode.prepare: the device kind against the Triton interpreter; a mismatch is said at the kernel's def."""
+        try:
+            mode.prepare(device)
+        except KoptError as e:
+            raise (self._at_param(e) if e.loc is None else e) from None
 
     def _broadcast_variant(self, items: tuple, device: str, ones: tuple) -> CompiledKernel:
         """The kernel for a call where argument sizes it assumed equal to others are 1: torch broadcasts them, so
@@ -486,7 +494,7 @@ class Kernel:
         try:
             values = self._bind(args, kwargs)
             items, device = self._key(values)
-            mode.prepare(device)
+            self._prepare(device)
             return self._variant(items, device, self.config)
         except KoptError as e:
             if _FULL_TRACEBACK:
@@ -633,7 +641,8 @@ def kernel(fn=None, /, **options):
     specialize_divisibility=..., autotune=..., autotune_space=[Config(...), ...], pipeline=...)`."""
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
-        raise KoptError(f"@kopt.kernel: unknown option {unknown[0]!r}", notes=[f"options: {', '.join(_OPTIONS)}"])
+        raise KoptError(f"@kopt.kernel: unknown option {unknown[0]!r}", caller_loc(),
+                        notes=[f"options: {', '.join(_OPTIONS)}"])
     if fn is None:
         return lambda f: Kernel(f, **options)
     return Kernel(fn, **options)

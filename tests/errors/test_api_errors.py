@@ -242,3 +242,14 @@ def test_block_size_literal_past_triton_s_limit_on_the_library_path(tmp_path):
     with pytest.raises(KoptError) as info:
         k(torch.randn(8))
     located(info, path, lines, "block_size=2**21", "block_size 2097152 is more than Triton's", caret="2**21")
+
+
+def test_an_unknown_kernel_option_is_located_at_the_decorator(tmp_path):
+    with pytest.raises(KoptError) as info:
+        load(tmp_path, """\
+            @kopt.kernel(sigature="x: f32[N]")
+            def k(x):
+                return x
+            """)
+    e = info.value
+    assert e.message == "@kopt.kernel: unknown option 'sigature'" and (e.loc.line, e.loc.col) == (7, 2), e.format()
