@@ -20,6 +20,8 @@ import pytest
 
 from tests.helpers import ROOT
 
+from kopt.tools.tune.tasks import pid_alive
+
 # the local cluster's token authentication, for this run's clients and workers alike (Ray >= 2.5x enables it
 # for clusters started by ray.init, but a client connecting by address assumes it off unless told)
 os.environ.setdefault("RAY_AUTH_MODE", "token")
@@ -38,16 +40,6 @@ def _run_pid() -> int:
     return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _shared_cluster() -> str:
     where = Path(tempfile.gettempdir()) / f"kopt-ray-{_run_pid()}"
     where.mkdir(exist_ok=True)
@@ -55,7 +47,7 @@ def _shared_cluster() -> str:
     with open(where / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         pid = int(holder.read_text()) if holder.exists() else None
-        if not (address.exists() and pid and _alive(pid)):
+        if not (address.exists() and pid and pid_alive(pid)):
             address.unlink(missing_ok=True)
             env = dict(os.environ, PYTHONPATH=str(ROOT))
             with open(where / "holder.log", "ab") as log:

@@ -12,15 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+from kopt.tools.tune.tasks import pid_alive
 
 
 def main() -> None:
@@ -33,7 +25,7 @@ def main() -> None:
     tmp.write_text(ray.get_runtime_context().gcs_address)
     os.replace(tmp, address_file)
     try:
-        while _alive(watch):
+        while pid_alive(watch):
             time.sleep(0.5)
     finally:
         address_file.unlink(missing_ok=True)

@@ -43,7 +43,7 @@ def scratch() -> Path:
         base.mkdir(exist_ok=True)
         for old in base.iterdir():
             pid = old.name.split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(old, ignore_errors=True)
         path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
         atexit.register(shutil.rmtree, path, True)
@@ -51,7 +51,8 @@ def scratch() -> Path:
     return _SCRATCH[0]
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this id exists (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
