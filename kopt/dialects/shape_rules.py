@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.ir import SSAValue
+from xdsl.dialects.builtin import IntegerAttr
+from xdsl.ir import Attribute, SSAValue
 
 from kopt.analysis import Answer, FactBase, Tri
 from kopt.dialects.interfaces import DimRef, ShapeError
@@ -147,3 +148,12 @@ def reduced_map(operand: SSAValue, dim: int, keepdim: bool) -> list[list[DimRef]
         elif keepdim:
             out.append([])
     return out
+
+
+def renumbered_dim(dim: int, operand: SSAValue, dropped: dict) -> dict[str, Attribute] | None:
+    """HasDimMap.dims_dropped for an op with a `dim` property over `operand`: the dim renumbered for the operand
+    dims that go ({} when none go), None when the dim itself goes."""
+    gone = dropped.get(operand, [])
+    if dim in gone:
+        return None
+    return {"dim": IntegerAttr(dim - sum(d < dim for d in gone), 64)} if gone else {}

@@ -26,7 +26,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from kopt.dialects.dtypes import f32, i32, is_float
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, MovesLanes, OrdersLanes, ShapeError
-from kopt.dialects.shape_rules import right_aligned
+from kopt.dialects.shape_rules import renumbered_dim, right_aligned
 from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TileType
 from kopt.errors import KoptError
@@ -206,10 +206,7 @@ class FlipOp(IRDLOperation, InfersShape, HasDimMap, MovesLanes, OrdersLanes):
         return [[(self.operand, i)] for i in range(self.operand.type.rank)]
 
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
-        gone, d = dropped.get(self.operand, []), self.dim.value.data
-        if d in gone:
-            return None
-        return {"dim": IntegerAttr(d - sum(g < d for g in gone), 64)} if gone else {}
+        return renumbered_dim(self.dim.value.data, self.operand, dropped)
 
     def ordered_dims(self) -> list[int]:
         return [self.dim.value.data]

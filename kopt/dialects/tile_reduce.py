@@ -35,7 +35,7 @@ from xdsl.utils.exceptions import VerifyException
 from kopt.dialects.dtypes import i32, is_float, short_name
 from kopt.dialects.enums import ReduceKindAttr, enum_attr
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape, OrdersLanes, Reduces, ShapeError
-from kopt.dialects.shape_rules import fmt_shape, reduced_map, reduced_shape, right_aligned
+from kopt.dialects.shape_rules import fmt_shape, reduced_map, reduced_shape, renumbered_dim, right_aligned
 from kopt.dialects.tile_elementwise import AddOp, AndOp, GtOp, LtOp, MaximumOp, MinimumOp, MulOp, OrOp, WhereOp
 from kopt.dialects.types import RangeType, TileType
 
@@ -52,14 +52,6 @@ def neutral_of(kind: str, element_type: Attribute) -> str:
 
 def _dim(op) -> int:
     return op.dim.value.data
-
-
-def _renumbered(op, operand: SSAValue, dropped: dict) -> dict[str, Attribute] | None:
-    """`dim` of an op over `operand`, renumbered for the operand dims that go (None if the dim itself goes)."""
-    gone = dropped.get(operand, [])
-    if _dim(op) in gone:
-        return None
-    return {"dim": IntegerAttr(_dim(op) - sum(d < _dim(op) for d in gone), 64)} if gone else {}
 
 
 @irdl_op_definition
@@ -114,7 +106,7 @@ class ReduceOp(IRDLOperation, InfersShape, HasDimMap, Reduces):
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
         if self.keeps_dim and _dim(self) in dropped.get(self.result, []) and _dim(self) not in dropped.get(self.operand, []):
             return None  # the kept unit dim is tied to a dropped one, but the property makes it
-        return _renumbered(self, self.operand, dropped)
+        return renumbered_dim(_dim(self), self.operand, dropped)
 
     def reduced_dims(self) -> list[DimRef]:
         return [(self.operand, _dim(self))]
@@ -166,7 +158,7 @@ class SoftmaxOp(IRDLOperation, InfersShape, HasDimMap, Reduces):
         return right_aligned(self.result, [self.operand])
 
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
-        return _renumbered(self, self.operand, dropped)
+        return renumbered_dim(_dim(self), self.operand, dropped)
 
     def reduced_dims(self) -> list[DimRef]:
         return [(self.operand, _dim(self))]
@@ -196,7 +188,7 @@ class DimSizeOp(IRDLOperation, InfersShape, HasDimMap):
         return []
 
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
-        return _renumbered(self, self.operand, dropped)
+        return renumbered_dim(_dim(self), self.operand, dropped)
 
     def verify_(self) -> None:
         if not 0 <= _dim(self) < self.operand.type.rank:
@@ -230,7 +222,7 @@ class MaskFillOp(IRDLOperation, InfersShape, HasDimMap):
         return right_aligned(self.result, [self.operand])
 
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
-        return _renumbered(self, self.operand, dropped)
+        return renumbered_dim(_dim(self), self.operand, dropped)
 
 
 @irdl_op_definition
@@ -262,10 +254,7 @@ class ScanOp(IRDLOperation, InfersShape, HasDimMap, OrdersLanes):
         return [[(self.operand, i)] for i in range(self.operand.type.rank)]
 
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
-        gone, d = dropped.get(self.operand, []), self.dim.value.data
-        if d in gone:
-            return None
-        return {"dim": IntegerAttr(d - sum(g < d for g in gone), 64)} if gone else {}
+        return renumbered_dim(_dim(self), self.operand, dropped)
 
     def ordered_dims(self) -> list[int]:
         return [self.dim.value.data]
@@ -345,10 +334,7 @@ class _Combining(IRDLOperation, InfersShape, HasDimMap):
         raise NotImplementedError
 
     def dims_dropped(self, dropped: dict) -> dict[str, Attribute] | None:
-        gone, d = dropped.get(self.inputs[0], []), self.axis
-        if d in gone:
-            return None
-        return {"dim": IntegerAttr(d - sum(g < d for g in gone), 64)} if gone else {}
+        return renumbered_dim(self.axis, self.inputs[0], dropped)
 
     def _verify_combine(self, result_rank: int) -> None:
         k, name = len(self.inputs), self.name
