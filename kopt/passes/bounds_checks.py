@@ -57,32 +57,30 @@ class BoundsChecksPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
-            if self.device_indices:
-                _device_index_checks(module, kernel)
             facts = kernel_facts(kernel)
             names = dict(zip(kernel.body.block.args, kernel.arg_names))
             checks: dict[tuple[str, str], list[StringAttr]] = {}
             index_checks: dict[tuple[str, ...], list[StringAttr]] = {}
-            for op in kernel.walk():
-                if not isinstance(op, T.ACCESS_OPS) or not isinstance(op.tensor, BlockArgument):
-                    continue  # views and gathers build their own bounds
-                indices = iter(op.indices)
-                for position, (entry, dim) in enumerate(zip(op.spec_list, op.tensor_dims())):
-                    if entry != "i":
+            unbounded = []  # (access, position, index operand, dim) of indices read from tensors
+            for op, position, k, index, dim in _subscripts(kernel):
+                tensor = names.get(op.tensor, "a tensor")
+                if not isinstance(index.type, RangeType):  # a scalar index or a tile of indices
+                    interval = index_interval(index)
+                    if interval is None:
+                        unbounded.append((op, position, k, dim))
                         continue
-                    index = next(indices)
-                    if not isinstance(index.type, RangeType):  # a scalar index or a tile of indices
-                        check = _index_check(op, index, dim, facts, names.get(op.tensor, "a tensor"), position)
-                        if check is not None:
-                            index_checks.setdefault(tuple(c.data for c in check[:3]), check)
-                        continue
-                    end = index.type.end
-                    if end.data == dim or facts.le(end.expr, SizeAttr(dim).expr).is_true:
-                        continue
-                    end = end.data
-                    tensor = names.get(op.tensor, "a tensor")
-                    checks.setdefault((end, dim), [StringAttr(end), StringAttr(dim), StringAttr(tensor),
-                                                   StringAttr(str(position)), *_where(op)])
+                    check = _index_check(op, interval, dim, facts, tensor, position)
+                    if check is not None:
+                        index_checks.setdefault(tuple(c.data for c in check[:3]), check)
+                    continue
+                end = index.type.end
+                if end.data == dim or facts.le(end.expr, SizeAttr(dim).expr).is_true:
+                    continue
+                end = end.data
+                checks.setdefault((end, dim), [StringAttr(end), StringAttr(dim), StringAttr(tensor),
+                                               StringAttr(str(position)), *_where(op)])
+            if self.device_indices and unbounded:
+                _device_index_checks(module, kernel, unbounded, names)
             if checks:
                 # one entry per check: [end, dim, tensor name, subscript position, file, line, col]
                 kernel.attributes["bounds"] = ArrayAttr(ArrayAttr(c) for c in checks.values())
@@ -120,14 +118,23 @@ def _slice_check(op: T.SliceViewOp, facts, names) -> list[StringAttr] | None:
             StringAttr(names.get(tensor, "a tensor")), StringAttr(str(op.dim.data)), *_where(op)]
 
 
-def _index_check(op, index, dim: str, facts, tensor: str, position: int) -> list[StringAttr] | None:
+def _subscripts(kernel: T.KernelOp):
+    """(access, subscript position, index operand number, index, tensor dim) of every indexed subscript entry of
+    the loads and stores of kernel arguments (views and gathers build their own bounds)."""
+    for op in kernel.walk():
+        if not isinstance(op, T.ACCESS_OPS) or not isinstance(op.tensor, BlockArgument):
+            continue
+        indices = iter(enumerate(op.indices))
+        for position, (entry, dim) in enumerate(zip(op.spec_list, op.tensor_dims())):
+            if entry == "i":
+                k, index = next(indices)
+                yield op, position, k, index, dim
+
+
+def _index_check(op, interval, dim: str, facts, tensor: str, position: int) -> list[StringAttr] | None:
     """An index that is not a loop range (`x[i]` of an `hl.grid` loop, `x[t.index + 1]`) must lie in
-    `[0, dim)`: nothing to do where the facts prove it, else a launch check over the index's interval,
-    guarded by the loops it comes from running at all. An index with no interval (read from a tensor) is
-    left to KOPT_CHECK_INDICES (the device records it)."""
-    interval = index_interval(index)
-    if interval is None:
-        return None
+    `[0, dim)`: nothing to do where the facts prove its interval does, else a launch check over the interval,
+    guarded by the loops it comes from running at all."""
     lo, hi, ranges = interval
     size = SizeAttr(dim).expr
     if facts.le(0, lo).is_true and facts.lt(hi, size).is_true:
@@ -137,30 +144,18 @@ def _index_check(op, index, dim: str, facts, tensor: str, position: int) -> list
             StringAttr(tensor), StringAttr(str(position)), *_where(op)]
 
 
-def _device_index_checks(module: ModuleOp, kernel: T.KernelOp) -> None:
+def _device_index_checks(module: ModuleOp, kernel: T.KernelOp, unbounded: list, names: dict) -> None:
     """Each access by an index with no interval (read from a tensor: an embedding id, a label, a gather) gets
     a device check: its op lists `[index operand, check number]` pairs in `device_index_checks`, which
     lower-to-tt turns into a `tt.index_flag` and a mask. The kernel gains the flag buffer as its last
     argument; the launcher allocates it before the launch and raises the located error of a recorded check
     after it."""
-    names = dict(zip(kernel.body.block.args, kernel.arg_names))
-    table = []
-    for op in kernel.walk():
-        if not isinstance(op, T.ACCESS_OPS) or not isinstance(op.tensor, BlockArgument):
-            continue
-        marks, indices = [], iter(enumerate(op.indices))
-        for position, (entry, dim) in enumerate(zip(op.spec_list, op.tensor_dims())):
-            if entry != "i":
-                continue
-            k, index = next(indices)
-            if isinstance(index.type, RangeType) or index_interval(index) is not None:
-                continue
-            table.append((names.get(op.tensor, "a tensor"), position, dim, _where(op)))
-            marks.append(ArrayAttr([IntAttr(k), IntAttr(len(table))]))
-        if marks:
-            op.attributes["device_index_checks"] = ArrayAttr(marks)
-    if not table:
-        return
+    table, marks = [], {}
+    for op, position, k, dim in unbounded:
+        table.append((names.get(op.tensor, "a tensor"), position, dim, _where(op)))
+        marks.setdefault(op, []).append(ArrayAttr([IntAttr(k), IntAttr(len(table))]))
+    for op, pairs in marks.items():
+        op.attributes["device_index_checks"] = ArrayAttr(pairs)
     kernel.body.block.insert_arg(TensorType(["1"], i32, ["1"]), len(kernel.body.block.args))
     kernel.attributes["arg_names"] = ArrayAttr([*kernel.attributes["arg_names"].data, StringAttr(FLAGS)])
     entries = [(t, p, d, *(w.data for w in where)) for t, p, d, where in table]
