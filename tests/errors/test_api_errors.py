@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -21,6 +22,12 @@ def load(tmp_path, body: str, name: str = "k"):
     text = HEADER + textwrap.dedent(body)
     path = tmp_path / f"api_case_{abs(hash(body))}.py"
     path.write_text(text)
+    return load_file(path, name)
+
+
+def load_file(path, name: str):
+    """The kernel `name` of the module in file `path`; returns (kernel, path, lines of the file)."""
+    text = path.read_text()
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
@@ -76,20 +83,9 @@ def test_yield_in_a_kernel_is_named(tmp_path):
     located(info, path, lines, "yield", "`yield` is not supported in a kernel")
 
 
-def test_f64_matmul_into_an_f32_accumulator_names_both_dtypes(tmp_path):
-    mm, path, lines = load(tmp_path, """\
-        @kopt.kernel
-        def mm(x, y):
-            m, k = x.size()
-            _, n = y.size()
-            out = torch.empty([m, n], dtype=x.dtype, device=x.device)
-            for tile_m, tile_n in hl.tile([m, n]):
-                acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-                for tile_k in hl.tile(k):
-                    acc = acc + x[tile_m, tile_k] @ y[tile_k, tile_n]
-                out[tile_m, tile_n] = acc
-            return out
-        """, "mm")
+def test_f64_matmul_into_an_f32_accumulator_names_both_dtypes():
+    """The error corpus's case (the CLI path) called through `@kopt.kernel`."""
+    mm, path, lines = load_file(Path(__file__).parent / "dsl_f64_matmul_f32_accumulator.py", "mm")
     x = torch.randn(8, 8, dtype=torch.float64)
     with pytest.raises(KoptError) as info:
         mm(x, x)
