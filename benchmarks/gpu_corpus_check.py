@@ -35,6 +35,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("kernels", nargs="*", help="only these corpus kernels (default: all)")
     p.add_argument("--quick", action="store_true", help="only the large shape set, contiguous inputs")
+    p.add_argument("--again", action="store_true",
+                   help="run each case a second time on fresh inputs (seed 1): the second call of a specialization "
+                        "launches through kopt's kept launch (the C path), the first through Triton's")
     args = p.parse_args()
     if not torch.cuda.is_available():
         print("gpu_corpus_check: no CUDA device")
@@ -57,6 +60,8 @@ def main() -> int:
                     t0 = time.perf_counter()
                     try:
                         problem = run_case(case, sizes, dtype, layout, seed=0, device="cuda")
+                        if problem is None and args.again:
+                            problem = run_case(case, sizes, dtype, layout, seed=1, device="cuda")
                         torch.cuda.synchronize()
                     except Exception as e:  # noqa: BLE001 - report and go on with the others
                         status, detail = "ERROR", f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"

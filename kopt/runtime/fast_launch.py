@@ -95,7 +95,14 @@ class FastJIT:
         self._runtime = knobs.runtime
         self._cache: dict[tuple, object] = {}
         self._dot_3d = False  # set once Triton could not build the 2-D dot form
-        self.fast_launches = 0  # for tests and benchmarks: how many calls skipped Triton's path
+        self._python_launches = 0
+
+    native_launches = 0  # NativeJIT's C launcher counts its own (a member of the C type, found first)
+
+    @property
+    def fast_launches(self) -> int:
+        """For tests and benchmarks: how many calls skipped Triton's path."""
+        return self._python_launches + self.native_launches
 
     def __getattr__(self, name):  # arg_names, params, warmup, ...: the wrapped JITFunction's
         return getattr(self.jit, name)
@@ -178,8 +185,62 @@ class FastJIT:
         n = len(grid)
         kernel.run(grid[0], grid[1] if n > 1 else 1, grid[2] if n > 2 else 1, self._stream(device),
                    kernel.function, kernel.packed_metadata, None, None, None, *args)
-        self.fast_launches += 1
+        self._python_launches += 1
         return kernel
+
+
+_NATIVE_CLASSES: dict = {}
+
+
+def native_class(native):
+    """FastJIT whose repeat launches run in C (kopt/runtime/native_launch.c): `kernel[grid](...)` goes to the C
+    Launcher, which launches a kept Plan that matches the call or calls `slow` (FastJIT's path, Triton's on
+    a miss) and keeps a Plan for what Triton built there."""
+    cls = _NATIVE_CLASSES.get(native)
+    if cls is None:
+        from kopt.runtime import native_launch
+
+        class NativeJIT(native.Launcher, FastJIT):
+            max_plans = 16  # past this many specializations of one kernel, the Python cache serves the rest
+
+            def __init__(self, jit, tensor_type, driver, knobs, compile_errors: tuple = ()):
+                FastJIT.__init__(self, jit, tensor_type, driver, knobs, compile_errors)
+                native.Launcher.__init__(self, self.slow, current_device_fn(driver),
+                                         driver.active.get_current_stream, knobs.runtime, jit.pre_run_hooks)
+                self._planned: set = set()
+
+            def slow(self, grid, args: tuple, options: dict):
+                kernel = self.launch(grid, args, options)
+                key = None if callable(grid) or self._hooked() else self.key(args, options)
+                if key is not None and len(self.plans) < self.max_plans:
+                    device = self._device()
+                    if (device, key) not in self._planned and self._cache.get((device, key)) is kernel:
+                        self._planned.add((device, key))
+                        plan = native_launch.make_plan(native, kernel, self.jit, args, options, device,
+                                                       self._tensor, _int_class)
+                        if plan is not None:
+                            self.plans.append(plan)
+                return kernel
+
+        cls = _NATIVE_CLASSES[native] = NativeJIT
+    return cls
+
+
+def current_device_fn(driver):
+    """The current CUDA device as a C call: torch's `_cuda_getDevice` where the driver's is torch.cuda.current_device
+    (a Python function, ~0.3 us a call); else the driver's own."""
+    import torch
+
+    get = driver.active.get_current_device
+    return getattr(torch._C, "_cuda_getDevice", get) if get is getattr(torch.cuda, "current_device", None) else get
+
+
+def launcher_class():
+    """NativeJIT where the C launcher builds here and KOPT_NATIVE_LAUNCH is not 0, else FastJIT."""
+    from kopt.runtime import native_launch
+
+    native = native_launch.module() if native_launch.enabled() else None
+    return FastJIT if native is None else native_class(native)
 
 
 def wrap_module(module, source: str) -> None:
@@ -193,6 +254,7 @@ def wrap_module(module, source: str) -> None:
 
     errors = (CompilationError, OutOfResources, PTXASError)
     launched = launched_kernels(source)
+    cls = launcher_class()
     for name, value in list(vars(module).items()):
         if name in launched and isinstance(value, JITFunction) and hasattr(value, "warmup"):
-            setattr(module, name, FastJIT(value, torch.Tensor, driver, knobs, errors))
+            setattr(module, name, cls(value, torch.Tensor, driver, knobs, errors))

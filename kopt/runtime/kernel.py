@@ -424,7 +424,8 @@ class Kernel:
                                if it[0] == "tensor")
         runner = autotune.Runner(launch, list(values))
         return autotune.tune(self.fn.__name__, candidates, runner, timer=autotune.timer_for(device),
-                             precompile=compile_all if workers else None, label=label)
+                             precompile=compile_all if workers else None, label=label,
+                             as_called=autotune.as_called_for(device))
 
     # ------------------------------------------------------------ public
 

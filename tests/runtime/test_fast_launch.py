@@ -12,9 +12,22 @@ import torch
 from kopt.runtime.fast_launch import FastJIT
 
 
+def _triton_type(arg, constexpr: bool) -> str:
+    """The type Triton's signature gives an argument (ints equal to 1 become constants)."""
+    if constexpr or arg is None or (type(arg) is int and arg == 1):
+        return "constexpr"
+    if type(arg) is int:
+        return "i32" if -(1 << 31) <= arg < 1 << 31 else "i64" if arg < 1 << 63 else "u64"
+    return {float: "fp32", bool: "i1"}.get(type(arg)) or "*fp32"
+
+
 class FakeCompiled:
-    def __init__(self, jit):
-        self.jit, self.function, self.packed_metadata, self.launches = jit, "fn", "meta", []
+    def __init__(self, jit, args=(), options=None):
+        self.jit, self.function, self.packed_metadata, self.launches = jit, 0xF00D, "meta", []
+        self.metadata = SimpleNamespace(num_warps=(options or {}).get("num_warps", 4), num_ctas=1, shared=512,
+                                        global_scratch_size=0, profile_scratch_size=0)
+        self.src = SimpleNamespace(signature={
+            p.name: _triton_type(a, p.is_constexpr) for p, a in zip(jit.params, args)})
 
     def run(self, g0, g1, g2, stream, function, meta, launch_metadata, enter, exit_, *args):
         self.launches.append(((g0, g1, g2), stream, args))
@@ -24,7 +37,7 @@ class FakeJIT:
     """Compiles (a new FakeCompiled) for every specialization Triton would tell apart."""
 
     def __init__(self, constexpr_flags, names):
-        self.params = [SimpleNamespace(is_constexpr=c) for c in constexpr_flags]
+        self.params = [SimpleNamespace(is_constexpr=c, name=n) for c, n in zip(constexpr_flags, names)]
         self.arg_names = names
         self.pre_run_hooks = []
         self.slow_calls = 0
@@ -33,7 +46,7 @@ class FakeJIT:
     def __getitem__(self, grid):
         def run(*args, **options):
             self.slow_calls += 1
-            return self.compiled.setdefault(repr((args, options)), FakeCompiled(self))
+            return self.compiled.setdefault(repr((args, options)), FakeCompiled(self, args, options))
         return run
 
 

@@ -26,7 +26,8 @@ def _csv_list(values: list[str] | None) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kopt bench``."""
     p = argparse.ArgumentParser(prog="kopt bench", description=__doc__.splitlines()[0],
-                                epilog="`kopt bench compile --help`: kopt's compile times on the CPU")
+                                epilog="`kopt bench compile --help`: kopt's compile times on the CPU; "
+                                       "`kopt bench launch --help`: host time per launch (GPU)")
     p.add_argument("kernel", metavar="KERNEL", choices=KERNELS, help=f"one of {', '.join(KERNELS)}")
     p.add_argument("--shapes", metavar="NAME",
                    help=f"shape set ({', '.join(shape_sets.SHAPE_SETS)}); default per kernel: "
@@ -76,6 +77,10 @@ def _main(argv: list[str] | None) -> int:
         from .compile_time import main as compile_main
 
         return compile_main(argv[1:])
+    if argv[:1] == ["launch"]:  # `kopt bench launch`: host time per call, not kernel times
+        from .launch_time import main as launch_main
+
+        return launch_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     dtypes = _csv_list(args.dtype) or (["fp16"] if args.kernel == "matmul" else ["fp32"])

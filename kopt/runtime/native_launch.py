@@ -1,0 +1,105 @@
+"""The C half of kopt's repeat launch (native_launch.c): built on first use, and the Plans it launches.
+
+Built with Triton's own helper for its launchers (`triton.runtime.build.compile_module_from_src`: the
+system C compiler, cached in Triton's cache by the source's hash), so a machine that can run Triton
+kernels can build it; it links nothing of CUDA (the driver is opened at the first launch), so it also
+builds on a machine without a GPU, where the tests drive it through `set_test_launch`.
+`KOPT_NATIVE_LAUNCH=0` keeps kopt on the Python launch cache (fast_launch.FastJIT) instead.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+_SOURCE = Path(__file__).with_name("native_launch.c")
+_module = None
+_failed = False
+
+# Triton's signature types kopt's launch passes itself, by the Python type of the argument
+_INT_CODES = {0: "i", 1: "l", 2: "u"}  # fast_launch._int_class's width: i32, i64, u64
+_INT_TYPES = {"i32": 0, "i64": 1, "u64": 2}
+_FLOAT_CODES = {"fp32": "f", "fp64": "d"}
+
+
+def enabled() -> bool:
+    return os.environ.get("KOPT_NATIVE_LAUNCH", "1") not in ("0", "")
+
+
+def module():
+    """The built extension, or None where it cannot be built here (said once, as a warning)."""
+    global _module, _failed
+    if _module is None and not _failed:
+        try:
+            from triton.runtime.build import compile_module_from_src
+
+            _module = compile_module_from_src(src=_SOURCE.read_text(), name="kopt_launch", library_dirs=[],
+                                              include_dirs=[], libraries=["dl"])
+        except Exception as e:  # no C compiler, no Python headers: the Python launch cache still works
+            _failed = True
+            warnings.warn(f"kopt: the C launch path could not be built ({type(e).__name__}: {str(e)[:200]}); "
+                          "launching through the Python launch cache", RuntimeWarning, stacklevel=2)
+    return _module
+
+
+def plan_codes(jit_params, signature: dict, args: tuple, int_class) -> tuple[bytes, tuple] | None:
+    """Per argument of a launch, the code and guard the Plan checks (native_launch.c lists the codes), from the
+    kernel Triton built for these arguments (`signature`: its parameter name -> type); None where an argument is
+    one the C launch does not pass (tensor descriptors, bools, None, tuples): those calls keep Triton's path."""
+    codes, guards = [], []
+    for param, arg in zip(jit_params, args):
+        ty = signature.get(param.name)
+        if param.is_constexpr:
+            codes.append("c")
+            guards.append(arg)
+            continue
+        t = type(arg)
+        if t is int:
+            cls = int_class(arg)
+            if cls is None:
+                return None
+            one, div16, width = cls
+            if ty == "constexpr" and one:
+                codes.append("1")
+            elif _INT_TYPES.get(ty) == width and not one:
+                code = _INT_CODES[width]
+                codes.append(code.upper() if div16 else code)
+            else:
+                return None
+            guards.append(None)
+        elif t is float and ty in _FLOAT_CODES:
+            codes.append(_FLOAT_CODES[ty])
+            guards.append(None)
+        elif isinstance(ty, str) and ty.startswith("*") and hasattr(arg, "data_ptr") and hasattr(arg, "dtype"):
+            codes.append("P" if arg.data_ptr() % 16 == 0 else "p")
+            guards.append(arg.dtype)
+        else:
+            return None
+    return "".join(codes).encode(), tuple(guards)
+
+
+def launchable(kernel) -> bool:
+    """A kernel the C launch can start with cuLaunchKernel: one CTA per program, no scratch buffers, no
+    cooperative or programmatic-dependent launch, no tensor descriptors (those keep Triton's launcher)."""
+    m = kernel.metadata
+    return (getattr(m, "num_ctas", 1) == 1 and not getattr(m, "global_scratch_size", 0)
+            and not getattr(m, "profile_scratch_size", 0) and not getattr(m, "launch_cooperative_grid", False)
+            and not getattr(m, "launch_pdl", False) and not getattr(m, "tensordesc_meta", None)
+            and kernel.function is not None)
+
+
+def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tensor_type, int_class):
+    """The Plan that relaunches `kernel` (built by Triton for `args` and `options`), or None."""
+    if not launchable(kernel):
+        return None
+    signature = getattr(getattr(kernel, "src", None), "signature", None)
+    if not isinstance(signature, dict):
+        return None
+    coded = plan_codes(jit.params, signature, args, int_class)
+    if coded is None:
+        return None
+    codes, guards = coded
+    m = kernel.metadata
+    return native.Plan(kernel, int(kernel.function), 32 * m.num_warps, m.shared, device, codes, guards,
+                       dict(options), tensor_type)
