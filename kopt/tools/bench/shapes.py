@@ -18,6 +18,9 @@ _LONGROWS = [(32768, 1 << k) for k in range(8, 17)] + [(16384, 131072), (8192, 2
 
 _NORM = [(4096, n) for n in (512, 1024, 2048, 4096, 8192, 16384)]
 
+# QuACK's norm sweep, M = 8192 (the first, 8192 x 1024, is launch-bound on an H200: a few us of kernel)
+_NORM8K = [(8192, 1024 << k) for k in range(6)]
+
 # Vocabulary-sized rows for cross entropy (GPT-2, Llama-2, Llama-3 vocabularies among them).
 _VOCAB = [(4096, n) for n in (4096, 8192, 16384, 32000, 50257, 128256)]
 
@@ -32,6 +35,7 @@ SHAPE_SETS: dict[str, list[tuple[int, ...]]] = {
     "tritonbench15": _TRITONBENCH15,
     "longrows": _LONGROWS,
     "norm": _NORM,
+    "norm8k": _NORM8K,
     "vocab": _VOCAB,
     "matmul": _MATMUL,
     "small": _SMALL,
