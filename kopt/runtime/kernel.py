@@ -121,7 +121,9 @@ class Kernel:
         self._tune_lock = threading.Lock()
         self._params = list(fn.__code__.co_varnames[: fn.__code__.co_argcount])
         self._nparams = len(self._params)
-        self._fast: dict[tuple, tuple] = {}  # cheap key -> (compiled, tuning?, key, device)
+        # cheap key -> (compiled, tuned choices (size bucket -> (compiled, overrides); None: no tuning), key, device,
+        # broadcast dims)
+        self._fast: dict[tuple, tuple] = {}
         functools.update_wrapper(self, fn)
 
     # ------------------------------------------------------------ arguments
@@ -454,9 +456,14 @@ class Kernel:
     def _launch(self, values, compiled, tuning, items, device, broadcast_at):
         if broadcast_at and (ones := tuple(d for d in broadcast_at if values[d[0]].shape[d[1]] == 1)):
             return self._broadcast_variant(items, device, ones).launcher(*values)
-        if not tuning:
+        if tuning is None:
             return compiled.launcher(*values)
-        compiled, overrides = self._launch_config(items, device, values, compiled)
+        # the tuned choice per size bucket, kept in this entry: no hash of the full key on every call
+        bucket = size_bucket(values)
+        chosen = tuning.get(bucket)
+        if chosen is None:
+            chosen = tuning[bucket] = self._launch_config(items, device, values, compiled)
+        compiled, overrides = chosen
         return compiled.launcher(*values, _config=overrides) if overrides else compiled.launcher(*values)
 
     def _fast_key(self, values) -> tuple:
@@ -474,7 +481,7 @@ class Kernel:
         self._prepare(device)
         compiled = self._variant(items, device, self.config)
         broadcast_at = tuple((self._params.index(p), i) for p, i in (compiled.plan or {}).get("broadcast_dims", ()))
-        self._fast[fast] = (compiled, self._tuning(device), items, device, broadcast_at)
+        self._fast[fast] = (compiled, {} if self._tuning(device) else None, items, device, broadcast_at)
         return self._fast[fast]
 
     def _prepare(self, device: str) -> None:
