@@ -98,7 +98,8 @@ def run_phase(args, out: Path, mode: str) -> None:
     """A fresh process with fresh caches; `bundle` imports the bundle first."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     env.update(KOPT_CACHE_DIR=str(out / f"{mode}-kopt"), TRITON_CACHE_DIR=str(out / f"{mode}-triton"),
-               PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **({"TRITON_INTERPRET": "1"} if args.cpu_smoke else {}))
+               PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                                          if p]), PYTHONUNBUFFERED="1", **({"TRITON_INTERPRET": "1"} if args.cpu_smoke else {}))
     for d in (out / f"{mode}-kopt", out / f"{mode}-triton"):
         if d.exists():
             import shutil
