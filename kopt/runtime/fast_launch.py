@@ -138,7 +138,7 @@ class FastJIT:
         hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
         return any(getattr(h, "calls", h) for h in hooks) or bool(self.jit.pre_run_hooks)
 
-    def triton_launch(self, grid, args: tuple, options: dict):
+    def triton_launch(self, grid, args: tuple, options: dict, warmup: bool = False):
         """Triton's own path. Where Triton cannot build the 2-D form of a batched dot (`_DOT_2D`, see
         kopt/backends/dot_codegen.py) the 3-D form is built instead, from then on for this kernel. A
         kernel Triton cannot build at all (a compiler failure, too much shared memory) becomes a
@@ -146,6 +146,9 @@ class FastJIT:
         if self._dot_3d:
             args = _with_3d_dots(args, self._dot_2d_index)
         try:
+            if warmup:  # compile or load, without launching (and without building Triton's launcher)
+                kernel = self.jit.warmup(*args, grid=grid, **options)
+                return kernel.result() if hasattr(kernel, "result") else kernel
             return self.jit[grid](*args, **options)
         except Exception as e:
             if not isinstance(e, self._compile_errors) and not is_pass_failure(e):
@@ -154,7 +157,7 @@ class FastJIT:
             if args_3d is not None:
                 # Triton's own compiler failed on the 2-D form (not a resource limit of this launch):
                 # build the 3-D form; keep to it for this kernel once that has worked
-                kernel = self.triton_launch(grid, args_3d, options)
+                kernel = self.triton_launch(grid, args_3d, options, warmup)
                 self._dot_3d = True
                 warnings.warn(f"kopt: Triton could not build the 2-D form of the batched dots in "
                               f"`{getattr(self.jit, '__name__', 'kernel')}`; using the 3-D form",
@@ -210,6 +213,11 @@ def native_class(native):
                 self._planned: set = set()
 
             def slow(self, grid, args: tuple, options: dict):
+                """A call no Plan took: its first launch in C where Triton's launcher is not needed, else
+                Triton's path (keeping a Plan for what Triton built there)."""
+                kernel = self.first_launch_in_c(grid, args, options)
+                if kernel is not None:
+                    return kernel
                 kernel = self.launch(grid, args, options)
                 key = None if callable(grid) or self._hooked() else self.key(args, options)
                 if key is not None and len(self.plans) < self.max_plans:
@@ -221,6 +229,33 @@ def native_class(native):
                         if plan is not None:
                             self.plans.append(plan)
                 return kernel
+
+            def first_launch_in_c(self, grid, args: tuple, options: dict):
+                """The first call of a specialization: Triton compiles or loads the kernel (`warmup`: no launch), the
+                driver loads its binary here and the call launches through a new Plan, so Triton never builds its
+                C launcher for it (a gcc run of ~0.3 s per kernel signature in a fresh process). None where that
+                does not apply (hooks, an unusual call, a kernel the C launch does not start, over a limit)."""
+                if not isinstance(grid, tuple) or self._hooked() or native_launch.load_hooked(self._runtime):
+                    return None
+                key = self.key(args, options)
+                if key is None or len(self.plans) >= self.max_plans:
+                    return None
+                if self._device is None:
+                    self._device, self._stream = (self._driver.active.get_current_device,
+                                                  self._driver.active.get_current_stream)
+                device = self._device()
+                if (device, key) in self._planned or (device, key) in self._cache:
+                    return None
+                kernel = self.triton_launch(grid, args, options, warmup=True)
+                function = native_launch.load_function(kernel, device, self._driver)
+                plan = function and native_launch.make_plan(native, kernel, self.jit, args, options, device,
+                                                            self._tensor, _int_class, function)
+                if not plan:  # Triton's path launches it, and keeps it (so the next call does not come here)
+                    return None
+                self._planned.add((device, key))
+                self.plans.append(plan)
+                self._cache[(device, key)] = kernel
+                return self[grid](*args, **options)
 
         cls = _NATIVE_CLASSES[native] = NativeJIT
     return cls

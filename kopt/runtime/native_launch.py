@@ -79,19 +79,47 @@ def plan_codes(jit_params, signature: dict, args: tuple, int_class) -> tuple[byt
     return "".join(codes).encode(), tuple(guards)
 
 
-def launchable(kernel) -> bool:
+def launchable(kernel, function=None) -> bool:
     """A kernel the C launch can start with cuLaunchKernel: one CTA per program, no scratch buffers, no
     cooperative or programmatic-dependent launch, no tensor descriptors (those keep Triton's launcher)."""
     m = kernel.metadata
     return (getattr(m, "num_ctas", 1) == 1 and not getattr(m, "global_scratch_size", 0)
             and not getattr(m, "profile_scratch_size", 0) and not getattr(m, "launch_cooperative_grid", False)
             and not getattr(m, "launch_pdl", False) and not getattr(m, "tensordesc_meta", None)
-            and kernel.function is not None)
+            and (function or getattr(kernel, "function", None)) is not None)
 
 
-def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tensor_type, int_class):
-    """The Plan that relaunches `kernel` (built by Triton for `args` and `options`), or None."""
-    if not launchable(kernel):
+def load_hooked(runtime) -> bool:
+    """Kernel-load hooks installed (a profiler): Triton must load the kernel itself, so that they run."""
+    return any(getattr(runtime, h, None) is not None for h in ("kernel_load_start_hook", "kernel_load_end_hook"))
+
+
+def load_function(kernel, device: int, driver):
+    """Load a kernel Triton compiled (or found in its cache) into the current context the way its CompiledKernel
+    does on its first launch, without building Triton's C launcher; the CUfunction handle, or None where the
+    kernel cannot run here as built (over the device's shared memory or thread limit: Triton's own path then says
+    so) or the driver does not offer this (another Triton)."""
+    m = kernel.metadata
+    if not launchable(kernel, function=1) or getattr(kernel, "module", None) is not None:
+        return None  # (a kernel Triton already loaded keeps Triton's launcher: its handles are Triton's)
+    try:
+        utils = driver.active.utils
+        if m.shared > utils.get_device_properties(device)["max_shared_mem"]:
+            return None
+        loaded = utils.load_binary(kernel.name, kernel.kernel, m.shared, device)
+    except Exception:  # noqa: BLE001 - Triton's own path loads it (and raises what is wrong)
+        return None
+    function, max_threads = loaded[1], (loaded[4] if len(loaded) > 4 else None)
+    if max_threads is not None and m.num_warps * 32 > max_threads:
+        return None
+    return function
+
+
+def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tensor_type, int_class,
+              function=None):
+    """The Plan that relaunches `kernel` (built by Triton for `args` and `options`; `function`: its CUfunction
+    where this process loaded it, else the one Triton loaded), or None."""
+    if not launchable(kernel, function):
         return None
     signature = getattr(getattr(kernel, "src", None), "signature", None)
     if not isinstance(signature, dict):
@@ -101,5 +129,5 @@ def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tens
         return None
     codes, guards = coded
     m = kernel.metadata
-    return native.Plan(kernel, int(kernel.function), 32 * m.num_warps, m.shared, device, codes, guards,
+    return native.Plan(kernel, int(function or kernel.function), 32 * m.num_warps, m.shared, device, codes, guards,
                        dict(options), tensor_type)

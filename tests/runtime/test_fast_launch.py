@@ -49,6 +49,11 @@ class FakeJIT:
             return self.compiled.setdefault(repr((args, options)), FakeCompiled(self, args, options))
         return run
 
+    def warmup(self, *args, grid, **options):
+        """Compile (or find) without launching."""
+        self.builds = getattr(self, "builds", 0) + 1
+        return self.compiled.setdefault(repr((args, options)), FakeCompiled(self, args, options))
+
 
 def make(hooks=None, jit=None, errors=()):
     jit = jit or FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
