@@ -12,6 +12,8 @@ What a process needs to run a kernel with no compile and no tuning, and what it 
                              the cubin, its metadata and the IR, as Triton's compiler wrote them.
     triton-kernels/<triton version>/index/<digest>.json  which of those were built from one generated
                              module (`<digest>`: the first 20 hex digits of the SHA-256 of its source).
+    native/kopt_launch-<hash>.so  kopt's C launch module (native_launch.py) as built on the exporting machine,
+                             named by the hash of its source and the platform (Python, ABI, architecture).
     bundles.json             the bundles imported into this cache directory.
 
 The first two are kopt's cache as kernels already read it (kopt/runtime/cache.py). The Triton entries are
@@ -45,8 +47,10 @@ FORMAT = 1
 TRITON_DIR = "triton-kernels"
 ENTRY_KINDS = ("compiled", "autotune")
 _NAME = r"[A-Za-z0-9_.+\-]+"
+NATIVE_DIR = "native"  # kopt's C launch module as built on the machine that made the bundle (native_launch.py)
 _MEMBER = re.compile(rf"^(manifest\.json|(compiled|autotune)/[0-9a-f]{{32}}\.json|{TRITON_DIR}/{_NAME}/"
-                     rf"(sm_[0-9]+/[A-Z0-9]+/{_NAME}|index/[0-9a-f]{{20}}\.json))$")
+                     rf"(sm_[0-9]+/[A-Z0-9]+/{_NAME}|index/[0-9a-f]{{20}}\.json)|{NATIVE_DIR}/kopt_launch-[0-9a-f]{{20}}"
+                     rf"\.[A-Za-z0-9_.\-]+\.so)$")
 
 
 # ---------------------------------------------------------------- keys
@@ -289,6 +293,10 @@ def export_bundle(out: str | Path, root: Path | None = None, device_kinds: list[
                 versions.add(version_dir.name)
                 archs.add(entry.split("/")[0])
                 n_triton += 1
+    native_dir = root / NATIVE_DIR
+    for f in sorted(native_dir.glob("kopt_launch-*.so")) if native_dir.is_dir() else []:
+        if _MEMBER.match(f"{NATIVE_DIR}/{f.name}"):
+            members[f"{NATIVE_DIR}/{f.name}"] = f.read_bytes()
     manifest = {"format": FORMAT, "kopt": fingerprint, "triton": sorted(versions), "device_kinds": sorted(kinds),
                 "archs": sorted(archs), "compiled": sum(k.startswith("compiled/") for k in members),
                 "tuned": sum(k.startswith("autotune/") for k in members), "triton_kernels": n_triton,
@@ -321,7 +329,8 @@ def import_bundle(path: str | Path, root: Path | None = None) -> dict:
         for m in tar.getmembers():
             if not m.isfile() or not _MEMBER.match(m.name) or ".." in m.name.split("/"):
                 raise KoptError(f"{path}: {m.name!r} is not part of a kopt bundle",
-                                notes=["a bundle holds manifest.json, compiled/, autotune/ and triton-kernels/"])
+                                notes=["a bundle holds manifest.json, compiled/, autotune/, triton-kernels/ and "
+                                       "native/"])
             members[m.name] = tar.extractfile(m).read()
     if "manifest.json" not in members:
         raise KoptError(f"{path} is not a kopt bundle: it has no manifest.json")
@@ -338,6 +347,11 @@ def import_bundle(path: str | Path, root: Path | None = None) -> dict:
     written = write_entries(entries, root)
     n_triton = 0
     for name, data in members.items():
+        if name.startswith(NATIVE_DIR + "/") and data[:4] == b"\x7fELF":
+            target = root / name
+            if not target.exists():  # (one of another machine kind is never loaded: its name differs)
+                write_atomic(target, data)
+            continue
         if not name.startswith(TRITON_DIR + "/"):
             continue
         target = root / name

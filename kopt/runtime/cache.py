@@ -83,7 +83,7 @@ def digest(key: dict) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Publish `text` at `path` in one step; concurrent writers of the same content are harmless. Something else
     in the way (a folder where an entry belongs) is removed first: the cache is kopt's."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ def write_atomic(path: Path, text: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        tmp.write_text(text)
+        tmp.write_bytes(text) if isinstance(text, bytes) else tmp.write_text(text)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -208,13 +208,20 @@ def native_class(native):
 
             def __init__(self, jit, tensor_type, driver, knobs, compile_errors: tuple = ()):
                 FastJIT.__init__(self, jit, tensor_type, driver, knobs, compile_errors)
-                native.Launcher.__init__(self, self.slow, current_device_fn(driver),
-                                         driver.active.get_current_stream, knobs.runtime, jit.pre_run_hooks)
+                # the device and stream getters are bound at the first call (the driver needs a GPU; a build for a
+                # target without one makes these too): until then there is no Plan, so they are never called
+                native.Launcher.__init__(self, self.slow, _unbound, _unbound, knobs.runtime, jit.pre_run_hooks)
+                self._bound = False
                 self._planned: set = set()
 
             def slow(self, grid, args: tuple, options: dict):
                 """A call no Plan took: its first launch in C where Triton's launcher is not needed, else
                 Triton's path (keeping a Plan for what Triton built there)."""
+                if not self._bound:  # no Plan yet: initializing again loses nothing
+                    driver = self._driver
+                    native.Launcher.__init__(self, self.slow, current_device_fn(driver),
+                                             driver.active.get_current_stream, self._runtime, self.jit.pre_run_hooks)
+                    self._bound = True
                 kernel = self.first_launch_in_c(grid, args, options)
                 if kernel is not None:
                     return kernel
@@ -259,6 +266,10 @@ def native_class(native):
 
         cls = _NATIVE_CLASSES[native] = NativeJIT
     return cls
+
+
+def _unbound(*_):
+    raise RuntimeError("kopt launch: no device bound yet")
 
 
 def current_device_fn(driver):

@@ -91,6 +91,9 @@ def _f32_dot_precision() -> str:
     return "ieee" if torch.get_float32_matmul_precision() == "highest" else "tf32"
 
 
+_EXACT_MEMO = 1024  # per kernel entry: exact argument sizes -> tuned choice (varying scalars stop filling it)
+
+
 class Kernel:
     """The object `@kopt.kernel` returns."""
 
@@ -458,11 +461,17 @@ class Kernel:
             return self._broadcast_variant(items, device, ones).launcher(*values)
         if tuning is None:
             return compiled.launcher(*values)
-        # the tuned choice per size bucket, kept in this entry: no hash of the full key on every call
-        bucket = size_bucket(values)
-        chosen = tuning.get(bucket)
+        # the tuned choice, kept in this entry by the call's exact sizes (a repeat call: one tuple of shapes and
+        # one lookup; the size bucket, which hashes the full key, only for sizes not seen yet)
+        exact = tuple([getattr(v, "shape", v) for v in values])
+        try:
+            chosen = tuning.get(exact)
+        except TypeError:  # an unhashable argument (a list): no memo
+            exact, chosen = None, None
         if chosen is None:
-            chosen = tuning[bucket] = self._launch_config(items, device, values, compiled)
+            chosen = self._launch_config(items, device, values, compiled)
+            if exact is not None and len(tuning) < _EXACT_MEMO:
+                tuning[exact] = chosen
         compiled, overrides = chosen
         return compiled.launcher(*values, _config=overrides) if overrides else compiled.launcher(*values)
 

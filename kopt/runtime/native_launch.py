@@ -9,7 +9,13 @@ builds on a machine without a GPU, where the tests drive it through `set_test_la
 
 from __future__ import annotations
 
+import hashlib
+import importlib.machinery
+import importlib.util
 import os
+import platform
+import sys
+import sysconfig
 import warnings
 from pathlib import Path
 
@@ -27,15 +33,63 @@ def enabled() -> bool:
     return os.environ.get("KOPT_NATIVE_LAUNCH", "1") not in ("0", "")
 
 
+def built_name() -> str:
+    """The file name of the built extension in kopt's cache (`native/`): the source's and the platform's hash, so
+    a bundle made on one kind of machine (Python version, ABI, architecture) is only used on that kind."""
+    tag = "|".join([_SOURCE.read_text(), sys.version, platform.machine(), platform.system(),
+                    sysconfig.get_config_var("EXT_SUFFIX") or ""])
+    return f"kopt_launch-{hashlib.sha256(tag.encode()).hexdigest()[:20]}{sysconfig.get_config_var('EXT_SUFFIX')}"
+
+
+def _load(path: Path):
+    loader = importlib.machinery.ExtensionFileLoader("kopt_launch", str(path))
+    spec = importlib.util.spec_from_file_location("kopt_launch", path, loader=loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def _build():
+    """Load the extension from kopt's cache (put there by an earlier build or a bundle), else build it with
+    Triton's helper and keep a copy there: a process that starts from a bundle compiles nothing, not even this."""
+    from kopt.runtime.cache import cache_dir, write_atomic
+
+    kept = cache_dir() / "native" / built_name()
+    if kept.exists():
+        try:
+            return _load(kept)
+        except ImportError:
+            pass  # a damaged copy: built again below
+    from triton.runtime.build import compile_module_from_src
+
+    mod = compile_module_from_src(src=_SOURCE.read_text(), name="kopt_launch", library_dirs=[], include_dirs=[],
+                                  libraries=["dl"])
+    try:
+        write_atomic(kept, Path(mod.__file__).read_bytes())
+    except OSError:
+        pass
+    return mod
+
+
+def keep_in(root: Path) -> bool:
+    """Put this machine's build of the extension in the cache under `root` (for a bundle made from there)."""
+    from kopt.runtime.cache import write_atomic
+
+    mod = module()
+    if mod is None:
+        return False
+    target = root / "native" / built_name()
+    if not target.exists():
+        write_atomic(target, Path(mod.__file__).read_bytes())
+    return True
+
+
 def module():
     """The built extension, or None where it cannot be built here (said once, as a warning)."""
     global _module, _failed
     if _module is None and not _failed:
         try:
-            from triton.runtime.build import compile_module_from_src
-
-            _module = compile_module_from_src(src=_SOURCE.read_text(), name="kopt_launch", library_dirs=[],
-                                              include_dirs=[], libraries=["dl"])
+            _module = _build()
         except Exception as e:  # no C compiler, no Python headers: the Python launch cache still works
             _failed = True
             warnings.warn(f"kopt: the C launch path could not be built ({type(e).__name__}: {str(e)[:200]}); "

@@ -130,3 +130,41 @@ def test_the_cache_command(tmp_path, capsys):
     assert "3 kopt entries" in capsys.readouterr().out
     assert kopt_main(["cache", "import", str(tmp_path / "missing.tar"), "--cache-dir", str(tmp_path / "d")]) == 1
     assert "cannot read the bundle" in capsys.readouterr().err
+
+
+def test_a_bundle_carries_kopts_c_launch_module_so_a_deployment_builds_nothing(tmp_path, monkeypatch):
+    """The C launch module built here (kopt/runtime/native_launch.py keeps a copy in kopt's cache) travels in the
+    bundle and is loaded from the deployed cache without a compiler run."""
+    from kopt.runtime import native_launch
+
+    src_root, dst_root = tmp_path / "tuned", tmp_path / "deployed"
+    monkeypatch.setenv("KOPT_CACHE_DIR", str(src_root))
+    built = native_launch._build()
+    kept = src_root / "native" / native_launch.built_name()
+    assert kept.read_bytes()[:4] == b"\x7fELF" and built.Plan is not None
+    bundle.export_bundle(tmp_path / "b.tar", src_root)
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        assert f"native/{kept.name}" in tar.getnames()
+    bundle.import_bundle(tmp_path / "b.tar", dst_root)
+    assert (dst_root / "native" / kept.name).read_bytes() == kept.read_bytes()
+
+    monkeypatch.setenv("KOPT_CACHE_DIR", str(dst_root))
+    import triton.runtime.build as triton_build
+
+    def no_compiler(*a, **k):
+        raise AssertionError("compiled, though the bundle carries the module")
+
+    monkeypatch.setattr(triton_build, "compile_module_from_src", no_compiler)
+    assert native_launch._build().__file__ == str(dst_root / "native" / kept.name)
+
+
+def test_a_native_member_of_another_name_is_refused(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in [("manifest.json", b"{}"), ("native/evil.so", b"\x7fELF")]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "b.tar").write_bytes(buf.getvalue())
+    with pytest.raises(KoptError, match="is not part of a kopt bundle"):
+        bundle.import_bundle(tmp_path / "b.tar", tmp_path / "root")

@@ -123,7 +123,10 @@ def tune(kernels: list, *, shapes: dict | None = None, shape_set: str | dict | N
               faults=faults, problems=problems)
     report = job.run()
     if export:
+        from kopt.runtime import native_launch
         from kopt.runtime.bundle import export_bundle
 
+        if native_launch.enabled():  # this machine kind's C launch module travels too (used only on that kind)
+            native_launch.keep_in(dest)
         report.exported = export_bundle(export, dest, device_kinds=None)
     return report
