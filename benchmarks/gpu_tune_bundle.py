@@ -187,10 +187,24 @@ def child(args, out: Path) -> None:
         for i, shape in enumerate(shapes):
             inputs = _inputs(name, shape, dtype, device)
             sync()
+            profile = None
+            if i == 0 and os.environ.get("PROFILE_FIRST_CALL"):  # where a first call's ms go (cProfile, top 25)
+                import cProfile
+
+                profile = cProfile.Profile()
+                profile.enable()
             t0 = time.perf_counter()
             got = kernel(*inputs)
             sync()
             firsts.append((time.perf_counter() - t0) * 1e3)
+            if profile is not None:
+                import io
+                import pstats
+
+                profile.disable()
+                text = io.StringIO()
+                pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(25)
+                (out / f"{args.mode}_{name}_first_call_profile.txt").write_text(text.getvalue())
             if i == 0:
                 want = _reference(name, inputs)
                 tol = 2e-2 if dtype != "fp32" else 1e-3

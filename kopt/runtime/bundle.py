@@ -17,9 +17,9 @@ What a process needs to run a kernel with no compile and no tuning, and what it 
     bundles.json             the bundles imported into this cache directory.
 
 The first two are kopt's cache as kernels already read it (kopt/runtime/cache.py). The Triton entries are
-installed lazily: when kopt loads a generated module for the GPU, the entries its index lists are copied into
-Triton's cache directory (TRITON_CACHE_DIR, or ~/.triton/cache) with their group files pointing there, so
-Triton's JIT finds each kernel on its first launch and compiles nothing.
+installed lazily: when kopt loads a generated module for the GPU, a group file for each entry its index lists is
+written into Triton's cache directory (TRITON_CACHE_DIR, or ~/.triton/cache), naming the entry's metadata and
+binary where kopt's cache keeps them, so Triton's JIT finds each kernel on its first launch and compiles nothing.
 
 `export_bundle(OUT.tar)` packs the entries of this kopt version (optionally only some device kinds) with a
 manifest; `import_bundle(IN.tar)` checks every entry (name, key, checksum) and merges them into the cache.
@@ -175,7 +175,15 @@ def install_triton_kernels(digest: str, root: Path | None = None, dest: Path | N
     return copied
 
 
+# Triton's intermediate forms: a cache entry's group lists them, but loading and launching the kernel reads only
+# the metadata (.json) and the binary (.cubin / .hsaco); a group without them is a complete cache hit for Triton
+_IR_SUFFIXES = (".ttir", ".ttgir", ".llir", ".ptx", ".amdgcn", ".source")
+
+
 def _install_one(src: Path, dst: Path) -> int:
+    """Make Triton's cache find one entry kept in kopt's cache: only a group file is written, in Triton's cache
+    directory, naming the metadata and the binary where kopt keeps them (nothing is copied: a first call that
+    installs a module's hundred specializations writes a hundred small files, not forty megabytes)."""
     groups = sorted(src.glob("__grp__*.json"))
     if not groups:
         return 0
@@ -188,11 +196,9 @@ def _install_one(src: Path, dst: Path) -> int:
                 return 0
         except (OSError, ValueError, KeyError):
             pass
-    for child in group.values():  # the files first, the group last: Triton reads the group first
-        data = (src / child).read_bytes()
-        if not (dst / child).exists() or (dst / child).read_bytes() != data:
-            _write_bytes(dst / child, data)
-    paths = {c: str(dst / p) for c, p in group.items()}
+    paths = {c: str((src / p).resolve()) for c, p in group.items() if not c.endswith(_IR_SUFFIXES)}
+    if not all(os.path.exists(p) for p in paths.values()):
+        return 0
     _write_bytes(target, json.dumps({"child_paths": paths}).encode())
     return 1
 

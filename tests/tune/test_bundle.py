@@ -21,7 +21,7 @@ def _triton_entry(tmp_path, name="ABCDEF234567"):
     """A Triton cache entry as a worker's Triton wrote it: files, and a group naming them by absolute path."""
     where = tmp_path / "worker-triton" / name
     where.mkdir(parents=True)
-    files = {"k.cubin": b"\x7fELF cubin", "k.json": b'{"name": "k"}'}
+    files = {"k.cubin": b"\x7fELF cubin", "k.json": b'{"name": "k"}', "k.ptx": b"// ptx"}
     for f, data in files.items():
         (where / f).write_bytes(data)
     group = {"child_paths": {f: str(where / f) for f in files}}
@@ -56,12 +56,14 @@ def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_pa
                                                                                           "default_ms": 1.0}
     assert [b["name"] for b in bundle.imported(dst_root)] == ["b.tar"]
 
-    # installed into Triton's cache on first use of the generated module, its group pointing there
+    # installed into Triton's cache on first use of the generated module: a group there naming the metadata and
+    # the binary where kopt's cache keeps them (the intermediate forms, here the PTX, left out)
     triton_dir = tmp_path / "triton-cache"
     assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root, triton_dir) == 1
     group = json.loads((triton_dir / "ABCDEF234567" / "__grp__k.json").read_text())["child_paths"]
-    assert group == {f: str(triton_dir / "ABCDEF234567" / f) for f in ("k.cubin", "k.json")}
-    assert (triton_dir / "ABCDEF234567" / "k.cubin").read_bytes() == b"\x7fELF cubin"
+    kept = dst_root / "triton-kernels" / bundle.triton_version() / "sm_90" / "ABCDEF234567"
+    assert group == {f: str(kept.resolve() / f) for f in ("k.cubin", "k.json")}
+    assert open(group["k.cubin"], "rb").read() == b"\x7fELF cubin"
     assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root, triton_dir) == 0  # there already
     assert bundle.install_triton_kernels("0" * 20, dst_root, triton_dir) == 0  # another module: nothing
 

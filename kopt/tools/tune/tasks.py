@@ -192,7 +192,8 @@ class Collector:
 
             children = json.loads(groups[0].read_text())["child_paths"]
             files = {groups[0].name: groups[0].read_bytes()}
-            files.update({Path(p).name: Path(p).read_bytes() for p in children.values()})
+            # (a group kopt keeps names its files bare, beside it; Triton's name them by absolute path)
+            files.update({Path(p).name: (groups[0].parent / p).read_bytes() for p in children.values()})
             triton.append({"name": name, "arch": t["arch"], "source": t["source"], "version": t["version"],
                            "files": files})
         return {"kopt": kopt, "triton": triton}
