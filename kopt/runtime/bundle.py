@@ -17,9 +17,10 @@ What a process needs to run a kernel with no compile and no tuning, and what it 
     bundles.json             the bundles imported into this cache directory.
 
 The first two are kopt's cache as kernels already read it (kopt/runtime/cache.py). The Triton entries are
-installed lazily: when kopt loads a generated module for the GPU, a group file for each entry its index lists is
-written into Triton's cache directory (TRITON_CACHE_DIR, or ~/.triton/cache), naming the entry's metadata and
-binary where kopt's cache keeps them, so Triton's JIT finds each kernel on its first launch and compiles nothing.
+installed into Triton's cache directory (TRITON_CACHE_DIR, or ~/.triton/cache) when a bundle is imported, and
+again, where that directory changed since, when kopt loads a generated module for the GPU: a group file for each
+entry, naming the entry's metadata and binary where kopt's cache keeps them, so Triton's JIT finds each kernel on
+its first launch and compiles nothing.
 
 `export_bundle(OUT.tar)` packs the entries of this kopt version (optionally only some device kinds) with a
 manifest; `import_bundle(IN.tar)` checks every entry (name, key, checksum) and merges them into the cache.
@@ -154,9 +155,10 @@ def _merge_index(path: Path, entries: list[str]) -> None:
 
 
 def install_triton_kernels(digest: str, root: Path | None = None, dest: Path | None = None) -> int:
-    """Copy the Triton entries built from generated module `digest` (for this Triton version) into Triton's
-    cache directory, where they are not there yet; returns how many were copied. Cheap when there are none:
-    one missing file. A failure to copy is no error: Triton then compiles the kernel itself."""
+    """Make Triton's cache directory find the Triton entries built from generated module `digest` (for this
+    Triton version), where it does not yet; returns how many were installed. Cheap when there are none (one
+    missing file) or when they were installed before (one stamp file, written once all of them were): this runs
+    at the first call of a kernel. A failure is no error: Triton then compiles the kernel itself."""
     root = root or cache_dir()
     index = root / TRITON_DIR / triton_version() / "index" / f"{digest}.json"
     if not index.exists():
@@ -164,15 +166,34 @@ def install_triton_kernels(digest: str, root: Path | None = None, dest: Path | N
     dest = dest or triton_cache_dir()
     if dest is None:
         return 0
-    copied = 0
-    for entry in _read_index(index):
+    listed = _read_index(index)
+    stamp = dest / f"kopt-{digest}-{hashlib.sha256(json.dumps(listed).encode()).hexdigest()[:12]}.installed"
+    if stamp.exists():
+        return 0
+    copied, complete = 0, True
+    for entry in listed:
         src = index.parent.parent / entry
         name = Path(entry).name
         try:
             copied += _install_one(src, dest / name)
         except (OSError, ValueError, KeyError):
-            continue
+            complete = False
+    if complete:
+        try:
+            _write_bytes(stamp, b"")
+        except OSError:
+            pass
     return copied
+
+
+def install_all_triton_kernels(root: Path | None = None, dest: Path | None = None) -> int:
+    """Install every module's Triton entries kept under `root` (for this Triton version): `import_bundle` does this,
+    so that a process starting from a bundle pays for it once, at import, not at each kernel's first call."""
+    root = root or cache_dir()
+    index_dir = root / TRITON_DIR / triton_version() / "index"
+    if not index_dir.is_dir():
+        return 0
+    return sum(install_triton_kernels(p.stem, root, dest) for p in sorted(index_dir.glob("*.json")))
 
 
 # Triton's intermediate forms: a cache entry's group lists them, but loading and launching the kernel reads only
@@ -368,6 +389,7 @@ def import_bundle(path: str | Path, root: Path | None = None) -> dict:
                 n_triton += 1
             if not target.exists() or target.read_bytes() != data:
                 _write_bytes(target, data)
+    install_all_triton_kernels(root)  # into Triton's cache directory now: first calls then only load
     record = {**manifest, "name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
               "imported": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "entries_written": written,
               "triton_kernels_written": n_triton}

@@ -145,7 +145,8 @@ def launchable(kernel, function=None) -> bool:
 
 def load_hooked(runtime) -> bool:
     """Kernel-load hooks installed (a profiler): Triton must load the kernel itself, so that they run."""
-    return any(getattr(runtime, h, None) is not None for h in ("kernel_load_start_hook", "kernel_load_end_hook"))
+    hooks = (getattr(runtime, h, None) for h in ("kernel_load_start_hook", "kernel_load_end_hook"))
+    return any(getattr(h, "calls", h) for h in hooks)  # Triton 3.6 holds hook chains (`.calls`), older a callable
 
 
 def load_function(kernel, device: int, driver):

@@ -42,8 +42,9 @@ def _fill(root, tmp_path):
     return source
 
 
-def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_path):
+def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_path, monkeypatch):
     src_root, dst_root = tmp_path / "tuned", tmp_path / "deployed"
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(tmp_path / "process-triton-cache"))
     source = _fill(src_root, tmp_path)
     m = bundle.export_bundle(tmp_path / "b.tar", src_root, device_kinds=["NVIDIA H200 sm_90"])
     # this kopt's compile (not the stale one), the H200's tuned config (not the A100's), the binary of its source
@@ -55,6 +56,9 @@ def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_pa
                                                  "device_kind": "NVIDIA H200 sm_90"}) == {"config": {}, "ms": 1.0,
                                                                                           "default_ms": 1.0}
     assert [b["name"] for b in bundle.imported(dst_root)] == ["b.tar"]
+    # the import installed the binaries into this process's Triton cache already: a first call only loads them
+    assert (tmp_path / "process-triton-cache" / "ABCDEF234567" / "__grp__k.json").exists()
+    assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root) == 0
 
     # installed into Triton's cache on first use of the generated module: a group there naming the metadata and
     # the binary where kopt's cache keeps them (the intermediate forms, here the PTX, left out)
