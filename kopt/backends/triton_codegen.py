@@ -16,6 +16,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from kopt.backends.combine_codegen import helper_sources
+from kopt.backends.host_hoist import hoist_size_reads
 from kopt.backends.launch_checks import SYMBOL_NAME as _SYMBOL_NAME, host_text, launch_checks
 from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
 from kopt.backends.dot_codegen import dot_launch
@@ -342,7 +343,7 @@ def _py(h: _HostWriter, op: T.PyStmtOp) -> None:
 
 @HOST.emits(T.LaunchOp)
 def _launch(h: _HostWriter, op: T.LaunchOp) -> None:
-    h.lines += _launch_with_variants(op, h.kernels, h.written, h.cfg)
+    h.lines += hoist_size_reads(_launch_with_variants(op, h.kernels, h.written, h.cfg))
 
 
 @HOST.emits(T.HostReturnOp)
