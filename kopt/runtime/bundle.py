@@ -18,8 +18,8 @@ What a process needs to run a kernel with no compile and no tuning, and what it 
 
 The first two are kopt's cache as kernels already read it (kopt/runtime/cache.py). The Triton entries are
 installed into Triton's cache directory (TRITON_CACHE_DIR, or ~/.triton/cache) when a bundle is imported, and
-again, where that directory changed since, when kopt loads a generated module for the GPU: a group file for each
-entry, naming the entry's metadata and binary where kopt's cache keeps them, so Triton's JIT finds each kernel on
+again, where that directory changed since, when kopt loads a generated module for the GPU: each entry's metadata
+and binary hard-linked there (the IR left out) with a group file naming them, so Triton's JIT finds each kernel on
 its first launch and compiles nothing.
 
 `export_bundle(OUT.tar)` packs the entries of this kopt version (optionally only some device kinds) with a
@@ -30,6 +30,7 @@ warning line, then compiles or tunes as usual.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -57,6 +58,7 @@ _MEMBER = re.compile(rf"^(manifest\.json|(compiled|autotune)/[0-9a-f]{{32}}\.jso
 # ---------------------------------------------------------------- keys
 
 
+@functools.lru_cache(maxsize=1)  # (read at every generated module's load: importlib.metadata costs ~1 ms)
 def triton_version() -> str:
     """The installed Triton's version, read without importing triton (which must not happen before the
     interpreter is chosen: kopt/runtime/mode.py)."""
@@ -167,7 +169,8 @@ def install_triton_kernels(digest: str, root: Path | None = None, dest: Path | N
     if dest is None:
         return 0
     listed = _read_index(index)
-    stamp = dest / f"kopt-{digest}-{hashlib.sha256(json.dumps(listed).encode()).hexdigest()[:12]}.installed"
+    what = json.dumps([str(root.resolve()), listed]).encode()  # (another cache root installs its own)
+    stamp = dest / f"kopt-{digest}-{hashlib.sha256(what).hexdigest()[:12]}.installed"
     if stamp.exists():
         return 0
     copied, complete = 0, True
@@ -175,9 +178,11 @@ def install_triton_kernels(digest: str, root: Path | None = None, dest: Path | N
         src = index.parent.parent / entry
         name = Path(entry).name
         try:
-            copied += _install_one(src, dest / name)
+            done = _install_one(src, dest / name)
         except (OSError, ValueError, KeyError):
-            complete = False
+            done = -1
+        complete &= done >= 0
+        copied += max(done, 0)
     if complete:
         try:
             _write_bytes(stamp, b"")
@@ -202,12 +207,13 @@ _IR_SUFFIXES = (".ttir", ".ttgir", ".llir", ".ptx", ".amdgcn", ".source")
 
 
 def _install_one(src: Path, dst: Path) -> int:
-    """Make Triton's cache find one entry kept in kopt's cache: only a group file is written, in Triton's cache
-    directory, naming the metadata and the binary where kopt keeps them (nothing is copied: a first call that
-    installs a module's hundred specializations writes a hundred small files, not forty megabytes)."""
+    """Make Triton's cache find one entry kept in kopt's cache: the metadata and the binary hard-linked (copied
+    across file systems) into Triton's cache directory, and a group naming them there; the IR stays out (a module's
+    hundred specializations cost a hundred small groups and links, not forty megabytes of copies), and the entry
+    survives kopt's cache being cleared. 1 installed, 0 there already, -1 its files are missing."""
     groups = sorted(src.glob("__grp__*.json"))
     if not groups:
-        return 0
+        return -1
     group = json.loads(groups[0].read_text())["child_paths"]
     target = dst / groups[0].name
     if target.exists():
@@ -217,11 +223,29 @@ def _install_one(src: Path, dst: Path) -> int:
                 return 0
         except (OSError, ValueError, KeyError):
             pass
-    paths = {c: str((src / p).resolve()) for c, p in group.items() if not c.endswith(_IR_SUFFIXES)}
-    if not all(os.path.exists(p) for p in paths.values()):
-        return 0
-    _write_bytes(target, json.dumps({"child_paths": paths}).encode())
+    needed = {c: src / p for c, p in group.items() if not c.endswith(_IR_SUFFIXES)}
+    if not all(p.exists() for p in needed.values()):
+        return -1
+    for child, path in needed.items():  # the files first, the group last: Triton reads the group first
+        _link_or_copy(path, dst / child)
+    _write_bytes(target, json.dumps({"child_paths": {c: str(dst / c) for c in needed}}).encode())
     return 1
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    if dst.exists() and dst.stat().st_size == src.stat().st_size:
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        try:
+            os.link(src, tmp)
+        except OSError:  # another file system: a copy (the metadata and the binary only, a few hundred KB)
+            tmp.write_bytes(src.read_bytes())
+        os.replace(tmp, dst)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 # ---------------------------------------------------------------- kopt entries

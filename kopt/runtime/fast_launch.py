@@ -217,10 +217,8 @@ def native_class(native):
             def slow(self, grid, args: tuple, options: dict):
                 """A call no Plan took: its first launch in C where Triton's launcher is not needed, else
                 Triton's path (keeping a Plan for what Triton built there)."""
-                if not self._bound:  # no Plan yet: initializing again loses nothing
-                    driver = self._driver
-                    native.Launcher.__init__(self, self.slow, current_device_fn(driver),
-                                             driver.active.get_current_stream, self._runtime, self.jit.pre_run_hooks)
+                if not self._bound:
+                    self.bind(current_device_fn(self._driver), self._driver.active.get_current_stream)
                     self._bound = True
                 kernel = self.first_launch_in_c(grid, args, options)
                 if kernel is not None:
@@ -242,7 +240,7 @@ def native_class(native):
                 driver loads its binary here and the call launches through a new Plan, so Triton never builds its
                 C launcher for it (a gcc run of ~0.3 s per kernel signature in a fresh process). None where that
                 does not apply (hooks, an unusual call, a kernel the C launch does not start, over a limit)."""
-                if not isinstance(grid, tuple) or self._hooked() or native_launch.load_hooked(self._runtime):
+                if not native_launch.launchable_grid(grid) or self._hooked() or native_launch.load_hooked(self._runtime):
                     return None
                 key = self.key(args, options)
                 if key is None or len(self.plans) >= self.max_plans:
@@ -254,6 +252,10 @@ def native_class(native):
                 if (device, key) in self._planned or (device, key) in self._cache:
                     return None
                 kernel = self.triton_launch(grid, args, options, warmup=True)
+                signature = getattr(getattr(kernel, "src", None), "signature", None)
+                if not isinstance(signature, dict) or native_launch.plan_codes(self.jit.params, signature, args,
+                                                                               _int_class) is None:
+                    return None  # arguments the C launch does not pass: not worth a load of the binary
                 function = native_launch.load_function(kernel, device, self._driver)
                 plan = function and native_launch.make_plan(native, kernel, self.jit, args, options, device,
                                                             self._tensor, _int_class, function)

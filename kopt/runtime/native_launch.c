@@ -36,7 +36,7 @@ typedef int (*cu_error_string_t)(int code, const char **text);
 static cu_launch_t cu_launch = NULL;
 static cu_error_string_t cu_error_string = NULL;
 static PyObject *test_launch = NULL; /* set_test_launch(callable): stands in for the driver (CPU tests) */
-static PyObject *s_data_ptr, *s_dtype, *s_calls, *s_enter, *s_exit;
+static PyObject *s_data_ptr, *s_dtype, *s_is_cuda, *s_calls, *s_enter, *s_exit;
 
 static int open_driver(void) {
   if (cu_launch) return 0;
@@ -73,9 +73,9 @@ static int Plan_init(Plan *self, PyObject *args, PyObject *kw) {
   static char *names[] = {"kernel", "function", "block", "shared", "device", "codes", "guards", "options",
                           "tensor_type", NULL};
   PyObject *kernel, *codes, *guards, *options, *tensor_type;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OKIIlSO!O!O", names, &kernel, &self->function, &self->block,
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OKIIlSO!O!O!", names, &kernel, &self->function, &self->block,
                                    &self->shared, &self->device, &codes, &PyTuple_Type, &guards, &PyDict_Type,
-                                   &options, &tensor_type))
+                                   &options, &PyType_Type, &tensor_type))
     return -1;
   Py_ssize_t n = PyBytes_GET_SIZE(codes);
   if (n > MAX_ARGS || PyTuple_GET_SIZE(guards) != n) {
@@ -100,9 +100,22 @@ static int Plan_init(Plan *self, PyObject *args, PyObject *kw) {
   return 0;
 }
 
+/* A Plan holds the CompiledKernel, whose source function's globals lead back to the generated module and its
+   launcher: the collector must see these references, or the cycle (module, kernels, cubins) is never freed. */
+static int Plan_traverse(Plan *self, visitproc visit, void *arg) {
+  Py_VISIT(self->kernel); Py_VISIT(self->guards); Py_VISIT(self->options); Py_VISIT(self->tensor_type);
+  return 0;
+}
+
+static int Plan_clear(Plan *self) {
+  Py_CLEAR(self->kernel); Py_CLEAR(self->codes); Py_CLEAR(self->guards); Py_CLEAR(self->options);
+  Py_CLEAR(self->tensor_type);
+  return 0;
+}
+
 static void Plan_dealloc(Plan *self) {
-  Py_XDECREF(self->kernel); Py_XDECREF(self->codes); Py_XDECREF(self->guards);
-  Py_XDECREF(self->options); Py_XDECREF(self->tensor_type);
+  PyObject_GC_UnTrack(self);
+  Plan_clear(self);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -156,6 +169,12 @@ static int Plan_pack(Plan *p, PyObject *const *args, Py_ssize_t nargs, uint64_t 
     case 'p': case 'P': {
       if (Py_TYPE(a) != (PyTypeObject *)p->tensor_type &&
           !PyObject_TypeCheck(a, (PyTypeObject *)p->tensor_type)) return 0;
+      if (!test_launch) { /* a host pointer must not reach the kernel (the CPU tests' stand-in takes CPU tensors) */
+        PyObject *on_gpu = PyObject_GetAttr(a, s_is_cuda);
+        if (!on_gpu) return -1;
+        Py_DECREF(on_gpu);
+        if (on_gpu != Py_True) return 0;
+      }
       PyObject *dtype = PyObject_GetAttr(a, s_dtype);
       if (!dtype) return -1;
       Py_DECREF(dtype); /* dtypes are singletons: identity is enough, and the tuple keeps the plan's alive */
@@ -210,10 +229,12 @@ static PyMemberDef Plan_members[] = {
 static PyTypeObject PlanType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "kopt_launch.Plan",
     .tp_basicsize = sizeof(Plan),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Plan_init,
     .tp_dealloc = (destructor)Plan_dealloc,
+    .tp_traverse = (traverseproc)Plan_traverse,
+    .tp_clear = (inquiry)Plan_clear,
     .tp_methods = Plan_methods,
     .tp_members = Plan_members,
 };
@@ -268,7 +289,7 @@ static void Launcher_dealloc(Launcher *self) {
 
 /* A launch hook is installed: Triton's knobs hold a hook chain (`.calls`, a list) or a callable or None. */
 static int hooked(Launcher *self) {
-  if (PyList_GET_SIZE(self->pre_run_hooks)) return 1;
+  if (!self->pre_run_hooks || !self->runtime || PyList_GET_SIZE(self->pre_run_hooks)) return 1;
   PyObject *names[2] = {s_enter, s_exit};
   for (int i = 0; i < 2; i++) {
     PyObject *h = PyObject_GetAttr(self->runtime, names[i]);
@@ -295,7 +316,10 @@ static PyObject *slow_path(Launcher *self, PyObject *grid, PyObject *const *args
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++)
       if (PyDict_SetItem(options, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) goto done;
   }
-  result = PyObject_CallFunctionObjArgs(self->slow, grid, tuple, options, NULL);
+  PyObject *slow = self->slow;
+  Py_INCREF(slow); /* the slow path may rebind the launcher's fields */
+  result = PyObject_CallFunctionObjArgs(slow, grid, tuple, options, NULL);
+  Py_DECREF(slow);
 done:
   Py_XDECREF(tuple); Py_XDECREF(options);
   return result;
@@ -343,8 +367,11 @@ static PyObject *launch_plan(Plan *p, unsigned dims[3], unsigned long long strea
     Py_DECREF(r);
   } else {
     if (open_driver() < 0) return NULL;
-    int err = cu_launch((void *)(uintptr_t)p->function, dims[0], dims[1], dims[2], p->block, 1, 1, p->shared,
-                        (void *)(uintptr_t)stream, params, NULL);
+    int err;
+    Py_BEGIN_ALLOW_THREADS; /* as Triton's launcher: a full launch queue must not stall other threads */
+    err = cu_launch((void *)(uintptr_t)p->function, dims[0], dims[1], dims[2], p->block, 1, 1, p->shared,
+                    (void *)(uintptr_t)stream, params, NULL);
+    Py_END_ALLOW_THREADS;
     if (err == CUDA_ERROR_INVALID_CONTEXT) return Py_NotImplemented; /* a new thread: Triton's path sets one */
     if (err) {
       const char *text = "unknown error";
@@ -359,35 +386,47 @@ static PyObject *launch_plan(Plan *p, unsigned dims[3], unsigned long long strea
 static PyObject *launch(Launcher *self, PyObject *grid, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   unsigned dims[3];
+  if (!self->plans || !self->slow) {
+    PyErr_SetString(PyExc_TypeError, "kopt launch: the launcher is not initialized");
+    return NULL;
+  }
   if (!grid_dims(grid, dims) || hooked(self)) return slow_path(self, grid, args, nargs, kwnames);
   if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) return slow_path(self, grid, args, nargs, kwnames);
-  Py_ssize_t nplans = PyList_GET_SIZE(self->plans);
-  if (nplans == 0) return slow_path(self, grid, args, nargs, kwnames);
+  if (PyList_GET_SIZE(self->plans) == 0) return slow_path(self, grid, args, nargs, kwnames);
   PyObject *dev = PyObject_CallNoArgs(self->get_device);
   if (!dev) return NULL;
   long device = PyLong_AsLong(dev);
   if (device == -1 && PyErr_Occurred()) { Py_DECREF(dev); return NULL; }
   uint64_t slots[MAX_ARGS + 2];
   void *params[MAX_ARGS + 2];
-  for (Py_ssize_t j = 0; j < nplans; j++) {
-    Plan *p = (Plan *)PyList_GET_ITEM(self->plans, j);
-    if (p->device != device || !same_options(p->options, args + nargs, kwnames)) continue;
-    int r = Plan_pack(p, args, nargs, slots, params);
-    if (r < 0) { Py_DECREF(dev); return NULL; }
-    if (r == 0) continue;
+  PyObject *plans = self->plans; /* held: guards may run Python (a tensor subclass's data_ptr, __eq__) */
+  Py_INCREF(plans);
+  for (Py_ssize_t j = 0; j < PyList_GET_SIZE(plans); j++) {
+    PyObject *item = PyList_GET_ITEM(plans, j);
+    if (!Py_IS_TYPE(item, &PlanType) || !((Plan *)item)->codes) continue; /* only initialized Plans */
+    Plan *p = (Plan *)item;
+    Py_INCREF(p);
+    int r = 0;
+    if (p->device == device && same_options(p->options, args + nargs, kwnames))
+      r = Plan_pack(p, args, nargs, slots, params);
+    if (r <= 0) {
+      Py_DECREF(p);
+      if (r < 0) { Py_DECREF(plans); Py_DECREF(dev); return NULL; }
+      continue;
+    }
+    Py_DECREF(plans);
     PyObject *st = PyObject_CallOneArg(self->get_stream, dev);
     Py_DECREF(dev);
-    if (!st) return NULL;
-    unsigned long long stream = PyLong_AsUnsignedLongLong(st);
-    Py_DECREF(st);
-    if (stream == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
-    Py_INCREF(p); /* the slow path may change the list while a test launch runs Python */
+    unsigned long long stream = st ? PyLong_AsUnsignedLongLong(st) : 0;
+    Py_XDECREF(st);
+    if (!st || (stream == (unsigned long long)-1 && PyErr_Occurred())) { Py_DECREF(p); return NULL; }
     PyObject *out = launch_plan(p, dims, stream, params);
     Py_DECREF(p);
     if (out == Py_NotImplemented) return slow_path(self, grid, args, nargs, kwnames);
     if (out) self->native_launches++;
     return out;
   }
+  Py_DECREF(plans);
   Py_DECREF(dev);
   return slow_path(self, grid, args, nargs, kwnames);
 }
@@ -429,6 +468,21 @@ static PyObject *Launcher_subscript(Launcher *self, PyObject *grid) {
 
 static PyMappingMethods Launcher_mapping = {.mp_subscript = (binaryfunc)Launcher_subscript};
 
+/* bind(get_device, get_stream): set the getters once a GPU is known, keeping the plans. */
+static PyObject *Launcher_bind(Launcher *self, PyObject *const *args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "bind(get_device, get_stream)");
+    return NULL;
+  }
+  Py_INCREF(args[0]); Py_XSETREF(self->get_device, args[0]);
+  Py_INCREF(args[1]); Py_XSETREF(self->get_stream, args[1]);
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef Launcher_methods[] = {
+    {"bind", (PyCFunction)(void (*)(void))Launcher_bind, METH_FASTCALL, "set the device and stream getters"},
+    {NULL}};
+
 static PyMemberDef Launcher_members[] = {
     {"plans", T_OBJECT, offsetof(Launcher, plans), READONLY, "the kept specializations, in the order tried"},
     {"native_launches", T_PYSSIZET, offsetof(Launcher, native_launches), READONLY, "calls launched here"},
@@ -445,6 +499,7 @@ static PyTypeObject LauncherType = {
     .tp_clear = (inquiry)Launcher_clear,
     .tp_as_mapping = &Launcher_mapping,
     .tp_members = Launcher_members,
+    .tp_methods = Launcher_methods,
 };
 
 /* ---------------------------------------------------------------------------------------- module */
@@ -465,6 +520,7 @@ PyMODINIT_FUNC PyInit_kopt_launch(void) {
   if (PyType_Ready(&PlanType) < 0 || PyType_Ready(&BoundType) < 0 || PyType_Ready(&LauncherType) < 0) return NULL;
   s_data_ptr = PyUnicode_InternFromString("data_ptr");
   s_dtype = PyUnicode_InternFromString("dtype");
+  s_is_cuda = PyUnicode_InternFromString("is_cuda");
   s_calls = PyUnicode_InternFromString("calls");
   s_enter = PyUnicode_InternFromString("launch_enter_hook");
   s_exit = PyUnicode_InternFromString("launch_exit_hook");

@@ -27,6 +27,13 @@ _failed = False
 _INT_CODES = {0: "i", 1: "l", 2: "u"}  # fast_launch._int_class's width: i32, i64, u64
 _INT_TYPES = {"i32": 0, "i64": 1, "u64": 2}
 _FLOAT_CODES = {"fp32": "f", "fp64": "d"}
+MAX_ARGS = 128  # native_launch.c's MAX_ARGS: a kernel with more arguments keeps Triton's launcher
+
+
+def launchable_grid(grid) -> bool:
+    """A grid the C launch takes: a tuple of 1-3 ints, none of them 0 (Triton's path skips empty launches)."""
+    return (type(grid) is tuple and 1 <= len(grid) <= 3
+            and all(type(g) is int and 0 < g < 1 << 31 for g in grid))
 
 
 def enabled() -> bool:
@@ -166,7 +173,7 @@ def load_function(kernel, device: int, driver):
         return None
     function, max_threads = loaded[1], (loaded[4] if len(loaded) > 4 else None)
     if max_threads is not None and m.num_warps * 32 > max_threads:
-        return None
+        return None  # (the loaded module stays loaded, as Triton's own do: a kernel over the limit is an error case)
     return function
 
 
@@ -183,6 +190,8 @@ def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tens
     if coded is None:
         return None
     codes, guards = coded
+    if len(codes) > MAX_ARGS:
+        return None
     m = kernel.metadata
     return native.Plan(kernel, int(function or kernel.function), 32 * m.num_warps, m.shared, device, codes, guards,
                        dict(options), tensor_type)

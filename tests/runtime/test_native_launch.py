@@ -178,6 +178,56 @@ def test_plans_stop_at_max_plans_and_the_python_cache_serves_the_rest(launches, 
     assert len(fast.plans) == 2 and len(launches) == 2 and fast.fast_launches == 3 and jit.slow_calls == 3
 
 
+def test_without_a_stand_in_for_the_driver_a_cpu_tensor_is_refused():
+    """With the real driver (no set_test_launch) a host pointer never reaches a kernel: the plan does not match,
+    and the call goes to Triton's path, which says what is wrong."""
+    plan = native.Plan("k", 1, 128, 0, 0, b"Pi", (torch.float32, None), {}, torch.Tensor)
+    assert plan.pack(torch.zeros(8), 7) is None
+
+
+def test_a_launcher_that_was_never_initialized_raises_instead_of_crashing():
+    bare = native.Launcher.__new__(native.Launcher)
+    with pytest.raises(TypeError, match="not initialized"):
+        bare[(1,)]()
+
+
+def test_what_is_not_an_initialized_plan_in_the_list_is_skipped(launches):
+    jit, fast = make()
+    x = torch.zeros(64)
+    fast[(1,)](x, 100, 0.5, 128)
+    fast.plans.insert(0, native.Plan.__new__(native.Plan))
+    fast.plans.insert(0, "not a plan")
+    fast[(1,)](x, 100, 0.5, 128)
+    assert len(launches) == 1 and jit.slow_calls == 1
+
+
+def test_kernels_with_more_arguments_than_the_c_launch_packs_keep_tritons_launcher(launches):
+    names = [f"a{i}" for i in range(native_launch.MAX_ARGS + 2)]
+    jit = FakeJIT([False] * len(names), names)
+    _, fast = make(jit=jit)
+    args = tuple(range(2, len(names) + 2))
+    fast[(1,)](*args)
+    fast[(1,)](*args)
+    assert not fast.plans and not launches and fast.fast_launches == 1  # the Python launch cache
+
+
+def test_plans_are_collected_with_their_kernels():
+    """A Plan holds the kernel, whose function's globals hold the launcher: the collector must free the cycle."""
+    import gc
+    import weakref
+
+    class Kernel:
+        pass
+
+    kernel = Kernel()
+    plan = native.Plan(kernel, 1, 128, 0, 0, b"i", (None,), {}, torch.Tensor)
+    kernel.cycle = [plan]
+    alive = weakref.ref(kernel)
+    del kernel, plan
+    gc.collect()
+    assert alive() is None
+
+
 def test_plan_codes_follow_tritons_signature():
     params = [SimpleNamespace(name=n, is_constexpr=c) for n, c in
               [("x", False), ("n", False), ("m", False), ("s", False), ("d", False), ("B", True)]]
@@ -202,7 +252,7 @@ def test_plan_codes_follow_tritons_signature():
     (torch.zeros(8), 7, 1, 0.5, 0.5),                                      # one argument short
     (torch.zeros(8).numpy(), 7, 1, 0.5, 0.5, 64),                          # not a tensor
 ])
-def test_a_plan_refuses_arguments_of_another_specialization(args):
+def test_a_plan_refuses_arguments_of_another_specialization(args, launches):
     plan = native.Plan("k", 1, 128, 0, 0, b"Pi1fdc", (torch.float32, None, None, None, None, 64), {}, torch.Tensor)
     x = torch.zeros(8)
     assert plan.pack(x, 7, 1, 0.5, 0.5, 64) == struct.pack("<Qi4xf4xdQQ", x.data_ptr(), 7, 0.5, 0.5, 0, 0)

@@ -60,15 +60,20 @@ def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_pa
     assert (tmp_path / "process-triton-cache" / "ABCDEF234567" / "__grp__k.json").exists()
     assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root) == 0
 
-    # installed into Triton's cache on first use of the generated module: a group there naming the metadata and
-    # the binary where kopt's cache keeps them (the intermediate forms, here the PTX, left out)
+    # installed into Triton's cache on first use of the generated module: the metadata and the binary linked there
+    # with a group naming them (the intermediate forms, here the PTX, left out)
     triton_dir = tmp_path / "triton-cache"
     assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root, triton_dir) == 1
     group = json.loads((triton_dir / "ABCDEF234567" / "__grp__k.json").read_text())["child_paths"]
-    kept = dst_root / "triton-kernels" / bundle.triton_version() / "sm_90" / "ABCDEF234567"
-    assert group == {f: str(kept.resolve() / f) for f in ("k.cubin", "k.json")}
+    assert group == {f: str(triton_dir / "ABCDEF234567" / f) for f in ("k.cubin", "k.json")}
     assert open(group["k.cubin"], "rb").read() == b"\x7fELF cubin"
+    assert not (triton_dir / "ABCDEF234567" / "k.ptx").exists()
     assert bundle.install_triton_kernels(bundle.source_digest(source), dst_root, triton_dir) == 0  # there already
+    # the linked binary outlives kopt's cache being cleared (a group pointing into it would dangle)
+    import shutil
+
+    shutil.rmtree(dst_root)
+    assert open(group["k.cubin"], "rb").read() == b"\x7fELF cubin"
     assert bundle.install_triton_kernels("0" * 20, dst_root, triton_dir) == 0  # another module: nothing
 
 
