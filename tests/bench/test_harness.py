@@ -29,8 +29,11 @@ def test_tritonbench15_is_an_even_subset():
 
 
 def test_other_sets():
-    long = shapes.get_shapes("longrows")
-    assert len(long) == 11 and (32768, 65536) in long and (8192, 262144) in long
+    assert shapes.get_shapes("longrows") == [(32768, 32768), (32768, 65536), (16384, 131072), (8192, 262144)]
+    sweep = shapes.get_shapes("longrows_sweep")
+    assert len(sweep) == 11 and (32768, 65536) in sweep and (8192, 262144) in sweep
+    assert [n for _, n in shapes.get_shapes("vocab")] == [4096, 32768, 65536, 131072]
+    assert [n for _, n in shapes.get_shapes("norm8k")] == [1024 << k for k in range(6)]
     assert [n for _, n in shapes.get_shapes("norm")] == [512, 1024, 2048, 4096, 8192, 16384]
     mm = shapes.get_shapes("matmul", "matmul")
     assert len(mm) == 7 and sum(1 for m, n, k in mm if not m == n == k) == 2

@@ -14,7 +14,9 @@ _TRITONBENCH = [(4096, 128 * i) for i in range(2, 100)]
 _TRITONBENCH15 = [(4096, 128 * i) for i in list(range(2, 99, 7)) + [99]]
 
 # QuACK's long-row sweep; 16K x 131K and 8K x 262K keep the tensor at 2^31 elements.
-_LONGROWS = [(32768, 1 << k) for k in range(8, 17)] + [(16384, 131072), (8192, 262144)]
+_LONGROWS_SWEEP = [(32768, 1 << k) for k in range(8, 17)] + [(16384, 131072), (8192, 262144)]
+# the long rows the row-kernel issue is judged on (N >= 32K)
+_LONGROWS = [(32768, 32768), (32768, 65536), (16384, 131072), (8192, 262144)]
 
 _NORM = [(4096, n) for n in (512, 1024, 2048, 4096, 8192, 16384)]
 
@@ -22,7 +24,9 @@ _NORM = [(4096, n) for n in (512, 1024, 2048, 4096, 8192, 16384)]
 _NORM8K = [(8192, 1024 << k) for k in range(6)]
 
 # Vocabulary-sized rows for cross entropy (GPT-2, Llama-2, Llama-3 vocabularies among them).
-_VOCAB = [(4096, n) for n in (4096, 8192, 16384, 32000, 50257, 128256)]
+_VOCAB_SWEEP = [(4096, n) for n in (4096, 8192, 16384, 32000, 50257, 128256)]
+# the vocabularies the row-kernel issue is judged on (4096 x 4K, 32K, 64K, 128K)
+_VOCAB = [(4096, n) for n in (4096, 32768, 65536, 131072)]
 
 _MATMUL = [(s, s, s) for s in (512, 1024, 2048, 4096, 8192)] + [(4096, 4096, 1024), (8192, 1024, 4096)]
 
@@ -34,9 +38,11 @@ SHAPE_SETS: dict[str, list[tuple[int, ...]]] = {
     "tritonbench": _TRITONBENCH,
     "tritonbench15": _TRITONBENCH15,
     "longrows": _LONGROWS,
+    "longrows_sweep": _LONGROWS_SWEEP,
     "norm": _NORM,
     "norm8k": _NORM8K,
     "vocab": _VOCAB,
+    "vocab_sweep": _VOCAB_SWEEP,
     "matmul": _MATMUL,
     "small": _SMALL,
     "small_matmul": _SMALL_MATMUL,
