@@ -18,6 +18,7 @@ from xdsl.ir import Operation, SSAValue
 from kopt.backends.combine_codegen import helper_sources
 from kopt.backends.host_hoist import hoist_size_reads
 from kopt.backends.launch_checks import SYMBOL_NAME as _SYMBOL_NAME, host_text, launch_checks
+from kopt.backends.range_knobs import range_kwargs
 from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
 from kopt.backends.dot_codegen import dot_launch
 from kopt.backends.emitters import EmitterTable
@@ -31,7 +32,7 @@ from kopt.dialects.plan import CHUNK, TILE
 from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
-from kopt.launch.dot_tiles import DOT_2D
+from kopt.launch.dot_tiles import DOT_2D, WARP_SPEC
 
 _NOT_SYMBOLS = {"cdiv", "next_power_of_2", "tl", "triton"}
 
@@ -68,6 +69,7 @@ class _KernelWriter:
         # module-level @triton.jit helpers the kernel calls (combine functions, combine_codegen.py): text -> name,
         # shared by the kernels of one module
         self.helpers: dict[str, str] = {}
+        self.range_kwargs: dict[str, str] = {}  # an inner loop's block name -> its `tl.range` keyword arguments
 
     def tensor_value(self, v: SSAValue) -> str:
         """A value's text as a Triton tensor: a scalar constant is a Python number in Triton, which would
@@ -150,7 +152,10 @@ class _KernelWriter:
         start, end, step = (py_expr(x.data, "tl") for x in (op.start, op.end, op.step))
         reverse = "reverse" in op.attributes
         counter = self.fresh(f"{offset}_up") if reverse else offset
-        self.emit(f"for {counter} in tl.range({start}, {end}, {step}):")
+        kw = self.range_kwargs.get(op.step.data, "")  # Helion's per-loop knobs (range_knobs.py)
+        if WARP_SPEC in kw:
+            self.note_symbols(WARP_SPEC)  # a constexpr argument the launcher sets
+        self.emit(f"for {counter} in tl.range({start}, {end}, {step}{kw}):")
         outer = self.indent
         self.indent += "    "
         if reverse:  # the same offsets, last chunk first: last = start + (end - 1 - start) // step * step
@@ -185,7 +190,7 @@ class _KernelWriter:
             self.op(op)
         tensor_args = [n for n, a in args if isinstance(a.type, TensorType)]
         scalar_args = [n for n, a in args if not isinstance(a.type, TensorType)]
-        constexpr_names = k.plan.block_names | {DOT_2D}
+        constexpr_names = k.plan.block_names | {DOT_2D, WARP_SPEC}
         syms = self.symbols - set(k.arg_names) - self.local_symbols
         constexprs = sorted(s for s in syms if s in constexpr_names)
         # strides, then sizes, each in the order the tensor arguments mention them
@@ -223,6 +228,7 @@ class LaunchConfig:
     # The runtime's launchers also take `_config={"_BLOCK_SIZE_0": 8, "num_warps": 4, ...}`: launch-time
     # choices (the autotuner's) that need no recompile. Block sizes fixed above stay fixed (they may be facts).
     overridable: bool = False
+    ranges: tuple = ()  # Helion's per-loop knobs, as range_knobs.range_options gives them
 
 
 def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg: LaunchConfig) -> list[str]:
@@ -267,6 +273,8 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         kw = f'num_warps=_config.get("num_warps") or {warps}, num_stages=_config.get("num_stages"){stages}'
     if dot is not None:
         kw = dot.kw
+    if WARP_SPEC in ks.constexprs:
+        lines.append(f"{WARP_SPEC} = 1")  # warp-specialized loops; the launch builds them with 0 where Triton cannot
     literal = {sym: e for sym, e in {**constexprs, **exprs}.items() if e.isdigit()}
     lines += launch_checks(kernel, bind, set(blocks) | set(constexprs) | set(ks.scalar_args), literal)
     lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
@@ -360,6 +368,7 @@ def emit_module(module: ModuleOp, cfg: LaunchConfig = LaunchConfig()) -> str:
     for name, k in kernels.items():
         writer = _KernelWriter(k)
         writer.helpers = helpers
+        writer.range_kwargs = range_kwargs(k.plan, cfg.ranges)
         written[name] = writer.write()
     dots = any("dot_dims" in k.attributes for k in kernels.values())
     parts = [PRELUDE + (DOT_IMPORT + "\n" if dots else ""), *helper_sources(helpers)]

@@ -23,6 +23,9 @@ from kopt.launch.hostmath import next_power_of_2
 # launcher sets it to 1 for one batch per program; kopt/runtime/fast_launch.py builds with 0 (the 3-D
 # form) where Triton's compiler fails on the 2-D one.
 DOT_2D = "_DOT_2D"
+# The kernels' constexpr that turns on warp-specialized loops (`tl.range(..., warp_specialize=_WARP_SPEC)`, Helion's
+# range_warp_specializes): 1 at launch; 0 where Triton's compiler fails on them (some sm_90 builds do), as above.
+WARP_SPEC = "_WARP_SPEC"
 DOT_MIN_BLOCK = 16
 DEFAULT_SMS = 132  # an H100 / H200; the real count is read from the device when there is one
 H100_SHARED = 232448  # bytes of shared memory a program may opt into on an H100 (CUDA C++ Programming Guide)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kopt.backends.range_knobs import range_options
 from kopt.errors import KoptError, caller_loc
 
 TRITON_MAX_NUMEL = 2**20  # triton.TRITON_MAX_TENSOR_NUMEL (kopt/frontend/literals.py says the same)
@@ -52,6 +53,7 @@ class Config:
                             notes=["fields: block_sizes, num_warps, num_stages, reduction, reduction_block, "
                                    "reduction_loops, " + ", ".join(_HELION_ONLY) + ", and hl.register_tunable names"])
         helion_fields = {k: v for k, v in helion_fields.items() if k in _HELION_ONLY}
+        range_options(helion_fields)  # the per-loop knobs are checked here, at the user's Config(...)
         if reduction_loops is not None:
             if reduction is not None or reduction_block is not None:
                 raise KoptError("kopt.Config: give the reduction either as reduction_loops (Helion) or as "

@@ -33,7 +33,7 @@ import os
 import re
 import warnings
 
-from kopt.launch.dot_tiles import DOT_2D
+from kopt.launch.dot_tiles import DOT_2D, WARP_SPEC
 from kopt.errors import KoptError
 
 _I32 = 1 << 31
@@ -51,22 +51,30 @@ def launched_kernels(source: str) -> set[str]:
     return set(re.findall(r"\b(\w+)\[\(", source))
 
 
-def dot_2d_index(arg_names) -> int | None:
-    """Where a kernel takes the `_DOT_2D` constexpr (kopt/backends/dot_codegen.py), if it does."""
+# Constexprs whose 1 asks Triton for a form its compiler may fail on, and whose 0 is the plain form, in the order
+# they are given up: warp-specialized loops, then the 2-D form of batched dots (kopt/launch/dot_tiles.py)
+FALLBACKS = {WARP_SPEC: "the warp-specialized loops", DOT_2D: "the 2-D form of the batched dots"}
+
+
+def fallback_indexes(arg_names) -> dict[str, int]:
+    """Where a kernel takes each of the FALLBACKS constexprs, if it does."""
     names = list(arg_names)
-    return names.index(DOT_2D) if DOT_2D in names else None
+    return {c: names.index(c) for c in FALLBACKS if c in names}
 
 
-def as_3d_dots(e: Exception, args: tuple, index: int | None) -> tuple | None:
-    """The same arguments with `_DOT_2D = 0` where Triton's compiler failed (`e`) on the 2-D form of the
-    kernel's batched dots; None where that is not what happened (a resource limit, another error)."""
-    if not is_pass_failure(e) or index is None or index >= len(args) or args[index] != 1:
+def with_plain(args: tuple, index: int) -> tuple:
+    return args if index >= len(args) else (*args[:index], 0, *args[index + 1:])
+
+
+def fallback(e: Exception, args: tuple, indexes: dict[str, int]) -> tuple[str, tuple] | None:
+    """(the constexpr given up, the same arguments with it 0) where Triton's compiler failed (`e`) on a form one of
+    them asks for; None where that is not what happened (a resource limit, another error, nothing left to give up)."""
+    if not is_pass_failure(e):
         return None
-    return _with_3d_dots(args, index)
-
-
-def _with_3d_dots(args: tuple, index: int | None) -> tuple:
-    return args if index is None or index >= len(args) else (*args[:index], 0, *args[index + 1:])
+    for name, i in indexes.items():
+        if i < len(args) and args[i] == 1:
+            return name, with_plain(args, i)
+    return None
 
 
 def enabled() -> bool:
@@ -88,13 +96,13 @@ class FastJIT:
         self._compile_errors = compile_errors  # Triton's "could not build this kernel" exceptions
         self._constexpr = tuple(p.is_constexpr for p in jit.params)
         self._names = frozenset(jit.arg_names)
-        self._dot_2d_index = dot_2d_index(jit.arg_names)
+        self._fallbacks = fallback_indexes(jit.arg_names)
         self._tensor = tensor_type
         self._driver = driver
         self._device = self._stream = None  # bound at the first launch: the driver needs a GPU
         self._runtime = knobs.runtime
         self._cache: dict[tuple, object] = {}
-        self._dot_3d = False  # set once Triton could not build the 2-D dot form
+        self._given_up: set[str] = set()  # FALLBACKS Triton could not build for this kernel: 0 from then on
         self._python_launches = 0
 
     native_launches = 0  # NativeJIT's C launcher counts its own (a member of the C type, found first)
@@ -138,13 +146,18 @@ class FastJIT:
         hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
         return any(getattr(h, "calls", h) for h in hooks) or bool(self.jit.pre_run_hooks)
 
+    @property
+    def _dot_3d(self) -> bool:
+        return DOT_2D in self._given_up
+
     def triton_launch(self, grid, args: tuple, options: dict, warmup: bool = False):
-        """Triton's own path. Where Triton cannot build the 2-D form of a batched dot (`_DOT_2D`, see
-        kopt/backends/dot_codegen.py) the 3-D form is built instead, from then on for this kernel. A
+        """Triton's own path. Where Triton cannot build a form a FALLBACKS constexpr asks for (the 2-D form of a
+        batched dot, `_DOT_2D`, kopt/backends/dot_codegen.py; warp-specialized loops, `_WARP_SPEC`) the plain
+        form is built instead, from then on for this kernel. A
         kernel Triton cannot build at all (a compiler failure, too much shared memory) becomes a
         KoptError that names the kernel and the launch, the Triton message kept as its cause."""
-        if self._dot_3d:
-            args = _with_3d_dots(args, self._dot_2d_index)
+        for name in self._given_up:
+            args = with_plain(args, self._fallbacks[name])
         try:
             if warmup:  # compile or load, without launching (and without building Triton's launcher)
                 kernel = self.jit.warmup(*args, grid=grid, **options)
@@ -153,14 +166,15 @@ class FastJIT:
         except Exception as e:
             if not isinstance(e, self._compile_errors) and not is_pass_failure(e):
                 raise
-            args_3d = as_3d_dots(e, args, self._dot_2d_index)
-            if args_3d is not None:
-                # Triton's own compiler failed on the 2-D form (not a resource limit of this launch):
-                # build the 3-D form; keep to it for this kernel once that has worked
-                kernel = self.triton_launch(grid, args_3d, options, warmup)
-                self._dot_3d = True
-                warnings.warn(f"kopt: Triton could not build the 2-D form of the batched dots in "
-                              f"`{getattr(self.jit, '__name__', 'kernel')}`; using the 3-D form",
+            plain = fallback(e, args, self._fallbacks)
+            if plain is not None:
+                # Triton's own compiler failed on a form a constexpr asks for (not a resource limit of this
+                # launch): build the plain form; keep to it for this kernel once that has worked
+                name, plain_args = plain
+                kernel = self.triton_launch(grid, plain_args, options, warmup)
+                self._given_up.add(name)
+                warnings.warn(f"kopt: Triton could not build {FALLBACKS[name]} in "
+                              f"`{getattr(self.jit, '__name__', 'kernel')}`; building it without",
                               RuntimeWarning, stacklevel=2)
                 return kernel
             first = next((line for line in str(e).splitlines() if line.strip()), type(e).__name__)

@@ -28,6 +28,7 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kopt.backends.range_knobs import range_options
 from kopt.backends.triton_codegen import LaunchConfig
 from kopt.errors import KoptError, caller_loc
 from kopt.frontend.signature import TensorSpec, parse_signature
@@ -338,7 +339,8 @@ class Kernel:
             hook = _config_limits(cfg, self._source(), hook)
         return compile_kernel(self._source(), specs, self._pipeline_for(cfg), facts=facts, arg_facts=arg_facts,
                               f32_dot_precision=f32_dot_precision,
-                              config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True),
+                              config=LaunchConfig(cfg.block_sizes, cfg.num_warps, cfg.num_stages, overridable=True,
+                                                  ranges=range_options(cfg.extra)),
                               verify=verify, hook=hook, tunables=tunables)
 
     # ------------------------------------------------------------ autotuning

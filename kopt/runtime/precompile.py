@@ -27,7 +27,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kopt.runtime.fast_launch import as_3d_dots, dot_2d_index, launched_kernels
+from kopt.runtime.fast_launch import fallback, fallback_indexes, launched_kernels
 
 _WORKERS: list["_Worker"] = []
 _IDLE: queue.Queue = queue.Queue()
@@ -135,21 +135,23 @@ def precompile(jobs: dict, args: list, n_workers: int, on_done=None) -> dict:
 
 class _CompileOnly:
     """`kernel[grid](...)` that compiles (Triton's `warmup`) instead of launching; where Triton's compiler
-    fails on the 2-D form of batched dots it compiles the 3-D one, as the launch would (fast_launch.py)."""
+    fails on a form a constexpr asks for (warp-specialized loops, the 2-D form of batched dots) it compiles the
+    plain one, as the launch would (fast_launch.py)."""
 
     def __init__(self, fn):
         self.fn = fn
-        self.dot_2d = dot_2d_index(fn.arg_names)
+        self.fallbacks = fallback_indexes(fn.arg_names)
 
     def __getitem__(self, grid):
         def warm(*args, **kwargs):
-            try:
-                return self.fn.warmup(*args, grid=grid, **kwargs)
-            except Exception as e:
-                args_3d = as_3d_dots(e, args, self.dot_2d)
-                if args_3d is None:
-                    raise
-                return self.fn.warmup(*args_3d, grid=grid, **kwargs)
+            while True:
+                try:
+                    return self.fn.warmup(*args, grid=grid, **kwargs)
+                except Exception as e:
+                    plain = fallback(e, args, self.fallbacks)
+                    if plain is None:
+                        raise
+                    args = plain[1]
         return warm
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from kopt.errors import KoptError
 from kopt.runtime import mode
+from kopt.runtime.fast_launch import fallback, fallback_indexes
 
 # Largest dynamic shared memory one block may opt into, bytes, by compute capability (CUDA C++
 # Programming Guide, "Technical Specifications per Compute Capability": 163 KB on 8.0, 99 KB on
@@ -38,6 +39,9 @@ class TargetBuild:
     shared: int | None = None  # bytes of shared memory the build needs
     error: str | None = None  # why it could not be built or would not load; None: it builds and fits
     stages: list[str] = field(default_factory=list)  # what Triton produced (ttir, ttgir, llir, ptx, cubin)
+    # constexprs whose form Triton's compiler failed on, built plain instead as a launch would (`_WARP_SPEC`,
+    # `_DOT_2D`: kopt/runtime/fast_launch.py's FALLBACKS)
+    given_up: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -75,12 +79,20 @@ class _Builder:
         consts = {n: a for n, a, p in zip(names, args, self.jit.params) if p.is_constexpr}
         record = TargetBuild(self.jit.__name__, consts, dict(options))
         self.builds.append(record)
-        try:
-            compiled = self.jit.warmup(*args, grid=grid, **options)
-        except Exception as e:  # noqa: BLE001 - Triton's compile errors are of many kinds; each one is reported
-            first = next((line for line in str(e).splitlines() if line.strip()), "")
-            record.error = f"{type(e).__name__}: {first[:300]}"
-            return None
+        fallbacks = fallback_indexes(names)
+        while True:
+            try:
+                compiled = self.jit.warmup(*args, grid=grid, **options)
+                break
+            except Exception as e:  # noqa: BLE001 - Triton's compile errors are of many kinds; each one is reported
+                plain = fallback(e, args, fallbacks)  # as a launch does: the plain form where Triton fails on one
+                if plain is not None:
+                    record.given_up.append(plain[0])
+                    args = plain[1]
+                    continue
+                first = next((line for line in str(e).splitlines() if line.strip()), "")
+                record.error = f"{type(e).__name__}: {first[:300]}"
+                return None
         record.stages = list(compiled.asm)
         record.shared = int(getattr(compiled.metadata, "shared", 0))
         limit = MAX_SHARED[self.arch]
