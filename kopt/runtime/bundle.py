@@ -125,20 +125,9 @@ def store_triton_entry(name: str, files: dict[str, bytes], *, arch: int, source_
             data = json.dumps({"child_paths": {c: Path(p).name for c, p in children.items()}}).encode()
         path = where / fname
         if not path.exists() or path.read_bytes() != data:
-            _write_bytes(path, data)
+            write_atomic(path, data)
     _merge_index(root / TRITON_DIR / version / "index" / f"{source_digest_}.json", [f"sm_{int(arch)}/{name}"])
     return where
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _read_index(path: Path) -> list[str]:
@@ -185,7 +174,7 @@ def install_triton_kernels(digest: str, root: Path | None = None, dest: Path | N
         copied += max(done, 0)
     if complete:
         try:
-            _write_bytes(stamp, b"")
+            write_atomic(stamp, b"")
         except OSError:
             pass
     return copied
@@ -228,7 +217,7 @@ def _install_one(src: Path, dst: Path) -> int:
         return -1
     for child, path in needed.items():  # the files first, the group last: Triton reads the group first
         _link_or_copy(path, dst / child)
-    _write_bytes(target, json.dumps({"child_paths": {c: str(dst / c) for c in needed}}).encode())
+    write_atomic(target, json.dumps({"child_paths": {c: str(dst / c) for c in needed}}).encode())
     return 1
 
 
@@ -238,10 +227,11 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        try:
-            os.link(src, tmp)
-        except OSError:  # another file system: a copy (the metadata and the binary only, a few hundred KB)
-            tmp.write_bytes(src.read_bytes())
+        os.link(src, tmp)
+    except OSError:  # another file system: a copy (the metadata and the binary only, a few hundred KB)
+        write_atomic(dst, src.read_bytes())
+        return
+    try:
         os.replace(tmp, dst)
     finally:
         if tmp.exists():
@@ -279,7 +269,7 @@ def write_entries(files: dict[str, bytes], root: Path | None = None) -> int:
             continue
         path = root / kind / name
         if not path.exists() or path.read_bytes() != data:
-            _write_bytes(path, data)
+            write_atomic(path, data)
         n += 1
     return n
 
@@ -412,7 +402,7 @@ def import_bundle(path: str | Path, root: Path | None = None) -> dict:
             if name.endswith(".json") and Path(name).name.startswith("__grp__"):
                 n_triton += 1
             if not target.exists() or target.read_bytes() != data:
-                _write_bytes(target, data)
+                write_atomic(target, data)
     install_all_triton_kernels(root)  # into Triton's cache directory now: first calls then only load
     record = {**manifest, "name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
               "imported": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "entries_written": written,

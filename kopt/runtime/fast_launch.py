@@ -77,6 +77,22 @@ def fallback(e: Exception, args: tuple, indexes: dict[str, int]) -> tuple[str, t
     return None
 
 
+def warmup_plain_where_failing(jit, grid, args: tuple, options: dict) -> tuple[object, list[str]]:
+    """Triton's `warmup` (compile or load, no launch) of these arguments, building the plain form of each FALLBACKS
+    constexpr Triton's compiler fails on, as a launch does: (the compiled kernel, the constexprs given up). Any other
+    failure is raised."""
+    indexes, given_up = fallback_indexes(jit.arg_names), []
+    while True:
+        try:
+            return jit.warmup(*args, grid=grid, **options), given_up
+        except Exception as e:
+            plain = fallback(e, args, indexes)
+            if plain is None:
+                raise
+            given_up.append(plain[0])
+            args = plain[1]
+
+
 def enabled() -> bool:
     return os.environ.get("KOPT_FAST_LAUNCH", "1") not in ("0", "")
 
@@ -141,6 +157,11 @@ class FastJIT:
                 return None
         return tuple(key)
 
+    def _current_device(self):
+        if self._device is None:  # bound at the first launch: the driver needs a GPU
+            self._device, self._stream = self._driver.active.get_current_device, self._driver.active.get_current_stream
+        return self._device()
+
     def _hooked(self) -> bool:
         rt = self._runtime
         hooks = (rt.launch_enter_hook, rt.launch_exit_hook)
@@ -190,9 +211,7 @@ class FastJIT:
         key = None if callable(grid) or self._hooked() else self.key(args, options)
         if key is None:
             return self.triton_launch(grid, args, options)
-        if self._device is None:
-            self._device, self._stream = self._driver.active.get_current_device, self._driver.active.get_current_stream
-        device = self._device()
+        device = self._current_device()
         kernel = self._cache.get((device, key))
         if kernel is None:
             kernel = self.triton_launch(grid, args, options)  # compiles if needed, and launches
@@ -259,10 +278,7 @@ def native_class(native):
                 key = self.key(args, options)
                 if key is None or len(self.plans) >= self.max_plans:
                     return None
-                if self._device is None:
-                    self._device, self._stream = (self._driver.active.get_current_device,
-                                                  self._driver.active.get_current_stream)
-                device = self._device()
+                device = self._current_device()
                 if (device, key) in self._planned or (device, key) in self._cache:
                     return None
                 kernel = self.triton_launch(grid, args, options, warmup=True)

@@ -481,9 +481,8 @@ class Kernel:
         """A cheap key that determines the full one: per tensor its dtype, rank and device kind."""
         if self.static_shapes or self.specialize_divisibility:
             return self._key(values)
-        tensor = _TENSOR or _tensor_type()  # (on every call: a list, not a generator; the tensor type bound once)
-        key = tuple([(v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, tensor)
-                     else type(v) if type(v) in (int, float) else _by_value(v) for v in values])
+        key = tuple((v.dtype, v.ndim, v.is_cuda, v.is_cpu) if isinstance(v, _tensor_type())
+                    else type(v) if type(v) in (int, float) else _by_value(v) for v in values)
         if self._specialized:  # hl.specialize'd sizes: a compile per value
             key += tuple(values[p].shape[i] for p, i in self._specialized)
         return key
@@ -565,15 +564,11 @@ def _by_value(v) -> tuple:
     return ("value", v)
 
 
-_TENSOR = None  # torch.Tensor, once a call has imported torch
-
-
+@functools.lru_cache(maxsize=1)
 def _tensor_type() -> type:
-    global _TENSOR
     import torch  # on the first call only: importing kopt must not import torch
 
-    _TENSOR = torch.Tensor
-    return _TENSOR
+    return torch.Tensor
 
 
 def _config_limits(cfg: Config, src: KernelSource, hook):

@@ -56,12 +56,25 @@ def _load(path: Path):
     return mod
 
 
+def _kept(root: Path) -> Path:
+    """Where kopt's cache under `root` keeps this machine kind's build (bundles carry that folder)."""
+    from kopt.runtime.bundle import NATIVE_DIR
+
+    return root / NATIVE_DIR / built_name()
+
+
+def _keep(mod, root: Path) -> None:
+    from kopt.runtime.cache import write_atomic
+
+    write_atomic(_kept(root), Path(mod.__file__).read_bytes())  # (over a damaged copy too)
+
+
 def _build():
     """Load the extension from kopt's cache (put there by an earlier build or a bundle), else build it with
     Triton's helper and keep a copy there: a process that starts from a bundle compiles nothing, not even this."""
-    from kopt.runtime.cache import cache_dir, write_atomic
+    from kopt.runtime.cache import cache_dir
 
-    kept = cache_dir() / "native" / built_name()
+    kept = _kept(cache_dir())
     if kept.exists():
         try:
             return _load(kept)
@@ -72,7 +85,7 @@ def _build():
     mod = compile_module_from_src(src=_SOURCE.read_text(), name="kopt_launch", library_dirs=[], include_dirs=[],
                                   libraries=["dl"])
     try:
-        write_atomic(kept, Path(mod.__file__).read_bytes())
+        _keep(mod, cache_dir())
     except OSError:
         pass
     return mod
@@ -80,14 +93,10 @@ def _build():
 
 def keep_in(root: Path) -> bool:
     """Put this machine's build of the extension in the cache under `root` (for a bundle made from there)."""
-    from kopt.runtime.cache import write_atomic
-
     mod = module()
     if mod is None:
         return False
-    target = root / "native" / built_name()
-    if not target.exists():
-        write_atomic(target, Path(mod.__file__).read_bytes())
+    _keep(mod, root)
     return True
 
 

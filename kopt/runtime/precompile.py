@@ -27,7 +27,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kopt.runtime.fast_launch import fallback, fallback_indexes, launched_kernels
+from kopt.runtime.fast_launch import launched_kernels, warmup_plain_where_failing
 
 _WORKERS: list["_Worker"] = []
 _IDLE: queue.Queue = queue.Queue()
@@ -140,19 +140,9 @@ class _CompileOnly:
 
     def __init__(self, fn):
         self.fn = fn
-        self.fallbacks = fallback_indexes(fn.arg_names)
 
     def __getitem__(self, grid):
-        def warm(*args, **kwargs):
-            while True:
-                try:
-                    return self.fn.warmup(*args, grid=grid, **kwargs)
-                except Exception as e:
-                    plain = fallback(e, args, self.fallbacks)
-                    if plain is None:
-                        raise
-                    args = plain[1]
-        return warm
+        return lambda *args, **kwargs: warmup_plain_where_failing(self.fn, grid, args, kwargs)[0]
 
 
 def _load(path: str):

@@ -11,8 +11,6 @@ the user's variables (`n, _m = x.size()`), which only the IR knows.
 
 from __future__ import annotations
 
-import functools
-
 from dataclasses import dataclass
 
 from kopt.errors import KoptError
@@ -183,13 +181,14 @@ def next_power_of_2(n: int) -> int:
     return max(1, hostmath.next_power_of_2(n))
 
 
-@functools.lru_cache(maxsize=4096)
-def _pow2(n: int) -> int:
-    return next_power_of_2(n)
-
-
 def size_bucket(values: list) -> tuple:
     """Autotune results are shared by shapes whose sizes round up to the same powers of two."""
-    # on every call of a tuned kernel: kept to a comprehension over a cached next_power_of_2
-    return tuple(tuple(map(_pow2, v.shape)) if hasattr(v, "shape")
-                 else _pow2(v) if type(v) is int else None for v in values)
+    out = []
+    for v in values:
+        if hasattr(v, "shape"):
+            out.append(tuple(next_power_of_2(s) for s in v.shape))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out.append(next_power_of_2(v))
+        else:
+            out.append(None)
+    return tuple(out)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from kopt.errors import KoptError
 from kopt.runtime import mode
-from kopt.runtime.fast_launch import fallback, fallback_indexes
+from kopt.runtime.fast_launch import warmup_plain_where_failing
 
 # Largest dynamic shared memory one block may opt into, bytes, by compute capability (CUDA C++
 # Programming Guide, "Technical Specifications per Compute Capability": 163 KB on 8.0, 99 KB on
@@ -79,20 +79,12 @@ class _Builder:
         consts = {n: a for n, a, p in zip(names, args, self.jit.params) if p.is_constexpr}
         record = TargetBuild(self.jit.__name__, consts, dict(options))
         self.builds.append(record)
-        fallbacks = fallback_indexes(names)
-        while True:
-            try:
-                compiled = self.jit.warmup(*args, grid=grid, **options)
-                break
-            except Exception as e:  # noqa: BLE001 - Triton's compile errors are of many kinds; each one is reported
-                plain = fallback(e, args, fallbacks)  # as a launch does: the plain form where Triton fails on one
-                if plain is not None:
-                    record.given_up.append(plain[0])
-                    args = plain[1]
-                    continue
-                first = next((line for line in str(e).splitlines() if line.strip()), "")
-                record.error = f"{type(e).__name__}: {first[:300]}"
-                return None
+        try:  # as a launch does: the plain form of a constexpr's form Triton's compiler fails on
+            compiled, record.given_up = warmup_plain_where_failing(self.jit, grid, args, options)
+        except Exception as e:  # noqa: BLE001 - Triton's compile errors are of many kinds; each one is reported
+            first = next((line for line in str(e).splitlines() if line.strip()), "")
+            record.error = f"{type(e).__name__}: {first[:300]}"
+            return None
         record.stages = list(compiled.asm)
         record.shared = int(getattr(compiled.metadata, "shared", 0))
         limit = MAX_SHARED[self.arch]

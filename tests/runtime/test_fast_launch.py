@@ -55,13 +55,15 @@ class FakeJIT:
         return self.compiled.setdefault(repr((args, options)), FakeCompiled(self, args, options))
 
 
-def make(hooks=None, jit=None, errors=()):
+def make(hooks=None, jit=None, errors=(), cls=FastJIT):
+    """A launcher (`cls`: FastJIT, or the C launcher's class) over a fake kernel; `hooks`, the launch-enter hooks'
+    list, which the test may change later."""
     jit = jit or FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
-    runtime = SimpleNamespace(launch_enter_hook=SimpleNamespace(calls=hooks or []),
+    runtime = SimpleNamespace(launch_enter_hook=SimpleNamespace(calls=[] if hooks is None else hooks),
                               launch_exit_hook=SimpleNamespace(calls=[]))
     driver = SimpleNamespace(active=SimpleNamespace(get_current_device=lambda: 0,
                                                     get_current_stream=lambda d: 1234))
-    return jit, FastJIT(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime), errors)
+    return jit, cls(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime), errors)
 
 
 def test_second_call_with_the_same_specialization_skips_triton():

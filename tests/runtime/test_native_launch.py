@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from kopt.runtime import fast_launch, native_launch
-from tests.runtime.test_fast_launch import FakeJIT
+from tests.runtime.test_fast_launch import FakeJIT, make as make_launcher
 
 native = native_launch.module()
 
@@ -29,11 +29,7 @@ def launches():
 
 
 def make(hooks=None, jit=None):
-    jit = jit or FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
-    runtime = SimpleNamespace(launch_enter_hook=SimpleNamespace(calls=[] if hooks is None else hooks),
-                              launch_exit_hook=SimpleNamespace(calls=[]))
-    driver = SimpleNamespace(active=SimpleNamespace(get_current_device=lambda: 0, get_current_stream=lambda d: 1234))
-    return jit, fast_launch.native_class(native)(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime))
+    return make_launcher(hooks, jit, cls=fast_launch.native_class(native))
 
 
 def test_the_c_launcher_builds_here():
