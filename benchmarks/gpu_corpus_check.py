@@ -43,6 +43,8 @@ def main() -> int:
         print("gpu_corpus_check: no CUDA device")
         return 2
     print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}, triton {triton.__version__}")
+    jit_events = []  # Triton's compilation listener: each kernel it compiled (False) or found in its cache (True)
+    triton.knobs.compilation.listener = lambda **kw: jit_events.append(kw["cache_hit"])
     cases = [c for c in CASES if not args.kernels or c.name in args.kernels]
     counts = {"PASS": 0, "FAIL": 0, "ERROR": 0, "SKIP": 0}
     shape_sets = ("large",) if args.quick else ("odd", "large")
@@ -70,6 +72,10 @@ def main() -> int:
                         status, detail = ("PASS", "") if problem is None else ("FAIL", problem)
                     counts[status] += 1
                     print(f"{status:<5} {label} {time.perf_counter() - t0:6.2f}s {detail}".rstrip(), flush=True)
+    from kopt.runtime import launch_records
+
+    print(f"triton: compiled {jit_events.count(False)}, loaded {jit_events.count(True)}; first launches from kopt's "
+          f"launch records: {launch_records.served}")
     print("summary: " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
     return 0 if counts["FAIL"] == counts["ERROR"] == 0 else 1
 

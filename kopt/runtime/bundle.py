@@ -7,6 +7,9 @@ What a process needs to run a kernel with no compile and no tuning, and what it 
                              the device type, the config and the pipeline.
     autotune/<digest>.json   a tuned config for one size bucket. Key: the compile's, the bucket, the device kind
                              (`device_kind`: the GPU's name and compute capability) and the Triton version.
+    launch/<digest>.json     a launch record (launch_records.py): which Triton binary one specialization of a
+                             generated kernel runs and how its arguments are passed, so that a first call loads
+                             and launches it without Triton's JIT. Key: the module, kernel, call, arch, Triton.
     triton-kernels/<triton version>/sm_<arch>/<NAME>/   one entry of Triton's own cache (NAME is Triton's
                              hash of the kernel's source, specialization, options, target and Triton build):
                              the cubin, its metadata and the IR, as Triton's compiler wrote them.
@@ -47,10 +50,10 @@ from kopt.runtime.cache import DiskCache, _checksum, cache_dir, compiler_fingerp
 
 FORMAT = 1
 TRITON_DIR = "triton-kernels"
-ENTRY_KINDS = ("compiled", "autotune")
+ENTRY_KINDS = ("compiled", "autotune", "launch")
 _NAME = r"[A-Za-z0-9_.+\-]+"
 NATIVE_DIR = "native"  # kopt's C launch module as built on the machine that made the bundle (native_launch.py)
-_MEMBER = re.compile(rf"^(manifest\.json|(compiled|autotune)/[0-9a-f]{{32}}\.json|{TRITON_DIR}/{_NAME}/"
+_MEMBER = re.compile(rf"^(manifest\.json|(compiled|autotune|launch)/[0-9a-f]{{32}}\.json|{TRITON_DIR}/{_NAME}/"
                      rf"(sm_[0-9]+/[A-Z0-9]+/{_NAME}|index/[0-9a-f]{{20}}\.json)|{NATIVE_DIR}/kopt_launch-[0-9a-f]{{20}}"
                      rf"\.[A-Za-z0-9_.\-]+\.so)$")
 
@@ -320,6 +323,9 @@ def export_bundle(out: str | Path, root: Path | None = None, device_kinds: list[
             continue
         members[f"autotune/{path.name}"] = data
         kinds.add(str(kind))
+    for path, data, entry in _entries(root, "launch"):
+        if entry["key"].get("kopt") == fingerprint and entry["key"].get("module") in sources:
+            members[f"launch/{path.name}"] = data
     versions, archs, n_triton = set(), set(), 0
     for version_dir in sorted((root / TRITON_DIR).glob("*")) if (root / TRITON_DIR).is_dir() else []:
         for digest in sorted(sources):
@@ -341,6 +347,7 @@ def export_bundle(out: str | Path, root: Path | None = None, device_kinds: list[
     manifest = {"format": FORMAT, "kopt": fingerprint, "triton": sorted(versions), "device_kinds": sorted(kinds),
                 "archs": sorted(archs), "compiled": sum(k.startswith("compiled/") for k in members),
                 "tuned": sum(k.startswith("autotune/") for k in members), "triton_kernels": n_triton,
+                "launch_records": sum(k.startswith("launch/") for k in members),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -370,8 +377,8 @@ def import_bundle(path: str | Path, root: Path | None = None) -> dict:
         for m in tar.getmembers():
             if not m.isfile() or not _MEMBER.match(m.name) or ".." in m.name.split("/"):
                 raise KoptError(f"{path}: {m.name!r} is not part of a kopt bundle",
-                                notes=["a bundle holds manifest.json, compiled/, autotune/, triton-kernels/ and "
-                                       "native/"])
+                                notes=["a bundle holds manifest.json, compiled/, autotune/, launch/, "
+                                       "triton-kernels/ and native/"])
             members[m.name] = tar.extractfile(m).read()
     if "manifest.json" not in members:
         raise KoptError(f"{path} is not a kopt bundle: it has no manifest.json")

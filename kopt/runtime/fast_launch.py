@@ -81,16 +81,32 @@ def warmup_plain_where_failing(jit, grid, args: tuple, options: dict) -> tuple[o
     """Triton's `warmup` (compile or load, no launch) of these arguments, building the plain form of each FALLBACKS
     constexpr Triton's compiler fails on, as a launch does: (the compiled kernel, the constexprs given up). Any other
     failure is raised."""
-    indexes, given_up = fallback_indexes(jit.arg_names), []
+    indexes, given_up, call = fallback_indexes(jit.arg_names), [], args
     while True:
         try:
-            return jit.warmup(*args, grid=grid, **options), given_up
+            kernel = jit.warmup(*args, grid=grid, **options)
         except Exception as e:
             plain = fallback(e, args, indexes)
             if plain is None:
                 raise
             given_up.append(plain[0])
             args = plain[1]
+            continue
+        remember_launch(jit, call, options, kernel)
+        return kernel, given_up
+
+
+def remember_launch(jit, args: tuple, options: dict, kernel) -> None:
+    """Keep the launch record of a kernel Triton built for a call of `jit` (launch_records.py), so that a process
+    that makes this call later launches it without Triton; the key is the call's (`args` as called, before a
+    FALLBACKS constexpr was given up)."""
+    import torch
+
+    from kopt.runtime import launch_records
+
+    flags = tuple(p.is_constexpr for p in jit.params)
+    if len(args) == len(flags) and set(jit.arg_names).isdisjoint(options):
+        launch_records.remember(jit, specialization_key(flags, torch.Tensor, args, options), args, kernel)
 
 
 def enabled() -> bool:
@@ -104,6 +120,46 @@ def _int_class(v: int) -> tuple | None:
     return (v == 1, v % 16 == 0, 0 if -_I32 <= v < _I32 else (1 if v < _I64 else 2))
 
 
+def specialization_key(constexpr_flags, tensor_type, args: tuple, options: dict) -> tuple | None:
+    """What Triton specializes a kernel on, for these arguments (one flag per parameter: constexpr or not), at
+    least as finely as Triton does; None where only Triton's own path is right (an argument of another kind)."""
+    key = [tuple(options.items())]
+    for a, const in zip(args, constexpr_flags):
+        t = type(a)
+        if const:
+            key.append((type(a), a))  # 1, True and 1.0 are equal in Python, not to Triton
+        elif t is int:
+            cls = _int_class(a)
+            if cls is None:
+                return None
+            key.append(cls)
+        elif t is float:
+            key.append(float)
+        elif isinstance(a, tensor_type):
+            key.append((a.dtype, a.data_ptr() % 16 == 0))
+        else:
+            return None
+    return tuple(key)
+
+
+def device_getters(driver):
+    """(current device, current stream, compute capability) getters as Triton's active driver gives them. Where
+    that driver is not made yet and would be Triton's CUDA driver over torch, torch's own (which are the ones that
+    driver takes), so that the driver is not made: making it builds Triton's utility module with gcc on first use
+    in a fresh Triton cache (0.3 s), which a kernel launched from a launch record (launch_records.py) never needs."""
+    import torch
+
+    if (getattr(driver, "_active", False) is None and not os.environ.get("TRITON_DEFAULT_BACKEND")
+            and torch.version.hip is None and torch.cuda.is_available()):
+        stream = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        return (torch._C._cuda_getDevice, stream or (lambda i: torch.cuda.current_stream(i).cuda_stream),
+                torch.cuda.get_device_capability)
+    active = driver.active
+    get = active.get_current_device
+    device = getattr(torch._C, "_cuda_getDevice", get) if get is getattr(torch.cuda, "current_device", None) else get
+    return device, active.get_current_stream, getattr(active, "get_device_capability", None)
+
+
 class FastJIT:
     """`fn[grid](*args, **options)` for a generated Triton kernel, with a per-specialization launch cache."""
 
@@ -115,7 +171,7 @@ class FastJIT:
         self._fallbacks = fallback_indexes(jit.arg_names)
         self._tensor = tensor_type
         self._driver = driver
-        self._device = self._stream = None  # bound at the first launch: the driver needs a GPU
+        self._device = self._stream = self._capability = None  # bound at the first launch: the driver needs a GPU
         self._runtime = knobs.runtime
         self._cache: dict[tuple, object] = {}
         self._given_up: set[str] = set()  # FALLBACKS Triton could not build for this kernel: 0 from then on
@@ -138,28 +194,11 @@ class FastJIT:
         """The specialization key of these arguments, or None where only Triton's path is right."""
         if len(args) != len(self._constexpr) or not self._names.isdisjoint(options):
             return None
-        key = [tuple(options.items())]
-        tensor = self._tensor
-        for a, const in zip(args, self._constexpr):
-            t = type(a)
-            if const:
-                key.append((type(a), a))  # 1, True and 1.0 are equal in Python, not to Triton
-            elif t is int:
-                cls = _int_class(a)
-                if cls is None:
-                    return None
-                key.append(cls)
-            elif t is float:
-                key.append(float)
-            elif isinstance(a, tensor):
-                key.append((a.dtype, a.data_ptr() % 16 == 0))
-            else:
-                return None
-        return tuple(key)
+        return specialization_key(self._constexpr, self._tensor, args, options)
 
     def _current_device(self):
         if self._device is None:  # bound at the first launch: the driver needs a GPU
-            self._device, self._stream = self._driver.active.get_current_device, self._driver.active.get_current_stream
+            self._device, self._stream, self._capability = device_getters(self._driver)
         return self._device()
 
     def _hooked(self) -> bool:
@@ -234,7 +273,7 @@ def native_class(native):
     a miss) and keeps a Plan for what Triton built there."""
     cls = _NATIVE_CLASSES.get(native)
     if cls is None:
-        from kopt.runtime import native_launch
+        from kopt.runtime import launch_records, native_launch
 
         class NativeJIT(native.Launcher, FastJIT):
             max_plans = 16  # past this many specializations of one kernel, the Python cache serves the rest
@@ -251,7 +290,8 @@ def native_class(native):
                 """A call no Plan took: its first launch in C where Triton's launcher is not needed, else
                 Triton's path (keeping a Plan for what Triton built there)."""
                 if not self._bound:
-                    self.bind(current_device_fn(self._driver), self._driver.active.get_current_stream)
+                    self._current_device()
+                    self.bind(self._device, self._stream)
                     self._bound = True
                 kernel = self.first_launch_in_c(grid, args, options)
                 if kernel is not None:
@@ -281,7 +321,14 @@ def native_class(native):
                 device = self._current_device()
                 if (device, key) in self._planned or (device, key) in self._cache:
                     return None
+                plan = self.plan_from_record(key, args, options, device)
+                if plan is not None:
+                    self._planned.add((device, key))
+                    self.plans.append(plan)
+                    launch_records.served += 1
+                    return self[grid](*args, **options)
                 kernel = self.triton_launch(grid, args, options, warmup=True)
+                launch_records.remember(self.jit, key, args, kernel)
                 signature = getattr(getattr(kernel, "src", None), "signature", None)
                 if not isinstance(signature, dict) or native_launch.plan_codes(self.jit.params, signature, args,
                                                                                _int_class) is None:
@@ -296,21 +343,37 @@ def native_class(native):
                 self._cache[(device, key)] = kernel
                 return self[grid](*args, **options)
 
+            def plan_from_record(self, key: tuple, args: tuple, options: dict, device: int):
+                """A Plan for this call from the launch record kopt kept of its specialization (launch_records.py):
+                the binary loaded here, neither Triton's JIT nor its driver involved; None where there is none or it
+                does not apply."""
+                arch = self._arch(device)
+                record = arch and launch_records.find(self.jit, key, arch)
+                if not record:
+                    return None
+                coded = native_launch.plan_codes(self.jit.params, record["signature"], args, _int_class)
+                if coded is None or coded[0].decode() != record["codes"]:
+                    return None
+                data = launch_records.binary(record, arch)
+                function = data and native_launch.load_record(native, record, data, device)
+                if not function:
+                    return None
+                return native.Plan(record, function, 32 * record["num_warps"], record["shared"], device, coded[0],
+                                   coded[1], dict(options), self._tensor)
+
+            def _arch(self, device: int) -> int | None:
+                try:
+                    major, minor = self._capability(device)
+                except Exception:  # noqa: BLE001 - a driver that cannot say: no records
+                    return None
+                return 10 * major + minor
+
         cls = _NATIVE_CLASSES[native] = NativeJIT
     return cls
 
 
 def _unbound(*_):
     raise RuntimeError("kopt launch: no device bound yet")
-
-
-def current_device_fn(driver):
-    """The current CUDA device as a C call: torch's `_cuda_getDevice` where the driver's is torch.cuda.current_device
-    (a Python function, ~0.3 us a call); else the driver's own."""
-    import torch
-
-    get = driver.active.get_current_device
-    return getattr(torch._C, "_cuda_getDevice", get) if get is getattr(torch.cuda, "current_device", None) else get
 
 
 def launcher_class():

@@ -38,6 +38,18 @@ static cu_error_string_t cu_error_string = NULL;
 static PyObject *test_launch = NULL; /* set_test_launch(callable): stands in for the driver (CPU tests) */
 static PyObject *s_data_ptr, *s_dtype, *s_is_cuda, *s_calls, *s_enter, *s_exit;
 
+/* What loading a binary needs (load_binary below), looked up with the launch itself */
+static int (*cu_ctx_get_current)(void **ctx) = NULL;
+static int (*cu_ctx_set_current)(void *ctx) = NULL;
+static int (*cu_device_get)(int *dev, int ordinal) = NULL;
+static int (*cu_primary_ctx_retain)(void **ctx, int dev) = NULL;
+static int (*cu_module_load_data)(void **module, const void *image) = NULL;
+static int (*cu_module_get_function)(void **fn, void *module, const char *name) = NULL;
+static int (*cu_func_get_attribute)(int *value, int attr, void *fn) = NULL;
+static int (*cu_device_get_attribute)(int *value, int attr, int dev) = NULL;
+static int (*cu_func_set_attribute)(void *fn, int attr, int value) = NULL;
+static int (*cu_func_set_cache_config)(void *fn, int config) = NULL;
+
 static int open_driver(void) {
   if (cu_launch) return 0;
   void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -45,8 +57,18 @@ static int open_driver(void) {
     PyErr_SetString(PyExc_RuntimeError, "kopt launch: cannot open libcuda.so.1");
     return -1;
   }
-  cu_launch = (cu_launch_t)dlsym(lib, "cuLaunchKernel");
   cu_error_string = (cu_error_string_t)dlsym(lib, "cuGetErrorString");
+  *(void **)&cu_ctx_get_current = dlsym(lib, "cuCtxGetCurrent");
+  *(void **)&cu_ctx_set_current = dlsym(lib, "cuCtxSetCurrent");
+  *(void **)&cu_device_get = dlsym(lib, "cuDeviceGet");
+  *(void **)&cu_primary_ctx_retain = dlsym(lib, "cuDevicePrimaryCtxRetain");
+  *(void **)&cu_module_load_data = dlsym(lib, "cuModuleLoadData");
+  *(void **)&cu_module_get_function = dlsym(lib, "cuModuleGetFunction");
+  *(void **)&cu_func_get_attribute = dlsym(lib, "cuFuncGetAttribute");
+  *(void **)&cu_device_get_attribute = dlsym(lib, "cuDeviceGetAttribute");
+  *(void **)&cu_func_set_attribute = dlsym(lib, "cuFuncSetAttribute");
+  *(void **)&cu_func_set_cache_config = dlsym(lib, "cuFuncSetCacheConfig");
+  cu_launch = (cu_launch_t)dlsym(lib, "cuLaunchKernel"); /* last: it marks the driver open */
   if (!cu_launch) {
     PyErr_SetString(PyExc_RuntimeError, "kopt launch: libcuda.so.1 has no cuLaunchKernel");
     return -1;
@@ -502,6 +524,70 @@ static PyTypeObject LauncherType = {
     .tp_methods = Launcher_methods,
 };
 
+/* ------------------------------------------------------------------------------ loading a binary */
+
+/* The driver's enum values used below (cuda.h: CUfunction_attribute, CUdevice_attribute, CUfunc_cache) */
+#define FUNC_MAX_THREADS_PER_BLOCK 0
+#define FUNC_SHARED_SIZE_BYTES 1
+#define FUNC_LOCAL_SIZE_BYTES 3
+#define FUNC_NUM_REGS 4
+#define FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES 8
+#define DEVICE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN 97
+#define FUNC_CACHE_PREFER_SHARED 1
+#define STATIC_SHARED_LIMIT 49152
+
+#define CU_TRY(call) do { if ((err = (call)) != 0) goto failed; } while (0)
+
+/* load_binary(name, cubin, shared, device) -> (function, n_regs, n_spills, max_threads): load a kernel's binary
+   into the device's current context (its primary context where the thread has none), as Triton's loader does
+   on a kernel's first launch, and opt the function into `shared` bytes of dynamic shared memory where that is
+   over the static limit. Why here: Triton's loader lives in its driver utility module, which a process builds
+   with gcc on first use (0.3 s) and which computing Triton's cache key (0.4 s) comes with; a kernel whose binary
+   kopt already holds (launch_records.py) needs neither. */
+static PyObject *load_binary(PyObject *self, PyObject *args) {
+  const char *name, *data;
+  Py_ssize_t size;
+  unsigned shared;
+  int ordinal;
+  if (!PyArg_ParseTuple(args, "sy#Ii", &name, &data, &size, &shared, &ordinal)) return NULL;
+  if (open_driver() < 0) return NULL;
+  if (!cu_ctx_get_current || !cu_ctx_set_current || !cu_device_get || !cu_primary_ctx_retain ||
+      !cu_module_load_data || !cu_module_get_function || !cu_func_get_attribute || !cu_device_get_attribute ||
+      !cu_func_set_attribute || !cu_func_set_cache_config) {
+    PyErr_SetString(PyExc_RuntimeError, "kopt launch: libcuda.so.1 lacks a module-loading function");
+    return NULL;
+  }
+  int err = 0, dev = 0, n_regs = 0, n_spills = 0, max_threads = 0, optin = 0, static_shared = 0;
+  void *ctx = NULL, *module = NULL, *fn = NULL;
+  Py_BEGIN_ALLOW_THREADS;
+  CU_TRY(cu_device_get(&dev, ordinal));
+  CU_TRY(cu_ctx_get_current(&ctx));
+  if (!ctx) {
+    CU_TRY(cu_primary_ctx_retain(&ctx, dev));
+    CU_TRY(cu_ctx_set_current(ctx));
+  }
+  CU_TRY(cu_module_load_data(&module, data));
+  CU_TRY(cu_module_get_function(&fn, module, name));
+  CU_TRY(cu_func_get_attribute(&n_regs, FUNC_NUM_REGS, fn));
+  CU_TRY(cu_func_get_attribute(&n_spills, FUNC_LOCAL_SIZE_BYTES, fn));
+  CU_TRY(cu_func_get_attribute(&max_threads, FUNC_MAX_THREADS_PER_BLOCK, fn));
+  CU_TRY(cu_device_get_attribute(&optin, DEVICE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, dev));
+  if (shared > STATIC_SHARED_LIMIT && optin > STATIC_SHARED_LIMIT) {
+    CU_TRY(cu_func_set_cache_config(fn, FUNC_CACHE_PREFER_SHARED));
+    CU_TRY(cu_func_get_attribute(&static_shared, FUNC_SHARED_SIZE_BYTES, fn));
+    CU_TRY(cu_func_set_attribute(fn, FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES, optin - static_shared));
+  }
+failed:
+  Py_END_ALLOW_THREADS;
+  if (err) {
+    const char *text = "unknown error";
+    if (cu_error_string) cu_error_string(err, &text);
+    return PyErr_Format(PyExc_RuntimeError, "kopt launch: loading `%s`: CUDA error %d (%s)", name, err, text);
+  }
+  return Py_BuildValue("(KiiiI)", (unsigned long long)(uintptr_t)fn, n_regs, n_spills / 4, max_threads,
+                       (unsigned)optin);
+}
+
 /* ---------------------------------------------------------------------------------------- module */
 
 static PyObject *set_test_launch(PyObject *self, PyObject *fn) {
@@ -510,6 +596,8 @@ static PyObject *set_test_launch(PyObject *self, PyObject *fn) {
 }
 
 static PyMethodDef module_methods[] = {
+    {"load_binary", load_binary, METH_VARARGS, "(name, cubin, shared, device) -> (function, regs, spills, "
+     "max threads, shared opt-in limit)"},
     {"set_test_launch", set_test_launch, METH_O,
      "fn(function, grid, block, shared, stream, packed) instead of the driver (None: the driver)"},
     {NULL}};

@@ -186,6 +186,20 @@ def load_function(kernel, device: int, driver):
     return function
 
 
+def load_record(native, record: dict, data: bytes, device: int):
+    """Load a launch record's binary (launch_records.py) into the current context with the C module's loader; the
+    CUfunction handle, or None where the kernel cannot run here as built (over the device's shared memory or
+    thread limit) or the load fails: Triton's own path then builds or loads it, and says what is wrong."""
+    try:
+        function, _regs, _spills, max_threads, shared_limit = native.load_binary(record["name"], data,
+                                                                                 record["shared"], device)
+    except (RuntimeError, TypeError, ValueError, OverflowError):
+        return None
+    if record["shared"] > shared_limit or record["num_warps"] * 32 > max_threads:
+        return None  # (the module stays loaded, as in load_function: a kernel over the limit is an error case)
+    return function
+
+
 def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tensor_type, int_class,
               function=None):
     """The Plan that relaunches `kernel` (built by Triton for `args` and `options`; `function`: its CUfunction

@@ -52,7 +52,8 @@ def _main(argv: list[str] | None) -> int:
         m = bundle.export_bundle(args.out, root, args.device_kind or None)
         print(f"wrote {args.out}: {m['compiled']} compiled kernels, {m['tuned']} tuned configs "
               f"({', '.join(m['device_kinds']) or 'no device kind'}), {m['triton_kernels']} Triton binaries "
-              f"({', '.join(m['archs']) or 'no GPU arch'}; Triton {', '.join(m['triton']) or '-'}), kopt {m['kopt']}")
+              f"({', '.join(m['archs']) or 'no GPU arch'}; Triton {', '.join(m['triton']) or '-'}), "
+              f"{m['launch_records']} launch records, kopt {m['kopt']}")
         return 0
     if args.command == "import":
         r = bundle.import_bundle(args.bundle, root)

@@ -37,6 +37,10 @@ def _fill(root, tmp_path):
         DiskCache("autotune", root).store({"kopt": fp, "kernel": "k", "device_kind": kind},
                                           {"config": {}, "ms": 1.0, "default_ms": 1.0})
     DiskCache("compiled", root).store({"kopt": "0.0.0+stale", "kernel": "old"}, {"triton_source": "x", "plan": {}})
+    digest = bundle.source_digest(source)
+    for module in (digest, "0" * 20):  # a launch record of this kernel's module, and one of a module not exported
+        DiskCache("launch", root).store({"kopt": fp, "module": module, "kernel": "k", "arch": 90},
+                                        {"entry": "ABCDEF234567", "binary": "k.cubin", "name": "k"})
     bundle.store_triton_entry("ABCDEF234567", _triton_entry(tmp_path), arch=90,
                               source_digest_=bundle.source_digest(source), version=bundle.triton_version(), root=root)
     return source
@@ -48,10 +52,12 @@ def test_export_then_import_carries_the_entries_and_installs_the_binaries(tmp_pa
     source = _fill(src_root, tmp_path)
     m = bundle.export_bundle(tmp_path / "b.tar", src_root, device_kinds=["NVIDIA H200 sm_90"])
     # this kopt's compile (not the stale one), the H200's tuned config (not the A100's), the binary of its source
-    assert (m["compiled"], m["tuned"], m["triton_kernels"]) == (1, 1, 1)
+    assert (m["compiled"], m["tuned"], m["triton_kernels"], m["launch_records"]) == (1, 1, 1, 1)
     assert m["device_kinds"] == ["NVIDIA H200 sm_90"] and m["archs"] == ["sm_90"] and m["kopt"] == compiler_fingerprint()
     r = bundle.import_bundle(tmp_path / "b.tar", dst_root)
-    assert r["entries_written"] == 2 and r["triton_kernels_written"] == 1
+    assert r["entries_written"] == 3 and r["triton_kernels_written"] == 1
+    assert DiskCache("launch", dst_root).load({"kopt": compiler_fingerprint(), "module": bundle.source_digest(source),
+                                               "kernel": "k", "arch": 90})["binary"] == "k.cubin"
     assert DiskCache("autotune", dst_root).load({"kopt": compiler_fingerprint(), "kernel": "k",
                                                  "device_kind": "NVIDIA H200 sm_90"}) == {"config": {}, "ms": 1.0,
                                                                                           "default_ms": 1.0}
@@ -138,7 +144,7 @@ def test_the_cache_command(tmp_path, capsys):
     assert "1 compiled kernels, 2 tuned configs (NVIDIA A100 sm_80, NVIDIA H200 sm_90), 1 Triton binaries" \
         in capsys.readouterr().out
     assert kopt_main(["cache", "import", str(tmp_path / "b.tar.gz"), "--cache-dir", str(tmp_path / "d")]) == 0
-    assert "3 kopt entries" in capsys.readouterr().out
+    assert "4 kopt entries" in capsys.readouterr().out  # a compile, two tuned configs, a launch record
     assert kopt_main(["cache", "import", str(tmp_path / "missing.tar"), "--cache-dir", str(tmp_path / "d")]) == 1
     assert "cannot read the bundle" in capsys.readouterr().err
 

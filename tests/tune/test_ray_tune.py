@@ -74,6 +74,10 @@ def test_the_plan_the_split_the_retries_and_the_gathered_cache(ray_job):
     assert len(tuned) == 4 and {k["device_kind"] for k in tuned} == {"cpu (triton interpreter)"}
     binaries = list((dest / bundle.TRITON_DIR).glob("*/sm_90/*/*.cubin"))
     assert len(binaries) == report.builds_ok  # one Triton kernel per successful build (each launches one)
+    # and a launch record per build, naming a binary the gathered cache holds (launch_records.py)
+    records = [json.loads(p.read_text())["value"] for p in (dest / "launch").glob("*.json")]
+    assert len(records) >= report.builds_ok
+    assert all(list((dest / bundle.TRITON_DIR).glob(f"*/sm_90/{r['entry']}/{r['binary']}")) for r in records)
     assert sum(u["built_total"] + u["cover_builds"] for u in units.values()) == report.builds_ok + report.builds_failed
 
 
@@ -138,7 +142,8 @@ def test_a_bundle_runs_every_covered_kernel_with_no_compile_and_no_tuning(ray_jo
     assert manifest["tuned"] == 4 and manifest["archs"] == ["sm_90"] and manifest["triton_kernels"] == report.builds_ok
     deploy = tmp_path / "deploy"
     record = bundle.import_bundle(out, deploy)
-    assert record["entries_written"] == manifest["compiled"] + manifest["tuned"]
+    assert record["entries_written"] == manifest["compiled"] + manifest["tuned"] + manifest["launch_records"]
+    assert manifest["launch_records"] >= report.builds_ok
 
     from kopt.runtime.shape_log import describe
 

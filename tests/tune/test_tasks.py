@@ -1,5 +1,5 @@
-"""A task of `kopt tune` on a worker that has nothing: seeded with what an earlier task produced (kopt's compile
-and the Triton binary, as the job gives them to timing actors), it compiles nothing; without the seed it builds
+"""A task of `kopt tune` on a worker that has nothing: seeded with what an earlier task produced (kopt's compile,
+the launch record and the Triton binary, as the job gives them to timing actors), it compiles nothing; without the seed it builds
 the binary itself. In a process of its own, without the interpreter (the builds are for sm_90)."""
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def test_a_seeded_worker_compiles_nothing(tmp_path):
     assert got["first"]["triton"] == {"compiled": 1, "loaded": 0}
     assert got["seeded"]["triton"] == {"compiled": 0, "loaded": 1}  # the binary the seed brought, found by Triton
     assert got["unseeded"]["triton"] == {"compiled": 1, "loaded": 0}
-    # each returns what it used: the GPU compile (one entry) and the one binary, the same in all three
-    assert len(got["first"]["kopt"]) == 1 and got["first"]["kopt"][0].startswith("compiled/")
+    # each returns what it used: the GPU compile, the build's launch record and the one binary, the same in all three
+    assert [e.split("/")[0] for e in got["first"]["kopt"]] == ["compiled", "launch"]
     assert got["seeded"]["kopt"] == got["unseeded"]["kopt"] == got["first"]["kopt"]
     assert len(got["first"]["binaries"]) == 1 and got["seeded"]["binaries"] == got["first"]["binaries"] \
         == got["unseeded"]["binaries"]

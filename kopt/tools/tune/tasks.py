@@ -160,14 +160,11 @@ class Collector:
 
     def _listen(self, *, src, metadata, metadata_group, times, cache_hit):
         self.counts["loaded" if cache_hit else "compiled"] += 1
-        target = metadata.get("target")
-        arch = getattr(target, "arch", None) if not isinstance(target, dict) else target.get("arch")
-        if isinstance(target, (list, tuple)) and arch is None and len(target) > 1:
-            arch = target[1]
-        module = getattr(getattr(src, "fn", None), "__module__", "") or ""
-        digest = module.rsplit("_", 1)[-1]
+        from kopt.runtime.launch_records import module_digest, target_arch
+
+        arch, digest = target_arch(metadata.get("target")), module_digest(src)
         paths = list(metadata_group.values())
-        if paths and len(digest) == 20 and arch is not None:
+        if paths and digest is not None and arch is not None:
             where = Path(paths[0]).parent
             self.triton[where.name] = {"dir": where, "arch": int(arch), "source": digest,
                                        "version": str(metadata.get("triton_version") or _triton_version())}
