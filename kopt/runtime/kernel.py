@@ -34,7 +34,7 @@ from kopt.errors import KoptError, caller_loc
 from kopt.frontend.signature import TensorSpec, parse_signature
 from kopt.frontend.source import KernelSource, from_function
 from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
-from kopt.runtime import bundle, fast_launch, mode, shape_log
+from kopt.runtime import bundle, fast_launch, launch_memo, mode, shape_log
 from kopt.runtime.cache import DiskCache, cache_dir, compiler_fingerprint, discard, write_atomic
 from kopt.runtime.compiler import compile_kernel, parsed_pipeline
 from kopt.runtime.config import Config
@@ -493,7 +493,28 @@ class Kernel:
         compiled = self._variant(items, device, self.config)
         broadcast_at = tuple((self._params.index(p), i) for p, i in (compiled.plan or {}).get("broadcast_dims", ()))
         self._fast[fast] = (compiled, {} if self._tuning(device) else None, items, device, broadcast_at)
+        if device == "cuda" and _RECORDER is None:
+            launch_memo.attach(self)  # repeat calls replayed in C where that is the same as running them
         return self._fast[fast]
+
+    def _replayable(self, values) -> bool:
+        """A call the whole-call memo may keep (launch_memo.py): an ordinary repeat on the GPU (its compile found,
+        its tuned choice made, no broadcast variant) of a launcher whose host code is pure in the metadata."""
+        if len(values) != self._nparams or _RECORDER is not None:
+            return False
+        entry = self._fast.get(self._fast_key(values))
+        if entry is None or entry[3] != "cuda" or entry[4]:
+            return False
+        compiled, tuning = entry[0], entry[1]
+        if tuning is not None:
+            try:
+                chosen = tuning.get(tuple([getattr(v, "shape", v) for v in values]))
+            except TypeError:
+                return False
+            if chosen is None:
+                return False
+            compiled = chosen[0]
+        return launch_memo.pure(compiled)
 
     def _prepare(self, device: str) -> None:
         """mode.prepare: the device kind against the Triton interpreter; a mismatch is said at the kernel's def."""
@@ -538,7 +559,8 @@ class Kernel:
 
     def cache_info(self) -> CacheInfo:
         """Hits (memory and disk) and misses (full kopt compiles) in this process; disk_hits of the hits."""
-        return CacheInfo(self._hits, self._misses, None, len(self._cache), self._disk_hits)
+        replayed = sum(e.hits for e in self.__dict__.get("_memo", ()))  # calls the whole-call memo served
+        return CacheInfo(self._hits + replayed, self._misses, None, len(self._cache), self._disk_hits)
 
     def cache_clear(self) -> None:
         """Forget this process's compiles and tuning results (the disk cache stays)."""
@@ -547,6 +569,7 @@ class Kernel:
             self._tuned.clear()
             self._chosen.clear()
             self._fast.clear()
+            self.__dict__.get("_memo", []).clear()
             self._hits = self._misses = self._disk_hits = 0
 
 

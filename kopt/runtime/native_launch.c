@@ -38,6 +38,15 @@ static cu_error_string_t cu_error_string = NULL;
 static PyObject *test_launch = NULL; /* set_test_launch(callable): stands in for the driver (CPU tests) */
 static PyObject *s_data_ptr, *s_dtype, *s_is_cuda, *s_calls, *s_enter, *s_exit;
 
+/* The whole-call memo (native_memo.c, appended to this file when the module is built) records the launches of
+   a call here, into a list in the recording thread's state (threads record their own calls); `recordings` counts
+   the threads recording, so a launch looks no further while none is. */
+static Py_ssize_t recordings = 0;
+static PyObject *recording_list(void);
+static void recording_pause(int pause);
+static int record_launch(PyObject *list, PyObject *launcher, PyObject *grid, PyObject *const *args,
+                         Py_ssize_t nargs, PyObject *kwnames);
+
 /* What loading a binary needs (load_binary below), looked up with the launch itself */
 static int (*cu_ctx_get_current)(void **ctx) = NULL;
 static int (*cu_ctx_set_current)(void *ctx) = NULL;
@@ -340,7 +349,11 @@ static PyObject *slow_path(Launcher *self, PyObject *grid, PyObject *const *args
   }
   PyObject *slow = self->slow;
   Py_INCREF(slow); /* the slow path may rebind the launcher's fields */
+  /* a recorded call has this launch recorded already: what the slow path launches again is not recorded twice */
+  int paused = recordings && recording_list() != NULL;
+  if (paused) recording_pause(1);
   result = PyObject_CallFunctionObjArgs(slow, grid, tuple, options, NULL);
+  if (paused) recording_pause(0);
   Py_DECREF(slow);
 done:
   Py_XDECREF(tuple); Py_XDECREF(options);
@@ -408,6 +421,10 @@ static PyObject *launch_plan(Plan *p, unsigned dims[3], unsigned long long strea
 static PyObject *launch(Launcher *self, PyObject *grid, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   unsigned dims[3];
+  if (recordings) {
+    PyObject *list = recording_list();
+    if (list && record_launch(list, (PyObject *)self, grid, args, nargs, kwnames) < 0) return NULL;
+  }
   if (!self->plans || !self->slow) {
     PyErr_SetString(PyExc_TypeError, "kopt launch: the launcher is not initialized");
     return NULL;
@@ -602,6 +619,8 @@ static PyMethodDef module_methods[] = {
      "fn(function, grid, block, shared, stream, packed) instead of the driver (None: the driver)"},
     {NULL}};
 
+static int memo_init(PyObject *module); /* native_memo.c */
+
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "kopt_launch", NULL, -1, module_methods};
 
 PyMODINIT_FUNC PyInit_kopt_launch(void) {
@@ -616,5 +635,6 @@ PyMODINIT_FUNC PyInit_kopt_launch(void) {
   if (!m) return NULL;
   Py_INCREF(&PlanType); PyModule_AddObject(m, "Plan", (PyObject *)&PlanType);
   Py_INCREF(&LauncherType); PyModule_AddObject(m, "Launcher", (PyObject *)&LauncherType);
+  if (memo_init(m) < 0) { Py_DECREF(m); return NULL; }
   return m;
 }

@@ -1,4 +1,5 @@
-"""The C half of kopt's repeat launch (native_launch.c): built on first use, and the Plans it launches.
+"""The C half of kopt's repeat launch (native_launch.c, with the whole-call memo of native_memo.c appended): built
+on first use, and the Plans it launches.
 
 Built with Triton's own helper for its launchers (`triton.runtime.build.compile_module_from_src`: the
 system C compiler, cached in Triton's cache by the source's hash), so a machine that can run Triton
@@ -19,7 +20,11 @@ import sysconfig
 import warnings
 from pathlib import Path
 
-_SOURCE = Path(__file__).with_name("native_launch.c")
+_SOURCES = [Path(__file__).with_name(n) for n in ("native_launch.c", "native_memo.c")]  # built as one file
+
+
+def _source() -> str:
+    return "\n".join(p.read_text() for p in _SOURCES)
 _module = None
 _failed = False
 
@@ -43,7 +48,7 @@ def enabled() -> bool:
 def built_name() -> str:
     """The file name of the built extension in kopt's cache (`native/`): the source's and the platform's hash, so
     a bundle made on one kind of machine (Python version, ABI, architecture) is only used on that kind."""
-    tag = "|".join([_SOURCE.read_text(), sys.version, platform.machine(), platform.system(),
+    tag = "|".join([_source(), sys.version, platform.machine(), platform.system(),
                     sysconfig.get_config_var("EXT_SUFFIX") or ""])
     return f"kopt_launch-{hashlib.sha256(tag.encode()).hexdigest()[:20]}{sysconfig.get_config_var('EXT_SUFFIX')}"
 
@@ -82,7 +87,7 @@ def _build():
             pass  # a damaged copy: built again below
     from triton.runtime.build import compile_module_from_src
 
-    mod = compile_module_from_src(src=_SOURCE.read_text(), name="kopt_launch", library_dirs=[], include_dirs=[],
+    mod = compile_module_from_src(src=_source(), name="kopt_launch", library_dirs=[], include_dirs=[],
                                   libraries=["dl"])
     try:
         _keep(mod, cache_dir())

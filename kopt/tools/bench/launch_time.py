@@ -1,8 +1,14 @@
 """``kopt bench launch``: host microseconds per call of a tiny kernel, kopt's launch paths beside Triton's and torch's.
 
-Each figure: 10,000 back-to-back calls on an idle GPU, one synchronise at the end, the median of 5 rounds (the
-kernel itself runs ~2 us, less than any launch, so the host is what is timed). The tiny kernel adds 1 to 1024
-floats into a given output (no allocation in the call: the allocation is its own row). Rows:
+Two figures per row, each a median of rounds:
+  back to back   10,000 calls on an idle GPU, one synchronise at the end (the issue's measure). Where the GPU
+                 takes longer per tiny kernel than the host per call, the launch queue fills and this times the
+                 GPU instead: the table prints that floor (the same kernel 1,000 times in a CUDA graph, GPU time per
+                 kernel), and a row at or near it says little about the host.
+  host only      256 calls issued while the GPU is kept busy (torch.cuda._sleep before them), timed until the last
+                 call returns, before any synchronise: the queue never fills, so this is the host's own time.
+The tiny kernel adds 1 to 1024 floats into a given output (no allocation in the call: the allocation is its own
+row). Rows:
 
   torch: torch.add(x, 1, out=)        a torch op: dispatcher + launch
   torch: torch.empty_like(x)          an allocation alone (what an allocating kernel adds)
@@ -58,6 +64,55 @@ def per_call_us(fn, calls: int, rounds: int = 5) -> float:
     return statistics.median(times)
 
 
+HOST_CALLS = 256  # calls per host-only round: far below the launch queue's depth (about a thousand)
+_BUSY_CYCLES = 40_000_000  # the GPU's sleep before a host-only round: ~20 ms at 2 GHz, longer than 256 launches
+
+
+def host_only_us(fn, calls: int = HOST_CALLS, rounds: int = 21) -> float:
+    """Median over `rounds` of host microseconds per call, `calls` calls issued while the GPU sleeps (so that no
+    launch waits for a free slot in the queue), timed before the synchronise."""
+    for _ in range(50):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(rounds):
+        torch.cuda._sleep(_BUSY_CYCLES)
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - t0) / calls * 1e6)
+        torch.cuda.synchronize()
+    return statistics.median(times)
+
+
+def gpu_floor_us(x, out, kernels: int = 1000) -> float:
+    """GPU microseconds per tiny kernel run one after another with no host in the way: torch.add(x, 1, out=) captured
+    `kernels` times in a CUDA graph, replayed, timed with CUDA events (median of 5)."""
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        for _ in range(3):
+            torch.add(x, 1.0, out=out)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for _ in range(kernels):
+            torch.add(x, 1.0, out=out)
+    graph.replay()
+    times = []
+    for _ in range(5):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) * 1e3 / kernels)
+    return statistics.median(times)
+
+
+def both(fn, calls: int) -> tuple[float, float]:
+    return per_call_us(fn, calls), host_only_us(fn)
+
+
 class _Recorder:
     """Stands in for a generated module's kernel for one call: keeps the grid, arguments and options it got."""
 
@@ -97,7 +152,7 @@ def _kopt_paths(x, out):
     return namespace, name, recorder.seen, paths, native
 
 
-def measure(calls: int) -> list[tuple[str, float]]:
+def measure(calls: int) -> tuple[list[tuple[str, float, float]], float]:
     import triton
     import triton.language as tl
 
@@ -121,7 +176,7 @@ def measure(calls: int) -> list[tuple[str, float]]:
              ("triton: CompiledKernel.run", lambda: run(1, 1, 1, stream, fn, meta, None, None, None, x, out, n, 1024))]
 
     namespace, name, (grid, args, options), paths, native = _kopt_paths(x, out)
-    timed = [(label, per_call_us(f, calls)) for label, f in rows]
+    timed = [(label, *both(f, calls)) for label, f in rows]
     for label, wrapper in paths.items():
         if wrapper is None:
             continue
@@ -129,29 +184,28 @@ def measure(calls: int) -> list[tuple[str, float]]:
         out.fill_(0)
         add_one(x, out)
         torch.testing.assert_close(out, x + 1)  # every path checked before it is timed
-        timed.append((f"kopt: call ({label})", per_call_us(lambda: add_one(x, out), calls)))
+        timed.append((f"kopt: call ({label})", *both(lambda: add_one(x, out), calls)))
     namespace[name] = paths["C"] or paths["Python launch cache"]
     for label in ("C", "Python launch cache"):
         wrapper = paths[label]
         if wrapper is not None:
             launch = wrapper[grid]
-            timed.append((f"kopt: launch ({label})", per_call_us(lambda: launch(*args, **options), calls)))
+            timed.append((f"kopt: launch ({label})", *both(lambda: launch(*args, **options), calls)))
     if native is not None:
         native.set_test_launch(lambda *a: None)
         try:
             launch = paths["C"][grid]
-            timed.append(("kopt: launch (C, driver stubbed)", per_call_us(lambda: launch(*args, **options), calls)))
+            timed.append(("kopt: launch (C, driver stubbed)", *both(lambda: launch(*args, **options), calls)))
         finally:
             native.set_test_launch(None)
         compiled = add_one.compile(x, out)
-        timed.append(("kopt: generated launcher alone (C launch)", per_call_us(lambda: compiled.launcher(x, out),
-                                                                               calls)))
-    return timed
+        timed.append(("kopt: generated launcher alone (C launch)", *both(lambda: compiled.launcher(x, out), calls)))
+    return timed, gpu_floor_us(x, out)
 
 
-def profile(timed: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Where a kopt call's microseconds go, from differences of the rows (C launch path)."""
-    t = dict(timed)
+def profile(timed: list[tuple[str, float, float]]) -> list[tuple[str, float]]:
+    """Where a kopt call's microseconds go, from differences of the host-only figures (C launch path)."""
+    t = {label: host for label, _b2b, host in timed}
     need = ("kopt: call (C)", "kopt: generated launcher alone (C launch)", "kopt: launch (C)",
             "kopt: launch (C, driver stubbed)")
     if not all(k in t for k in need):
@@ -175,11 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import triton
 
-    timed = measure(args.calls)
-    lines = [f"device {torch.cuda.get_device_name()}  triton {triton.__version__}  torch {torch.__version__}  "
-             f"{args.calls} calls x 5 rounds, median",
-             f"{'path':<48} {'host us/call':>12}"]
-    lines += [f"{label:<48} {us:>12.2f}" for label, us in timed]
+    timed, floor = measure(args.calls)
+    lines = [f"device {torch.cuda.get_device_name()}  triton {triton.__version__}  torch {torch.__version__}",
+             f"host us/call: back to back ({args.calls} calls, one synchronise, median of 5) and host only "
+             f"({HOST_CALLS} calls while the GPU sleeps, median of 21)",
+             f"GPU floor: a tiny kernel after another in a CUDA graph takes {floor:.2f} us of GPU time",
+             f"{'path':<48} {'back to back':>12} {'host only':>10}"]
+    lines += [f"{label:<48} {b2b:>12.2f} {host:>10.2f}" for label, b2b, host in timed]
     parts = profile(timed)
     if parts:
         lines += ["", "where a kopt call goes (C launch path)"]
@@ -191,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "launch.txt").write_text(text + "\n")
     with open(out / "launch.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["path", "host_us_per_call"])
-        w.writerows([(label, f"{us:.3f}") for label, us in timed])
+        w.writerow(["path", "back_to_back_us_per_call", "host_only_us_per_call"])
+        w.writerows([(label, f"{b2b:.3f}", f"{host:.3f}") for label, b2b, host in timed])
+        w.writerow(["gpu floor (CUDA graph, GPU us per kernel)", f"{floor:.3f}", ""])
     if not args.no_plot:
         _plot(timed, out / "launch.png")
     print(f"wrote {out / 'launch.csv'}, {out / 'launch.txt'}" + ("" if args.no_plot else f", {out / 'launch.png'}"))
@@ -206,9 +263,10 @@ def _plot(timed, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 0.4 * len(timed) + 1))
-    labels = [label for label, _ in timed][::-1]
-    ax.barh(labels, [us for _, us in timed][::-1],
-            color=["tab:blue" if label.startswith("kopt") else "tab:gray" for label in labels])
+    labels = [label for label, *_ in timed][::-1]
+    ax.barh(labels, [host for *_, host in timed][::-1],
+            color=["tab:blue" if label.startswith("kopt") else "tab:gray" for label in labels], label="host only")
+    ax.scatter([b2b for _, b2b, _ in timed][::-1], labels, color="black", marker="|", s=200, label="back to back")
     ax.axvline(5.0, color="tab:red", linestyle="--", label="5 us target")
     ax.set_xlabel("host microseconds per call")
     ax.legend()

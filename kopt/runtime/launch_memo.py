@@ -1,0 +1,182 @@
+"""The whole-call memo: a repeat call of a kernel replayed in C (native_memo.c), which calls it may serve, and how.
+
+A kopt call on the GPU is Kernel.__call__, the generated host code and the launch. Where the host code's launches
+depend only on the arguments' dtypes, sizes and strides and on its scalar arguments, a call with the same of all of
+those makes the same launches, with the call's own tensors in them. The memo keeps what a call launched (recorded
+by the C launcher), keyed by those, and replays it in C on a later call that has them: the Plans' guards (dtype,
+alignment, int classes), launch hooks and fallbacks still apply to each launch, as launch() does them.
+
+A call is kept only where replaying it is the same as running it:
+  - the generated launcher is pure in the metadata (`host_is_pure`): it calls nothing but size and stride reads,
+    integer helpers, allocations, checks that raise and its kernels' launches (no torch op on data, no `.item()`);
+  - every tensor a launch takes is one of the call's arguments (not one the host code made: an allocated output
+    or a view), and the call returns None or one of its arguments;
+  - the call is an ordinary repeat: its compile was found and its tuned choice (if tuned) was made before; no
+    broadcast variant; no keyword arguments; no shape log being recorded (KOPT_RECORD_SHAPES).
+So the memo serves in-place kernels (`add_one(x, out)`, an optimizer step, a norm into a given buffer); a kernel
+that allocates its output keeps the Python path. `KOPT_CALL_MEMO=0` turns it off. Hand-written here: CUDA graphs
+would replay launches too, but they fix the tensors' addresses, which differ from call to call.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+
+MAX_ENTRIES = 8  # metadata kept per kernel (the C call tries them in turn)
+_SCALARS = (int, float, bool, type(None))
+
+# what a pure launcher may call: reads of sizes and strides, integer helpers, allocations (an allocation a launch
+# does not take and the call does not return has no effect), the checks that raise, its launch options
+_CALLS = {"cdiv", "next_power_of_2", "min", "max", "int", "float", "abs", "len", "tuple", "bool", "KoptError",
+          "SourceLoc", "dot_tiles"}
+_METHODS = {"size", "stride", "numel", "dim", "get"}
+_TORCH = {"empty", "empty_like", "empty_strided", "promote_types"}
+
+
+def enabled() -> bool:
+    return os.environ.get("KOPT_CALL_MEMO", "1") not in ("0", "")
+
+
+def host_is_pure(source: str, name: str) -> bool:
+    """Whether generated launcher `name` in `source` calls only what `_CALLS`, `_METHODS` and `_TORCH` allow, and
+    its kernels' launches."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    launched = set(re.findall(r"\b(\w+)\[\(", source))
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    if fn is None:
+        return False
+    for node in (n for stmt in fn.body for n in ast.walk(stmt)):
+        if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom)):
+            return False
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        if isinstance(f, ast.Name) and f.id in _CALLS:
+            continue
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            if f.value.id == "torch" and f.attr in _TORCH:
+                continue
+            if f.value.id != "torch" and f.attr in _METHODS:
+                continue
+        if isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched:
+            continue
+        return False
+    return True
+
+
+def pure(compiled) -> bool:
+    """host_is_pure for a CompiledKernel, kept on it."""
+    flag = getattr(compiled, "_pure_host", None)
+    if flag is None:
+        launcher = compiled.launcher
+        flag = host_is_pure(compiled.triton_source, getattr(launcher, "__name__", ""))
+        compiled._pure_host = flag
+    return flag
+
+
+def guards(args: tuple, tensor_type) -> tuple | None:
+    """Per argument what the memo checks: (dtype, shape, stride) of a tensor, (value,) of a scalar; None where an
+    argument is neither."""
+    out = []
+    for a in args:
+        if isinstance(a, tensor_type):
+            out.append((a.dtype, tuple(a.shape), tuple(a.stride())))
+        elif type(a) in _SCALARS:
+            out.append((a,))
+        else:
+            return None
+    return tuple(out)
+
+
+def entry(native, args: tuple, launches: list, result, tensor_type):
+    """The memo entry of a call with `args` that made `launches` (as the C launcher recorded them) and returned
+    `result`; None where replaying it would not be the same as running it."""
+    checked = guards(args, tensor_type)
+    if checked is None or not launches:
+        return None
+    if result is None:
+        returns = -1
+    else:
+        returns = next((j for j, a in enumerate(args) if a is result), None)
+        if returns is None:
+            return None  # a new tensor (an allocated output): the Python path makes it
+    replays = []
+    for launcher, grid, call_args, kwnames, kwvalues in launches:
+        if type(grid) is not tuple or not all(type(g) is int for g in grid):
+            return None
+        constants, refs = [], []
+        for a in call_args:
+            if isinstance(a, tensor_type):
+                j = next((j for j, b in enumerate(args) if b is a), None)
+                if j is None:
+                    return None  # a tensor the host code made (a temporary, a view)
+                constants.append(None)
+                refs.append(j)
+            elif type(a) in _SCALARS:
+                constants.append(a)
+                refs.append(-1)
+            else:
+                return None
+        if not all(type(v) in _SCALARS for v in kwvalues):
+            return None
+        replays.append((launcher, grid, tuple(constants), tuple(refs), tuple(kwnames), tuple(kwvalues)))
+    try:
+        return native.Entry(checked, tuple(replays), returns, tensor_type)
+    except (TypeError, ValueError):  # more arguments than the C launch takes, a launcher of another kind
+        return None
+
+
+def miss(kernel, call, args: tuple, kwargs: dict):
+    """A call the memo did not serve: run it (`call`: the Python call), recording its launches where the memo may
+    keep it, and keep it."""
+    from kopt.runtime import native_launch
+
+    native = native_launch.module()
+    memo = kernel.__dict__.get("_memo")
+    if kwargs or native is None or memo is None or len(memo) >= MAX_ENTRIES or not kernel._replayable(args):
+        return call(kernel, *args, **kwargs)
+    native.record_start()
+    try:
+        result = call(kernel, *args)
+    finally:
+        launches = native.record_stop()
+    import torch
+
+    made = entry(native, args, launches, result, torch.Tensor)
+    if made is not None:
+        memo.append(made)
+    return result
+
+
+_CLASSES: dict = {}
+
+
+def memo_class(native, kernel_cls):
+    """`kernel_cls` with the C memo's call in front: a kernel moves to it (its `__class__`) at its first GPU call."""
+    cls = _CLASSES.get((native, kernel_cls))
+    if cls is None:
+        def _memo_miss(self, *args, **kwargs):
+            return miss(self, kernel_cls.__call__, args, kwargs)
+
+        cls = _CLASSES[(native, kernel_cls)] = type(kernel_cls.__name__, (native.Memo, kernel_cls),
+                                                    {"_memo_miss": _memo_miss, "__module__": kernel_cls.__module__,
+                                                     "__doc__": kernel_cls.__doc__})
+    return cls
+
+
+def attach(kernel) -> None:
+    """Give `kernel` (a Kernel at its first call on the GPU) the memo, where the C module is built and the memo on."""
+    from kopt.runtime import fast_launch, native_launch
+
+    if not (enabled() and fast_launch.enabled() and native_launch.enabled()) or "_memo" in kernel.__dict__:
+        return
+    native = native_launch.module()
+    if native is None:
+        return
+    kernel._memo = []
+    kernel.__class__ = memo_class(native, type(kernel))

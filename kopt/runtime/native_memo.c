@@ -1,0 +1,300 @@
+/* kopt's whole-call memo: a repeat call of a kernel replayed in C, from the arguments to cuLaunchKernel.
+
+   Why: a kopt call is Kernel.__call__ (argument kinds, the compile lookup), the generated host code (sizes, strides,
+   the grid, checks) and the launch. On the H200's host the launch alone costs ~4.3 us in C, of which the driver
+   takes ~3.4, and the Python around it ~4 us more (benchmarks/results/h200_2026-12-01_records/launch*). For a
+   call whose host code depends only on its arguments' dtypes, sizes and strides and its scalars (launch_memo.py
+   checks the generated code for that), the same arguments' metadata gives the same launches: the memo keeps, per
+   seen metadata, what those launches were and replays them through the Launchers' own launch() (so the Plans'
+   guards, hooks and fallbacks all still apply), with the new call's tensors in the places the old call's were.
+
+   Appended to native_launch.c when the module is built (native_launch.py): it uses that file's Launcher, launch()
+   and the `recording` list launch() appends to.
+
+     Memo        a base class whose call is the memo: entries in the instance's `_memo` list, tried in turn; none
+                 matching calls the instance's `_memo_miss(*args, **kwargs)` (Python: the full call, recorded).
+     Entry       one seen metadata: per argument a guard, the launches with their argument templates, the result.
+     record_start() / record_stop() -> [(launcher, grid, args, kwnames, kwvalues), ...]: the launches of this
+                 thread in between (each launch once: what a launch's slow path launches again is not recorded). */
+
+static PyObject *s_memo, *s_memo_miss, *s_shape, *s_stride, *s_recording, *s_paused;
+
+/* This thread's recording (a list, borrowed), or NULL where it records nothing or has paused. */
+static PyObject *recording_list(void) {
+  PyObject *state = PyThreadState_GetDict();
+  PyObject *list = state ? PyDict_GetItemWithError(state, s_recording) : NULL;
+  if (!list) { PyErr_Clear(); return NULL; }
+  return PyList_CheckExact(list) && !PyDict_GetItemWithError(state, s_paused) ? list : NULL;
+}
+
+/* Pause (1) or resume (0) this thread's recording, around a launch's slow path. */
+static void recording_pause(int pause) {
+  PyObject *state = PyThreadState_GetDict();
+  if (!state) { PyErr_Clear(); return; }
+  if (pause) { if (PyDict_SetItem(state, s_paused, Py_True) < 0) PyErr_Clear(); }
+  else if (PyDict_DelItem(state, s_paused) < 0) PyErr_Clear();
+}
+
+static int record_launch(PyObject *list, PyObject *launcher, PyObject *grid, PyObject *const *args,
+                         Py_ssize_t nargs, PyObject *kwnames) {
+  Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  PyObject *a = PyTuple_New(nargs), *kv = PyTuple_New(nk), *names = kwnames ? kwnames : PyTuple_New(0);
+  if (!a || !kv || !names) { Py_XDECREF(a); Py_XDECREF(kv); if (!kwnames) Py_XDECREF(names); return -1; }
+  for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(a, i, args[i]); }
+  for (Py_ssize_t i = 0; i < nk; i++) { Py_INCREF(args[nargs + i]); PyTuple_SET_ITEM(kv, i, args[nargs + i]); }
+  PyObject *item = PyTuple_Pack(5, launcher, grid, a, names, kv);
+  Py_DECREF(a); Py_DECREF(kv);
+  if (!kwnames) Py_DECREF(names);
+  if (!item) return -1;
+  int r = PyList_Append(list, item);
+  Py_DECREF(item);
+  return r;
+}
+
+/* record_start(): this thread's launches are recorded from now on (a recording it had is dropped). */
+static PyObject *record_start(PyObject *self, PyObject *unused) {
+  PyObject *state = PyThreadState_GetDict(), *list = PyList_New(0);
+  if (!state || !list) {
+    Py_XDECREF(list);
+    return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_RuntimeError, "kopt memo: no thread state");
+  }
+  int had = PyDict_Contains(state, s_recording);
+  if (had < 0 || PyDict_SetItem(state, s_recording, list) < 0) { Py_DECREF(list); return NULL; }
+  Py_DECREF(list);
+  if (!had) recordings++;
+  Py_RETURN_NONE;
+}
+
+/* record_stop() -> [(launcher, grid, args, kwnames, kwvalues), ...]: this thread's recorded launches; it stops. */
+static PyObject *record_stop(PyObject *self, PyObject *unused) {
+  PyObject *state = PyThreadState_GetDict();
+  if (!state) return PyList_New(0);
+  PyObject *list = PyDict_GetItemWithError(state, s_recording);
+  if (!list) { if (PyErr_Occurred()) return NULL; return PyList_New(0); }
+  Py_INCREF(list);
+  if (PyDict_DelItem(state, s_recording) < 0) { Py_DECREF(list); return NULL; }
+  recordings--;
+  return list;
+}
+
+/* ------------------------------------------------------------------------------------------ Entry */
+
+typedef struct {
+  PyObject *launcher, *grid, *constants, *kwnames, *kwvalues;
+  signed char refs[MAX_ARGS]; /* per argument: the call's argument to pass (>= 0), or -1: constants[i] */
+  Py_ssize_t nargs;
+} Replay;
+
+typedef struct {
+  PyObject_HEAD
+  PyObject *guards;      /* tuple, per argument: (dtype, shape, stride) for a tensor, (value,) for a scalar */
+  PyObject *tensor_type;
+  PyObject *launches;    /* the tuple it was made from (kept for the collector and for reading back) */
+  Replay *replays;
+  Py_ssize_t nreplays, hits;
+  int result;            /* -1: the call returns None; else the argument it returns */
+} Entry;
+
+static int Entry_init(Entry *self, PyObject *args, PyObject *kw) {
+  static char *names[] = {"guards", "launches", "result", "tensor_type", NULL};
+  PyObject *guards, *launches, *tensor_type;
+  int result;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!iO!", names, &PyTuple_Type, &guards, &PyTuple_Type, &launches,
+                                   &result, &PyType_Type, &tensor_type))
+    return -1;
+  Py_ssize_t n = PyTuple_GET_SIZE(launches), nguards = PyTuple_GET_SIZE(guards);
+  if (n < 1 || result < -1 || result >= nguards || self->replays) {
+    PyErr_SetString(PyExc_ValueError, "Entry: no launches, a result out of range, or initialized twice");
+    return -1;
+  }
+  Replay *r = PyMem_Calloc(n, sizeof(Replay));
+  if (!r) { PyErr_NoMemory(); return -1; }
+  for (Py_ssize_t j = 0; j < n; j++) {
+    PyObject *l = PyTuple_GET_ITEM(launches, j), *refs;
+    Replay *p = &r[j];
+    if (!PyArg_ParseTuple(l, "O!O!O!O!O!O!", &LauncherType, &p->launcher, &PyTuple_Type, &p->grid, &PyTuple_Type,
+                          &p->constants, &PyTuple_Type, &refs, &PyTuple_Type, &p->kwnames, &PyTuple_Type,
+                          &p->kwvalues))
+      goto bad;
+    p->nargs = PyTuple_GET_SIZE(p->constants);
+    if (p->nargs > MAX_ARGS || PyTuple_GET_SIZE(refs) != p->nargs ||
+        PyTuple_GET_SIZE(p->kwnames) != PyTuple_GET_SIZE(p->kwvalues)) {
+      PyErr_SetString(PyExc_ValueError, "Entry: a launch's constants, references or options differ in length");
+      goto bad;
+    }
+    for (Py_ssize_t i = 0; i < p->nargs; i++) {
+      long ref = PyLong_AsLong(PyTuple_GET_ITEM(refs, i));
+      if (ref == -1 && PyErr_Occurred()) goto bad;
+      if (ref < -1 || ref >= nguards) {
+        PyErr_SetString(PyExc_ValueError, "Entry: a reference to an argument the call does not have");
+        goto bad;
+      }
+      p->refs[i] = (signed char)ref;
+    }
+  }
+  for (Py_ssize_t i = 0; i < nguards; i++) {
+    PyObject *g = PyTuple_GET_ITEM(guards, i);
+    if (!PyTuple_Check(g) || (PyTuple_GET_SIZE(g) != 1 && PyTuple_GET_SIZE(g) != 3)) {
+      PyErr_SetString(PyExc_ValueError, "Entry: a guard is (value,) or (dtype, shape, stride)");
+      goto bad;
+    }
+  }
+  self->replays = r; /* the borrowed references in it are held by `launches` */
+  self->nreplays = n;
+  self->result = result;
+  Py_INCREF(guards); Py_XSETREF(self->guards, guards);
+  Py_INCREF(launches); Py_XSETREF(self->launches, launches);
+  Py_INCREF(tensor_type); Py_XSETREF(self->tensor_type, tensor_type);
+  return 0;
+bad:
+  PyMem_Free(r);
+  return -1;
+}
+
+static int Entry_traverse(Entry *self, visitproc visit, void *arg) {
+  Py_VISIT(self->guards); Py_VISIT(self->launches); Py_VISIT(self->tensor_type);
+  return 0;
+}
+
+static int Entry_clear(Entry *self) {
+  PyMem_Free(self->replays);
+  self->replays = NULL;
+  self->nreplays = 0;
+  Py_CLEAR(self->guards); Py_CLEAR(self->launches); Py_CLEAR(self->tensor_type);
+  return 0;
+}
+
+static void Entry_dealloc(Entry *self) {
+  PyObject_GC_UnTrack(self);
+  Entry_clear(self);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Does the value of `obj`'s attribute (or, with `call`, method) `name` equal `want`? -1 with an exception. */
+static int same_attr(PyObject *obj, PyObject *name, PyObject *want, int call) {
+  PyObject *v = call ? PyObject_CallMethodNoArgs(obj, name) : PyObject_GetAttr(obj, name);
+  if (!v) return -1;
+  int eq = v == want ? 1 : PyObject_RichCompareBool(v, want, Py_EQ);
+  Py_DECREF(v);
+  return eq;
+}
+
+/* 1: the call's arguments have this entry's metadata; 0: not; -1: an exception. */
+static int Entry_matches(Entry *e, PyObject *args) {
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  if (!e->guards || n != PyTuple_GET_SIZE(e->guards)) return 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyTuple_GET_ITEM(args, i), *g = PyTuple_GET_ITEM(e->guards, i);
+    if (PyTuple_GET_SIZE(g) == 1) { /* a scalar: the same type and value */
+      PyObject *want = PyTuple_GET_ITEM(g, 0);
+      if (a == want) continue;
+      if (Py_TYPE(a) != Py_TYPE(want)) return 0;
+      int eq = PyObject_RichCompareBool(a, want, Py_EQ);
+      if (eq <= 0) return eq;
+      continue;
+    }
+    if (!PyObject_TypeCheck(a, (PyTypeObject *)e->tensor_type)) return 0;
+    int eq = same_attr(a, s_dtype, PyTuple_GET_ITEM(g, 0), 0);
+    if (eq > 0) eq = same_attr(a, s_shape, PyTuple_GET_ITEM(g, 1), 0);
+    if (eq > 0) eq = same_attr(a, s_stride, PyTuple_GET_ITEM(g, 2), 1);
+    if (eq <= 0) return eq;
+  }
+  return 1;
+}
+
+/* The entry's launches with this call's tensors, through launch() (the Plans' guards, hooks, fallbacks); the call's
+   result. */
+static PyObject *Entry_replay(Entry *e, PyObject *args) {
+  PyObject *stack[MAX_ARGS + 16];
+  for (Py_ssize_t j = 0; j < e->nreplays; j++) {
+    Replay *p = &e->replays[j];
+    Py_ssize_t nk = PyTuple_GET_SIZE(p->kwvalues);
+    if (nk > 16) { PyErr_SetString(PyExc_ValueError, "kopt memo: too many launch options"); return NULL; }
+    for (Py_ssize_t i = 0; i < p->nargs; i++)
+      stack[i] = p->refs[i] < 0 ? PyTuple_GET_ITEM(p->constants, i) : PyTuple_GET_ITEM(args, p->refs[i]);
+    for (Py_ssize_t k = 0; k < nk; k++) stack[p->nargs + k] = PyTuple_GET_ITEM(p->kwvalues, k);
+    PyObject *out = launch((Launcher *)p->launcher, p->grid, stack, (size_t)p->nargs, nk ? p->kwnames : NULL);
+    if (!out) return NULL;
+    Py_DECREF(out);
+  }
+  e->hits++;
+  PyObject *r = e->result < 0 ? Py_None : PyTuple_GET_ITEM(args, e->result);
+  Py_INCREF(r);
+  return r;
+}
+
+static PyMemberDef Entry_members[] = {
+    {"hits", T_PYSSIZET, offsetof(Entry, hits), READONLY, "calls this entry replayed"},
+    {"guards", T_OBJECT, offsetof(Entry, guards), READONLY, NULL},
+    {"launches", T_OBJECT, offsetof(Entry, launches), READONLY, NULL},
+    {NULL}};
+
+static PyTypeObject EntryType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "kopt_launch.Entry",
+    .tp_basicsize = sizeof(Entry),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Entry_init,
+    .tp_dealloc = (destructor)Entry_dealloc,
+    .tp_traverse = (traverseproc)Entry_traverse,
+    .tp_clear = (inquiry)Entry_clear,
+    .tp_members = Entry_members,
+};
+
+/* ------------------------------------------------------------------------------------------- Memo */
+
+/* The call of an instance of a Memo subclass: an entry of its `_memo` list whose metadata the arguments have is
+   replayed; else its `_memo_miss(*args, **kwargs)`. The Memo adds no fields, so a Python class can be both a
+   Memo and another class, and an instance can move to that class (`__class__`) once it is known to run here. */
+static PyObject *Memo_call(PyObject *self, PyObject *args, PyObject *kwargs) {
+  if (!kwargs || PyDict_GET_SIZE(kwargs) == 0) {
+    PyObject *entries = PyObject_GetAttr(self, s_memo);
+    if (!entries) PyErr_Clear();
+    else if (PyList_CheckExact(entries)) {
+      for (Py_ssize_t j = 0; j < PyList_GET_SIZE(entries); j++) {
+        PyObject *item = PyList_GET_ITEM(entries, j);
+        if (!Py_IS_TYPE(item, &EntryType)) continue;
+        Py_INCREF(item); /* guards may run Python (a tensor subclass): the list may change under us */
+        int m = Entry_matches((Entry *)item, args);
+        PyObject *out = m > 0 ? Entry_replay((Entry *)item, args) : NULL;
+        Py_DECREF(item);
+        if (m < 0) { Py_DECREF(entries); return NULL; }
+        if (m > 0) { Py_DECREF(entries); return out; }
+      }
+    }
+    Py_XDECREF(entries);
+  }
+  PyObject *miss = PyObject_GetAttr(self, s_memo_miss);
+  if (!miss) return NULL;
+  PyObject *out = PyObject_Call(miss, args, kwargs);
+  Py_DECREF(miss);
+  return out;
+}
+
+static PyTypeObject MemoType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "kopt_launch.Memo",
+    .tp_basicsize = sizeof(PyObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_new = PyType_GenericNew,
+    .tp_call = Memo_call,
+};
+
+static PyMethodDef memo_functions[] = {
+    {"record_start", record_start, METH_NOARGS, "record this thread's launches from now on (dropping a recording)"},
+    {"record_stop", record_stop, METH_NOARGS, "stop recording: [(launcher, grid, args, kwnames, kwvalues), ...]"},
+    {NULL}};
+
+static int memo_init(PyObject *m) {
+  if (PyType_Ready(&EntryType) < 0 || PyType_Ready(&MemoType) < 0) return -1;
+  s_memo = PyUnicode_InternFromString("_memo");
+  s_memo_miss = PyUnicode_InternFromString("_memo_miss");
+  s_shape = PyUnicode_InternFromString("shape");
+  s_stride = PyUnicode_InternFromString("stride");
+  s_recording = PyUnicode_InternFromString("kopt_launch.recording");
+  s_paused = PyUnicode_InternFromString("kopt_launch.recording_paused");
+  if (!s_memo || !s_memo_miss || !s_shape || !s_stride || !s_recording || !s_paused) return -1;
+  if (PyModule_AddFunctions(m, memo_functions) < 0) return -1;
+  Py_INCREF(&EntryType); PyModule_AddObject(m, "Entry", (PyObject *)&EntryType);
+  Py_INCREF(&MemoType); PyModule_AddObject(m, "Memo", (PyObject *)&MemoType);
+  return 0;
+}

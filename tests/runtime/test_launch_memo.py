@@ -1,0 +1,180 @@
+"""The whole-call memo (kopt/runtime/native_memo.c, launch_memo.py): a repeat call replayed in C with the new
+call's tensors, and everything that must keep a call on the Python path. On the C launcher over the stand-in
+kernel of test_fast_launch.py, with `set_test_launch` taking the launches; the driver call and a whole kopt call
+replayed on a GPU run in benchmarks/gpu_memo_check.py (against torch) and `kopt bench launch` (its time)."""
+
+from __future__ import annotations
+
+import struct
+import threading
+
+import pytest
+import torch
+
+import kopt
+import kopt.language as hl
+from kopt.runtime import launch_memo
+from tests.runtime.test_native_launch import launches, make, native  # noqa: F401 - the fixture
+
+assert launches  # (the fixture, used by name below)
+
+
+class Host:
+    """Stands in for a kopt kernel: a Memo whose miss runs `host` (the generated host code's part: launches
+    through the C launcher) and keeps what the memo may keep, as Kernel does."""
+
+    def __init__(self, host):
+        self.host, self.misses = host, 0
+
+    def __call__(self, *args):  # the Python call (Kernel.__call__'s part)
+        self.misses += 1
+        return self.host(*args)
+
+    def _replayable(self, args):
+        return True
+
+
+def memo_kernel(host):
+    cls = launch_memo.memo_class(native, Host)
+    k = cls(host)
+    k._memo = []
+    return k
+
+
+def packed_pointer(launch) -> int:
+    return struct.unpack_from("<Q", launch[5])[0]
+
+
+def test_a_repeat_call_is_replayed_in_c_with_the_new_calls_tensors(launches):  # noqa: F811
+    jit, fast = make()
+    k = memo_kernel(lambda x, n: fast[(n // 64,)](x, n, 0.5, 128, num_warps=4) and None)
+    x, y = torch.zeros(64), torch.zeros(64)
+    fast[(1,)](x, 128, 0.5, 128, num_warps=4)  # a Plan kept, as after a first call
+    launches.clear()
+    assert k(x, 128) is None and k.misses == 1 and len(k._memo) == 1  # recorded
+    assert k(y, 128) is None and k.misses == 1 and k._memo[0].hits == 1  # replayed: the host code did not run
+    (f1, g1, *_), (f2, g2, *_) = launches
+    assert (f1, g1) == (f2, g2) == (0xF00D, (2, 1, 1))
+    assert packed_pointer(launches[0]) == x.data_ptr() and packed_pointer(launches[1]) == y.data_ptr()
+
+
+@pytest.mark.parametrize("other", [
+    lambda: (torch.zeros(32), 128),                     # another shape
+    lambda: (torch.zeros(64, dtype=torch.float64), 128),  # another dtype
+    lambda: (torch.zeros(128)[::2], 128),                # another stride
+    lambda: (torch.zeros(64), 192),                      # another scalar
+    lambda: (torch.zeros(64), 128.0),                    # a scalar of another type
+])
+def test_a_call_with_other_metadata_runs_the_host_code(other, launches):  # noqa: F811
+    jit, fast = make()
+    k = memo_kernel(lambda x, n: fast[(1,)](x, 100, 0.5, 128) and None)
+    k(torch.zeros(64), 128)
+    k(*other())
+    assert k.misses == 2 and len(k._memo) == 2 and k._memo[0].hits == 0
+
+
+def test_what_replaying_would_change_is_not_kept(launches):  # noqa: F811
+    jit, fast = make()
+    made = Host(lambda x: fast[(1,)](torch.zeros(64), 100, 0.5, 128) and None)  # a tensor the host code made
+    k = memo_kernel(made.host)
+    k(torch.zeros(64))
+    k(torch.zeros(64))
+    assert k.misses == 2 and not k._memo
+    returns_new = memo_kernel(lambda x: fast[(1,)](x, 100, 0.5, 128) and torch.empty(3))  # a new output
+    returns_new(torch.zeros(64))
+    assert not returns_new._memo
+    returns_arg = memo_kernel(lambda x: fast[(1,)](x, 100, 0.5, 128) and x)  # its argument: kept
+    x = torch.zeros(64)
+    assert returns_arg(x) is x and returns_arg(x) is x and returns_arg._memo[0].hits == 1
+    nothing = memo_kernel(lambda x: None)  # no launch
+    nothing(torch.zeros(64))
+    assert not nothing._memo
+
+
+def test_a_replay_still_checks_each_launch_and_falls_back(launches):  # noqa: F811
+    """The memo checks sizes and strides, not alignment: a misaligned tensor of the same metadata is replayed,
+    and the launch's own Plan refuses it, sending it to Triton's path."""
+    jit, fast = make()
+    k = memo_kernel(lambda x: fast[(1,)](x, 100, 0.5, 128) and None)
+    base = torch.zeros(65)
+    k(base[:64])
+    k(base[1:])  # same shape and stride, not 16-byte aligned
+    assert k._memo[0].hits == 1 and jit.slow_calls == 2  # replayed; the launch went to Triton's path
+
+
+def test_a_launch_is_recorded_once_even_when_its_slow_path_launches_again(launches):  # noqa: F811
+    """A recorded call's launch that takes the slow path (a new specialization: Triton builds it, the first launch
+    goes through the new Plan) is one launch to replay, not two."""
+    from tests.runtime.test_native_launch import FakeUtils, make_loading
+
+    jit, fast = make_loading(FakeUtils())
+    x = torch.zeros(64)
+    kernel = jit.warmup(x, 100, 0.5, 128, grid=(1,))
+    kernel.name, kernel.kernel = "_k", b"cubin"
+    native.record_start()
+    fast[(3,)](x, 100, 0.5, 128)  # slow path -> first launch in C -> launch() again
+    recorded = native.record_stop()
+    assert len(launches) == 1 and len(recorded) == 1 and recorded[0][1] == (3,)
+
+
+def test_recordings_are_per_thread(launches):  # noqa: F811
+    jit, fast = make()
+    x = torch.zeros(64)
+    fast[(1,)](x, 100, 0.5, 128)
+    native.record_start()
+    other = threading.Thread(target=lambda: fast[(2,)](x, 100, 0.5, 128))
+    other.start()
+    other.join()
+    fast[(3,)](x, 100, 0.5, 128)
+    mine = native.record_stop()
+    assert [r[1] for r in mine] == [(3,)] and len(launches) == 2  # (the first call went to Triton's path)
+    assert native.record_stop() == []  # stopped
+
+
+def test_entries_refuse_malformed_input():
+    jit, fast = make()
+    with pytest.raises(ValueError, match="no launches"):
+        native.Entry(((1,),), (), -1, torch.Tensor)
+    with pytest.raises(ValueError, match="out of range"):
+        native.Entry(((1,),), ((fast, (1,), (None,), (0,), (), ()),), 3, torch.Tensor)
+    with pytest.raises(ValueError, match="does not have"):
+        native.Entry(((1,),), ((fast, (1,), (None,), (5,), (), ()),), -1, torch.Tensor)
+    with pytest.raises(TypeError):
+        native.Entry(((1,),), ((object(), (1,), (None,), (0,), (), ()),), -1, torch.Tensor)
+
+
+# ------------------------------------------------------------------ which generated launchers are pure
+
+
+def add_one(x, out):
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1.0
+
+
+def softmax(x):
+    n, _m = x.size()
+    out = torch.empty_like(x)
+    for tile_n in hl.tile(n):
+        out[tile_n, :] = torch.softmax(x[tile_n, :], dim=1)
+    return out
+
+
+def test_generated_host_code_that_only_reads_metadata_is_pure():
+    for fn, args in ((add_one, (torch.zeros(37), torch.zeros(37))), (softmax, (torch.zeros(5, 9),))):
+        compiled = kopt.kernel(fn).compile(*args)
+        assert launch_memo.pure(compiled), fn.__name__
+
+
+@pytest.mark.parametrize("body", ["x.sum()", "x.item()", "x.zero_()", "torch.cumsum(x, 0)", "print(x)",
+                                  "(lambda: 1)()", "x.data_ptr()"])
+def test_host_code_that_reads_data_or_has_effects_is_not(body):
+    source = f"def launch(x, out):\n    n = x.size(0)\n    {body}\n    _k[(cdiv(n, 128),)](x, out, n, 128)\n"
+    assert launch_memo.host_is_pure(source.replace(body, "pass"), "launch")
+    assert not launch_memo.host_is_pure(source, "launch")
+
+
+def test_the_memo_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("KOPT_CALL_MEMO", "0")
+    k = Host(lambda: None)
+    launch_memo.attach(k)
+    assert "_memo" not in k.__dict__ and type(k) is Host
