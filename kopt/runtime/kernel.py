@@ -98,6 +98,8 @@ _EXACT_MEMO = 1024  # per kernel entry: exact argument sizes -> tuned choice (va
 class Kernel:
     """The object `@kopt.kernel` returns."""
 
+    _memo = None  # the whole-call memo's entries (launch_memo.py): a list once a kernel runs on the GPU
+
     def __init__(self, fn, *, signature: str | None = None, config: Config | None = None,
                  static_shapes: bool = False, pipeline: str | Pipeline | None = None,
                  specialize_divisibility: bool = False, autotune: bool | None = None,

@@ -138,7 +138,7 @@ def miss(kernel, call, args: tuple, kwargs: dict):
 
     native = native_launch.module()
     memo = kernel.__dict__.get("_memo")
-    if kwargs or native is None or memo is None or len(memo) >= MAX_ENTRIES or not kernel._replayable(args):
+    if kwargs or native is None or type(memo) is not list or len(memo) >= MAX_ENTRIES or not kernel._replayable(args):
         return call(kernel, *args, **kwargs)
     native.record_start()
     try:
@@ -153,20 +153,18 @@ def miss(kernel, call, args: tuple, kwargs: dict):
     return result
 
 
-_CLASSES: dict = {}
+def install(native, cls) -> None:
+    """Make the `__call__` of `cls` (the class in its MRO that defines it) the C memo's, once: the Python call stays
+    its fallback, for instances without a memo and for calls the memo does not serve."""
+    owner = next(k for k in cls.__mro__ if "__call__" in k.__dict__)
+    current = owner.__dict__["__call__"]
+    if isinstance(current, native.MemoCall):
+        return
 
+    def memo_miss(self, *args, **kwargs):
+        return miss(self, current, args, kwargs)
 
-def memo_class(native, kernel_cls):
-    """`kernel_cls` with the C memo's call in front: a kernel moves to it (its `__class__`) at its first GPU call."""
-    cls = _CLASSES.get((native, kernel_cls))
-    if cls is None:
-        def _memo_miss(self, *args, **kwargs):
-            return miss(self, kernel_cls.__call__, args, kwargs)
-
-        cls = _CLASSES[(native, kernel_cls)] = type(kernel_cls.__name__, (native.Memo, kernel_cls),
-                                                    {"_memo_miss": _memo_miss, "__module__": kernel_cls.__module__,
-                                                     "__doc__": kernel_cls.__doc__})
-    return cls
+    owner.__call__ = native.MemoCall(current, memo_miss)
 
 
 def attach(kernel) -> None:
@@ -178,5 +176,5 @@ def attach(kernel) -> None:
     native = native_launch.module()
     if native is None:
         return
+    install(native, type(kernel))
     kernel._memo = []
-    kernel.__class__ = memo_class(native, type(kernel))

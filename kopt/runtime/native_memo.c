@@ -11,13 +11,13 @@
    Appended to native_launch.c when the module is built (native_launch.py): it uses that file's Launcher, launch()
    and the `recording` list launch() appends to.
 
-     Memo        a base class whose call is the memo: entries in the instance's `_memo` list, tried in turn; none
-                 matching calls the instance's `_memo_miss(*args, **kwargs)` (Python: the full call, recorded).
+     MemoCall    a class's `__call__` that is the memo: entries in the instance's `_memo` list, tried in turn; none
+                 matching calls `miss` (Python: the full call, recorded and kept where it may be).
      Entry       one seen metadata: per argument a guard, the launches with their argument templates, the result.
      record_start() / record_stop() -> [(launcher, grid, args, kwnames, kwvalues), ...]: the launches of this
                  thread in between (each launch once: what a launch's slow path launches again is not recorded). */
 
-static PyObject *s_memo, *s_memo_miss, *s_shape, *s_stride, *s_recording, *s_paused;
+static PyObject *s_memo, *s_shape, *s_stride, *s_recording, *s_paused;
 
 /* This thread's recording (a list, borrowed), or NULL where it records nothing or has paused. */
 static PyObject *recording_list(void) {
@@ -180,11 +180,10 @@ static int same_attr(PyObject *obj, PyObject *name, PyObject *want, int call) {
 }
 
 /* 1: the call's arguments have this entry's metadata; 0: not; -1: an exception. */
-static int Entry_matches(Entry *e, PyObject *args) {
-  Py_ssize_t n = PyTuple_GET_SIZE(args);
+static int Entry_matches(Entry *e, PyObject *const *args, Py_ssize_t n) {
   if (!e->guards || n != PyTuple_GET_SIZE(e->guards)) return 0;
   for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *a = PyTuple_GET_ITEM(args, i), *g = PyTuple_GET_ITEM(e->guards, i);
+    PyObject *a = args[i], *g = PyTuple_GET_ITEM(e->guards, i);
     if (PyTuple_GET_SIZE(g) == 1) { /* a scalar: the same type and value */
       PyObject *want = PyTuple_GET_ITEM(g, 0);
       if (a == want) continue;
@@ -204,21 +203,21 @@ static int Entry_matches(Entry *e, PyObject *args) {
 
 /* The entry's launches with this call's tensors, through launch() (the Plans' guards, hooks, fallbacks); the call's
    result. */
-static PyObject *Entry_replay(Entry *e, PyObject *args) {
+static PyObject *Entry_replay(Entry *e, PyObject *const *args) {
   PyObject *stack[MAX_ARGS + 16];
   for (Py_ssize_t j = 0; j < e->nreplays; j++) {
     Replay *p = &e->replays[j];
     Py_ssize_t nk = PyTuple_GET_SIZE(p->kwvalues);
     if (nk > 16) { PyErr_SetString(PyExc_ValueError, "kopt memo: too many launch options"); return NULL; }
     for (Py_ssize_t i = 0; i < p->nargs; i++)
-      stack[i] = p->refs[i] < 0 ? PyTuple_GET_ITEM(p->constants, i) : PyTuple_GET_ITEM(args, p->refs[i]);
+      stack[i] = p->refs[i] < 0 ? PyTuple_GET_ITEM(p->constants, i) : args[p->refs[i]];
     for (Py_ssize_t k = 0; k < nk; k++) stack[p->nargs + k] = PyTuple_GET_ITEM(p->kwvalues, k);
     PyObject *out = launch((Launcher *)p->launcher, p->grid, stack, (size_t)p->nargs, nk ? p->kwnames : NULL);
     if (!out) return NULL;
     Py_DECREF(out);
   }
   e->hits++;
-  PyObject *r = e->result < 0 ? Py_None : PyTuple_GET_ITEM(args, e->result);
+  PyObject *r = e->result < 0 ? Py_None : args[e->result];
   Py_INCREF(r);
   return r;
 }
@@ -241,42 +240,95 @@ static PyTypeObject EntryType = {
     .tp_members = Entry_members,
 };
 
-/* ------------------------------------------------------------------------------------------- Memo */
+/* ---------------------------------------------------------------------------------------- MemoCall */
 
-/* The call of an instance of a Memo subclass: an entry of its `_memo` list whose metadata the arguments have is
-   replayed; else its `_memo_miss(*args, **kwargs)`. The Memo adds no fields, so a Python class can be both a
-   Memo and another class, and an instance can move to that class (`__class__`) once it is known to run here. */
-static PyObject *Memo_call(PyObject *self, PyObject *args, PyObject *kwargs) {
-  if (!kwargs || PyDict_GET_SIZE(kwargs) == 0) {
-    PyObject *entries = PyObject_GetAttr(self, s_memo);
-    if (!entries) PyErr_Clear();
-    else if (PyList_CheckExact(entries)) {
-      for (Py_ssize_t j = 0; j < PyList_GET_SIZE(entries); j++) {
-        PyObject *item = PyList_GET_ITEM(entries, j);
-        if (!Py_IS_TYPE(item, &EntryType)) continue;
-        Py_INCREF(item); /* guards may run Python (a tensor subclass): the list may change under us */
-        int m = Entry_matches((Entry *)item, args);
-        PyObject *out = m > 0 ? Entry_replay((Entry *)item, args) : NULL;
-        Py_DECREF(item);
-        if (m < 0) { Py_DECREF(entries); return NULL; }
-        if (m > 0) { Py_DECREF(entries); return out; }
-      }
-    }
-    Py_XDECREF(entries);
+/* A class's `__call__` (Kernel's, set once this module is built): `kernel(*args)` tries the entries of the
+   instance's `_memo` list (a class attribute None where it has none) and replays the first whose metadata the
+   arguments have; else calls `miss(kernel, *args, **kwargs)` where the instance has a memo (it may record the call)
+   and `fallback(kernel, *args, **kwargs)` (the class's Python `__call__`) where not. A method descriptor: the
+   interpreter passes the instance first, without making a bound method per call. */
+typedef struct {
+  PyObject_HEAD
+  PyObject *fallback, *miss;
+  vectorcallfunc vectorcall;
+} MemoCall;
+
+static PyObject *MemoCall_vectorcall(MemoCall *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (nargs < 1) {
+    PyErr_SetString(PyExc_TypeError, "kopt memo: a kernel call without the kernel");
+    return NULL;
   }
-  PyObject *miss = PyObject_GetAttr(self, s_memo_miss);
-  if (!miss) return NULL;
-  PyObject *out = PyObject_Call(miss, args, kwargs);
-  Py_DECREF(miss);
-  return out;
+  PyObject *entries = PyObject_GetAttr(args[0], s_memo);
+  if (!entries) return NULL;
+  int has_memo = PyList_CheckExact(entries);
+  if (has_memo && !kwnames) {
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(entries); j++) {
+      PyObject *item = PyList_GET_ITEM(entries, j);
+      if (!Py_IS_TYPE(item, &EntryType)) continue;
+      Py_INCREF(item); /* guards may run Python (a tensor subclass): the list may change under us */
+      int m = Entry_matches((Entry *)item, args + 1, nargs - 1);
+      PyObject *out = m > 0 ? Entry_replay((Entry *)item, args + 1) : NULL;
+      Py_DECREF(item);
+      if (m != 0) { Py_DECREF(entries); return out; } /* (NULL with an exception where m < 0) */
+    }
+  }
+  Py_DECREF(entries);
+  return PyObject_Vectorcall(has_memo ? self->miss : self->fallback, args, nargsf, kwnames);
 }
 
-static PyTypeObject MemoType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "kopt_launch.Memo",
-    .tp_basicsize = sizeof(PyObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+static int MemoCall_init(MemoCall *self, PyObject *args, PyObject *kw) {
+  static char *names[] = {"fallback", "miss", NULL};
+  PyObject *fallback, *miss;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO", names, &fallback, &miss)) return -1;
+  if (!PyCallable_Check(fallback) || !PyCallable_Check(miss)) {
+    PyErr_SetString(PyExc_TypeError, "MemoCall(fallback, miss): both callable");
+    return -1;
+  }
+  Py_INCREF(fallback); Py_XSETREF(self->fallback, fallback);
+  Py_INCREF(miss); Py_XSETREF(self->miss, miss);
+  self->vectorcall = (vectorcallfunc)MemoCall_vectorcall;
+  return 0;
+}
+
+static PyObject *MemoCall_get(PyObject *self, PyObject *obj, PyObject *type) {
+  if (obj == NULL || obj == Py_None) { Py_INCREF(self); return self; }
+  return PyMethod_New(self, obj);
+}
+
+static int MemoCall_traverse(MemoCall *self, visitproc visit, void *arg) {
+  Py_VISIT(self->fallback); Py_VISIT(self->miss);
+  return 0;
+}
+
+static int MemoCall_clear(MemoCall *self) {
+  Py_CLEAR(self->fallback); Py_CLEAR(self->miss);
+  return 0;
+}
+
+static void MemoCall_dealloc(MemoCall *self) {
+  PyObject_GC_UnTrack(self);
+  MemoCall_clear(self);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMemberDef MemoCall_members[] = {
+    {"fallback", T_OBJECT, offsetof(MemoCall, fallback), READONLY, "the class's Python call"},
+    {NULL}};
+
+static PyTypeObject MemoCallType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "kopt_launch.MemoCall",
+    .tp_basicsize = sizeof(MemoCall),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
     .tp_new = PyType_GenericNew,
-    .tp_call = Memo_call,
+    .tp_init = (initproc)MemoCall_init,
+    .tp_dealloc = (destructor)MemoCall_dealloc,
+    .tp_traverse = (traverseproc)MemoCall_traverse,
+    .tp_clear = (inquiry)MemoCall_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(MemoCall, vectorcall),
+    .tp_descr_get = MemoCall_get,
+    .tp_members = MemoCall_members,
 };
 
 static PyMethodDef memo_functions[] = {
@@ -285,16 +337,15 @@ static PyMethodDef memo_functions[] = {
     {NULL}};
 
 static int memo_init(PyObject *m) {
-  if (PyType_Ready(&EntryType) < 0 || PyType_Ready(&MemoType) < 0) return -1;
+  if (PyType_Ready(&EntryType) < 0 || PyType_Ready(&MemoCallType) < 0) return -1;
   s_memo = PyUnicode_InternFromString("_memo");
-  s_memo_miss = PyUnicode_InternFromString("_memo_miss");
   s_shape = PyUnicode_InternFromString("shape");
   s_stride = PyUnicode_InternFromString("stride");
   s_recording = PyUnicode_InternFromString("kopt_launch.recording");
   s_paused = PyUnicode_InternFromString("kopt_launch.recording_paused");
-  if (!s_memo || !s_memo_miss || !s_shape || !s_stride || !s_recording || !s_paused) return -1;
+  if (!s_memo || !s_shape || !s_stride || !s_recording || !s_paused) return -1;
   if (PyModule_AddFunctions(m, memo_functions) < 0) return -1;
   Py_INCREF(&EntryType); PyModule_AddObject(m, "Entry", (PyObject *)&EntryType);
-  Py_INCREF(&MemoType); PyModule_AddObject(m, "Memo", (PyObject *)&MemoType);
+  Py_INCREF(&MemoCallType); PyModule_AddObject(m, "MemoCall", (PyObject *)&MemoCallType);
   return 0;
 }

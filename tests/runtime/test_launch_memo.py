@@ -20,8 +20,10 @@ assert launches  # (the fixture, used by name below)
 
 
 class Host:
-    """Stands in for a kopt kernel: a Memo whose miss runs `host` (the generated host code's part: launches
-    through the C launcher) and keeps what the memo may keep, as Kernel does."""
+    """Stands in for a kopt kernel: its call runs `host` (the generated host code's part: launches through the C
+    launcher); with the memo installed (as on Kernel), a repeat call is replayed."""
+
+    _memo = None
 
     def __init__(self, host):
         self.host, self.misses = host, 0
@@ -35,8 +37,8 @@ class Host:
 
 
 def memo_kernel(host):
-    cls = launch_memo.memo_class(native, Host)
-    k = cls(host)
+    launch_memo.install(native, Host)
+    k = Host(host)
     k._memo = []
     return k
 
@@ -177,4 +179,29 @@ def test_the_memo_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("KOPT_CALL_MEMO", "0")
     k = Host(lambda: None)
     launch_memo.attach(k)
-    assert "_memo" not in k.__dict__ and type(k) is Host
+    assert "_memo" not in k.__dict__
+
+
+def test_an_instance_without_a_memo_takes_the_python_call(launches):  # noqa: F811
+    jit, fast = make()
+    launch_memo.install(native, Host)
+    plain = Host(lambda x: fast[(1,)](x, 100, 0.5, 128) and None)
+    x = torch.zeros(64)
+    plain(x)
+    plain(x)
+    assert plain.misses == 2 and plain._memo is None and isinstance(Host.__dict__["__call__"], native.MemoCall)
+    assert plain.__call__(x) is None and plain.misses == 3  # the attribute binds, as a method does
+
+
+def test_a_kernel_gets_the_memo_on_its_class_and_its_instance():
+    from kopt.runtime.kernel import Kernel
+
+    k = kopt.kernel(add_one)
+    launch_memo.attach(k)
+    assert k._memo == [] and isinstance(Kernel.__dict__["__call__"], native.MemoCall)
+    x = torch.randn(37)
+    out = torch.empty(37)
+    k(x, out)  # on the CPU (the interpreter): the Python call, nothing recorded (not a GPU repeat)
+    k(x, out)
+    torch.testing.assert_close(out, x + 1)
+    assert k._memo == [] and k.cache_info().hits == 1
