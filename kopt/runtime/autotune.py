@@ -260,6 +260,12 @@ class Runner:
             out = candidate_hook(config, out)
         return self._bundle(out, clone=False)
 
+    def restore(self) -> None:
+        """Put back what the kernel wrote into its arguments (after tuning: the call itself then runs once on them,
+        so an accumulating kernel, `y += a * x`, applies once, not once per timed run plus one)."""
+        for i, p in self._pristine.items():
+            self.args[i].copy_(p)
+
     def _bundle(self, out, clone: bool):
         if not self.mutated:
             return out
@@ -272,7 +278,15 @@ def tune(name: str, candidates: list[Config], runner: Runner, *, timer: Callable
          as_called: Callable[[Callable], float] | None = None) -> TuneResult:
     """Check and time every candidate against the heuristic default; the fastest correct one wins.
     `precompile(configs, on_done)` compiles them ahead (in parallel) and returns config -> error or None.
-    `as_called`: the timer of the as-called round for kernels under SMALL_MS (None: no such round)."""
+    `as_called`: the timer of the as-called round for kernels under SMALL_MS (None: no such round). The arguments
+    the kernel writes into are as they were when tuning ends, however it ends."""
+    try:
+        return _tune(name, candidates, runner, timer=timer, precompile=precompile, label=label, as_called=as_called)
+    finally:
+        runner.restore()
+
+
+def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> TuneResult:
     from tqdm import tqdm
 
     trials: dict[Config, Trial] = {}

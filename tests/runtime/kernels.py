@@ -22,3 +22,9 @@ def scale_rows(x):
     for tile_m in hl.tile(m):
         out[tile_m, :] = x[tile_m, :] * 2.0
     return out
+
+
+def axpy(alpha: float, x, y):
+    """y += alpha * x in place: an accumulating kernel (its tuning must not leave y applied more than once)."""
+    for tile in hl.tile(x.size(0)):
+        y[tile] = y[tile] + alpha * x[tile]

@@ -77,6 +77,16 @@ def test_default_space_every_candidate_is_correct(capfd, cache_dir):
     assert "kopt autotune softmax" in capfd.readouterr().err
 
 
+def test_an_accumulating_in_place_kernel_applies_once_in_the_call_that_tunes_it(capfd, cache_dir):
+    """Tuning runs the kernel on the call's own arguments many times; the call's result must be one application."""
+    x, y = torch.randn(1000), torch.randn(1000)
+    want = y + 0.5 * x
+    k = kopt.kernel(kernels.axpy, autotune=True, autotune_space=[GOOD, kopt.Config(block_sizes=[64])])
+    assert k(0.5, x, y) is None
+    torch.testing.assert_close(y, want)
+    assert "kopt autotune axpy" in capfd.readouterr().err
+
+
 def test_candidates_compile_in_worker_processes(monkeypatch, capfd, cache_dir):
     monkeypatch.setenv("KOPT_AUTOTUNE_WORKERS", "2")
     x = torch.randn(5, 20)

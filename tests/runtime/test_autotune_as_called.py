@@ -28,6 +28,9 @@ def _tune(graph_ms: dict, called_ms: dict | list):
             last["cfg"] = cfg
             return runner(cfg)
 
+        def restore(self):
+            runner.restore()
+
     def graph(fn):
         fn()
         return graph_ms[last["cfg"]]
