@@ -14,15 +14,18 @@ row). Rows:
   torch: torch.empty_like(x)          an allocation alone (what an allocating kernel adds)
   triton: JITFunction.run              `kernel[grid](...)` of the same hand-written kernel
   triton: CompiledKernel.run           Triton's compiled launcher alone, everything cached
-  kopt: call (C)                       the whole `add_one(x, out)` call: kopt's checks, sizes, strides, grid, launch
+  kopt: call (C)                       the whole `add_one(x, out)` call, a repeat: replayed by the whole-call memo
+                                       (launch_memo.py: the metadata checked, the recorded launch made in C)
+  kopt: call (C, no memo)              the same through Kernel.__call__ and the generated host code (the C launch)
   kopt: call (Python launch cache)     the same with KOPT_NATIVE_LAUNCH=0's path
   kopt: call (Triton's path)           the same with KOPT_FAST_LAUNCH=0's path
   kopt: generated launcher alone       the generated host code and the C launch, without Kernel.__call__
   kopt: launch (C)                     the generated launcher's `kernel[grid](...)` alone, on the C path
   kopt: launch (C, driver stubbed)     the same without cuLaunchKernel: the C path's own cost
   kopt: launch (Python launch cache)   `kernel[grid](...)` through fast_launch.FastJIT
-and where a kopt call's time goes (the profile): Kernel.__call__'s lookup, the generated host code (sizes, strides,
-grid, checks), the C launch's argument checks and packing, the driver call.
+and where a kopt call's time goes (the profile, from the host-only figures): the memo's checks; without the memo,
+Kernel.__call__'s lookup and the generated host code (sizes, strides, grid, checks); the C launch's argument checks
+and packing; the driver call.
 
 Usage (GPU): kopt bench launch [--calls N] [--out DIR]   -> a table, launch.csv, launch.txt, launch.png under DIR
 """
@@ -177,14 +180,20 @@ def measure(calls: int) -> tuple[list[tuple[str, float, float]], float]:
 
     namespace, name, (grid, args, options), paths, native = _kopt_paths(x, out)
     timed = [(label, *both(f, calls)) for label, f in rows]
-    for label, wrapper in paths.items():
+    calls_of = [("C", paths["C"], True), ("C, no memo", paths["C"], False)]
+    calls_of += [(label, paths[label], False) for label in ("Python launch cache", "Triton's path")]
+    for label, wrapper, memo in calls_of:
         if wrapper is None:
             continue
         namespace[name] = wrapper  # the generated host code launches through this path while it is timed
+        add_one.__dict__["_memo"] = [] if memo else None  # the whole-call memo (launch_memo.py): on or off
         out.fill_(0)
         add_one(x, out)
+        add_one(x, out)  # (a repeat: the memo keeps it)
         torch.testing.assert_close(out, x + 1)  # every path checked before it is timed
         timed.append((f"kopt: call ({label})", *both(lambda: add_one(x, out), calls)))
+        if memo and not add_one.__dict__["_memo"]:
+            print("kopt bench launch: the whole-call memo kept nothing (KOPT_CALL_MEMO=0, or no C module)")
     namespace[name] = paths["C"] or paths["Python launch cache"]
     for label in ("C", "Python launch cache"):
         wrapper = paths[label]
@@ -206,13 +215,14 @@ def measure(calls: int) -> tuple[list[tuple[str, float, float]], float]:
 def profile(timed: list[tuple[str, float, float]]) -> list[tuple[str, float]]:
     """Where a kopt call's microseconds go, from differences of the host-only figures (C launch path)."""
     t = {label: host for label, _b2b, host in timed}
-    need = ("kopt: call (C)", "kopt: generated launcher alone (C launch)", "kopt: launch (C)",
-            "kopt: launch (C, driver stubbed)")
+    need = ("kopt: call (C)", "kopt: call (C, no memo)", "kopt: generated launcher alone (C launch)",
+            "kopt: launch (C)", "kopt: launch (C, driver stubbed)")
     if not all(k in t for k in need):
         return []
-    call, launcher, launch, stubbed = (t[k] for k in need)
-    return [("Kernel.__call__: argument kinds, cache lookup", call - launcher),
-            ("generated host code: sizes, strides, grid, checks", launcher - launch),
+    memo, call, launcher, launch, stubbed = (t[k] for k in need)
+    return [("with the memo: its metadata checks and the launch's argument list", memo - launch),
+            ("without it: Kernel.__call__ (argument kinds, cache lookup)", call - launcher),
+            ("without it: generated host code (sizes, strides, grid, checks)", launcher - launch),
             ("C launch: guards and argument packing (driver stubbed, incl. the stub's call)", stubbed),
             ("the driver: cuLaunchKernel", launch - stubbed)]
 
