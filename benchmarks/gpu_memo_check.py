@@ -17,34 +17,18 @@ import torch  # noqa: E402
 
 import kopt  # noqa: E402
 import kopt.language as hl  # noqa: E402
+from tests.runtime import kernels  # noqa: E402
 
 
-@kopt.kernel
-def add_one(x: torch.Tensor, out: torch.Tensor) -> None:
-    for tile in hl.tile(x.size(0)):
-        out[tile] = x[tile] + 1.0
-
-
-@kopt.kernel
-def axpy(alpha: float, x: torch.Tensor, y: torch.Tensor) -> None:
-    for tile in hl.tile(x.size(0)):
-        y[tile] = y[tile] + alpha * x[tile]
+add_one, axpy, softmax = (kopt.kernel(f) for f in (kernels.add_one, kernels.axpy, kernels.softmax))
 
 
 @kopt.kernel
 def scale_rows(x: torch.Tensor, out: torch.Tensor) -> None:
+    """out = x * 2 over 2-D tiles, into a given output (strided inputs too)."""
     m, n = x.size()
     for tile_m, tile_n in hl.tile([m, n]):
         out[tile_m, tile_n] = x[tile_m, tile_n] * 2.0
-
-
-@kopt.kernel
-def softmax(x: torch.Tensor) -> torch.Tensor:
-    n, _m = x.size()
-    out = torch.empty_like(x)
-    for tile_n in hl.tile(n):
-        out[tile_n, :] = torch.softmax(x[tile_n, :], dim=1)
-    return out
 
 
 def check(name, run, cases, repeats=4) -> tuple[bool, str]:

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import kopt
-import kopt.language as hl
 from kopt.runtime import launch_memo
+from tests.runtime import kernels
 from tests.runtime.test_native_launch import launches, make, native  # noqa: F401 - the fixture
 
 assert launches  # (the fixture, used by name below)
@@ -148,21 +148,8 @@ def test_entries_refuse_malformed_input():
 # ------------------------------------------------------------------ which generated launchers are pure
 
 
-def add_one(x, out):
-    for tile in hl.tile(x.size(0)):
-        out[tile] = x[tile] + 1.0
-
-
-def softmax(x):
-    n, _m = x.size()
-    out = torch.empty_like(x)
-    for tile_n in hl.tile(n):
-        out[tile_n, :] = torch.softmax(x[tile_n, :], dim=1)
-    return out
-
-
 def test_generated_host_code_that_only_reads_metadata_is_pure():
-    for fn, args in ((add_one, (torch.zeros(37), torch.zeros(37))), (softmax, (torch.zeros(5, 9),))):
+    for fn, args in ((kernels.add_one, (torch.zeros(37), torch.zeros(37))), (kernels.softmax, (torch.zeros(5, 9),))):
         compiled = kopt.kernel(fn).compile(*args)
         assert launch_memo.pure(compiled), fn.__name__
 
@@ -196,7 +183,7 @@ def test_an_instance_without_a_memo_takes_the_python_call(launches):  # noqa: F8
 def test_a_kernel_gets_the_memo_on_its_class_and_its_instance():
     from kopt.runtime.kernel import Kernel
 
-    k = kopt.kernel(add_one)
+    k = kopt.kernel(kernels.add_one)
     launch_memo.attach(k)
     assert k._memo == [] and isinstance(Kernel.__dict__["__call__"], native.MemoCall)
     x = torch.randn(37)
