@@ -9,12 +9,14 @@ alignment, int classes), launch hooks and fallbacks still apply to each launch, 
 A call is kept only where replaying it is the same as running it:
   - the generated launcher is pure in the metadata (`host_is_pure`): it calls nothing but size and stride reads,
     integer helpers, allocations, checks that raise and its kernels' launches (no torch op on data, no `.item()`);
-  - every tensor a launch takes is one of the call's arguments (not one the host code made: an allocated output
-    or a view), and the call returns None or one of its arguments;
+  - every tensor a launch takes, and the call returns (None, a tensor or a tuple of them), is one of the call's
+    arguments; or, with `KOPT_CALL_MEMO=alloc`, a fresh allocation of the host code (its own storage, not a view),
+    which a replay makes again (`torch.empty_strided` with the same shape, strides, dtype and device);
   - the call is an ordinary repeat: its compile was found and its tuned choice (if tuned) was made before; no
     broadcast variant; no keyword arguments; no shape log being recorded (KOPT_RECORD_SHAPES).
-So the memo serves in-place kernels (`add_one(x, out)`, an optimizer step, a norm into a given buffer); a kernel
-that allocates its output keeps the Python path. `KOPT_CALL_MEMO=0` turns it off. Hand-written here: CUDA graphs
+So by default the memo serves in-place kernels (`add_one(x, out)`, an optimizer step, a norm into a given buffer);
+a kernel that allocates its output keeps the Python path until `KOPT_CALL_MEMO=alloc` (off by default until its
+GPU check has run). `KOPT_CALL_MEMO=0` turns the memo off. Hand-written here: CUDA graphs
 would replay launches too, but they fix the tensors' addresses, which differ from call to call.
 """
 
@@ -25,6 +27,7 @@ import os
 import re
 
 MAX_ENTRIES = 8  # metadata kept per kernel (the C call tries them in turn)
+MAX_ALLOCS = 16  # native_memo.c's MAX_ALLOCS: tensors one call may make
 _SCALARS = (int, float, bool, type(None))
 
 # what a pure launcher may call: reads of sizes and strides, integer helpers, allocations (an allocation a launch
@@ -37,6 +40,12 @@ _TORCH = {"empty", "empty_like", "empty_strided", "promote_types"}
 
 def enabled() -> bool:
     return os.environ.get("KOPT_CALL_MEMO", "1") not in ("0", "")
+
+
+def allocating() -> bool:
+    """Whether the memo also serves calls that allocate (their outputs, temporaries): `KOPT_CALL_MEMO=alloc`. Off by
+    default until its GPU check has run (benchmarks/README.md, owed GPU runs); in-place calls are served either way."""
+    return os.environ.get("KOPT_CALL_MEMO", "1") == "alloc"
 
 
 def host_is_pure(source: str, name: str) -> bool:
@@ -80,12 +89,12 @@ def pure(compiled) -> bool:
 
 
 def guards(args: tuple, tensor_type) -> tuple | None:
-    """Per argument what the memo checks: (dtype, shape, stride) of a tensor, (value,) of a scalar; None where an
-    argument is neither."""
+    """Per argument what the memo checks: (dtype, shape, stride, device) of a tensor, (value,) of a scalar; None
+    where an argument is neither."""
     out = []
     for a in args:
         if isinstance(a, tensor_type):
-            out.append((a.dtype, tuple(a.shape), tuple(a.stride())))
+            out.append((a.dtype, tuple(a.shape), tuple(a.stride()), a.device))
         elif type(a) in _SCALARS:
             out.append((a,))
         else:
@@ -93,42 +102,92 @@ def guards(args: tuple, tensor_type) -> tuple | None:
     return tuple(out)
 
 
-def entry(native, args: tuple, launches: list, result, tensor_type):
+class _Refs:
+    """Where a tensor of a recorded call comes from: one of the call's arguments (>= 0) or a tensor the call made
+    (<= -2: allocation -2 - k), remade on each replay with the same shape, strides, dtype and device."""
+
+    def __init__(self, args: tuple, tensor_type, allocating: bool):
+        import torch
+
+        self.args, self.tensor_type, self.allocating, self.torch = args, tensor_type, allocating, torch
+        self.made: list = []
+        self.storages = {a.untyped_storage().data_ptr() for a in args if isinstance(a, tensor_type)}
+
+    def of(self, t) -> int | None:
+        j = next((j for j, a in enumerate(self.args) if a is t), None)
+        if j is not None:
+            return j
+        k = next((k for k, m in enumerate(self.made) if m is t), None)
+        if k is not None:
+            return -2 - k
+        return self._fresh(t)
+
+    def _fresh(self, t) -> int | None:
+        """A tensor the host code allocated (torch.empty / empty_like / empty_strided: what a pure launcher may
+        call): its own storage, shared with no argument and no other allocation, not a view, no autograd."""
+        if not self.allocating or len(self.made) >= MAX_ALLOCS or t._base is not None or t.requires_grad:
+            return None
+        storage = t.untyped_storage().data_ptr()
+        if t.storage_offset() != 0 or storage in self.storages:
+            return None
+        self.storages.add(storage)
+        self.made.append(t)
+        return -2 - (len(self.made) - 1)
+
+    def allocs(self) -> tuple:
+        empty = self.torch.empty_strided
+        return tuple((empty, (tuple(t.shape), tuple(t.stride())), {"dtype": t.dtype, "device": t.device})
+                     for t in self.made)
+
+
+def entry(native, args: tuple, launches: list, result, tensor_type, allocating: bool = False):
     """The memo entry of a call with `args` that made `launches` (as the C launcher recorded them) and returned
-    `result`; None where replaying it would not be the same as running it."""
+    `result`; None where replaying it would not be the same as running it. `allocating`: tensors the call made
+    (fresh allocations its launches write) are remade by the replay; else only calls whose tensors are all their
+    arguments are kept."""
     checked = guards(args, tensor_type)
     if checked is None or not launches:
         return None
-    if result is None:
-        returns = -1
-    else:
-        returns = next((j for j, a in enumerate(args) if a is result), None)
-        if returns is None:
-            return None  # a new tensor (an allocated output): the Python path makes it
+    refs = _Refs(args, tensor_type, allocating)
     replays = []
     for launcher, grid, call_args, kwnames, kwvalues in launches:
         if type(grid) is not tuple or not all(type(g) is int for g in grid):
             return None
-        constants, refs = [], []
+        constants, where = [], []
         for a in call_args:
             if isinstance(a, tensor_type):
-                j = next((j for j, b in enumerate(args) if b is a), None)
-                if j is None:
-                    return None  # a tensor the host code made (a temporary, a view)
+                ref = refs.of(a)
+                if ref is None:
+                    return None  # a tensor the replay could not make the same (a view, one of autograd's)
                 constants.append(None)
-                refs.append(j)
+                where.append(ref)
             elif type(a) in _SCALARS:
                 constants.append(a)
-                refs.append(-1)
+                where.append(-1)
             else:
                 return None
         if not all(type(v) in _SCALARS for v in kwvalues):
             return None
-        replays.append((launcher, grid, tuple(constants), tuple(refs), tuple(kwnames), tuple(kwvalues)))
+        replays.append((launcher, grid, tuple(constants), tuple(where), tuple(kwnames), tuple(kwvalues)))
+    returned = _result_refs(result, refs, tensor_type)
+    if returned is None:
+        return None
     try:
-        return native.Entry(checked, tuple(replays), returns, tensor_type)
+        return native.Entry(checked, tuple(replays), returned, tensor_type, refs.allocs())
     except (TypeError, ValueError):  # more arguments than the C launch takes, a launcher of another kind
         return None
+
+
+def _result_refs(result, refs: _Refs, tensor_type):
+    """The result as references (None: -1), a tuple as a tuple; None where it is something a replay cannot give."""
+    if result is None:
+        return -1
+    if type(result) is tuple:
+        parts = [_result_refs(r, refs, tensor_type) for r in result]
+        return None if any(p is None or type(p) is tuple for p in parts) else tuple(parts)
+    if isinstance(result, tensor_type):
+        return refs.of(result)
+    return None
 
 
 def miss(kernel, call, args: tuple, kwargs: dict):
@@ -147,7 +206,7 @@ def miss(kernel, call, args: tuple, kwargs: dict):
         launches = native.record_stop()
     import torch
 
-    made = entry(native, args, launches, result, torch.Tensor)
+    made = entry(native, args, launches, result, torch.Tensor, allocating())
     if made is not None:
         memo.append(made)
     return result

@@ -17,7 +17,7 @@
      record_start() / record_stop() -> [(launcher, grid, args, kwnames, kwvalues), ...]: the launches of this
                  thread in between (each launch once: what a launch's slow path launches again is not recorded). */
 
-static PyObject *s_memo, *s_shape, *s_stride, *s_recording, *s_paused;
+static PyObject *s_memo, *s_shape, *s_stride, *s_device, *s_recording, *s_paused;
 
 /* This thread's recording (a list, borrowed), or NULL where it records nothing or has paused. */
 static PyObject *recording_list(void) {
@@ -79,33 +79,62 @@ static PyObject *record_stop(PyObject *self, PyObject *unused) {
 
 /* ------------------------------------------------------------------------------------------ Entry */
 
+#define MAX_ALLOCS 16
+#define MAX_OPTIONS 16
+#define MAX_CALL_ARGS 100 /* a reference is a signed char: the call's arguments, then -1 and the allocations */
+
+/* A reference in a launch's argument template or in the result: >= 0 the call's argument; -1 a constant (in a
+   template) or None (in the result); <= -2 the call's allocation -2 - ref. */
 typedef struct {
   PyObject *launcher, *grid, *constants, *kwnames, *kwvalues;
-  signed char refs[MAX_ARGS]; /* per argument: the call's argument to pass (>= 0), or -1: constants[i] */
+  signed char refs[MAX_ARGS];
   Py_ssize_t nargs;
 } Replay;
 
 typedef struct {
   PyObject_HEAD
-  PyObject *guards;      /* tuple, per argument: (dtype, shape, stride) for a tensor, (value,) for a scalar */
+  PyObject *guards;      /* tuple, per argument: (dtype, shape, stride, device) for a tensor, (value,) for a scalar */
   PyObject *tensor_type;
-  PyObject *launches;    /* the tuple it was made from (kept for the collector and for reading back) */
+  PyObject *launches;    /* the tuple the replays were made from (it holds what they borrow) */
+  PyObject *allocs;      /* tuple of (callable, args, kwargs): the tensors the call makes, in order */
+  PyObject *result;      /* an int reference, or a tuple of them (a call returning a tuple) */
   Replay *replays;
   Py_ssize_t nreplays, hits;
-  int result;            /* -1: the call returns None; else the argument it returns */
 } Entry;
 
+static int check_ref(long ref, Py_ssize_t nargs, Py_ssize_t nallocs) {
+  if (ref >= nargs || ref < -1 - nallocs) {
+    PyErr_SetString(PyExc_ValueError, "Entry: a reference to an argument or allocation the call does not have");
+    return -1;
+  }
+  return 0;
+}
+
 static int Entry_init(Entry *self, PyObject *args, PyObject *kw) {
-  static char *names[] = {"guards", "launches", "result", "tensor_type", NULL};
-  PyObject *guards, *launches, *tensor_type;
-  int result;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!iO!", names, &PyTuple_Type, &guards, &PyTuple_Type, &launches,
-                                   &result, &PyType_Type, &tensor_type))
+  static char *names[] = {"guards", "launches", "result", "tensor_type", "allocs", NULL};
+  PyObject *guards, *launches, *result, *tensor_type, *allocs = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OO!|O!", names, &PyTuple_Type, &guards, &PyTuple_Type, &launches,
+                                   &result, &PyType_Type, &tensor_type, &PyTuple_Type, &allocs))
     return -1;
   Py_ssize_t n = PyTuple_GET_SIZE(launches), nguards = PyTuple_GET_SIZE(guards);
-  if (n < 1 || result < -1 || result >= nguards || self->replays) {
-    PyErr_SetString(PyExc_ValueError, "Entry: no launches, a result out of range, or initialized twice");
+  Py_ssize_t nallocs = allocs ? PyTuple_GET_SIZE(allocs) : 0;
+  if (n < 1 || nguards > MAX_CALL_ARGS || nallocs > MAX_ALLOCS || self->replays) {
+    PyErr_SetString(PyExc_ValueError, "Entry: no launches, too many arguments or allocations, or initialized twice");
     return -1;
+  }
+  for (Py_ssize_t k = 0; k < nallocs; k++) {
+    PyObject *a = PyTuple_GET_ITEM(allocs, k);
+    if (!PyTuple_Check(a) || PyTuple_GET_SIZE(a) != 3 || !PyCallable_Check(PyTuple_GET_ITEM(a, 0)) ||
+        !PyTuple_Check(PyTuple_GET_ITEM(a, 1)) || !PyDict_Check(PyTuple_GET_ITEM(a, 2))) {
+      PyErr_SetString(PyExc_ValueError, "Entry: an allocation is (callable, args, kwargs)");
+      return -1;
+    }
+  }
+  int tuple_result = PyTuple_Check(result);
+  Py_ssize_t nresult = tuple_result ? PyTuple_GET_SIZE(result) : 1;
+  for (Py_ssize_t i = 0; i < nresult; i++) {
+    long ref = PyLong_AsLong(tuple_result ? PyTuple_GET_ITEM(result, i) : result);
+    if ((ref == -1 && PyErr_Occurred()) || check_ref(ref, nguards, nallocs) < 0) return -1;
   }
   Replay *r = PyMem_Calloc(n, sizeof(Replay));
   if (!r) { PyErr_NoMemory(); return -1; }
@@ -117,33 +146,31 @@ static int Entry_init(Entry *self, PyObject *args, PyObject *kw) {
                           &p->kwvalues))
       goto bad;
     p->nargs = PyTuple_GET_SIZE(p->constants);
-    if (p->nargs > MAX_ARGS || PyTuple_GET_SIZE(refs) != p->nargs ||
+    if (p->nargs > MAX_ARGS || PyTuple_GET_SIZE(refs) != p->nargs || PyTuple_GET_SIZE(p->kwvalues) > MAX_OPTIONS ||
         PyTuple_GET_SIZE(p->kwnames) != PyTuple_GET_SIZE(p->kwvalues)) {
-      PyErr_SetString(PyExc_ValueError, "Entry: a launch's constants, references or options differ in length");
+      PyErr_SetString(PyExc_ValueError, "Entry: a launch's constants, references or options differ in length, "
+                                        "or there are too many");
       goto bad;
     }
     for (Py_ssize_t i = 0; i < p->nargs; i++) {
       long ref = PyLong_AsLong(PyTuple_GET_ITEM(refs, i));
-      if (ref == -1 && PyErr_Occurred()) goto bad;
-      if (ref < -1 || ref >= nguards) {
-        PyErr_SetString(PyExc_ValueError, "Entry: a reference to an argument the call does not have");
-        goto bad;
-      }
+      if ((ref == -1 && PyErr_Occurred()) || check_ref(ref, nguards, nallocs) < 0) goto bad;
       p->refs[i] = (signed char)ref;
     }
   }
   for (Py_ssize_t i = 0; i < nguards; i++) {
     PyObject *g = PyTuple_GET_ITEM(guards, i);
-    if (!PyTuple_Check(g) || (PyTuple_GET_SIZE(g) != 1 && PyTuple_GET_SIZE(g) != 3)) {
-      PyErr_SetString(PyExc_ValueError, "Entry: a guard is (value,) or (dtype, shape, stride)");
+    if (!PyTuple_Check(g) || (PyTuple_GET_SIZE(g) != 1 && PyTuple_GET_SIZE(g) != 4)) {
+      PyErr_SetString(PyExc_ValueError, "Entry: a guard is (value,) or (dtype, shape, stride, device)");
       goto bad;
     }
   }
   self->replays = r; /* the borrowed references in it are held by `launches` */
   self->nreplays = n;
-  self->result = result;
   Py_INCREF(guards); Py_XSETREF(self->guards, guards);
   Py_INCREF(launches); Py_XSETREF(self->launches, launches);
+  Py_INCREF(result); Py_XSETREF(self->result, result);
+  Py_XINCREF(allocs); Py_XSETREF(self->allocs, allocs);
   Py_INCREF(tensor_type); Py_XSETREF(self->tensor_type, tensor_type);
   return 0;
 bad:
@@ -152,7 +179,8 @@ bad:
 }
 
 static int Entry_traverse(Entry *self, visitproc visit, void *arg) {
-  Py_VISIT(self->guards); Py_VISIT(self->launches); Py_VISIT(self->tensor_type);
+  Py_VISIT(self->guards); Py_VISIT(self->launches); Py_VISIT(self->tensor_type); Py_VISIT(self->allocs);
+  Py_VISIT(self->result);
   return 0;
 }
 
@@ -160,7 +188,8 @@ static int Entry_clear(Entry *self) {
   PyMem_Free(self->replays);
   self->replays = NULL;
   self->nreplays = 0;
-  Py_CLEAR(self->guards); Py_CLEAR(self->launches); Py_CLEAR(self->tensor_type);
+  Py_CLEAR(self->guards); Py_CLEAR(self->launches); Py_CLEAR(self->tensor_type); Py_CLEAR(self->allocs);
+  Py_CLEAR(self->result);
   return 0;
 }
 
@@ -181,7 +210,7 @@ static int same_attr(PyObject *obj, PyObject *name, PyObject *want, int call) {
 
 /* 1: the call's arguments have this entry's metadata; 0: not; -1: an exception. */
 static int Entry_matches(Entry *e, PyObject *const *args, Py_ssize_t n) {
-  if (!e->guards || n != PyTuple_GET_SIZE(e->guards)) return 0;
+  if (!e->guards || !e->replays || n != PyTuple_GET_SIZE(e->guards)) return 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *a = args[i], *g = PyTuple_GET_ITEM(e->guards, i);
     if (PyTuple_GET_SIZE(g) == 1) { /* a scalar: the same type and value */
@@ -196,36 +225,59 @@ static int Entry_matches(Entry *e, PyObject *const *args, Py_ssize_t n) {
     int eq = same_attr(a, s_dtype, PyTuple_GET_ITEM(g, 0), 0);
     if (eq > 0) eq = same_attr(a, s_shape, PyTuple_GET_ITEM(g, 1), 0);
     if (eq > 0) eq = same_attr(a, s_stride, PyTuple_GET_ITEM(g, 2), 1);
+    if (eq > 0) eq = same_attr(a, s_device, PyTuple_GET_ITEM(g, 3), 0);
     if (eq <= 0) return eq;
   }
   return 1;
 }
 
-/* The entry's launches with this call's tensors, through launch() (the Plans' guards, hooks, fallbacks); the call's
-   result. */
+static PyObject *resolve(long ref, PyObject *const *args, PyObject **made) {
+  return ref >= 0 ? args[ref] : ref == -1 ? Py_None : made[-2 - ref];
+}
+
+/* The entry's allocations, then its launches with this call's tensors through launch() (the Plans' guards, hooks,
+   fallbacks); the call's result. */
 static PyObject *Entry_replay(Entry *e, PyObject *const *args) {
-  PyObject *stack[MAX_ARGS + 16];
+  PyObject *stack[MAX_ARGS + MAX_OPTIONS], *made[MAX_ALLOCS], *out = NULL;
+  Py_ssize_t nallocs = e->allocs ? PyTuple_GET_SIZE(e->allocs) : 0, k = 0;
+  for (; k < nallocs; k++) {
+    PyObject *a = PyTuple_GET_ITEM(e->allocs, k);
+    made[k] = PyObject_Call(PyTuple_GET_ITEM(a, 0), PyTuple_GET_ITEM(a, 1), PyTuple_GET_ITEM(a, 2));
+    if (!made[k]) goto done;
+  }
   for (Py_ssize_t j = 0; j < e->nreplays; j++) {
     Replay *p = &e->replays[j];
     Py_ssize_t nk = PyTuple_GET_SIZE(p->kwvalues);
-    if (nk > 16) { PyErr_SetString(PyExc_ValueError, "kopt memo: too many launch options"); return NULL; }
     for (Py_ssize_t i = 0; i < p->nargs; i++)
-      stack[i] = p->refs[i] < 0 ? PyTuple_GET_ITEM(p->constants, i) : args[p->refs[i]];
-    for (Py_ssize_t k = 0; k < nk; k++) stack[p->nargs + k] = PyTuple_GET_ITEM(p->kwvalues, k);
-    PyObject *out = launch((Launcher *)p->launcher, p->grid, stack, (size_t)p->nargs, nk ? p->kwnames : NULL);
-    if (!out) return NULL;
-    Py_DECREF(out);
+      stack[i] = p->refs[i] == -1 ? PyTuple_GET_ITEM(p->constants, i) : resolve(p->refs[i], args, made);
+    for (Py_ssize_t q = 0; q < nk; q++) stack[p->nargs + q] = PyTuple_GET_ITEM(p->kwvalues, q);
+    PyObject *launched = launch((Launcher *)p->launcher, p->grid, stack, (size_t)p->nargs, nk ? p->kwnames : NULL);
+    if (!launched) goto done;
+    Py_DECREF(launched);
   }
-  e->hits++;
-  PyObject *r = e->result < 0 ? Py_None : args[e->result];
-  Py_INCREF(r);
-  return r;
+  if (PyTuple_Check(e->result)) {
+    Py_ssize_t n = PyTuple_GET_SIZE(e->result);
+    out = PyTuple_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+      PyObject *v = resolve(PyLong_AsLong(PyTuple_GET_ITEM(e->result, i)), args, made);
+      Py_INCREF(v);
+      PyTuple_SET_ITEM(out, i, v);
+    }
+  } else {
+    out = resolve(PyLong_AsLong(e->result), args, made);
+    Py_INCREF(out);
+  }
+  if (out) e->hits++;
+done:
+  for (Py_ssize_t i = 0; i < k; i++) Py_DECREF(made[i]);
+  return out;
 }
 
 static PyMemberDef Entry_members[] = {
     {"hits", T_PYSSIZET, offsetof(Entry, hits), READONLY, "calls this entry replayed"},
     {"guards", T_OBJECT, offsetof(Entry, guards), READONLY, NULL},
     {"launches", T_OBJECT, offsetof(Entry, launches), READONLY, NULL},
+    {"allocs", T_OBJECT, offsetof(Entry, allocs), READONLY, NULL},
     {NULL}};
 
 static PyTypeObject EntryType = {
@@ -341,9 +393,10 @@ static int memo_init(PyObject *m) {
   s_memo = PyUnicode_InternFromString("_memo");
   s_shape = PyUnicode_InternFromString("shape");
   s_stride = PyUnicode_InternFromString("stride");
+  s_device = PyUnicode_InternFromString("device");
   s_recording = PyUnicode_InternFromString("kopt_launch.recording");
   s_paused = PyUnicode_InternFromString("kopt_launch.recording_paused");
-  if (!s_memo || !s_shape || !s_stride || !s_recording || !s_paused) return -1;
+  if (!s_memo || !s_shape || !s_stride || !s_device || !s_recording || !s_paused) return -1;
   if (PyModule_AddFunctions(m, memo_functions) < 0) return -1;
   Py_INCREF(&EntryType); PyModule_AddObject(m, "Entry", (PyObject *)&EntryType);
   Py_INCREF(&MemoCallType); PyModule_AddObject(m, "MemoCall", (PyObject *)&MemoCallType);

@@ -135,14 +135,81 @@ def test_recordings_are_per_thread(launches):  # noqa: F811
 
 def test_entries_refuse_malformed_input():
     jit, fast = make()
+    launch = (fast, (1,), (None,), (0,), (), ())
     with pytest.raises(ValueError, match="no launches"):
         native.Entry(((1,),), (), -1, torch.Tensor)
-    with pytest.raises(ValueError, match="out of range"):
-        native.Entry(((1,),), ((fast, (1,), (None,), (0,), (), ()),), 3, torch.Tensor)
+    with pytest.raises(ValueError, match="does not have"):
+        native.Entry(((1,),), (launch,), 3, torch.Tensor)  # a result out of range
     with pytest.raises(ValueError, match="does not have"):
         native.Entry(((1,),), ((fast, (1,), (None,), (5,), (), ()),), -1, torch.Tensor)
+    with pytest.raises(ValueError, match="does not have"):
+        native.Entry(((1,),), ((fast, (1,), (None,), (-2,), (), ()),), -1, torch.Tensor)  # no allocation -2
+    with pytest.raises(ValueError, match="callable, args, kwargs"):
+        native.Entry(((1,),), (launch,), -1, torch.Tensor, ((1, (), {}),))
     with pytest.raises(TypeError):
         native.Entry(((1,),), ((object(), (1,), (None,), (0,), (), ()),), -1, torch.Tensor)
+
+
+# ------------------------------------------------------------------ calls that allocate (KOPT_CALL_MEMO=alloc)
+
+
+@pytest.fixture
+def allocating(monkeypatch):
+    monkeypatch.setenv("KOPT_CALL_MEMO", "alloc")
+
+
+def test_a_call_that_allocates_its_output_is_replayed_with_a_new_output(launches, allocating):  # noqa: F811
+    jit, fast = make()
+
+    def host(x):
+        out = torch.empty_like(x)
+        fast[(1,)](out, 100, 0.5, 128)
+        return out
+
+    k = memo_kernel(host)
+    x = torch.zeros(64)
+    first, second, third = k(x), k(x), k(x)
+    assert k.misses == 1 and k._memo[0].hits == 2
+    assert len({first.data_ptr(), second.data_ptr(), third.data_ptr()}) == 3  # a new tensor per call, as the host's
+    assert (second.shape, second.stride(), second.dtype, second.device) == (x.shape, x.stride(), x.dtype, x.device)
+    assert packed_pointer(launches[-1]) == third.data_ptr()  # the launch wrote into the tensor the call returns
+
+
+def test_allocations_keep_their_strides_and_a_tuple_result_its_order(launches, allocating):  # noqa: F811
+    jit, fast = make()
+
+    def host(x):
+        out = torch.empty_strided((8, 8), (1, 8))  # column-major
+        stats = torch.empty(8)
+        fast[(1,)](out, 100, 0.5, 128)
+        fast[(2,)](stats, 100, 0.5, 128)
+        return out, x, stats
+
+    k = memo_kernel(host)
+    x = torch.zeros(64)
+    k(x)
+    out, same_x, stats = k(x)
+    assert k._memo[0].hits == 1 and same_x is x and out.stride() == (1, 8) and stats.shape == (8,)
+    assert [packed_pointer(launch) for launch in launches[-2:]] == [out.data_ptr(), stats.data_ptr()]
+
+
+@pytest.mark.parametrize("host", [
+    lambda fast, x: (lambda out: fast[(1,)](out[1:], 100, 0.5, 128) and out)(torch.empty(65)),  # a view launched
+    lambda fast, x: (lambda out: fast[(1,)](out, 100, 0.5, 128) and out[1:])(torch.empty(64)),  # a view returned
+    lambda fast, x: fast[(1,)](x[1:], 100, 0.5, 128) and None,  # a view of an argument
+])
+def test_views_are_not_remade(host, launches, allocating):  # noqa: F811
+    jit, fast = make()
+    k = memo_kernel(lambda x: host(fast, x))
+    k(torch.zeros(64))
+    assert not k._memo
+
+
+def test_without_the_switch_calls_that_allocate_are_not_kept(launches):  # noqa: F811
+    jit, fast = make()
+    k = memo_kernel(lambda x: (lambda out: fast[(1,)](out, 100, 0.5, 128) and out)(torch.empty_like(x)))
+    k(torch.zeros(64))
+    assert not k._memo and not launch_memo.allocating()
 
 
 # ------------------------------------------------------------------ which generated launchers are pure
