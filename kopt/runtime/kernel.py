@@ -451,6 +451,10 @@ class Kernel:
                 entry = self._first_call(values, fast)
             else:
                 self._hits += 1
+                if (self._memo is not None and not kwargs and len(args) == self._nparams
+                        and launch_memo.may_record(self, values, entry)):
+                    # a repeat on the GPU the whole-call memo may keep: its launches recorded (launch_memo.py)
+                    return launch_memo.record(self, values, lambda: self._launch(values, *entry))
             if entry[3] == "cpu":  # Triton's interpreter is not thread-safe: one CPU launch at a time (GPU ones overlap)
                 with _INTERPRETER:
                     return self._launch(values, *entry)
@@ -498,25 +502,6 @@ class Kernel:
         if device == "cuda" and _RECORDER is None:
             launch_memo.attach(self)  # repeat calls replayed in C where that is the same as running them
         return self._fast[fast]
-
-    def _replayable(self, values) -> bool:
-        """A call the whole-call memo may keep (launch_memo.py): an ordinary repeat on the GPU (its compile found,
-        its tuned choice made, no broadcast variant) of a launcher whose host code is pure in the metadata."""
-        if len(values) != self._nparams or _RECORDER is not None:
-            return False
-        entry = self._fast.get(self._fast_key(values))
-        if entry is None or entry[3] != "cuda" or entry[4]:
-            return False
-        compiled, tuning = entry[0], entry[1]
-        if tuning is not None:
-            try:
-                chosen = tuning.get(tuple([getattr(v, "shape", v) for v in values]))
-            except TypeError:
-                return False
-            if chosen is None:
-                return False
-            compiled = chosen[0]
-        return launch_memo.pure(compiled)
 
     def _prepare(self, device: str) -> None:
         """mode.prepare: the device kind against the Triton interpreter; a mismatch is said at the kernel's def."""

@@ -35,7 +35,9 @@ _SCALARS = (int, float, bool, type(None))
 _CALLS = {"cdiv", "next_power_of_2", "min", "max", "int", "float", "abs", "len", "tuple", "bool", "KoptError",
           "SourceLoc", "dot_tiles"}
 _METHODS = {"size", "stride", "numel", "dim", "get"}
+_READS = {"size", "stride", "numel", "dim", "shape", "dtype", "ndim", "device", "is_cuda"}  # a parameter's metadata
 _TORCH = {"empty", "empty_like", "empty_strided", "promote_types"}
+_PURE_MODULES = {"math": {"*"}, "hl": {"specialize"}}  # math's functions of numbers; hl.specialize(n) is n
 
 
 def enabled() -> bool:
@@ -49,8 +51,10 @@ def allocating() -> bool:
 
 
 def host_is_pure(source: str, name: str) -> bool:
-    """Whether generated launcher `name` in `source` calls only what `_CALLS`, `_METHODS` and `_TORCH` allow, and
-    its kernels' launches."""
+    """Whether generated launcher `name` in `source` calls only what `_CALLS`, `_METHODS` and `_TORCH` allow and its
+    kernels' launches, and uses its parameters only as metadata: each parameter (a tensor or a scalar) appears only
+    as `p.size(...)`, `p.stride(...)`, `p.shape`, `p.dtype`, ... (`_READS`) or as an argument of a launch or an
+    allocation, never in an expression of its own (`float(s[0])`, `if x:`, `x * 2` read data or run torch ops)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -59,23 +63,41 @@ def host_is_pure(source: str, name: str) -> bool:
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if fn is None:
         return False
+    params = {a.arg for a in fn.args.args + fn.args.kwonlyargs} - {"_config"}  # (kopt's overrides: keyed by shapes)
+    parents = {child: node for node in ast.walk(fn) for child in ast.iter_child_nodes(node)}
     for node in (n for stmt in fn.body for n in ast.walk(stmt)):
         if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom)):
             return False
-        if not isinstance(node, ast.Call):
-            continue
-        f = node.func
-        if isinstance(f, ast.Name) and f.id in _CALLS:
-            continue
-        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
-            if f.value.id == "torch" and f.attr in _TORCH:
-                continue
-            if f.value.id != "torch" and f.attr in _METHODS:
-                continue
-        if isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched:
-            continue
-        return False
+        if isinstance(node, ast.Name) and node.id in params and not _metadata_use(node, parents, launched):
+            return False
+        if isinstance(node, ast.Call) and not _allowed_call(node.func, launched):
+            return False
     return True
+
+
+def _allowed_call(f, launched: set[str]) -> bool:
+    if isinstance(f, ast.Name):
+        return f.id in _CALLS
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+        if f.value.id in _PURE_MODULES:
+            return f.attr in _PURE_MODULES[f.value.id] or _PURE_MODULES[f.value.id] == {"*"}
+        return f.attr in (_TORCH if f.value.id == "torch" else _METHODS)
+    return isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched
+
+
+def _metadata_use(node: ast.Name, parents: dict, launched: set[str]) -> bool:
+    """A parameter read as metadata (`x.size(0)`, `x.dtype`), or passed whole to a launch or an allocation."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.Attribute):
+        return parent.attr in _READS
+    if isinstance(parent, ast.keyword):
+        parent = parents.get(parent)
+    if isinstance(parent, ast.Call) and node is not parent.func:
+        f = parent.func
+        return ((isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched)
+                or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "torch"
+                    and f.attr in _TORCH))
+    return False
 
 
 def pure(compiled) -> bool:
@@ -146,8 +168,9 @@ def entry(native, args: tuple, launches: list, result, tensor_type, allocating: 
     (fresh allocations its launches write) are remade by the replay; else only calls whose tensors are all their
     arguments are kept."""
     checked = guards(args, tensor_type)
-    if checked is None or not launches:
-        return None
+    tensors = [id(a) for a in args if isinstance(a, tensor_type)]
+    if checked is None or not launches or len(set(tensors)) != len(tensors):
+        return None  # (a tensor passed twice: the guards cannot tell a later call whose two are different)
     refs = _Refs(args, tensor_type, allocating)
     replays = []
     for launcher, grid, call_args, kwnames, kwvalues in launches:
@@ -190,25 +213,42 @@ def _result_refs(result, refs: _Refs, tensor_type):
     return None
 
 
-def miss(kernel, call, args: tuple, kwargs: dict):
-    """A call the memo did not serve: run it (`call`: the Python call), recording its launches where the memo may
-    keep it, and keep it."""
+def may_record(kernel, values, fast_entry) -> bool:
+    """Whether this call (a hit of `kernel`'s compile cache, `fast_entry` its entry there) may be recorded for the
+    memo: an ordinary repeat on the GPU (no broadcast variant; its tuned choice, if tuned, made before) of a launcher
+    whose host code is pure in the metadata, while the kernel keeps fewer than MAX_ENTRIES."""
+    memo = kernel._memo
+    if memo is None or len(memo) >= MAX_ENTRIES or fast_entry[3] != "cuda" or fast_entry[4]:
+        return False
+    compiled, tuning = fast_entry[0], fast_entry[1]
+    if tuning is not None:
+        try:
+            chosen = tuning.get(tuple([getattr(v, "shape", v) for v in values]))
+        except TypeError:
+            return False
+        if chosen is None:
+            return False
+        compiled = chosen[0]
+    return pure(compiled)
+
+
+def record(kernel, values, run):
+    """Run the call (`run()`) recording its launches, and keep its memo entry where replaying it is the same."""
     from kopt.runtime import native_launch
 
     native = native_launch.module()
-    memo = kernel.__dict__.get("_memo")
-    if kwargs or native is None or type(memo) is not list or len(memo) >= MAX_ENTRIES or not kernel._replayable(args):
-        return call(kernel, *args, **kwargs)
+    if native is None:
+        return run()
     native.record_start()
     try:
-        result = call(kernel, *args)
+        result = run()
     finally:
         launches = native.record_stop()
     import torch
 
-    made = entry(native, args, launches, result, torch.Tensor, allocating())
-    if made is not None:
-        memo.append(made)
+    made = entry(native, tuple(values), launches, result, torch.Tensor, allocating())
+    if made is not None and kernel._memo is not None:
+        kernel._memo.append(made)
     return result
 
 
@@ -217,13 +257,8 @@ def install(native, cls) -> None:
     its fallback, for instances without a memo and for calls the memo does not serve."""
     owner = next(k for k in cls.__mro__ if "__call__" in k.__dict__)
     current = owner.__dict__["__call__"]
-    if isinstance(current, native.MemoCall):
-        return
-
-    def memo_miss(self, *args, **kwargs):
-        return miss(self, current, args, kwargs)
-
-    owner.__call__ = native.MemoCall(current, memo_miss)
+    if not isinstance(current, native.MemoCall):
+        owner.__call__ = native.MemoCall(current)
 
 
 def attach(kernel) -> None:

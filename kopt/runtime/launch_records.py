@@ -9,8 +9,9 @@ before, it already knew all a launch needs. A record keeps it, as a kopt cache e
 
     key    kopt's fingerprint; the generated module (its source digest) and the kernel's name; the call's
            specialization key (fast_launch.specialization_key: constexpr values, tensor dtypes and 16-byte
-           alignment, int classes, the launch options); the target arch; the Triton version and Triton's
-           cache-invalidating environment (what else Triton's own cache key holds, its source hash aside);
+           alignment, int classes, the launch options); the target arch; the Triton version; Triton's environment
+           and knobs (debug, instrumentation, ptxas options, ...: what else decides the binary, its source hash
+           aside). While a hook that sees compiles is installed, records are neither written nor served;
     value  Triton's cache entry (its directory name) and the binary's file name, the kernel's name, the signature
            Triton gave it (parameter -> type), the argument codes of its Plan, warps and shared memory.
 
@@ -49,15 +50,40 @@ def module_digest(jit) -> str | None:
     return digest if len(digest) == 20 else None
 
 
-def _key(jit, call_key: tuple, arch: int, digest: str) -> dict:
+# Triton's environment that says where things are, not how a kernel is built
+_LOCATIONS = {"TRITON_CACHE_DIR", "TRITON_HOME", "TRITON_CACHE_MANAGER", "TRITON_DUMP_DIR", "TRITON_OVERRIDE_DIR",
+              "TRITON_INTERPRET", "TRITON_PRINT_AUTOTUNING"}
+_HOOKS = ("jit_cache_hook", "jit_post_compile_hook", "add_stages_inspection_hook")  # knobs.runtime's
+
+
+def _triton_state() -> list | None:
+    """What else decides the binary Triton builds for a call, beyond its key in Triton's cache: the environment
+    Triton and its compilers read (debug and sanitizer modes, ptxas options, ...) and the knobs set in the process;
+    None where a hook is installed that sees or changes compiles (records are then neither written nor served)."""
+    import os
+
+    from triton import knobs
     from triton._C.libtriton import get_cache_invalidating_env_vars
 
+    if any(getattr(knobs.runtime, h, None) for h in _HOOKS):
+        return None
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith(("TRITON_", "PTXAS", "NVPTX", "MLIR_", "LLVM_")) and k not in _LOCATIONS}
+    env.update(get_cache_invalidating_env_vars())
+    knobs_set = [repr(getattr(knobs.runtime, "debug", None)),
+                 repr(getattr(knobs.compilation, "instrumentation_mode", None))]
+    return sorted(env.items()) + knobs_set
+
+
+def _key(jit, call_key: tuple, arch: int, digest: str) -> dict | None:
     from kopt.runtime.bundle import triton_version
     from kopt.runtime.cache import compiler_fingerprint
 
+    state = _triton_state()
+    if state is None:
+        return None
     return {"kopt": compiler_fingerprint(), "module": digest, "kernel": jit.__name__, "arch": arch,
-            "triton": triton_version(), "env": sorted(get_cache_invalidating_env_vars().items()),
-            "call": repr(call_key)}
+            "triton": triton_version(), "env": state, "call": repr(call_key)}
 
 
 def remember(jit, call_key: tuple | None, args: tuple, kernel) -> bool:
@@ -81,7 +107,8 @@ def remember(jit, call_key: tuple | None, args: tuple, kernel) -> bool:
     value = {"entry": base64.b32encode(bytes.fromhex(kernel.hash)).decode().rstrip("="), "binary": f"{name}.cubin",
              "name": name, "signature": {k: str(v) for k, v in signature.items()}, "codes": coded[0].decode(),
              "num_warps": int(m.num_warps), "shared": int(m.shared)}
-    return DiskCache(KIND).store(_key(jit, call_key, arch, digest), value) is not None
+    key = _key(jit, call_key, arch, digest)
+    return key is not None and DiskCache(KIND).store(key, value) is not None
 
 
 def find(jit, call_key: tuple, arch: int) -> dict | None:
@@ -89,9 +116,8 @@ def find(jit, call_key: tuple, arch: int) -> dict | None:
     from kopt.runtime.cache import DiskCache
 
     digest = module_digest(jit)
-    if digest is None:
-        return None
-    return DiskCache(KIND).load(_key(jit, call_key, arch, digest), _REQUIRED)
+    key = None if digest is None else _key(jit, call_key, arch, digest)
+    return None if key is None else DiskCache(KIND).load(key, _REQUIRED)
 
 
 def binary(record: dict, arch: int) -> bytes | None:

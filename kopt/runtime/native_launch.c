@@ -44,8 +44,8 @@ static PyObject *s_data_ptr, *s_dtype, *s_is_cuda, *s_calls, *s_enter, *s_exit;
 static Py_ssize_t recordings = 0;
 static PyObject *recording_list(void);
 static void recording_pause(int pause);
-static int record_launch(PyObject *list, PyObject *launcher, PyObject *grid, PyObject *const *args,
-                         Py_ssize_t nargs, PyObject *kwnames);
+static int record_if_recording(PyObject *launcher, PyObject *grid, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames);
 
 /* What loading a binary needs (load_binary below), looked up with the launch itself */
 static int (*cu_ctx_get_current)(void **ctx) = NULL;
@@ -353,7 +353,12 @@ static PyObject *slow_path(Launcher *self, PyObject *grid, PyObject *const *args
   int paused = recordings && recording_list() != NULL;
   if (paused) recording_pause(1);
   result = PyObject_CallFunctionObjArgs(slow, grid, tuple, options, NULL);
-  if (paused) recording_pause(0);
+  if (paused) { /* (keeping the slow path's exception, if it raised) */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    recording_pause(0);
+    PyErr_Restore(type, value, tb);
+  }
   Py_DECREF(slow);
 done:
   Py_XDECREF(tuple); Py_XDECREF(options);
@@ -410,7 +415,7 @@ static PyObject *launch_plan(Plan *p, unsigned dims[3], unsigned long long strea
     if (err == CUDA_ERROR_INVALID_CONTEXT) return Py_NotImplemented; /* a new thread: Triton's path sets one */
     if (err) {
       const char *text = "unknown error";
-      if (cu_error_string) cu_error_string(err, &text);
+      if (cu_error_string && (cu_error_string(err, &text) != 0 || !text)) text = "unknown error";
       return PyErr_Format(PyExc_RuntimeError, "kopt launch: CUDA error %d (%s)", err, text);
     }
   }
@@ -421,10 +426,7 @@ static PyObject *launch_plan(Plan *p, unsigned dims[3], unsigned long long strea
 static PyObject *launch(Launcher *self, PyObject *grid, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   unsigned dims[3];
-  if (recordings) {
-    PyObject *list = recording_list();
-    if (list && record_launch(list, (PyObject *)self, grid, args, nargs, kwnames) < 0) return NULL;
-  }
+  if (recordings && record_if_recording((PyObject *)self, grid, args, nargs, kwnames) < 0) return NULL;
   if (!self->plans || !self->slow) {
     PyErr_SetString(PyExc_TypeError, "kopt launch: the launcher is not initialized");
     return NULL;
@@ -598,7 +600,7 @@ failed:
   Py_END_ALLOW_THREADS;
   if (err) {
     const char *text = "unknown error";
-    if (cu_error_string) cu_error_string(err, &text);
+    if (cu_error_string && (cu_error_string(err, &text) != 0 || !text)) text = "unknown error";
     return PyErr_Format(PyExc_RuntimeError, "kopt launch: loading `%s`: CUDA error %d (%s)", name, err, text);
   }
   return Py_BuildValue("(KiiiI)", (unsigned long long)(uintptr_t)fn, n_regs, n_spills / 4, max_threads,

@@ -12,7 +12,7 @@
    and the `recording` list launch() appends to.
 
      MemoCall    a class's `__call__` that is the memo: entries in the instance's `_memo` list, tried in turn; none
-                 matching calls `miss` (Python: the full call, recorded and kept where it may be).
+                 matching calls the Python `__call__` (which records a call the memo may keep).
      Entry       one seen metadata: per argument a guard, the launches with their argument templates, the result.
      record_start() / record_stop() -> [(launcher, grid, args, kwnames, kwvalues), ...]: the launches of this
                  thread in between (each launch once: what a launch's slow path launches again is not recorded). */
@@ -48,6 +48,17 @@ static int record_launch(PyObject *list, PyObject *launcher, PyObject *grid, PyO
   if (!item) return -1;
   int r = PyList_Append(list, item);
   Py_DECREF(item);
+  return r;
+}
+
+/* The recording of this thread, held (the allocations of record_launch can run a finalizer that stops it). */
+static int record_if_recording(PyObject *launcher, PyObject *grid, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames) {
+  PyObject *list = recording_list();
+  if (!list) return 0;
+  Py_INCREF(list);
+  int r = record_launch(list, launcher, grid, args, nargs, kwnames);
+  Py_DECREF(list);
   return r;
 }
 
@@ -213,10 +224,15 @@ static int Entry_matches(Entry *e, PyObject *const *args, Py_ssize_t n) {
   if (!e->guards || !e->replays || n != PyTuple_GET_SIZE(e->guards)) return 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *a = args[i], *g = PyTuple_GET_ITEM(e->guards, i);
-    if (PyTuple_GET_SIZE(g) == 1) { /* a scalar: the same type and value */
+    if (PyTuple_GET_SIZE(g) == 1) { /* a scalar: the same type and value (a float's bits: -0.0 is not 0.0) */
       PyObject *want = PyTuple_GET_ITEM(g, 0);
       if (a == want) continue;
       if (Py_TYPE(a) != Py_TYPE(want)) return 0;
+      if (PyFloat_CheckExact(a)) {
+        double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(want);
+        if (memcmp(&x, &y, sizeof x) != 0) return 0;
+        continue;
+      }
       int eq = PyObject_RichCompareBool(a, want, Py_EQ);
       if (eq <= 0) return eq;
       continue;
@@ -296,12 +312,12 @@ static PyTypeObject EntryType = {
 
 /* A class's `__call__` (Kernel's, set once this module is built): `kernel(*args)` tries the entries of the
    instance's `_memo` list (a class attribute None where it has none) and replays the first whose metadata the
-   arguments have; else calls `miss(kernel, *args, **kwargs)` where the instance has a memo (it may record the call)
-   and `fallback(kernel, *args, **kwargs)` (the class's Python `__call__`) where not. A method descriptor: the
-   interpreter passes the instance first, without making a bound method per call. */
+   arguments have; else calls `fallback(kernel, *args, **kwargs)`, the class's Python `__call__` (which records a
+   call the memo may keep). A method descriptor: the interpreter passes the instance first, without making a bound
+   method per call. */
 typedef struct {
   PyObject_HEAD
-  PyObject *fallback, *miss;
+  PyObject *fallback;
   vectorcallfunc vectorcall;
 } MemoCall;
 
@@ -313,8 +329,7 @@ static PyObject *MemoCall_vectorcall(MemoCall *self, PyObject *const *args, size
   }
   PyObject *entries = PyObject_GetAttr(args[0], s_memo);
   if (!entries) return NULL;
-  int has_memo = PyList_CheckExact(entries);
-  if (has_memo && !kwnames) {
+  if (PyList_CheckExact(entries) && !kwnames) {
     for (Py_ssize_t j = 0; j < PyList_GET_SIZE(entries); j++) {
       PyObject *item = PyList_GET_ITEM(entries, j);
       if (!Py_IS_TYPE(item, &EntryType)) continue;
@@ -326,19 +341,18 @@ static PyObject *MemoCall_vectorcall(MemoCall *self, PyObject *const *args, size
     }
   }
   Py_DECREF(entries);
-  return PyObject_Vectorcall(has_memo ? self->miss : self->fallback, args, nargsf, kwnames);
+  return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
 }
 
 static int MemoCall_init(MemoCall *self, PyObject *args, PyObject *kw) {
-  static char *names[] = {"fallback", "miss", NULL};
-  PyObject *fallback, *miss;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO", names, &fallback, &miss)) return -1;
-  if (!PyCallable_Check(fallback) || !PyCallable_Check(miss)) {
-    PyErr_SetString(PyExc_TypeError, "MemoCall(fallback, miss): both callable");
+  static char *names[] = {"fallback", NULL};
+  PyObject *fallback;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O", names, &fallback)) return -1;
+  if (!PyCallable_Check(fallback)) {
+    PyErr_SetString(PyExc_TypeError, "MemoCall(fallback): a callable");
     return -1;
   }
   Py_INCREF(fallback); Py_XSETREF(self->fallback, fallback);
-  Py_INCREF(miss); Py_XSETREF(self->miss, miss);
   self->vectorcall = (vectorcallfunc)MemoCall_vectorcall;
   return 0;
 }
@@ -349,12 +363,12 @@ static PyObject *MemoCall_get(PyObject *self, PyObject *obj, PyObject *type) {
 }
 
 static int MemoCall_traverse(MemoCall *self, visitproc visit, void *arg) {
-  Py_VISIT(self->fallback); Py_VISIT(self->miss);
+  Py_VISIT(self->fallback);
   return 0;
 }
 
 static int MemoCall_clear(MemoCall *self) {
-  Py_CLEAR(self->fallback); Py_CLEAR(self->miss);
+  Py_CLEAR(self->fallback);
   return 0;
 }
 

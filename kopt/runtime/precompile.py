@@ -147,7 +147,9 @@ class _CompileOnly:
 
 def _load(path: str):
     if path not in _MODULES:
-        spec = importlib.util.spec_from_file_location(f"kopt_precompile_{len(_MODULES)}", path)
+        # named as kernel._load_source names it (`..._<source digest>`): the launch records its builds leave
+        # (launch_records.py) are found by that digest
+        spec = importlib.util.spec_from_file_location(f"kopt_generated_{Path(path).stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         from triton.runtime.jit import JITFunction
