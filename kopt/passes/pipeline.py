@@ -113,14 +113,19 @@ def _instantiate(cls: type[ModulePass], s: ArgSpec, loc: SourceLoc, spec: str) -
         raise error(f"bad options for pass {s.name!r}: {e}") from None
 
 
-def _parse(spec: str) -> list[ModulePass]:
-    from kopt.passes.registry import available_passes
-
-    known = available_passes()
+def pass_names(spec: str) -> list[str]:
+    """The pass names a pipeline spec lists, in order (its syntax checked)."""
     try:
-        specs = list(parse_pipeline(spec))
+        return [s.name for s in parse_pipeline(spec)]
     except ArgSpecParseError as e:  # derives from BaseException, not Exception
         raise _syntax_error(spec, e) from None
+
+
+def _parse(spec: str) -> list[ModulePass]:
+    from kopt.passes.registry import passes_named
+
+    known = passes_named(pass_names(spec))
+    specs = list(parse_pipeline(spec))
     cols = _pass_columns(spec)
     passes = []
     for i, s in enumerate(specs):

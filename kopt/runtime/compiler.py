@@ -174,9 +174,10 @@ _PARSED: dict[tuple, list] = {}
 def parsed_pipeline(spec: str) -> Pipeline:
     """`Pipeline.parse(spec)`, parsed once per process (pass instances are frozen, so the list is
     shared; the Pipeline is new and may be edited). Keyed by the registry too: a plugin may add passes."""
-    from kopt.passes.registry import available_passes
+    from kopt.passes.pipeline import pass_names
+    from kopt.passes.registry import passes_named
 
-    key = (spec, tuple(sorted((n, id(c)) for n, c in available_passes().items())))
+    key = (spec, tuple(sorted((n, id(c)) for n, c in passes_named(pass_names(spec)).items())))
     if key not in _PARSED:
         _PARSED[key] = Pipeline.parse(spec).passes
     return Pipeline(_PARSED[key])
