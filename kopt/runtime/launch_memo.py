@@ -1,14 +1,15 @@
 """The whole-call memo: a repeat call of a kernel replayed in C (native_memo.c), which calls it may serve, and how.
 
 A kopt call on the GPU is Kernel.__call__, the generated host code and the launch. Where the host code's launches
-depend only on the arguments' dtypes, sizes and strides and on its scalar arguments, a call with the same of all of
+depend only on the arguments' dtypes, sizes, strides and devices and on its scalar arguments, a call with the same of all of
 those makes the same launches, with the call's own tensors in them. The memo keeps what a call launched (recorded
 by the C launcher), keyed by those, and replays it in C on a later call that has them: the Plans' guards (dtype,
 alignment, int classes), launch hooks and fallbacks still apply to each launch, as launch() does them.
 
 A call is kept only where replaying it is the same as running it:
   - the generated launcher is pure in the metadata (`host_is_pure`): it calls nothing but size and stride reads,
-    integer helpers, allocations, checks that raise and its kernels' launches (no torch op on data, no `.item()`);
+    integer helpers, allocations, checks that raise and its kernels' launches (no torch op on data, no `.item()`),
+    and uses its parameters only as metadata or whole in a launch or an allocation; no tensor is passed twice;
   - every tensor a launch takes, and the call returns (None, a tensor or a tuple of them), is one of the call's
     arguments; or, with `KOPT_CALL_MEMO=alloc`, a fresh allocation of the host code (its own storage, not a view),
     which a replay makes again (`torch.empty_strided` with the same shape, strides, dtype and device);

@@ -3,13 +3,14 @@
    Why: a kopt call is Kernel.__call__ (argument kinds, the compile lookup), the generated host code (sizes, strides,
    the grid, checks) and the launch. On the H200's host the launch alone costs ~4.3 us in C, of which the driver
    takes ~3.4, and the Python around it ~4 us more (benchmarks/results/h200_2026-12-01_records/launch*). For a
-   call whose host code depends only on its arguments' dtypes, sizes and strides and its scalars (launch_memo.py
-   checks the generated code for that), the same arguments' metadata gives the same launches: the memo keeps, per
-   seen metadata, what those launches were and replays them through the Launchers' own launch() (so the Plans'
-   guards, hooks and fallbacks all still apply), with the new call's tensors in the places the old call's were.
+   call whose host code depends only on its arguments' dtypes, sizes, strides and devices and its scalars
+   (launch_memo.py checks the generated code for that), the same arguments' metadata gives the same launches: the
+   memo keeps, per seen metadata, what those launches were (and the tensors the call made, to make again) and
+   replays them through the Launchers' own launch() (so the Plans' guards, hooks and fallbacks all still apply),
+   with the new call's tensors in the places the old call's were.
 
-   Appended to native_launch.c when the module is built (native_launch.py): it uses that file's Launcher, launch()
-   and the `recording` list launch() appends to.
+   Appended to native_launch.c when the module is built (native_launch.py): it uses that file's Launcher and
+   launch(), whose top records into this thread's recording.
 
      MemoCall    a class's `__call__` that is the memo: entries in the instance's `_memo` list, tried in turn; none
                  matching calls the Python `__call__` (which records a call the memo may keep).
