@@ -111,13 +111,14 @@ def pure(compiled) -> bool:
     return flag
 
 
-def guards(args: tuple, tensor_type) -> tuple | None:
-    """Per argument what the memo checks: (dtype, shape, stride, device) of a tensor, (value,) of a scalar; None
-    where an argument is neither."""
+def guards(args: tuple, tensor_type, devices: bool) -> tuple | None:
+    """Per argument what the memo checks: (dtype, shape, stride) of a tensor, with its device where the call makes
+    tensors (they are made on the device the host code chose), (value,) of a scalar; None where an argument is
+    neither."""
     out = []
     for a in args:
         if isinstance(a, tensor_type):
-            out.append((a.dtype, tuple(a.shape), tuple(a.stride()), a.device))
+            out.append((a.dtype, tuple(a.shape), tuple(a.stride())) + ((a.device,) if devices else ()))
         elif type(a) in _SCALARS:
             out.append((a,))
         else:
@@ -168,9 +169,8 @@ def entry(native, args: tuple, launches: list, result, tensor_type, allocating: 
     `result`; None where replaying it would not be the same as running it. `allocating`: tensors the call made
     (fresh allocations its launches write) are remade by the replay; else only calls whose tensors are all their
     arguments are kept."""
-    checked = guards(args, tensor_type)
     tensors = [id(a) for a in args if isinstance(a, tensor_type)]
-    if checked is None or not launches or len(set(tensors)) != len(tensors):
+    if not launches or len(set(tensors)) != len(tensors):
         return None  # (a tensor passed twice: the guards cannot tell a later call whose two are different)
     refs = _Refs(args, tensor_type, allocating)
     replays = []
@@ -194,7 +194,8 @@ def entry(native, args: tuple, launches: list, result, tensor_type, allocating: 
             return None
         replays.append((launcher, grid, tuple(constants), tuple(where), tuple(kwnames), tuple(kwvalues)))
     returned = _result_refs(result, refs, tensor_type)
-    if returned is None:
+    checked = guards(args, tensor_type, devices=bool(refs.made))
+    if returned is None or checked is None:
         return None
     try:
         return native.Entry(checked, tuple(replays), returned, tensor_type, refs.allocs())

@@ -105,7 +105,7 @@ typedef struct {
 
 typedef struct {
   PyObject_HEAD
-  PyObject *guards;      /* tuple, per argument: (dtype, shape, stride, device) for a tensor, (value,) for a scalar */
+  PyObject *guards;      /* tuple, per argument: (dtype, shape, stride[, device]) of a tensor, (value,) of a scalar */
   PyObject *tensor_type;
   PyObject *launches;    /* the tuple the replays were made from (it holds what they borrow) */
   PyObject *allocs;      /* tuple of (callable, args, kwargs): the tensors the call makes, in order */
@@ -172,8 +172,8 @@ static int Entry_init(Entry *self, PyObject *args, PyObject *kw) {
   }
   for (Py_ssize_t i = 0; i < nguards; i++) {
     PyObject *g = PyTuple_GET_ITEM(guards, i);
-    if (!PyTuple_Check(g) || (PyTuple_GET_SIZE(g) != 1 && PyTuple_GET_SIZE(g) != 4)) {
-      PyErr_SetString(PyExc_ValueError, "Entry: a guard is (value,) or (dtype, shape, stride, device)");
+    if (!PyTuple_Check(g) || PyTuple_GET_SIZE(g) < 1 || PyTuple_GET_SIZE(g) == 2 || PyTuple_GET_SIZE(g) > 4) {
+      PyErr_SetString(PyExc_ValueError, "Entry: a guard is (value,) or (dtype, shape, stride[, device])");
       goto bad;
     }
   }
@@ -242,7 +242,7 @@ static int Entry_matches(Entry *e, PyObject *const *args, Py_ssize_t n) {
     int eq = same_attr(a, s_dtype, PyTuple_GET_ITEM(g, 0), 0);
     if (eq > 0) eq = same_attr(a, s_shape, PyTuple_GET_ITEM(g, 1), 0);
     if (eq > 0) eq = same_attr(a, s_stride, PyTuple_GET_ITEM(g, 2), 1);
-    if (eq > 0) eq = same_attr(a, s_device, PyTuple_GET_ITEM(g, 3), 0);
+    if (eq > 0 && PyTuple_GET_SIZE(g) == 4) eq = same_attr(a, s_device, PyTuple_GET_ITEM(g, 3), 0);
     if (eq <= 0) return eq;
   }
   return 1;

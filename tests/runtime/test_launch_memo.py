@@ -66,6 +66,7 @@ def test_a_repeat_call_is_replayed_in_c_with_the_new_calls_tensors(launches):  #
     fast[(1,)](x, 128, 0.5, 128, num_warps=4)  # a Plan kept, as after a first call
     launches.clear()
     assert k(x, 128) is None and k.misses == 1 and len(k._memo) == 1  # recorded
+    assert k._memo[0].guards == ((x.dtype, (64,), (1,)), (128,))  # in place: no device read per call
     assert k(y, 128) is None and k.misses == 1 and k._memo[0].hits == 1  # replayed: the host code did not run
     (f1, g1, *_), (f2, g2, *_) = launches
     assert (f1, g1) == (f2, g2) == (0xF00D, (2, 1, 1))
@@ -204,6 +205,7 @@ def test_a_call_that_allocates_its_output_is_replayed_with_a_new_output(launches
     x = torch.zeros(64)
     first, second, third = k(x), k(x), k(x)
     assert k.misses == 1 and k._memo[0].hits == 2
+    assert k._memo[0].guards == ((x.dtype, (64,), (1,), x.device),)  # the device too: the output is made there
     assert len({first.data_ptr(), second.data_ptr(), third.data_ptr()}) == 3  # a new tensor per call, as the host's
     assert (second.shape, second.stride(), second.dtype, second.device) == (x.shape, x.stride(), x.dtype, x.device)
     assert packed_pointer(launches[-1]) == third.data_ptr()  # the launch wrote into the tensor the call returns
