@@ -296,3 +296,26 @@ def test_a_kernel_gets_the_memo_on_its_class_and_its_instance():
     k(x, out)
     torch.testing.assert_close(out, x + 1)
     assert k._memo == [] and k.cache_info().hits == 1
+
+
+def test_which_calls_of_a_kernel_may_be_recorded():
+    """Kernel.__call__ records a call for the memo only as an ordinary repeat on the GPU (launch_memo.may_record)."""
+    from types import SimpleNamespace
+
+    pure, impure = SimpleNamespace(_pure_host=True), SimpleNamespace(_pure_host=False)
+    kernel = SimpleNamespace(_memo=[])
+    x = torch.zeros(8)
+
+    def may(entry, memo=()):
+        kernel._memo = memo if memo is None else list(memo)
+        return launch_memo.may_record(kernel, (x,), entry)
+
+    assert may((pure, None, (), "cuda", ()))
+    assert not may((impure, None, (), "cuda", ()))                  # host code that is not pure
+    assert not may((pure, None, (), "cpu", ()))                     # the interpreter
+    assert not may((pure, None, (), "cuda", ((0, 0),)))             # a broadcast variant may be chosen
+    assert not may((pure, {}, (), "cuda", ()))                      # tuned, this size's choice not made yet
+    assert may((impure, {(torch.Size([8]),): (pure, {})}, (), "cuda", ()))  # the tuned choice's host code counts
+    assert not may((pure, {(torch.Size([8]),): (impure, {})}, (), "cuda", ()))
+    assert not may((pure, None, (), "cuda", ()), memo=None)         # no memo (KOPT_CALL_MEMO=0, no C module)
+    assert not may((pure, None, (), "cuda", ()), memo=[0] * launch_memo.MAX_ENTRIES)  # full
