@@ -102,3 +102,22 @@ def test_a_launch_gives_up_warp_specialization_once_triton_fails_on_it():
         warnings.simplefilter("error")
         fast[(1,)](x, 1, 128)  # a new specialization: straight to the plain form, nothing said again
     assert jit.tried == [1, 0, 0]
+
+
+def test_helion_fields_kopt_does_not_act_on_yet_are_said_once_where_they_ask_for_more():
+    """A Helion config runs unchanged; a field kopt accepts but does not act on yet is said (once per value) where
+    its value asks for something else than what kopt does, and not where it asks for what kopt does anyway."""
+    from kopt.runtime import config as config_module
+
+    config_module._SAID.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kopt.Config(pid_type="flat", indexing=["pointer", "pointer"], loop_orders=[[0, 1]], flatten_loops=[False],
+                    static_ranges=[False], load_eviction_policies=["", ""])
+    with pytest.warns(RuntimeWarning, match="pid_type='persistent_blocked' is accepted .* not acted on yet"):
+        kopt.Config(pid_type="persistent_blocked")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kopt.Config(pid_type="persistent_blocked")  # said once
+    with pytest.warns(RuntimeWarning, match="indexing='tensor_descriptor'"):
+        kopt.Config(indexing="tensor_descriptor")

@@ -9,6 +9,7 @@ refuses a config with a tunable it does not register.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 from kopt.backends.range_knobs import range_options
@@ -20,6 +21,31 @@ _HELION_ONLY = ("l2_groupings", "pid_type", "indexing", "loop_orders", "flatten_
                 "range_num_stages", "range_multi_buffers", "range_flattens", "static_ranges", "load_eviction_policies",
                 "range_warp_specializes")
 REDUCTION_MODES = ("persistent", "looped", "online")
+
+# Helion fields kopt accepts (a Helion config runs unchanged) but does not act on yet, with the values that ask for
+# what kopt does anyway (one program per tile in flat order, pointer loads, loops as written)
+_NOT_YET = {"pid_type": lambda v: v == "flat",
+            "indexing": lambda v: all(i == "pointer" for i in ([v] if isinstance(v, str) else v)),
+            "loop_orders": lambda v: all(list(o) == sorted(o) for o in v),
+            "flatten_loops": lambda v: not any(v), "static_ranges": lambda v: not any(v),
+            "load_eviction_policies": lambda v: all(p in ("", None) for p in v)}
+_SAID: set = set()
+
+
+def _say_unused(fields: dict) -> None:
+    """One warning per field and value that asks for something kopt does not do yet (what it does instead)."""
+    for name, value in fields.items():
+        as_kopt = _NOT_YET.get(name)
+        try:
+            same = as_kopt is None or as_kopt(value)
+        except TypeError:  # a malformed value: said as not acted on, like any other
+            same = False
+        if same or (name, repr(value)) in _SAID:
+            continue
+        _SAID.add((name, repr(value)))
+        warnings.warn(f"kopt.Config: {name}={value!r} is accepted (Helion configs run unchanged) but not acted on "
+                      "yet: kopt launches one program per tile in flat (or l2_groupings) order with pointer loads, "
+                      "and runs loops as written", RuntimeWarning, stacklevel=4)
 
 
 @dataclass(frozen=True)
@@ -54,6 +80,7 @@ class Config:
                                    "reduction_loops, " + ", ".join(_HELION_ONLY) + ", and hl.register_tunable names"])
         helion_fields = {k: v for k, v in helion_fields.items() if k in _HELION_ONLY}
         range_options(helion_fields)  # the per-loop knobs are checked here, at the user's Config(...)
+        _say_unused(helion_fields)
         if reduction_loops is not None:
             if reduction is not None or reduction_block is not None:
                 raise KoptError("kopt.Config: give the reduction either as reduction_loops (Helion) or as "
