@@ -43,6 +43,33 @@ def test_other_sets():
         shapes.get_shapes(shapes.default_shape_set(kernel), kernel)
 
 
+def test_the_dot_kernel_sets():
+    """Issue 17's matmul shapes (as M, N, K) and attention shapes (batch*heads, seq, head dim)."""
+    mix = shapes.get_shapes("matmul_mix", "matmul")
+    assert {(2048,) * 3, (4096,) * 3, (8192,) * 3} <= set(mix)
+    assert (16384, 4096, 1024) in mix and (1024, 1024, 16384) in mix and (4097, 1023, 4095) in mix
+    assert {m for m, n, k in mix if (n, k) in ((4096, 14336), (14336, 4096))} == {16, 128, 2048}
+    att = shapes.get_shapes("attention", "attention")
+    assert sorted({s for _, s, _ in att}) == [1024, 4096, 8192] and sorted({d for *_, d in att}) == [64, 128]
+    assert shapes.get_shapes("small", "causal_attention") == shapes.get_shapes("small_attention")
+    with pytest.raises(ValueError, match="3-D"):
+        shapes.get_shapes("norm", "attention")
+
+
+@pytest.mark.parametrize("kernel", ["attention", "causal_attention"])
+def test_attention_runs_kopt_and_its_peers_against_sdpa(kernel, tmp_path):
+    """kopt's example, SDPA (the reference) and the hand-written Triton kernel on the interpreter; flops causal-aware."""
+    from kopt.tools.bench.kopt_impl import kopt_impls
+
+    shape = shapes.get_shapes("small", kernel)[:1]
+    run = harness.run(kernel, shape, {**kopt_impls(kernel), **peers.peers_for(kernel)}, "fp32", device="cpu",
+                      out_dir=tmp_path, tag="small", echo=None, progress=lambda line: None)
+    assert run.unit == "TFLOP/s" and run.impls == ["kopt", "torch", "triton"]
+    assert all(run.row(shape[0], name).status == "ok" for name in run.impls)
+    bh, seq, d = shape[0]
+    assert specs.get_spec(kernel).work(shape[0], 4) == (2 if kernel == "causal_attention" else 4) * bh * seq * seq * d
+
+
 def test_shape_set_errors():
     with pytest.raises(KeyError, match="tritonbench"):
         shapes.get_shapes("nope")

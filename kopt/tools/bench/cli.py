@@ -12,7 +12,7 @@ import sys
 
 from . import shapes as shape_sets
 
-KERNELS = ("softmax", "layer_norm", "rms_norm", "cross_entropy", "matmul")
+KERNELS = ("softmax", "layer_norm", "rms_norm", "cross_entropy", "matmul", "attention", "causal_attention")
 PEERS = ("torch", "compile", "triton", "quack", "helion", "naive")
 
 
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"shape set ({', '.join(shape_sets.SHAPE_SETS)}); default per kernel: "
                         + ", ".join(f"{k} {v}" for k, v in shape_sets.DEFAULT_SET.items()))
     p.add_argument("--dtype", action="append", metavar="fp32|fp16|bf16",
-                   help="repeatable or comma list (default fp32; fp16 for matmul)")
+                   help="repeatable or comma list (default fp32; fp16 for matmul and attention)")
     p.add_argument("--peers", metavar="LIST",
                    help=f"comma list from {','.join(PEERS)}, or 'none' (default: every peer of the kernel)")
     p.add_argument("--no-kopt", action="store_true", help="leave kopt's own implementations out")
@@ -83,7 +83,8 @@ def _main(argv: list[str] | None) -> int:
         return launch_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    dtypes = _csv_list(args.dtype) or (["fp16"] if args.kernel == "matmul" else ["fp32"])
+    compute_bound = args.kernel in ("matmul", "attention", "causal_attention")  # (specs imports torch: not yet)
+    dtypes = _csv_list(args.dtype) or (["fp16"] if compute_bound else ["fp32"])
     bad = [d for d in dtypes if d not in ("fp32", "fp16", "bf16")]
     if bad:
         parser.error(f"unknown dtype(s) {', '.join(bad)}")

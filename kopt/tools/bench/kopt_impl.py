@@ -22,6 +22,8 @@ _KERNELS = {
     "rms_norm": ("rms_norm", "rms_norm"),
     "cross_entropy": ("cross_entropy", "cross_entropy"),
     "matmul": ("matmul", "matmul"),
+    "attention": ("attention", "attention"),
+    "causal_attention": ("causal_attention", "causal_attention"),
 }
 
 

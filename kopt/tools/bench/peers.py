@@ -101,6 +101,13 @@ def _triton(name: str) -> Factory:
     return factory
 
 
+def _triton_attention(causal: bool) -> Factory:
+    def factory(inputs):
+        mod = importlib.import_module(".triton_attention", __package__)  # (lazily, as _triton)
+        return lambda: mod.attention(*inputs, causal)
+    return factory
+
+
 # ---------------------------------------------------------------------------------- QuACK
 _QUACK_HINT = "pip install quack-kernels (needs an H100/B200 and nvidia-cutlass-dsl)"
 
@@ -186,6 +193,9 @@ _PEERS: dict[str, dict[str, Factory]] = {
                       "triton": _triton("cross_entropy"), "quack": _quack_cross_entropy,
                       "naive": _plain(_naive_cross_entropy)},
     "matmul": {"torch": _eager("matmul"), "triton": _triton("matmul")},
+    # torch: scaled_dot_product_attention (flash attention on the GPU); torch.compile would call the same
+    "attention": {"torch": _eager("attention"), "triton": _triton_attention(False)},
+    "causal_attention": {"torch": _eager("causal_attention"), "triton": _triton_attention(True)},
 }
 
 

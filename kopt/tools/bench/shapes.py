@@ -1,7 +1,8 @@
 """Named shape sets for ``kopt bench``.
 
 Row-wise kernels (softmax, norms, cross entropy) use ``(M, N)``: M rows reduced over the last
-dimension N. Matmul uses ``(M, N, K)``: ``[M, K] @ [K, N]``.
+dimension N. Matmul uses ``(M, N, K)``: ``[M, K] @ [K, N]``. Attention uses ``(BH, S, D)``: batch*heads,
+sequence length (queries and keys), head dim.
 """
 
 from __future__ import annotations
@@ -30,9 +31,19 @@ _VOCAB = [(4096, n) for n in (4096, 32768, 65536, 131072)]
 
 _MATMUL = [(s, s, s) for s in (512, 1024, 2048, 4096, 8192)] + [(4096, 4096, 1024), (8192, 1024, 4096)]
 
+# The matmul shapes the dot-kernel issue (17) is judged on, as (M, N, K): square; tall-skinny (M 16384, K 1024,
+# N 4096); small M*N with large K (1024 x 1024, K 16384); odd sizes (M 4097, K 4095, N 1023); and an LLM's
+# projections of a 4096-wide model (Llama-3-8B: MLP 14336) for M = 16, 128, 2048 tokens.
+_MATMUL_MIX = ([(s, s, s) for s in (2048, 4096, 8192)] + [(16384, 4096, 1024), (1024, 1024, 16384), (4097, 1023, 4095)]
+               + [(m, n, k) for m in (16, 128, 2048) for n, k in ((4096, 4096), (14336, 4096), (4096, 14336))])
+
+# Attention as (batch*heads, seq, head dim): seq 1024, 4096, 8192 x head dim 64, 128, 32 batch*heads
+_ATTENTION = [(32, s, d) for s in (1024, 4096, 8192) for d in (64, 128)]
+
 # Tiny, awkward shapes for CPU smoke tests (the Triton interpreter and eager torch are slow).
 _SMALL = [(7, 33), (16, 128), (3, 257)]
 _SMALL_MATMUL = [(16, 16, 16), (33, 17, 40)]
+_SMALL_ATTENTION = [(2, 33, 16), (3, 64, 32)]
 
 SHAPE_SETS: dict[str, list[tuple[int, ...]]] = {
     "tritonbench": _TRITONBENCH,
@@ -44,9 +55,14 @@ SHAPE_SETS: dict[str, list[tuple[int, ...]]] = {
     "vocab": _VOCAB,
     "vocab_sweep": _VOCAB_SWEEP,
     "matmul": _MATMUL,
+    "matmul_mix": _MATMUL_MIX,
+    "attention": _ATTENTION,
     "small": _SMALL,
     "small_matmul": _SMALL_MATMUL,
+    "small_attention": _SMALL_ATTENTION,
 }
+
+_THREE_D = {"matmul": "small_matmul", "attention": "small_attention", "causal_attention": "small_attention"}
 
 # Default set per kernel when ``--shapes`` is not given.
 DEFAULT_SET = {
@@ -55,22 +71,24 @@ DEFAULT_SET = {
     "rms_norm": "norm",
     "cross_entropy": "vocab",
     "matmul": "matmul",
+    "attention": "attention",
+    "causal_attention": "attention",
 }
 
 
 def get_shapes(name: str, kernel: str | None = None) -> list[tuple[int, ...]]:
-    """Return the shapes of set ``name``; ``small`` maps to 3-D shapes for ``kernel="matmul"``.
+    """Return the shapes of set ``name``; ``small`` maps to the 3-D shapes of matmul and attention kernels.
 
     Raises ``KeyError`` with the known names when ``name`` is unknown, and ``ValueError`` when
-    the set's rank does not fit the kernel (2-D sets for row kernels, 3-D for matmul).
+    the set's rank does not fit the kernel (2-D sets for row kernels, 3-D for matmul and attention).
     """
-    if name == "small" and kernel == "matmul":
-        name = "small_matmul"
+    if name == "small" and kernel in _THREE_D:
+        name = _THREE_D[kernel]
     if name not in SHAPE_SETS:
         raise KeyError(f"unknown shape set {name!r}; known: {', '.join(sorted(SHAPE_SETS))}")
     shapes = list(SHAPE_SETS[name])
     if kernel is not None:
-        want = 3 if kernel == "matmul" else 2
+        want = 3 if kernel in _THREE_D else 2
         if len(shapes[0]) != want:
             raise ValueError(f"shape set {name!r} has {len(shapes[0])}-D shapes; {kernel} needs {want}-D")
     return shapes

@@ -2,7 +2,8 @@
 
 A kernel's inputs are a tuple passed positionally to every implementation:
 ``softmax (x,)``, ``layer_norm (x, w, b, eps)``, ``rms_norm (x, w, eps)``,
-``cross_entropy (logits, labels)``, ``matmul (a, b)``.
+``cross_entropy (logits, labels)``, ``matmul (a, b)``, ``attention`` / ``causal_attention (q, k, v)``
+(each ``[batch*heads, seq, head_dim]``).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class KernelSpec:
 
     def tolerance(self, dtype: torch.dtype) -> tuple[float, float]:
         """(rtol, atol) for ``harness.compare``; atol is relative to the mean |reference|."""
-        if self.name == "matmul" and dtype == torch.float32:
+        if self.compute_bound and dtype == torch.float32:  # tl.dot (and cuBLAS, SDPA) may use TF32
             return _TOL_MATMUL_FP32
         return _TOL[dtype]
 
@@ -117,6 +118,20 @@ def _make_matmul(shape, dtype, device):
     return (torch.randn(m, k, device=device) * s).to(dtype), (torch.randn(k, n, device=device) * s).to(dtype)
 
 
+def _make_attention(shape, dtype, device):
+    bh, seq, d = shape
+    return tuple(torch.randn(bh, seq, d, device=device).to(dtype) for _ in range(3))
+
+
+def _sdpa(causal: bool):
+    return lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+
+def _attention_flops(causal: bool):
+    # two matmuls of bh x seq x seq x d, 2 flops a multiply-add; causal: half the (query, key) pairs
+    return lambda s, e: (2 if causal else 4) * s[0] * s[1] * s[1] * s[2]
+
+
 SPECS: dict[str, KernelSpec] = {
     "softmax": KernelSpec(
         "softmax", lambda x: torch.softmax(x, dim=-1), lambda s, d, dev: (_rows(s, d, dev),),
@@ -132,6 +147,9 @@ SPECS: dict[str, KernelSpec] = {
         lambda s, e: s[0] * s[1] * e + 8 * s[0]),
     "matmul": KernelSpec(
         "matmul", torch.matmul, _make_matmul, lambda s, e: 2 * s[0] * s[1] * s[2], compute_bound=True),
+    "attention": KernelSpec("attention", _sdpa(False), _make_attention, _attention_flops(False), compute_bound=True),
+    "causal_attention": KernelSpec("causal_attention", _sdpa(True), _make_attention, _attention_flops(True),
+                                   compute_bound=True),
 }
 
 KERNELS = tuple(SPECS)
