@@ -113,19 +113,23 @@ def _instantiate(cls: type[ModulePass], s: ArgSpec, loc: SourceLoc, spec: str) -
         raise error(f"bad options for pass {s.name!r}: {e}") from None
 
 
-def pass_names(spec: str) -> list[str]:
-    """The pass names a pipeline spec lists, in order (its syntax checked)."""
+def _specs(spec: str) -> list:
     try:
-        return [s.name for s in parse_pipeline(spec)]
+        return list(parse_pipeline(spec))
     except ArgSpecParseError as e:  # derives from BaseException, not Exception
         raise _syntax_error(spec, e) from None
+
+
+def pass_names(spec: str) -> list[str]:
+    """The pass names a pipeline spec lists, in order (its syntax checked)."""
+    return [s.name for s in _specs(spec)]
 
 
 def _parse(spec: str) -> list[ModulePass]:
     from kopt.passes.registry import passes_named
 
-    known = passes_named(pass_names(spec))
-    specs = list(parse_pipeline(spec))
+    specs = _specs(spec)
+    known = passes_named(s.name for s in specs)
     cols = _pass_columns(spec)
     passes = []
     for i, s in enumerate(specs):

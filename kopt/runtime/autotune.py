@@ -253,8 +253,7 @@ class Runner:
         return self._bundle(out, clone=True)
 
     def __call__(self, config: Config):
-        for i, p in self._pristine.items():
-            self.args[i].copy_(p)
+        self.restore()
         out = self.launch(config, self.args)
         if candidate_hook is not None and config != Config():
             out = candidate_hook(config, out)

@@ -309,8 +309,9 @@ def native_class(native):
                 return kernel
 
             def first_launch_in_c(self, grid, args: tuple, options: dict):
-                """The first call of a specialization: Triton compiles or loads the kernel (`warmup`: no launch), the
-                driver loads its binary here and the call launches through a new Plan, so Triton never builds its
+                """The first call of a specialization: from its launch record where kopt kept one (no Triton at all),
+                else Triton compiles or loads the kernel (`warmup`: no launch); the C module loads its binary here
+                and the call launches through a new Plan, so Triton never builds its
                 C launcher for it (a gcc run of ~0.3 s per kernel signature in a fresh process). None where that
                 does not apply (hooks, an unusual call, a kernel the C launch does not start, over a limit)."""
                 if not native_launch.launchable_grid(grid) or self._hooked() or native_launch.load_hooked(self._runtime):
@@ -333,7 +334,7 @@ def native_class(native):
                 if not isinstance(signature, dict) or native_launch.plan_codes(self.jit.params, signature, args,
                                                                                _int_class) is None:
                     return None  # arguments the C launch does not pass: not worth a load of the binary
-                function = native_launch.load_function(kernel, device, self._driver)
+                function = native_launch.load_function(native, kernel, device)
                 plan = function and native_launch.make_plan(native, kernel, self.jit, args, options, device,
                                                             self._tensor, _int_class, function)
                 if not plan:  # Triton's path launches it, and keeps it (so the next call does not come here)
@@ -355,7 +356,8 @@ def native_class(native):
                 if coded is None or coded[0].decode() != record["codes"]:
                     return None
                 data = launch_records.binary(record, arch)
-                function = data and native_launch.load_record(native, record, data, device)
+                function = data and native_launch.load(native, record["name"], data, record["shared"],
+                                                       record["num_warps"], device)
                 if not function:
                     return None
                 return native.Plan(record, function, 32 * record["num_warps"], record["shared"], device, coded[0],

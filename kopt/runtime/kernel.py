@@ -95,6 +95,17 @@ def _f32_dot_precision() -> str:
 _EXACT_MEMO = 1024  # per kernel entry: exact argument sizes -> tuned choice (varying scalars stop filling it)
 
 
+def exact_choice(tuning: dict, values) -> tuple:
+    """(the call's exact sizes, the tuned choice kept in a compile entry for them, or None): a repeat call costs one
+    tuple of shapes and one lookup; the size bucket, which hashes the full key, is only for sizes not seen yet. The
+    sizes are None where an argument cannot be hashed (a list): nothing is kept for such calls."""
+    exact = tuple([getattr(v, "shape", v) for v in values])
+    try:
+        return exact, tuning.get(exact)
+    except TypeError:
+        return None, None
+
+
 class Kernel:
     """The object `@kopt.kernel` returns."""
 
@@ -469,13 +480,7 @@ class Kernel:
             return self._broadcast_variant(items, device, ones).launcher(*values)
         if tuning is None:
             return compiled.launcher(*values)
-        # the tuned choice, kept in this entry by the call's exact sizes (a repeat call: one tuple of shapes and
-        # one lookup; the size bucket, which hashes the full key, only for sizes not seen yet)
-        exact = tuple([getattr(v, "shape", v) for v in values])
-        try:
-            chosen = tuning.get(exact)
-        except TypeError:  # an unhashable argument (a list): no memo
-            exact, chosen = None, None
+        exact, chosen = exact_choice(tuning, values)
         if chosen is None:
             chosen = self._launch_config(items, device, values, compiled)
             if exact is not None and len(tuning) < _EXACT_MEMO:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import ast
 import os
-import re
+
+from kopt.runtime.fast_launch import launched_kernels
 
 MAX_ENTRIES = 8  # metadata kept per kernel (the C call tries them in turn)
 MAX_ALLOCS = 16  # native_memo.c's MAX_ALLOCS: tensors one call may make
@@ -60,7 +61,7 @@ def host_is_pure(source: str, name: str) -> bool:
         tree = ast.parse(source)
     except SyntaxError:
         return False
-    launched = set(re.findall(r"\b(\w+)\[\(", source))
+    launched = launched_kernels(source)
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if fn is None:
         return False
@@ -76,14 +77,26 @@ def host_is_pure(source: str, name: str) -> bool:
     return True
 
 
+def _is_launch(f, launched: set[str]) -> bool:
+    """`kernel[grid]`: the callee of a launch of one of the module's kernels."""
+    return isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched
+
+
+def _module_function(f) -> tuple[str, str] | None:
+    """(module, function) of a callee written `module.function` (`torch.empty`, `x.size`), else None."""
+    return (f.value.id, f.attr) if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else None
+
+
 def _allowed_call(f, launched: set[str]) -> bool:
     if isinstance(f, ast.Name):
         return f.id in _CALLS
-    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
-        if f.value.id in _PURE_MODULES:
-            return f.attr in _PURE_MODULES[f.value.id] or _PURE_MODULES[f.value.id] == {"*"}
-        return f.attr in (_TORCH if f.value.id == "torch" else _METHODS)
-    return isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched
+    called = _module_function(f)
+    if called is not None:
+        module, name = called
+        if module in _PURE_MODULES:
+            return "*" in _PURE_MODULES[module] or name in _PURE_MODULES[module]
+        return name in (_TORCH if module == "torch" else _METHODS)
+    return _is_launch(f, launched)
 
 
 def _metadata_use(node: ast.Name, parents: dict, launched: set[str]) -> bool:
@@ -94,10 +107,9 @@ def _metadata_use(node: ast.Name, parents: dict, launched: set[str]) -> bool:
     if isinstance(parent, ast.keyword):
         parent = parents.get(parent)
     if isinstance(parent, ast.Call) and node is not parent.func:
-        f = parent.func
-        return ((isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in launched)
-                or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "torch"
-                    and f.attr in _TORCH))
+        called = _module_function(parent.func)
+        return _is_launch(parent.func, launched) or (called is not None and called[0] == "torch"
+                                                     and called[1] in _TORCH)
     return False
 
 
@@ -131,9 +143,7 @@ class _Refs:
     (<= -2: allocation -2 - k), remade on each replay with the same shape, strides, dtype and device."""
 
     def __init__(self, args: tuple, tensor_type, allocating: bool):
-        import torch
-
-        self.args, self.tensor_type, self.allocating, self.torch = args, tensor_type, allocating, torch
+        self.args, self.allocating = args, allocating
         self.made: list = []
         self.storages = {a.untyped_storage().data_ptr() for a in args if isinstance(a, tensor_type)}
 
@@ -159,8 +169,9 @@ class _Refs:
         return -2 - (len(self.made) - 1)
 
     def allocs(self) -> tuple:
-        empty = self.torch.empty_strided
-        return tuple((empty, (tuple(t.shape), tuple(t.stride())), {"dtype": t.dtype, "device": t.device})
+        import torch
+
+        return tuple((torch.empty_strided, (tuple(t.shape), tuple(t.stride())), {"dtype": t.dtype, "device": t.device})
                      for t in self.made)
 
 
@@ -224,10 +235,9 @@ def may_record(kernel, values, fast_entry) -> bool:
         return False
     compiled, tuning = fast_entry[0], fast_entry[1]
     if tuning is not None:
-        try:
-            chosen = tuning.get(tuple([getattr(v, "shape", v) for v in values]))
-        except TypeError:
-            return False
+        from kopt.runtime.kernel import exact_choice
+
+        chosen = exact_choice(tuning, values)[1]
         if chosen is None:
             return False
         compiled = chosen[0]

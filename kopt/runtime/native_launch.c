@@ -557,12 +557,13 @@ static PyTypeObject LauncherType = {
 
 #define CU_TRY(call) do { if ((err = (call)) != 0) goto failed; } while (0)
 
-/* load_binary(name, cubin, shared, device) -> (function, n_regs, n_spills, max_threads): load a kernel's binary
-   into the device's current context (its primary context where the thread has none), as Triton's loader does
-   on a kernel's first launch, and opt the function into `shared` bytes of dynamic shared memory where that is
-   over the static limit. Why here: Triton's loader lives in its driver utility module, which a process builds
-   with gcc on first use (0.3 s) and which computing Triton's cache key (0.4 s) comes with; a kernel whose binary
-   kopt already holds (launch_records.py) needs neither. */
+/* load_binary(name, cubin, shared, device) -> (function, n_regs, n_spills, max_threads, shared opt-in limit): load
+   a kernel's binary into the device's current context (its primary context where the thread has none), as
+   Triton's loader does on a kernel's first launch, and opt the function into `shared` bytes of dynamic shared
+   memory where that is over the static limit. Every first launch in C loads through here (native_launch.load).
+   Why here: Triton's loader lives in its driver utility module, which a process builds with gcc on first use
+   (0.3 s) and which computing Triton's cache key (0.4 s) comes with; a kernel whose binary kopt already holds
+   (launch_records.py) needs neither. */
 static PyObject *load_binary(PyObject *self, PyObject *args) {
   const char *name, *data;
   Py_ssize_t size;

@@ -170,39 +170,28 @@ def load_hooked(runtime) -> bool:
     return any(getattr(h, "calls", h) for h in hooks)  # Triton 3.6 holds hook chains (`.calls`), older a callable
 
 
-def load_function(kernel, device: int, driver):
-    """Load a kernel Triton compiled (or found in its cache) into the current context the way its CompiledKernel
-    does on its first launch, without building Triton's C launcher; the CUfunction handle, or None where the
-    kernel cannot run here as built (over the device's shared memory or thread limit: Triton's own path then says
-    so) or the driver does not offer this (another Triton)."""
-    m = kernel.metadata
-    if not launchable(kernel, function=1) or getattr(kernel, "module", None) is not None:
-        return None  # (a kernel Triton already loaded keeps Triton's launcher: its handles are Triton's)
+def load(native, name: str, binary: bytes, shared: int, num_warps: int, device: int):
+    """Load a kernel's binary into the current context with the C module's loader, as Triton's CompiledKernel
+    loads it on its first launch but without Triton's C launcher or driver; the CUfunction handle, or None where
+    the kernel cannot run here as built (over the device's shared memory or thread limit) or the load fails:
+    Triton's own path then builds or loads it, and says what is wrong."""
     try:
-        utils = driver.active.utils
-        if m.shared > utils.get_device_properties(device)["max_shared_mem"]:
-            return None
-        loaded = utils.load_binary(kernel.name, kernel.kernel, m.shared, device)
-    except Exception:  # noqa: BLE001 - Triton's own path loads it (and raises what is wrong)
-        return None
-    function, max_threads = loaded[1], (loaded[4] if len(loaded) > 4 else None)
-    if max_threads is not None and m.num_warps * 32 > max_threads:
-        return None  # (the loaded module stays loaded, as Triton's own do: a kernel over the limit is an error case)
-    return function
-
-
-def load_record(native, record: dict, data: bytes, device: int):
-    """Load a launch record's binary (launch_records.py) into the current context with the C module's loader; the
-    CUfunction handle, or None where the kernel cannot run here as built (over the device's shared memory or
-    thread limit) or the load fails: Triton's own path then builds or loads it, and says what is wrong."""
-    try:
-        function, _regs, _spills, max_threads, shared_limit = native.load_binary(record["name"], data,
-                                                                                 record["shared"], device)
+        function, _regs, _spills, max_threads, shared_limit = native.load_binary(name, binary, shared, device)
     except (RuntimeError, TypeError, ValueError, OverflowError):
         return None
-    if record["shared"] > shared_limit or record["num_warps"] * 32 > max_threads:
-        return None  # (the module stays loaded, as in load_function: a kernel over the limit is an error case)
+    if shared > shared_limit or num_warps * 32 > max_threads:
+        return None  # (the module stays loaded, as Triton's own do: a kernel over the limit is an error case)
     return function
+
+
+def load_function(native, kernel, device: int):
+    """`load` for a kernel Triton compiled (or found in its cache), or None where the C launch does not start it,
+    Triton loaded it already (its handles are Triton's, and so is its launcher) or it holds no cubin."""
+    binary = getattr(kernel, "kernel", None)  # (the cubin's bytes, in the Tritons kopt supports)
+    if not launchable(kernel, function=1) or getattr(kernel, "module", None) is not None or type(binary) is not bytes:
+        return None
+    m = kernel.metadata
+    return load(native, kernel.name, binary, m.shared, m.num_warps, device)
 
 
 def make_plan(native, kernel, jit, args: tuple, options: dict, device: int, tensor_type, int_class,

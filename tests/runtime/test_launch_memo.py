@@ -117,12 +117,12 @@ def test_a_replay_still_checks_each_launch_and_falls_back(launches):  # noqa: F8
     assert k._memo[0].hits == 1 and jit.slow_calls == 2  # replayed; the launch went to Triton's path
 
 
-def test_a_launch_is_recorded_once_even_when_its_slow_path_launches_again(launches):  # noqa: F811
+def test_a_launch_is_recorded_once_even_when_its_slow_path_launches_again(launches, monkeypatch):  # noqa: F811
     """A recorded call's launch that takes the slow path (a new specialization: Triton builds it, the first launch
     goes through the new Plan) is one launch to replay, not two."""
-    from tests.runtime.test_native_launch import FakeUtils, make_loading
+    from tests.runtime.test_native_launch import FakeLoader, make_loading
 
-    jit, fast = make_loading(FakeUtils())
+    jit, fast = make_loading(FakeLoader(), monkeypatch)
     x = torch.zeros(64)
     kernel = jit.warmup(x, 100, 0.5, 128, grid=(1,))
     kernel.name, kernel.kernel = "_k", b"cubin"

@@ -262,48 +262,45 @@ def test_a_plan_rejects_malformed_codes():
         native.Plan("k", 1, 128, 0, 0, b"P", (), {}, torch.Tensor)
 
 
-class FakeUtils:
-    """Triton's driver utils: the device's shared-memory limit and the binary loader (records what it loads)."""
+class FakeLoader:
+    """The C module's `load_binary` on a GPU with these limits: records what it loads."""
 
     def __init__(self, max_shared=232448, max_threads=1024):
         self.max_shared, self.max_threads, self.loaded = max_shared, max_threads, []
 
-    def get_device_properties(self, device):
-        return {"max_shared_mem": self.max_shared}
-
-    def load_binary(self, name, binary, shared, device):
+    def __call__(self, name, binary, shared, device):
         self.loaded.append((name, binary, shared, device))
-        return (1, 0xBEEF, 32, 0, self.max_threads)
+        return (0xBEEF, 32, 0, self.max_threads, self.max_shared)
 
 
-def make_loading(utils, **runtime_hooks):
+def make_loading(loader, monkeypatch, **runtime_hooks):
+    monkeypatch.setattr(native, "load_binary", loader)
     jit = FakeJIT([False, False, False, True], ["x", "n", "scale", "BLOCK"])
     runtime = SimpleNamespace(launch_enter_hook=None, launch_exit_hook=None, **runtime_hooks)
-    driver = SimpleNamespace(active=SimpleNamespace(get_current_device=lambda: 0, get_current_stream=lambda d: 77,
-                                                    utils=utils))
+    driver = SimpleNamespace(active=SimpleNamespace(get_current_device=lambda: 0, get_current_stream=lambda d: 77))
     return jit, fast_launch.native_class(native)(jit, torch.Tensor, driver, SimpleNamespace(runtime=runtime))
 
 
-def test_a_first_call_is_launched_in_c_without_tritons_launcher(launches):
-    utils = FakeUtils()
-    jit, fast = make_loading(utils)
+def test_a_first_call_is_launched_in_c_without_tritons_launcher(launches, monkeypatch):
+    loader = FakeLoader()
+    jit, fast = make_loading(loader, monkeypatch)
     x = torch.zeros(64)
     kernel = FakeJIT.warmup(jit, x, 100, 0.5, 128, grid=(1,))  # the kernel as Triton's cache would hand it back
     kernel.name, kernel.kernel = "_k", b"cubin"
     fast[(3,)](x, 100, 0.5, 128)
-    assert jit.slow_calls == 0 and utils.loaded == [("_k", b"cubin", 512, 0)]
+    assert jit.slow_calls == 0 and loader.loaded == [("_k", b"cubin", 512, 0)]
     assert [(f, g, s) for f, g, _, _, s, _ in launches] == [(0xBEEF, (3, 1, 1), 77)]
     fast[(4,)](x, 200, 0.5, 128)
-    assert jit.slow_calls == 0 and len(utils.loaded) == 1 and len(launches) == 2 and fast.native_launches == 2
+    assert jit.slow_calls == 0 and len(loader.loaded) == 1 and len(launches) == 2 and fast.native_launches == 2
 
 
 @pytest.mark.parametrize("case", ["over the shared memory limit", "over the thread limit", "load hooks",
                                   "loaded by Triton"])
-def test_a_first_call_goes_to_triton_where_the_c_launch_cannot_load_it(case, launches):
-    utils = FakeUtils(max_shared=256 if case == "over the shared memory limit" else 232448,
-                      max_threads=64 if case == "over the thread limit" else 1024)
+def test_a_first_call_goes_to_triton_where_the_c_launch_cannot_load_it(case, launches, monkeypatch):
+    loader = FakeLoader(max_shared=256 if case == "over the shared memory limit" else 232448,
+                        max_threads=64 if case == "over the thread limit" else 1024)
     hooks = {"kernel_load_start_hook": print} if case == "load hooks" else {}
-    jit, fast = make_loading(utils, **hooks)
+    jit, fast = make_loading(loader, monkeypatch, **hooks)
     x = torch.zeros(64)
     kernel = FakeJIT.warmup(jit, x, 100, 0.5, 128, grid=(1,))
     kernel.name, kernel.kernel = "_k", b"cubin"
