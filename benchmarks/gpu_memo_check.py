@@ -2,9 +2,9 @@
 
 In-place kernels called again and again with fresh tensors of a few metadata (shapes, dtypes, strides, scalars):
 every result compared with torch; the accumulating one (`y += alpha * x`) shows a replay launches each kernel once.
-An allocating kernel (softmax) stays on the Python path, unless KOPT_CALL_MEMO=alloc (then its replays make its
-output). Prints one line per kernel and a summary; exit 1 on a failure.
-Usage (GPU, repository root): python benchmarks/gpu_memo_check.py [with KOPT_CALL_MEMO=alloc too]
+An allocating kernel (softmax) is replayed too, its output made again (with KOPT_CALL_MEMO=inplace it stays on the
+Python path). Prints one line per kernel and a summary; exit 1 on a failure.
+Usage (GPU, repository root): python benchmarks/gpu_memo_check.py [with KOPT_CALL_MEMO=inplace too]
 """
 
 from __future__ import annotations

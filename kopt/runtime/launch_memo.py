@@ -11,13 +11,13 @@ A call is kept only where replaying it is the same as running it:
     integer helpers, allocations, checks that raise and its kernels' launches (no torch op on data, no `.item()`),
     and uses its parameters only as metadata or whole in a launch or an allocation; no tensor is passed twice;
   - every tensor a launch takes, and the call returns (None, a tensor or a tuple of them), is one of the call's
-    arguments; or, with `KOPT_CALL_MEMO=alloc`, a fresh allocation of the host code (its own storage, not a view),
+    arguments; or (unless `KOPT_CALL_MEMO=inplace`) a fresh allocation of the host code (its own storage, not a view),
     which a replay makes again (`torch.empty_strided` with the same shape, strides, dtype and device);
   - the call is an ordinary repeat: its compile was found and its tuned choice (if tuned) was made before; no
     broadcast variant; no keyword arguments; no shape log being recorded (KOPT_RECORD_SHAPES).
-So by default the memo serves in-place kernels (`add_one(x, out)`, an optimizer step, a norm into a given buffer);
-a kernel that allocates its output keeps the Python path until `KOPT_CALL_MEMO=alloc` (off by default until its
-GPU check has run). `KOPT_CALL_MEMO=0` turns the memo off. Hand-written here: CUDA graphs
+So the memo serves in-place kernels (`add_one(x, out)`, an optimizer step) and kernels that return what they
+allocate (a softmax, a norm), checked on an H200 over the whole corpus (benchmarks/README.md);
+`KOPT_CALL_MEMO=inplace` keeps allocating kernels on the Python path. `KOPT_CALL_MEMO=0` turns the memo off. Hand-written here: CUDA graphs
 would replay launches too, but they fix the tensors' addresses, which differ from call to call.
 """
 
@@ -47,9 +47,9 @@ def enabled() -> bool:
 
 
 def allocating() -> bool:
-    """Whether the memo also serves calls that allocate (their outputs, temporaries): `KOPT_CALL_MEMO=alloc`. Off by
-    default until its GPU check has run (benchmarks/README.md, owed GPU runs); in-place calls are served either way."""
-    return os.environ.get("KOPT_CALL_MEMO", "1") == "alloc"
+    """Whether the memo also serves calls that allocate (their outputs, temporaries): yes unless
+    `KOPT_CALL_MEMO=inplace`; in-place calls are served either way."""
+    return os.environ.get("KOPT_CALL_MEMO", "1") != "inplace"
 
 
 def host_is_pure(source: str, name: str) -> bool:
@@ -126,11 +126,14 @@ def pure(compiled) -> bool:
 def guards(args: tuple, tensor_type, devices: bool) -> tuple | None:
     """Per argument what the memo checks: (dtype, shape, stride) of a tensor, with its device where the call makes
     tensors (they are made on the device the host code chose), (value,) of a scalar; None where an argument is
-    neither."""
+    neither. A contiguous tensor's stride is None, checked by `is_contiguous()` (a third of the cost of reading
+    the strides): two tensors of one shape that torch calls contiguous differ in strides only on dims of size 1,
+    which every launch indexes at 0 alone, and the replay passes the recorded call's stride values."""
     out = []
     for a in args:
         if isinstance(a, tensor_type):
-            out.append((a.dtype, tuple(a.shape), tuple(a.stride())) + ((a.device,) if devices else ()))
+            stride = None if a.is_contiguous() else tuple(a.stride())
+            out.append((a.dtype, tuple(a.shape), stride) + ((a.device,) if devices else ()))
         elif type(a) in _SCALARS:
             out.append((a,))
         else:

@@ -18,7 +18,7 @@
      record_start() / record_stop() -> [(launcher, grid, args, kwnames, kwvalues), ...]: the launches of this
                  thread in between (each launch once: what a launch's slow path launches again is not recorded). */
 
-static PyObject *s_memo, *s_shape, *s_stride, *s_device, *s_recording, *s_paused;
+static PyObject *s_memo, *s_shape, *s_stride, *s_is_contiguous, *s_device, *s_recording, *s_paused;
 
 /* This thread's recording (a list, borrowed), or NULL where it records nothing or has paused. */
 static PyObject *recording_list(void) {
@@ -241,7 +241,9 @@ static int Entry_matches(Entry *e, PyObject *const *args, Py_ssize_t n) {
     if (!PyObject_TypeCheck(a, (PyTypeObject *)e->tensor_type)) return 0;
     int eq = same_attr(a, s_dtype, PyTuple_GET_ITEM(g, 0), 0);
     if (eq > 0) eq = same_attr(a, s_shape, PyTuple_GET_ITEM(g, 1), 0);
-    if (eq > 0) eq = same_attr(a, s_stride, PyTuple_GET_ITEM(g, 2), 1);
+    /* strides: None stands for "contiguous", which is_contiguous() reads without making the strides' tuple */
+    PyObject *strides = PyTuple_GET_ITEM(g, 2);
+    if (eq > 0) eq = strides == Py_None ? same_attr(a, s_is_contiguous, Py_True, 1) : same_attr(a, s_stride, strides, 1);
     if (eq > 0 && PyTuple_GET_SIZE(g) == 4) eq = same_attr(a, s_device, PyTuple_GET_ITEM(g, 3), 0);
     if (eq <= 0) return eq;
   }
@@ -408,10 +410,11 @@ static int memo_init(PyObject *m) {
   s_memo = PyUnicode_InternFromString("_memo");
   s_shape = PyUnicode_InternFromString("shape");
   s_stride = PyUnicode_InternFromString("stride");
+  s_is_contiguous = PyUnicode_InternFromString("is_contiguous");
   s_device = PyUnicode_InternFromString("device");
   s_recording = PyUnicode_InternFromString("kopt_launch.recording");
   s_paused = PyUnicode_InternFromString("kopt_launch.recording_paused");
-  if (!s_memo || !s_shape || !s_stride || !s_device || !s_recording || !s_paused) return -1;
+  if (!s_memo || !s_shape || !s_stride || !s_is_contiguous || !s_device || !s_recording || !s_paused) return -1;
   if (PyModule_AddFunctions(m, memo_functions) < 0) return -1;
   Py_INCREF(&EntryType); PyModule_AddObject(m, "Entry", (PyObject *)&EntryType);
   Py_INCREF(&MemoCallType); PyModule_AddObject(m, "MemoCall", (PyObject *)&MemoCallType);

@@ -20,8 +20,10 @@ from tests.helpers import ROOT
 
 def _gpu_env(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    # the checkout first, then whatever the caller's path has (a GPU machine's wheels installed to a folder)
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env.update(KOPT_CACHE_DIR=str(tmp_path / "kopt"), TRITON_CACHE_DIR=str(tmp_path / "triton"),
-               PYTHONPATH=str(ROOT), KOPT_AUTOTUNE="0")
+               PYTHONPATH=path, KOPT_AUTOTUNE="0")
     return env
 
 

@@ -66,7 +66,7 @@ def test_a_repeat_call_is_replayed_in_c_with_the_new_calls_tensors(launches):  #
     fast[(1,)](x, 128, 0.5, 128, num_warps=4)  # a Plan kept, as after a first call
     launches.clear()
     assert k(x, 128) is None and k.misses == 1 and len(k._memo) == 1  # recorded
-    assert k._memo[0].guards == ((x.dtype, (64,), (1,)), (128,))  # in place: no device read per call
+    assert k._memo[0].guards == ((x.dtype, (64,), None), (128,))  # in place: no device read per call
     assert k(y, 128) is None and k.misses == 1 and k._memo[0].hits == 1  # replayed: the host code did not run
     (f1, g1, *_), (f2, g2, *_) = launches
     assert (f1, g1) == (f2, g2) == (0xF00D, (2, 1, 1))
@@ -88,7 +88,8 @@ def test_a_call_with_other_metadata_runs_the_host_code(other, launches):  # noqa
     assert k.misses == 2 and len(k._memo) == 2 and k._memo[0].hits == 0
 
 
-def test_what_replaying_would_change_is_not_kept(launches):  # noqa: F811
+def test_in_place_mode_keeps_no_call_whose_tensors_are_not_its_arguments(launches, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("KOPT_CALL_MEMO", "inplace")
     jit, fast = make()
     made = Host(lambda x: fast[(1,)](torch.zeros(64), 100, 0.5, 128) and None)  # a tensor the host code made
     k = memo_kernel(made.host)
@@ -185,12 +186,12 @@ def test_entries_refuse_malformed_input():
         native.Entry(((1,),), ((object(), (1,), (None,), (0,), (), ()),), -1, torch.Tensor)
 
 
-# ------------------------------------------------------------------ calls that allocate (KOPT_CALL_MEMO=alloc)
+# ----------------------------------------------- calls that allocate (the default; not with KOPT_CALL_MEMO=inplace)
 
 
 @pytest.fixture
 def allocating(monkeypatch):
-    monkeypatch.setenv("KOPT_CALL_MEMO", "alloc")
+    monkeypatch.delenv("KOPT_CALL_MEMO", raising=False)
 
 
 def test_a_call_that_allocates_its_output_is_replayed_with_a_new_output(launches, allocating):  # noqa: F811
@@ -205,7 +206,7 @@ def test_a_call_that_allocates_its_output_is_replayed_with_a_new_output(launches
     x = torch.zeros(64)
     first, second, third = k(x), k(x), k(x)
     assert k.misses == 1 and k._memo[0].hits == 2
-    assert k._memo[0].guards == ((x.dtype, (64,), (1,), x.device),)  # the device too: the output is made there
+    assert k._memo[0].guards == ((x.dtype, (64,), None, x.device),)  # the device too: the output is made there
     assert len({first.data_ptr(), second.data_ptr(), third.data_ptr()}) == 3  # a new tensor per call, as the host's
     assert (second.shape, second.stride(), second.dtype, second.device) == (x.shape, x.stride(), x.dtype, x.device)
     assert packed_pointer(launches[-1]) == third.data_ptr()  # the launch wrote into the tensor the call returns
@@ -241,7 +242,8 @@ def test_views_are_not_remade(host, launches, allocating):  # noqa: F811
     assert not k._memo
 
 
-def test_without_the_switch_calls_that_allocate_are_not_kept(launches):  # noqa: F811
+def test_inplace_mode_keeps_calls_that_allocate_on_the_python_path(launches, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("KOPT_CALL_MEMO", "inplace")
     jit, fast = make()
     k = memo_kernel(lambda x: (lambda out: fast[(1,)](out, 100, 0.5, 128) and out)(torch.empty_like(x)))
     k(torch.zeros(64))
