@@ -13,7 +13,8 @@ by the caller's key.
 
 Kernels of a few microseconds are bound by their launch, which a graph leaves out: where the default runs
 under `SMALL_MS` by graph, the best few candidates and the default are timed again *as called*
-(`as_called_timer`: calls back to back, launch included, the way a loop of user code calls them), twice,
+(`as_called_timer`: calls back to back, launch included, the way a loop of user code calls them: through the
+whole-call memo's replay where the memo keeps the call, as a user's repeat call runs, `Runner.user_call`), twice,
 interleaved, and the winner is chosen on those figures: it must beat the default as called by `MARGIN`, else
 the default stays. Where the two rounds rank the finalists differently, the choice is within noise: the
 default (or the candidate earlier in the space) is kept and the reason printed, so tuning twice on one
@@ -237,10 +238,11 @@ class Runner:
     """Runs the kernel under a config on fixed arguments; restores arguments the kernel writes into,
     and counts them as outputs (an in-place kernel returns nothing)."""
 
-    def __init__(self, launch: Callable[[Config, list], object], args: list):
+    def __init__(self, launch: Callable[[Config, list], object], args: list,
+                 replay: Callable[[Config, Callable], Callable | None] | None = None):
         import torch
 
-        self.launch, self.args = launch, args
+        self.launch, self.args, self._replay = launch, args, replay
         self._pristine = {i: a.clone() for i, a in enumerate(args) if torch.is_tensor(a)}
         self.mutated: list[int] = []
 
@@ -258,6 +260,17 @@ class Runner:
         if candidate_hook is not None and config != Config():
             out = candidate_hook(config, out)
         return self._bundle(out, clone=False)
+
+    def user_call(self, config: Config) -> Callable:
+        """What to time a candidate by as called: the call a user's repeat call makes (the whole-call memo's replay of
+        it, `replay(config, run)`, where the memo keeps such a call), else the candidate's launch through the
+        generated launcher. Arguments it writes into are not restored between such calls (tune() restores them at
+        the end)."""
+        if self._replay is not None:
+            replayed = self._replay(config, lambda: self(config))
+            if replayed is not None:
+                return lambda: replayed(*self.args)
+        return lambda: self(config)
 
     def restore(self) -> None:
         """Put back what the kernel wrote into its arguments (after tuning: the call itself then runs once on them,
@@ -322,7 +335,7 @@ def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> T
         ranked = sorted((t for t in trials.values() if t.ms is not None and t.config != Config()),
                         key=lambda t: (t.ms, candidates.index(t.config)))
         finalists = [Config()] + sorted((t.config for t in ranked[:FINALISTS]), key=candidates.index)
-        winner, _, called = choose_as_called(finalists, lambda cfg: as_called(lambda: runner(cfg)), trials)
+        winner, _, called = choose_as_called(finalists, lambda cfg: as_called(runner.user_call(cfg)), trials)
         ms = default_ms if winner == Config() else trials[winner].ms
     result = TuneResult(winner, ms, default_ms, [trials[c] for c in candidates if c in trials], called)
     rejected = sum(1 for t in result.trials if t.status != "ok")

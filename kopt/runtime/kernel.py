@@ -442,7 +442,12 @@ class Kernel:
 
         label = " " + " ".join(f"{it[1]}[{'x'.join(map(str, b))}]" for it, b in zip(items, size_bucket(values))
                                if it[0] == "tensor")
-        runner = autotune.Runner(launch, list(values))
+        def replay(cfg: Config, run):  # the memo's replay of a candidate's call, where the memo would keep it
+            variant = compiled if cfg.compile_part() == Config() else self._variant(items, device, cfg.compile_part(),
+                                                                                   count=False)
+            return launch_memo.replay_of(values, run) if device == "cuda" and launch_memo.pure(variant) else None
+
+        runner = autotune.Runner(launch, list(values), replay)
         return autotune.tune(self.fn.__name__, candidates, runner, timer=autotune.timer_for(device),
                              precompile=compile_all if workers else None, label=label,
                              as_called=autotune.as_called_for(device))

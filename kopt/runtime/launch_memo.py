@@ -249,11 +249,30 @@ def may_record(kernel, values, fast_entry) -> bool:
 
 def record(kernel, values, run):
     """Run the call (`run()`) recording its launches, and keep its memo entry where replaying it is the same."""
+    result, made = _recorded(values, run)
+    if made is not None and kernel._memo is not None:
+        kernel._memo.append(made)
+    return result
+
+
+def replay_of(values, run):
+    """The memo entry of the call `run()` on `values` (callable: `entry(*values)` replays it, as a repeat call of
+    the kernel runs), or None where the memo would not keep it: what the autotuner times a candidate by, as
+    called. (The caller has checked that the host code is pure.)"""
+    from kopt.runtime import native_launch
+
+    if not (enabled() and native_launch.enabled()) or native_launch.module() is None:
+        return None
+    return _recorded(values, run)[1]
+
+
+def _recorded(values, run):
+    """(the result of `run()`, its memo entry or None), its launches recorded by the C launcher."""
     from kopt.runtime import native_launch
 
     native = native_launch.module()
     if native is None:
-        return run()
+        return run(), None
     native.record_start()
     try:
         result = run()
@@ -261,10 +280,7 @@ def record(kernel, values, run):
         launches = native.record_stop()
     import torch
 
-    made = entry(native, tuple(values), launches, result, torch.Tensor, allocating())
-    if made is not None and kernel._memo is not None:
-        kernel._memo.append(made)
-    return result
+    return result, entry(native, tuple(values), launches, result, torch.Tensor, allocating())
 
 
 def install(native, cls) -> None:

@@ -292,6 +292,24 @@ done:
   return out;
 }
 
+/* entry(*args): the replay of a call with `args` (the autotuner times a candidate this way, as a repeat call
+   runs); a TypeError where the arguments do not have the entry's metadata. */
+static PyObject *Entry_call(Entry *self, PyObject *args, PyObject *kw) {
+  if (kw && PyDict_GET_SIZE(kw)) {
+    PyErr_SetString(PyExc_TypeError, "Entry: positional arguments only");
+    return NULL;
+  }
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  PyObject *const *items = n ? &PyTuple_GET_ITEM(args, 0) : NULL;
+  int m = Entry_matches(self, items, n);
+  if (m < 0) return NULL;
+  if (m == 0) {
+    PyErr_SetString(PyExc_TypeError, "Entry: the arguments do not have this entry's metadata");
+    return NULL;
+  }
+  return Entry_replay(self, items);
+}
+
 static PyMemberDef Entry_members[] = {
     {"hits", T_PYSSIZET, offsetof(Entry, hits), READONLY, "calls this entry replayed"},
     {"guards", T_OBJECT, offsetof(Entry, guards), READONLY, NULL},
@@ -305,6 +323,7 @@ static PyTypeObject EntryType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Entry_init,
+    .tp_call = (ternaryfunc)Entry_call,
     .tp_dealloc = (destructor)Entry_dealloc,
     .tp_traverse = (traverseproc)Entry_traverse,
     .tp_clear = (inquiry)Entry_clear,

@@ -31,6 +31,9 @@ def _tune(graph_ms: dict, called_ms: dict | list):
         def restore(self):
             runner.restore()
 
+        def user_call(self, cfg):
+            return lambda: self(cfg)
+
     def graph(fn):
         fn()
         return graph_ms[last["cfg"]]
@@ -82,3 +85,20 @@ def test_the_as_called_decision_survives_the_disk_cache():
 
 def test_as_called_is_only_timed_on_the_gpu():
     assert autotune.as_called_for("cpu") is None and autotune.as_called_for("cuda") is autotune.as_called_timer
+
+
+def test_a_candidate_is_timed_as_called_through_the_memos_replay_where_there_is_one():
+    """Runner.user_call: the replay `replay(cfg, run)` gives (what a user's repeat call runs), else the launch."""
+    x = torch.ones(4)
+    launched, replayed = [], []
+
+    def replay(cfg, run):
+        run()  # (the memo records a run of the candidate)
+        return None if cfg == A else (lambda *args: replayed.append((cfg, args)))
+
+    runner = autotune.Runner(lambda cfg, args: launched.append(cfg), [x], replay)
+    runner.user_call(B)()
+    assert launched == [B] and replayed == [(B, (x,))]  # recorded once, then the replay with the same arguments
+    runner.user_call(A)()
+    assert launched == [B, A, A] and len(replayed) == 1  # no replay for A: its launch is timed
+    assert autotune.Runner(lambda cfg, args: launched.append(cfg), [x]).user_call(C)() is None and launched[-1] == C

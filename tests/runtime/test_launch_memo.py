@@ -71,6 +71,22 @@ def test_a_repeat_call_is_replayed_in_c_with_the_new_calls_tensors(launches):  #
     (f1, g1, *_), (f2, g2, *_) = launches
     assert (f1, g1) == (f2, g2) == (0xF00D, (2, 1, 1))
     assert packed_pointer(launches[0]) == x.data_ptr() and packed_pointer(launches[1]) == y.data_ptr()
+    z = torch.zeros(64)
+    assert k._memo[0](z, 128) is None and k._memo[0].hits == 2  # an entry replays when called (the autotuner's timing)
+    assert packed_pointer(launches[2]) == z.data_ptr() and k.misses == 1
+    with pytest.raises(TypeError, match="metadata"):
+        k._memo[0](torch.zeros(32), 128)
+
+
+def test_replay_of_gives_the_entry_a_candidates_call_would_keep(launches):  # noqa: F811
+    jit, fast = make()
+    fast[(1,)](torch.zeros(64), 128, 0.5, 128, num_warps=4)
+    x = torch.zeros(64)
+    entry = launch_memo.replay_of((x, 128), lambda: fast[(2,)](x, 128, 0.5, 128, num_warps=4) and None)
+    launches.clear()
+    entry(x, 128)
+    (f, g, *_), = launches
+    assert (f, g) == (0xF00D, (2, 1, 1)) and packed_pointer(launches[0]) == x.data_ptr()
 
 
 @pytest.mark.parametrize("other", [
