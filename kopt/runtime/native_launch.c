@@ -25,6 +25,7 @@
 #include <dlfcn.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_ARGS 128
 #define CUDA_ERROR_INVALID_CONTEXT 201
@@ -423,23 +424,15 @@ static PyObject *launch_plan(Plan *p, unsigned dims[3], unsigned long long strea
   return p->kernel;
 }
 
-static PyObject *launch(Launcher *self, PyObject *grid, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-  unsigned dims[3];
-  if (recordings && record_if_recording((PyObject *)self, grid, args, nargs, kwnames) < 0) return NULL;
-  if (!self->plans || !self->slow) {
-    PyErr_SetString(PyExc_TypeError, "kopt launch: the launcher is not initialized");
-    return NULL;
-  }
-  if (!grid_dims(grid, dims) || hooked(self)) return slow_path(self, grid, args, nargs, kwnames);
-  if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) return slow_path(self, grid, args, nargs, kwnames);
-  if (PyList_GET_SIZE(self->plans) == 0) return slow_path(self, grid, args, nargs, kwnames);
+/* The first kept Plan that the call's device, options and arguments match (a new reference), its arguments packed
+   into `slots`/`params` and the current stream in *stream; NULL with *found 0 where none matches, -1 on an error. */
+static Plan *match_plan(Launcher *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, uint64_t *slots,
+                        void **params, unsigned long long *stream, int *found) {
+  *found = -1;
   PyObject *dev = PyObject_CallNoArgs(self->get_device);
   if (!dev) return NULL;
   long device = PyLong_AsLong(dev);
   if (device == -1 && PyErr_Occurred()) { Py_DECREF(dev); return NULL; }
-  uint64_t slots[MAX_ARGS + 2];
-  void *params[MAX_ARGS + 2];
   PyObject *plans = self->plans; /* held: guards may run Python (a tensor subclass's data_ptr, __eq__) */
   Py_INCREF(plans);
   for (Py_ssize_t j = 0; j < PyList_GET_SIZE(plans); j++) {
@@ -458,18 +451,74 @@ static PyObject *launch(Launcher *self, PyObject *grid, PyObject *const *args, s
     Py_DECREF(plans);
     PyObject *st = PyObject_CallOneArg(self->get_stream, dev);
     Py_DECREF(dev);
-    unsigned long long stream = st ? PyLong_AsUnsignedLongLong(st) : 0;
+    *stream = st ? PyLong_AsUnsignedLongLong(st) : 0;
     Py_XDECREF(st);
-    if (!st || (stream == (unsigned long long)-1 && PyErr_Occurred())) { Py_DECREF(p); return NULL; }
-    PyObject *out = launch_plan(p, dims, stream, params);
-    Py_DECREF(p);
-    if (out == Py_NotImplemented) return slow_path(self, grid, args, nargs, kwnames);
-    if (out) self->native_launches++;
-    return out;
+    if (!st || (*stream == (unsigned long long)-1 && PyErr_Occurred())) { Py_DECREF(p); return NULL; }
+    *found = 1;
+    return p;
   }
   Py_DECREF(plans);
   Py_DECREF(dev);
-  return slow_path(self, grid, args, nargs, kwnames);
+  *found = 0;
+  return NULL;
+}
+
+static PyObject *launch(Launcher *self, PyObject *grid, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  unsigned dims[3];
+  if (recordings && record_if_recording((PyObject *)self, grid, args, nargs, kwnames) < 0) return NULL;
+  if (!self->plans || !self->slow) {
+    PyErr_SetString(PyExc_TypeError, "kopt launch: the launcher is not initialized");
+    return NULL;
+  }
+  if (!grid_dims(grid, dims) || hooked(self)) return slow_path(self, grid, args, nargs, kwnames);
+  if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) return slow_path(self, grid, args, nargs, kwnames);
+  if (PyList_GET_SIZE(self->plans) == 0) return slow_path(self, grid, args, nargs, kwnames);
+  uint64_t slots[MAX_ARGS + 2];
+  void *params[MAX_ARGS + 2];
+  unsigned long long stream;
+  int found;
+  Plan *p = match_plan(self, args, nargs, kwnames, slots, params, &stream, &found);
+  if (!p) return found < 0 ? NULL : slow_path(self, grid, args, nargs, kwnames);
+  PyObject *out = launch_plan(p, dims, stream, params);
+  Py_DECREF(p);
+  if (out == Py_NotImplemented) return slow_path(self, grid, args, nargs, kwnames);
+  if (out) self->native_launches++;
+  return out;
+}
+
+/* time_driver(calls, grid, *args, **options) -> ns per launch: the driver call alone, `calls` times back to back
+   with the arguments packed once (as a launch releases the GIL around it), for `kopt bench launch`'s split of a
+   call's cost; None where no kept Plan matches or the driver is stubbed. */
+static PyObject *Launcher_time_driver(Launcher *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  unsigned dims[3];
+  if (nargs < 2 || !PyLong_Check(args[0]) || !grid_dims(args[1], dims)) {
+    PyErr_SetString(PyExc_TypeError, "time_driver(calls, grid, *args, **options): a grid tuple of ints");
+    return NULL;
+  }
+  long calls = PyLong_AsLong(args[0]);
+  if (calls < 1) return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "time_driver: calls >= 1");
+  uint64_t slots[MAX_ARGS + 2];
+  void *params[MAX_ARGS + 2];
+  unsigned long long stream;
+  int found;
+  Plan *p = self->plans ? match_plan(self, args + 2, nargs - 2, kwnames, slots, params, &stream, &found) : NULL;
+  if (!p) { if (PyErr_Occurred()) return NULL; Py_RETURN_NONE; }
+  if (test_launch || open_driver() < 0) { Py_DECREF(p); if (PyErr_Occurred()) return NULL; Py_RETURN_NONE; }
+  struct timespec t0, t1;
+  int err = 0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < calls && !err; i++) {
+    Py_BEGIN_ALLOW_THREADS;
+    err = cu_launch((void *)(uintptr_t)p->function, dims[0], dims[1], dims[2], p->block, 1, 1, p->shared,
+                    (void *)(uintptr_t)stream, params, NULL);
+    Py_END_ALLOW_THREADS;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  Py_DECREF(p);
+  if (err) return PyErr_Format(PyExc_RuntimeError, "kopt time_driver: CUDA error %d", err);
+  return PyFloat_FromDouble(((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (double)calls);
 }
 
 /* Launcher[grid] -> a Bound launch: `kernel[grid](*args, **options)` as generated code writes it. */
@@ -522,6 +571,8 @@ static PyObject *Launcher_bind(Launcher *self, PyObject *const *args, Py_ssize_t
 
 static PyMethodDef Launcher_methods[] = {
     {"bind", (PyCFunction)(void (*)(void))Launcher_bind, METH_FASTCALL, "set the device and stream getters"},
+    {"time_driver", (PyCFunction)(void (*)(void))Launcher_time_driver, METH_FASTCALL | METH_KEYWORDS,
+     "ns per driver call alone, the arguments packed once (kopt bench launch)"},
     {NULL}};
 
 static PyMemberDef Launcher_members[] = {

@@ -308,3 +308,15 @@ def test_a_first_call_goes_to_triton_where_the_c_launch_cannot_load_it(case, lau
         kernel.module = 1
     fast[(1,)](x, 100, 0.5, 128)
     assert jit.slow_calls == 1 and not launches  # Triton's path: it loads the kernel and raises what is wrong
+
+
+def test_time_driver_needs_a_kept_plan_and_the_real_driver(launches):
+    """`kopt bench launch`'s driver-alone figure: None under the CPU tests' stand-in (no driver to time) or where no
+    kept Plan matches; a grid that is not a tuple of ints is refused. The timing itself runs on the GPU."""
+    jit, fast = make()
+    x = torch.zeros(64)
+    fast[(1,)](x, 100, 0.5, 128, num_warps=4)
+    assert fast.time_driver(10, (1,), x, 100, 0.5, 128, num_warps=4) is None and len(launches) == 0
+    assert fast.time_driver(10, (1,), x, 100, 0.5, 256, num_warps=4) is None  # another constexpr: no plan
+    with pytest.raises(TypeError, match="grid"):
+        fast.time_driver(10, lambda meta: (1,), x, 100, 0.5, 128)

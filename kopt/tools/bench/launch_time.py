@@ -23,6 +23,9 @@ row). Rows:
   kopt: launch (C)                     the generated launcher's `kernel[grid](...)` alone, on the C path
   kopt: launch (C, driver stubbed)     the same without cuLaunchKernel: the C path's own cost
   kopt: launch (Python launch cache)   `kernel[grid](...)` through fast_launch.FastJIT
+  driver alone: cuLaunchKernel         the C launcher's driver call of the same kernel in a loop, its arguments
+                                       packed once (Launcher.time_driver): no launch path costs less (both
+                                       columns show the one figure)
 and where a kopt call's time goes (the profile, from the host-only figures): the memo's checks; without the memo,
 Kernel.__call__'s lookup and the generated host code (sizes, strides, grid, checks); the C launch's argument checks
 and packing; the driver call.
@@ -209,6 +212,10 @@ def measure(calls: int) -> tuple[list[tuple[str, float, float]], float]:
             native.set_test_launch(None)
         compiled = add_one.compile(x, out)
         timed.append(("kopt: generated launcher alone (C launch)", *both(lambda: compiled.launcher(x, out), calls)))
+        per_launch = [paths["C"].time_driver(calls, grid, *args, **options) for _ in range(5)]
+        if None not in per_launch:  # the driver call alone, arguments packed once: what no launch path avoids
+            floor = statistics.median(per_launch) / 1e3
+            timed.append(("driver alone: cuLaunchKernel, packed once", floor, floor))
     return timed, gpu_floor_us(x, out)
 
 
@@ -224,7 +231,11 @@ def profile(timed: list[tuple[str, float, float]]) -> list[tuple[str, float]]:
             ("without it: Kernel.__call__ (argument kinds, cache lookup)", call - launcher),
             ("without it: generated host code (sizes, strides, grid, checks)", launcher - launch),
             ("C launch: guards and argument packing (driver stubbed, incl. the stub's call)", stubbed),
-            ("the driver: cuLaunchKernel", launch - stubbed)]
+            ("the driver: cuLaunchKernel (launch less its stubbed run)", launch - stubbed)] + (
+        [("the driver alone, timed in a loop (Launcher.time_driver)", t["driver alone: cuLaunchKernel, packed once"]),
+         ("the memo's call less the driver alone: kopt's own cost",
+          memo - t["driver alone: cuLaunchKernel, packed once"])]
+        if "driver alone: cuLaunchKernel, packed once" in t else [])
 
 
 def main(argv: list[str] | None = None) -> int:
