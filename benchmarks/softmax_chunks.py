@@ -77,11 +77,12 @@ def _chunks(x, out, sx, so, n, m, BM: tl.constexpr, C0: tl.constexpr, C1: tl.con
         tl.store(orow + k2, (e2 * r).to(out.dtype.element_ty), row_ok & (k2 < m))
 
 
-def chunks_of(m: int, smallest: int = 128) -> tuple[int, int, int]:
-    """Up to two unmasked power-of-two chunks covering most of the row, then one masked chunk for the rest."""
+def chunks_of(m: int, smallest: int = 128, pieces: int = 3) -> tuple[int, int, int]:
+    """Up to two (`pieces` 3) or one (2) unmasked power-of-two chunks covering most of the row, then one masked
+    chunk for the rest."""
     c0 = 1 << (m.bit_length() - 1)
     rest = m - c0
-    c1 = 1 << (rest.bit_length() - 1) if rest >= smallest else 0
+    c1 = 1 << (rest.bit_length() - 1) if rest >= smallest and pieces == 3 else 0
     rest -= c1
     c2 = max(smallest, triton.next_power_of_2(rest)) if rest > 0 else 0
     return c0, c1, c2
@@ -95,6 +96,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out")
     p.add_argument("--dtype", default="fp16,fp32")
+    p.add_argument("--ns", default=",".join(map(str, NS)), help="row lengths")
+    p.add_argument("--pieces", default="3", help="chunks a row is split into: 3, 2 or both (2,3)")
+    p.add_argument("--bms", default="1,2,4", help="rows a program")
     args = p.parse_args()
     auto = kopt.kernel(load_example("softmax").softmax.fn, autotune=False)
     try:
@@ -106,7 +110,7 @@ def main() -> int:
     for dname in args.dtype.split(","):
         dt = {"fp16": torch.float16, "fp32": torch.float32, "bf16": torch.bfloat16}[dname]
         print(f"\n{dname}: GB/s, {M} x N, {torch.cuda.get_device_name()}", flush=True)
-        for n in NS:
+        for n in map(int, args.ns.split(",")):
             x = torch.randn(M, n, device="cuda", dtype=dt)
             y = torch.empty_like(x)
             gbs = lambda ms: 2 * x.numel() * x.element_size() / ms / 1e6  # noqa: E731
@@ -116,8 +120,8 @@ def main() -> int:
             if quack is not None:
                 cands["quack"] = lambda: quack.softmax(x)
             rd = triton.next_power_of_2(n)
-            c = chunks_of(n)
-            for bm in (1, 2, 4):
+            splits = {int(k): chunks_of(n, pieces=int(k)) for k in args.pieces.split(",")}
+            for bm in map(int, args.bms.split(",")):
                 if bm * rd > 16384 or (bm > 1 and rd > 4096):
                     continue
                 for w in (4, 8, 16):
@@ -126,9 +130,10 @@ def main() -> int:
                     grid = (triton.cdiv(M, bm),)
                     cands[f"pad{bm}w{w}"] = (lambda g=grid, b=bm, w=w: _pad_inf[g](
                         x, y, x.stride(0), y.stride(0), M, n, BM=b, RD=rd, num_warps=w))
-                    if c[1] or c[2]:
-                        cands[f"chk{bm}w{w}"] = (lambda g=grid, b=bm, w=w: _chunks[g](
-                            x, y, x.stride(0), y.stride(0), M, n, BM=b, C0=c[0], C1=c[1], C2=c[2], num_warps=w))
+                    for k, c in splits.items():
+                        if c[1] or c[2]:
+                            cands[f"chk{k}-{bm}w{w}"] = (lambda g=grid, b=bm, w=w, c=c: _chunks[g](
+                                x, y, x.stride(0), y.stride(0), M, n, BM=b, C0=c[0], C1=c[1], C2=c[2], num_warps=w))
             for name, call in cands.items():
                 y.zero_()
                 try:
@@ -141,7 +146,7 @@ def main() -> int:
             best = lambda pre: max(((k, v) for k, v in row.items() if k.startswith(pre)), key=lambda kv: kv[1],  # noqa: E731
                                    default=("-", 0.0))
             bp, bc = best("pad"), best("chk")
-            print(f"N={n:>6} chunks={c} copy {row['copy']:6.0f} kopt {row.get('kopt', 0):6.0f} "
+            print(f"N={n:>6} chunks={tuple(splits.values())} copy {row['copy']:6.0f} kopt {row.get('kopt', 0):6.0f} "
                   f"quack {row.get('quack', 0):6.0f} best pad {bp[1]:6.0f} ({bp[0]}) best chunks {bc[1]:6.0f} ({bc[0]})",
                   flush=True)
             results.append(row)
