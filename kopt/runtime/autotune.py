@@ -239,10 +239,12 @@ class Runner:
     and counts them as outputs (an in-place kernel returns nothing)."""
 
     def __init__(self, launch: Callable[[Config, list], object], args: list,
-                 replay: Callable[[Config, Callable], Callable | None] | None = None):
+                 replay: Callable[[Config, Callable], Callable | None] | None = None,
+                 forget_launches: Callable[[], None] = lambda: None):
         import torch
 
         self.launch, self.args, self._replay = launch, args, replay
+        self.forget_launches = forget_launches  # drop what the candidates' launches left in the launch caches
         self._pristine = {i: a.clone() for i, a in enumerate(args) if torch.is_tensor(a)}
         self.mutated: list[int] = []
 
@@ -296,6 +298,7 @@ def tune(name: str, candidates: list[Config], runner: Runner, *, timer: Callable
         return _tune(name, candidates, runner, timer=timer, precompile=precompile, label=label, as_called=as_called)
     finally:
         runner.restore()
+        runner.forget_launches()
 
 
 def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> TuneResult:
@@ -335,6 +338,7 @@ def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> T
         ranked = sorted((t for t in trials.values() if t.ms is not None and t.config != Config()),
                         key=lambda t: (t.ms, candidates.index(t.config)))
         finalists = [Config()] + sorted((t.config for t in ranked[:FINALISTS]), key=candidates.index)
+        runner.forget_launches()  # each finalist's call gets its launch cache entry afresh, as after tuning
         winner, _, called = choose_as_called(finalists, lambda cfg: as_called(runner.user_call(cfg)), trials)
         ms = default_ms if winner == Config() else trials[winner].ms
     result = TuneResult(winner, ms, default_ms, [trials[c] for c in candidates if c in trials], called)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+import weakref
 
 from kopt.launch.dot_tiles import DOT_2D, WARP_SPEC
 from kopt.errors import KoptError
@@ -265,6 +266,23 @@ class FastJIT:
 
 
 _NATIVE_CLASSES: dict = {}
+_LAUNCHERS: weakref.WeakSet = weakref.WeakSet()  # every C launcher (NativeJIT) made, for plans_snapshot
+
+
+def plans_snapshot() -> dict:
+    """Each live C launcher's kept Plans and planned specializations as they are now (see forget_plans_since)."""
+    return {launcher: (len(launcher.plans), set(launcher._planned)) for launcher in list(_LAUNCHERS)}
+
+
+def forget_plans_since(snapshot: dict) -> None:
+    """Drop the Plans that launchers kept after `snapshot` (all of them for a launcher made since). Autotuning
+    launches up to two dozen specializations of one kernel, which would fill a launcher's Plans (`max_plans`) with
+    candidates that lost and leave none for the winner (its calls then take the Python path: ~2x the host time);
+    a specialization dropped here gets its Plan again at its next call."""
+    for launcher in list(_LAUNCHERS):
+        kept, planned = snapshot.get(launcher, (0, set()))
+        del launcher.plans[kept:]
+        launcher._planned = planned
 
 
 def native_class(native):
@@ -285,6 +303,7 @@ def native_class(native):
                 native.Launcher.__init__(self, self.slow, _unbound, _unbound, knobs.runtime, jit.pre_run_hooks)
                 self._bound = False
                 self._planned: set = set()
+                _LAUNCHERS.add(self)
 
             def slow(self, grid, args: tuple, options: dict):
                 """A call no Plan took: its first launch in C where Triton's launcher is not needed, else

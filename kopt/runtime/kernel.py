@@ -447,7 +447,8 @@ class Kernel:
                                                                                    count=False)
             return launch_memo.replay_of(values, run) if device == "cuda" and launch_memo.pure(variant) else None
 
-        runner = autotune.Runner(launch, list(values), replay)
+        snapshot = fast_launch.plans_snapshot()
+        runner = autotune.Runner(launch, list(values), replay, lambda: fast_launch.forget_plans_since(snapshot))
         return autotune.tune(self.fn.__name__, candidates, runner, timer=autotune.timer_for(device),
                              precompile=compile_all if workers else None, label=label,
                              as_called=autotune.as_called_for(device))

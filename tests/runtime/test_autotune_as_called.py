@@ -19,6 +19,7 @@ def _tune(graph_ms: dict, called_ms: dict | list):
     last = {}
     tables = called_ms if isinstance(called_ms, list) else [called_ms, called_ms]
     timed = []
+    forgotten = _tune.forgotten = []  # (how many as-called timings had run each time the launch caches were reset)
 
     class Recording:
         def reference(self):
@@ -33,6 +34,9 @@ def _tune(graph_ms: dict, called_ms: dict | list):
 
         def user_call(self, cfg):
             return lambda: self(cfg)
+
+        def forget_launches(self):
+            forgotten.append(len(timed))
 
     def graph(fn):
         fn()
@@ -54,6 +58,9 @@ def test_a_small_kernels_winner_is_chosen_as_called_not_by_graph():
     called = {D: 0.030, A: 0.031, B: 0.020, C: 0.029}  # A is fastest alone, B as users call it
     result = _tune(graph, called)
     assert result.config == B and "wins both rounds" in result.called
+    # the candidates' launch cache entries are dropped before the as-called round (the finalists get theirs
+    # afresh, as a winner does after tuning) and when tuning ends
+    assert _tune.forgotten == [0, 8]
     assert {t.config: t.called_ms for t in result.trials}[B] == pytest.approx(0.020)
 
 

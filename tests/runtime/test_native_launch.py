@@ -320,3 +320,24 @@ def test_time_driver_needs_a_kept_plan_and_the_real_driver(launches):
     assert fast.time_driver(10, (1,), x, 100, 0.5, 256, num_warps=4) is None  # another constexpr: no plan
     with pytest.raises(TypeError, match="grid"):
         fast.time_driver(10, lambda meta: (1,), x, 100, 0.5, 128)
+
+
+def test_plans_kept_after_a_snapshot_are_forgotten_and_made_again_at_the_next_call(launches):
+    """What autotuning's candidates leave in a launcher's Plans is dropped when tuning ends
+    (fast_launch.forget_plans_since), so the winner is not left on the Python path by a full list."""
+    jit, fast = make()
+    x = torch.zeros(64)
+    for _ in range(2):
+        fast[(1,)](x, 100, 0.5, 128, num_warps=4)
+    snapshot = fast_launch.plans_snapshot()
+    kept = len(fast.plans)
+    for block in (256, 512):
+        fast[(1,)](x, 100, 0.5, block, num_warps=4)
+    assert len(fast.plans) == kept + 2
+    fast_launch.forget_plans_since(snapshot)
+    assert len(fast.plans) == kept
+    fast[(1,)](x, 100, 0.5, 512, num_warps=4)  # the next call of a forgotten specialization keeps its Plan again
+    assert len(fast.plans) == kept + 1
+    native_before = fast.native_launches
+    fast[(1,)](x, 100, 0.5, 512, num_warps=4)
+    assert fast.native_launches == native_before + 1
