@@ -50,3 +50,20 @@ def num_warps_expr(block_syms: list[str], elem_size: int | None = None, chunked:
         nbytes = f"{elems} * {elem_size}"
         return f"(32 if {nbytes} >= 32768 else 16 if {nbytes} >= 16384 else {base})"
     return base
+
+
+def launch_warps_expr(grid_syms: list[str], constexprs: list[str], elem_size: int | None, chunked: bool,
+                      pieces: list[str] | None) -> str:
+    """The default warps of a kernel launch (the generated launcher's and the autotuner's space, alike): a row held
+    as two pieces (`pieces`, reduction_pieces.py) by the first piece, else by everything a program holds."""
+    if pieces:
+        return pieces_warps_expr(grid_syms, pieces[0])
+    return num_warps_expr([*grid_syms, *constexprs], elem_size, chunked)
+
+
+def pieces_warps_expr(grid_syms: list[str], first_piece: str) -> str:
+    """Warps for a row held as two pieces: 4 while a program's first piece has at most 8192 elements, else 8.
+    On an H200 (fp16 softmax 4096 x N, the two-piece kernel written out: benchmarks/softmax_chunks.py) 4 warps beat
+    8 by 3-16 % and 16 by 20-40 % at N = 4224...10240 (8 won by 2 % at 12288); past 8192 is not measured."""
+    elems = " * ".join([*grid_syms, first_piece])
+    return f"(4 if {elems} <= 8192 else 8)"

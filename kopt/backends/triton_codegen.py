@@ -23,7 +23,7 @@ from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
 from kopt.backends.dot_codegen import dot_launch
 from kopt.backends.emitters import EmitterTable
 from kopt.backends.exprs import is_atom, py_expr
-from kopt.backends.heuristics import block_size_exprs, num_warps_expr
+from kopt.backends.heuristics import block_size_exprs, launch_warps_expr
 from kopt.backends.triton_emitters import TRITON
 from kopt.dialects import tile as T
 from kopt.dialects import tt
@@ -260,9 +260,9 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     if cfg.overridable:
         exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
-    warp_syms = [s for s in ordered if s in grid_syms] + sorted(constexprs)
-    chunked = bool(plan.of_kind(CHUNK))
-    warps = str(cfg.num_warps) if cfg.num_warps else num_warps_expr(warp_syms, row_elem_bytes(kernel), chunked)
+    warps = str(cfg.num_warps) if cfg.num_warps else launch_warps_expr(
+        [s for s in ordered if s in grid_syms], sorted(constexprs), row_elem_bytes(kernel), bool(plan.of_kind(CHUNK)),
+        row_pieces(kernel))
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
     args += [bind[s] if s in bind else s for s in ks.symbols]
@@ -284,6 +284,12 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     # an empty tensor launches nothing (and block sizes of 0 would divide by zero)
     guard = " and ".join(f"{host(e)} > 0" if is_atom(host(e)) else f"({host(e)}) > 0" for e in extents)
     return [f"if {guard}:"] + ["    " + line for line in lines]
+
+
+def row_pieces(kernel: T.KernelOp) -> list[str] | None:
+    """The block symbols of a row held as two pieces (reduction-lowering's `chunked`), else None."""
+    pieces = kernel.attributes.get("row_pieces")
+    return [p.data for p in pieces.data] if pieces is not None else None
 
 
 def _at_least_one(expr: str) -> str:

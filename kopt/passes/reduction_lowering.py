@@ -8,6 +8,10 @@ looped: a sequential loop over `_REDUCTION_BLOCK_k`-sized chunks per phase of th
     `iter_args`, a masked tail, elementwise work recomputed from loads in each phase that needs it.
 online: looped, but a max and the sum of `exp(x - max)` share one pass with a
     rescaled running sum (kopt/ir/online_pairs.py): softmax reads a row twice, not three times.
+chunked: persistent, but the row held as two pieces, an unmasked power of two and a masked tail
+    (reduction_pieces.py): for rows just past a power of two, which one padded block would half waste.
+    reduction-variants' chunked clone asks for it (its `launch_if` picks the rows it pays for); as the
+    mode of every kernel, an empty row is refused at launch (the fact `N >= 1`).
 auto (the default): persistent, except kernels `reduction-variants` cloned for wide rows
     (`reduction = "online"`): a kernel's own `reduction` attribute wins over the mode.
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
@@ -34,9 +38,10 @@ from kopt.ir.online_pairs import find_pairs
 from kopt.ir.row_plan import looped_extent, plan, row_element_bytes
 from kopt.ir.util import kernels
 from kopt.passes.reduction_phases import PhaseBuilder
+from kopt.passes.reduction_pieces import PieceBuilder, piece_sizes, splittable
 from kopt.passes.registry import register_pass
 
-MODES = ("auto", "persistent", "looped", "online")
+MODES = ("auto", "persistent", "looped", "online", "chunked")
 # Default chunk of a looped reduction (elements); 8192 beat 4096 at every long row measured.
 REDUCTION_BLOCK = {1: 8192, 2: 8192, 4: 8192, 8: 4096}
 
@@ -113,6 +118,23 @@ def lower_looped(kernel: T.KernelOp, online: bool, block: int, canon: dict[str, 
     return True
 
 
+def lower_chunked(kernel: T.KernelOp, canon: dict[str, str]) -> bool:
+    """Hold the most-reduced whole dim as two pieces; False (nothing changed) when that does not apply."""
+    extent = looped_extent(kernel, canon)
+    p = plan(kernel, extent, [], canon) if extent is not None else None
+    if p is None or not splittable(p):
+        return False
+    blocks = _Blocks(kernel)
+    pieces = tuple(blocks.add(WHOLE, size) for size in piece_sizes(extent))
+    kernel.attributes["row_pieces"] = ArrayAttr([StringAttr(s) for s in pieces])  # (the launch's warps read it)
+    PieceBuilder(p, pieces, canon).build()
+    lower_persistent(kernel, blocks, canon)  # any other whole dim
+    blocks.commit()
+    # the first piece (at least 1 lane, unmasked) is inside the row only where the row is not empty: checked at launch
+    kernel.plan = kernel.plan.adding(facts=[f"{extent} >= 1"])
+    return True
+
+
 @register_pass
 @dataclass(frozen=True)
 class ReductionLoweringPass(ModulePass):
@@ -132,6 +154,8 @@ class ReductionLoweringPass(ModulePass):
             mode = chosen.data if isinstance(chosen, StringAttr) else self.mode
             canon = extent_classes(kernel)
             if mode in ("looped", "online") and lower_looped(kernel, mode == "online", self.reduction_block, canon):
+                continue
+            if mode == "chunked" and lower_chunked(kernel, canon):
                 continue
             blocks = _Blocks(kernel)
             lower_persistent(kernel, blocks, canon)

@@ -2,7 +2,7 @@
 
 Helion's `reduction_loops=[None]` means a persistent reduction and `[N]` a
 looped one with chunk N; kopt's own spelling is `reduction="persistent" |
-"looped" | "online"` with `reduction_block=N`. Saying one thing both ways is
+"looped" | "online" | "chunked"` with `reduction_block=N`. Saying one thing both ways is
 an error. A field that is none of these names a tunable (`hl.register_tunable`): the kernel
 refuses a config with a tunable it does not register.
 """
@@ -20,7 +20,7 @@ TRITON_MAX_NUMEL = 2**20  # triton.TRITON_MAX_TENSOR_NUMEL (kopt/frontend/litera
 _HELION_ONLY = ("l2_groupings", "pid_type", "indexing", "loop_orders", "flatten_loops", "range_unroll_factors",
                 "range_num_stages", "range_multi_buffers", "range_flattens", "static_ranges", "load_eviction_policies",
                 "range_warp_specializes")
-REDUCTION_MODES = ("persistent", "looped", "online")
+REDUCTION_MODES = ("persistent", "looped", "online", "chunked")
 
 # Helion fields kopt accepts (a Helion config runs unchanged) but does not act on yet, with the values that ask for
 # what kopt does anyway (one program per tile in flat order, pointer loads, loops as written)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kopt.backends.exprs import py_expr
-from kopt.backends.heuristics import block_size_exprs, num_warps_expr
+from kopt.backends.heuristics import block_size_exprs, launch_warps_expr
 from kopt.launch import hostmath
 from kopt.runtime.config import Config
 from kopt.runtime.dot_space import dot_config_space, dot_plan
@@ -34,7 +34,7 @@ _HOST = {"cdiv": hostmath.cdiv, "next_power_of_2": hostmath.next_power_of_2, "mi
 
 def launch_plan(module) -> dict:
     """What the launchers choose at run time, per kernel, plus where each size symbol comes from."""
-    from kopt.backends.triton_codegen import row_elem_bytes
+    from kopt.backends.triton_codegen import row_elem_bytes, row_pieces
     from kopt.dialects import tile as T
     from kopt.dialects.plan import CHUNK, TILE
 
@@ -55,6 +55,7 @@ def launch_plan(module) -> dict:
                         "variant_of": text("variant_of"), "launch_if": text("launch_if"),
                         "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
                         "row_elem_bytes": row_elem_bytes(op),  # a looped reduction's warps depend on it
+                        "row_pieces": row_pieces(op),  # a row held as two pieces: its warps too
                         **dot_plan(op)})  # a tl.dot kernel's block roles (its space is dot_space.py's)
     symbols = param_symbols(module)
     return {"kernels": kernels, "symbols": {s: list(v) for s, v in symbols.items()},
@@ -139,9 +140,9 @@ def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
             exprs = block_size_exprs(k["grid_blocks"], k["loop_blocks"], sorted(k["constexprs"]), {})
             for sym, text in exprs.items():
                 local[sym] = eval(text, _HOST, local)  # noqa: S307
-            warp_syms = [s for s, _ in k["grid_blocks"]] + sorted(k["constexprs"])
-            local["num_warps"] = eval(num_warps_expr(warp_syms, k.get("row_elem_bytes"), k.get("chunked", False)),  # noqa: S307
-                                      {}, local)
+            warps = launch_warps_expr([s for s, _ in k["grid_blocks"]], sorted(k["constexprs"]),
+                                      k.get("row_elem_bytes"), k.get("chunked", False), k.get("row_pieces"))
+            local["num_warps"] = eval(warps, {}, local)  # noqa: S307
             env[k["name"]] = local
         env["active"] = _active(plan, sizes)
     except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):

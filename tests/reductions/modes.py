@@ -5,7 +5,7 @@ from __future__ import annotations
 import kopt
 from tests.helpers import load_example
 
-MODES = ("auto", "persistent", "looped", "online")
+MODES = ("auto", "persistent", "looped", "online", "chunked")
 
 
 def config(mode: str, block: int | None = None) -> kopt.Config | None:

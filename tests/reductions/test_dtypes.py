@@ -22,7 +22,7 @@ def _ref(fn, *args):
 
 
 @pytest.mark.parametrize("dtype", HALVES)
-@pytest.mark.parametrize("mode", ("persistent", "looped", "online"))
+@pytest.mark.parametrize("mode", ("persistent", "looped", "online", "chunked"))
 def test_row_kernels_in_half_precision(mode, dtype):
     x = torch.randn(3, 1000).to(dtype)
     w, b = torch.randn(1000).to(dtype), torch.randn(1000).to(dtype)

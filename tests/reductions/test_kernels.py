@@ -12,41 +12,37 @@ from tests.reductions.modes import MODES, kernel
 ROW_LENGTHS = (1, 7, 1000, 4097, 20000)
 ROWS = 3  # the interpreter is slow; three rows still cover a partial row block
 TOL = dict(atol=1e-5, rtol=1e-5)
+CASES = [(mode, n) for mode in MODES for n in ROW_LENGTHS]
 NORM_TOL = dict(atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode, n", CASES)
 def test_softmax(mode, n):
     x = torch.randn(ROWS, n)
     torch.testing.assert_close(kernel("softmax", mode)(x), torch.softmax(x, dim=1), **TOL)
 
 
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode, n", CASES)
 def test_log_softmax(mode, n):
     x = torch.randn(ROWS, n)
     torch.testing.assert_close(kernel("log_softmax", mode)(x), torch.log_softmax(x, dim=1), **NORM_TOL)
 
 
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode, n", CASES)
 def test_layer_norm(mode, n):
     x, w, b = torch.randn(ROWS, n) * 2 + 0.5, torch.randn(n), torch.randn(n)
     want = F.layer_norm(x, (n,), w, b, 1e-5)
     torch.testing.assert_close(kernel("layer_norm", mode)(x, w, b, 1e-5), want, **NORM_TOL)
 
 
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode, n", CASES)
 def test_rms_norm(mode, n):
     x, w = torch.randn(ROWS, n), torch.randn(n)
     want = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * w
     torch.testing.assert_close(kernel("rms_norm", mode)(x, w, 1e-5), want, **NORM_TOL)
 
 
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode, n", CASES)
 def test_cross_entropy(mode, n):
     logits, labels = torch.randn(ROWS, n) * 3, torch.randint(0, n, (ROWS,))
     torch.testing.assert_close(kernel("cross_entropy", mode)(logits, labels), F.cross_entropy(logits, labels), **NORM_TOL)

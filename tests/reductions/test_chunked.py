@@ -1,0 +1,99 @@
+"""Rows held as two pieces (reduction-lowering's `chunked`, kopt/passes/reduction_pieces.py): the variant that
+reduction-variants makes for 2-byte rows just past a power of two, launched by the sizes and checked against torch
+there; the mode's own limits (an empty row, an argmax)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import kopt
+from tests.reductions import kernels as K
+from tests.reductions.modes import kernel
+
+TOL = {torch.float16: dict(atol=2e-3, rtol=2e-3), torch.bfloat16: dict(atol=2e-2, rtol=2e-2)}
+CHUNKED = (4097, 6144, 8193, 12288)  # > 4096, no power of two, tail <= half the first piece
+PADDED = (4096, 12289, 3000)  # a power of two, a tail over half, a short row: one padded block
+
+
+class Launches:
+    """Stands in for the generated module's kernels while a call runs: which of them it launched."""
+
+    def __init__(self, compiled):
+        self.names, self.namespace = [], compiled.launcher.__globals__
+        self.saved = {n: k for n, k in self.namespace.items() if n.startswith("_") and hasattr(k, "__getitem__")
+                      and n.endswith(("_kernel", "_chunked", "_looped"))}
+
+    def __enter__(self):
+        for name, inner in self.saved.items():
+            self.namespace[name] = self._recording(name, inner)
+        return self
+
+    def _recording(self, name, inner):
+        names = self.names
+
+        class Recording:
+            def __getitem__(self, grid):
+                names.append(name)
+                return inner[grid]
+        return Recording()
+
+    def __exit__(self, *exc):
+        self.namespace.update(self.saved)
+
+
+def _half(fn, *args):
+    """torch on fp32 copies, rounded to the input's dtype."""
+    return fn(*[a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args]).to(args[0].dtype)
+
+
+@pytest.mark.parametrize("dtype", (torch.float16, torch.bfloat16))
+def test_two_byte_rows_just_past_a_power_of_two_launch_the_chunked_kernel(dtype):
+    sm = kernel("softmax", "auto")
+    compiled = sm.compile(torch.randn(2, 8).to(dtype))
+    assert "def _softmax_kernel_chunked(" in compiled.triton_source
+    for n in CHUNKED + PADDED:
+        x = torch.randn(3, n).to(dtype)
+        with Launches(compiled) as seen:
+            got = sm(x)
+        assert seen.names == ["_softmax_kernel_chunked" if n in CHUNKED else "_softmax_kernel"], n
+        torch.testing.assert_close(got, _half(lambda t: torch.softmax(t, 1), x), **TOL[dtype])
+    xt = torch.randn(8193, 2).to(dtype).t()  # rows with a stride of 1 element between rows, 2 apart in a row
+    torch.testing.assert_close(sm(xt), _half(lambda t: torch.softmax(t, 1), xt), **TOL[dtype])
+
+
+@pytest.mark.parametrize("n", (4099, 10240))
+def test_norms_and_losses_on_chunked_rows(n):
+    x = torch.randn(2, n).half() * 2
+    w, b = torch.randn(n).half(), torch.randn(n).half()
+    tol = TOL[torch.float16]
+    torch.testing.assert_close(kernel("log_softmax", "auto")(x), _half(lambda t: torch.log_softmax(t, 1), x), **tol)
+    got = kernel("layer_norm", "auto")(x, w, b, 1e-5)
+    torch.testing.assert_close(got, _half(lambda t, w, b: F.layer_norm(t, (n,), w, b, 1e-5), x, w, b), **tol)
+    got = kernel("rms_norm", "auto")(x, w, 1e-5)
+    want = _half(lambda t, w: t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-5) * w, x, w)
+    torch.testing.assert_close(got, want, **tol)
+    labels = torch.tensor([0, n - 1])  # the first piece's first lane, the tail's last
+    got = kernel("cross_entropy", "auto")(x, labels)
+    torch.testing.assert_close(got, _half(lambda t, y: F.cross_entropy(t, y), x, labels), **tol)
+
+
+def test_four_byte_rows_keep_one_padded_block():
+    src = kernel("softmax", "auto").compile(torch.randn(2, 8)).triton_source
+    assert "_chunked" not in src and "def _softmax_kernel_looped(" in src
+
+
+def test_the_chunked_mode_refuses_an_empty_row_at_launch():
+    with pytest.raises(kopt.KoptError, match=r"shape fact `_m >= 1`"):
+        kernel("softmax", "chunked")(torch.randn(3, 0))
+
+
+def test_an_argmax_keeps_the_padded_row_in_the_chunked_mode():
+    """An argmax's index would need the tail's offset when the pieces meet: such a kernel is not split."""
+    k = kopt.kernel(K.max_with_indices, config=kopt.Config(reduction="chunked"))
+    x = torch.randn(3, 300)
+    assert "_RDIM_SIZE_2" not in k.compile(x).triton_source
+    want = torch.stack([x.max(1).values, x.argmax(1).float(), x.max(1).values, x.argmax(1).float(),
+                        x.argmin(1).float(), x.argmin(1).float()], 1)
+    torch.testing.assert_close(k(x), want)
