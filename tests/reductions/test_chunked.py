@@ -97,3 +97,27 @@ def test_an_argmax_keeps_the_padded_row_in_the_chunked_mode():
     want = torch.stack([x.max(1).values, x.argmax(1).float(), x.max(1).values, x.argmax(1).float(),
                         x.argmin(1).float(), x.argmin(1).float()], 1)
     torch.testing.assert_close(k(x), want)
+
+
+BUILD = """
+import torch, kopt
+from tests.reductions.modes import kernel
+for name in ("softmax", "layer_norm"):
+    k = kernel(name, "auto")
+    x = torch.randn(64, 8193, dtype=torch.float16)
+    args = (x,) if name == "softmax" else (x, torch.randn(8193, dtype=torch.float16), torch.randn(8193, dtype=torch.float16), 1e-5)
+    for built in kopt.build_for_target(k, *args, arch=90):
+        print("BUILT", built.kernel, built.constexprs, built.stages[-1], built.error)
+"""
+
+
+def test_the_chunked_kernels_build_for_sm90(tmp_path):
+    """Triton's GPU compiler and ptxas take the two-piece kernels the interpreter ran above (no GPU needed)."""
+    from tests.corpus.test_target_build import _run
+
+    r = _run(["-c", BUILD], tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
+    chunked = [line for line in built if "_kernel_chunked " in line]
+    assert len(chunked) == 2 and all(line.endswith("cubin None") for line in chunked), r.stdout[-3000:]
+    assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 1" in line for line in chunked), chunked
