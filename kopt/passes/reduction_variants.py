@@ -12,10 +12,12 @@ size when 0): the launcher runs the clone when that holds, the original otherwis
 A row just past a power of two wastes most of a persistent block: 8320 fp16 elements take 16384 lanes. So a
 kernel with 2-byte rows also gets `<name>_chunked` (`reduction = "chunked"`): the row held as two pieces, an
 unmasked power of two and a masked tail (reduction-lowering), launched for rows of 4097...`persistent-max`
-elements that are no power of two and whose tail is at most half the first piece (`4 * N <= 3 *
-next_power_of_2(N)`). Measured on an H200 (benchmarks/results/h200_2026-12-02_validation/, softmax 4096 x N,
-hand-written kernels of both shapes, best warps each): fp16 +26..34 % at N = 8320...10240, +1..9 % at 4224...6144,
-+10 % at 12288; fp32 within -2..+4 %, so 4-byte rows keep the padded block.
+elements that are no power of two and whose tail is at most 3/8 of the first piece (`16 * N <= 11 *
+next_power_of_2(N)`). Measured on an H200 (benchmarks/results/h200_2026-12-02_validation/): hand-written kernels of
+both shapes, softmax 4096 x N, best warps each: fp16 +26..34 % at N = 8320...10240, +1..9 % at 4224...6144; fp32
+within -2..+4 %, so 4-byte rows keep the padded block. kopt's own chunked softmax (4 warps) against its padded one,
+fp16: 39.5 us against ~60 at 8320, 49.7 against ~60 at 9216, 62.2 against ~65 at 11008, but 75.8 against ~66 at
+11904 (a tail of 3712 past 8192): hence the 3/8.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def chunked_variant(kernel: T.KernelOp, persistent_max: int) -> T.KernelOp | Non
         return None
     limit = persistent_max or PERSISTENT_MAX[size]
     return _variant(kernel, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "
-                                       f"4 * {extent} <= 3 * next_power_of_2({extent}) and "
+                                       f"16 * {extent} <= 11 * next_power_of_2({extent}) and "
                                        f"next_power_of_2({extent}) != {extent}")
 
 

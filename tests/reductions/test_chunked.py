@@ -13,8 +13,8 @@ from tests.reductions import kernels as K
 from tests.reductions.modes import kernel
 
 TOL = {torch.float16: dict(atol=2e-3, rtol=2e-3), torch.bfloat16: dict(atol=2e-2, rtol=2e-2)}
-CHUNKED = (4097, 6144, 8193, 12288)  # > 4096, no power of two, tail <= half the first piece
-PADDED = (4096, 12289, 3000)  # a power of two, a tail over half, a short row: one padded block
+CHUNKED = (4097, 5632, 8193, 11264)  # > 4096, no power of two, tail <= 3/8 of the first piece
+PADDED = (4096, 11265, 3000)  # a power of two, a tail over 3/8, a short row: one padded block
 
 
 class Launches:
