@@ -56,6 +56,20 @@ def combine(r: T.ReduceOp, chunk_value: SSAValue, acc: list[SSAValue], chunk: SS
     return [*ops, new_v, new_i], [new_v.result, new_i.result]
 
 
+def index_whole_dim(op: T.LoadOp | T.StoreOp, extent: str, rng: SSAValue, canon: dict[str, str] | None) -> None:
+    """`x[tile, :]` -> `x[tile, %rng]` for the `:` entries over `extent` (a loop's chunk, a row's piece)."""
+    spec, operands, idx = [], [], iter(op.indices)
+    for s, d in zip(op.spec_list, canonical_tensor_dims(op, canon)):
+        if s == ":" and d == extent:
+            spec.append("i")
+            operands.append(rng)
+        else:
+            spec.append(s)
+            if s == "i":
+                operands.append(next(idx))
+    op.set_subscript(spec, operands)
+
+
 class PhaseBuilder:
     """Rewrites a kernel body into the loops of a plan; `chunk` is the chunk's block symbol."""
 
@@ -77,17 +91,7 @@ class PhaseBuilder:
             vmap[old_r] = set_type(new_r, self.retype(old_r.type))
 
     def chunk_subscript(self, op: T.LoadOp | T.StoreOp, chunk: SSAValue) -> None:
-        """`x[tile, :]` -> `x[tile, %chunk]` for the `:` entries over the looped extent."""
-        spec, operands, idx = [], [], iter(op.indices)
-        for s, d in zip(op.spec_list, canonical_tensor_dims(op, self.canon)):
-            if s == ":" and d == self.p.extent:
-                spec.append("i")
-                operands.append(chunk)
-            else:
-                spec.append(s)
-                if s == "i":
-                    operands.append(next(idx))
-        op.set_subscript(spec, operands)
+        index_whole_dim(op, self.p.extent, chunk, self.canon)
 
     def build(self) -> None:
         p = self.p

@@ -17,10 +17,9 @@ from xdsl.ir import Operation
 
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType, TileType
-from kopt.ir.extents import canonical_tensor_dims
 from kopt.ir.row_plan import Plan
 from kopt.ir.util import set_type
-from kopt.passes.reduction_phases import combine
+from kopt.passes.reduction_phases import combine, index_whole_dim
 
 
 def splittable(p: Plan) -> bool:
@@ -68,25 +67,12 @@ class PieceBuilder:
         new = op.clone(value_mapper=vmap)
         op.parent_block().insert_op_before(new, op)
         if isinstance(new, T.ACCESS_OPS):
-            self.piece_subscript(new, piece)
+            index_whole_dim(new, self.p.extent, piece, self.canon)
         for old_r, new_r in zip(op.results, new.results):
             t = old_r.type
             if isinstance(t, TileType) and self.p.extent in t.dims:
                 t = t.with_dims([size if d == self.p.extent else d for d in t.dims])
             vmap[old_r] = set_type(new_r, t)
-
-    def piece_subscript(self, op: T.LoadOp | T.StoreOp, piece) -> None:
-        """`x[tile, :]` -> `x[tile, %piece]` for the `:` entries over the row."""
-        spec, operands, idx = [], [], iter(op.indices)
-        for s, d in zip(op.spec_list, canonical_tensor_dims(op, self.canon)):
-            if s == ":" and d == self.p.extent:
-                spec.append("i")
-                operands.append(piece)
-            else:
-                spec.append(s)
-                if s == "i":
-                    operands.append(next(idx))
-        op.set_subscript(spec, operands)
 
     def fold(self, r: T.ReduceOp, maps: list[dict], ranges) -> None:
         """A reduction over the row: each piece reduced, the two folded by the reduction's combiner."""
