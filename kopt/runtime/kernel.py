@@ -367,7 +367,7 @@ class Kernel:
         """(compiled kernel, `_config` overrides) the tuned config for this size bucket asks for."""
         from kopt.runtime.autotune import TuneResult
 
-        tkey = (device, items, size_bucket(values))
+        tkey = (device, items, self.tune_bucket(values, compiled))
         chosen = self._chosen.get(tkey)
         if chosen is not None:  # the per-call path: one dict lookup
             return chosen
@@ -393,6 +393,18 @@ class Kernel:
         self._chosen[tkey] = (compiled, cfg.launch_overrides())
         return self._chosen[tkey]
 
+    def tune_bucket(self, values: list, compiled: CompiledKernel) -> tuple:
+        """The sizes a tuned config is shared by: those rounding up to the same powers of two (size_bucket) that
+        launch the same size variants (a chunked row and a padded one can share a bucket: each is tuned apart)."""
+        from kopt.runtime.space import active_kernels
+        from kopt.runtime.specialize import symbol_values
+
+        bucket = size_bucket(values)
+        if not any(k.get("variant_of") for k in compiled.plan["kernels"]):
+            return bucket
+        sizes = symbol_values(compiled.plan["symbols"], self._params, values)
+        return (*bucket, ("launches", *active_kernels(compiled.plan, sizes)))
+
     def _tune_key(self, tkey: tuple, device: str) -> dict:
         """A tuned config's key: the compile's, the size bucket, the device kind (GPU name and compute
         capability: kopt/runtime/bundle.py) and the Triton version."""
@@ -411,7 +423,7 @@ class Kernel:
         sizes = symbol_values(compiled.plan["symbols"], self._params, values)
         bucketed = {s: next_power_of_2(v) if compiled.plan["symbols"][s][1] != "stride" else v
                     for s, v in sizes.items()}
-        space = config_space(compiled.plan, bucketed)
+        space = config_space(compiled.plan, bucketed, choose=sizes)
         return (space.candidates() if space is not None else []) + self._tunable_candidates()
 
     def _autotune_now(self, items: tuple, device: str, values: list, compiled: CompiledKernel,
@@ -552,7 +564,8 @@ class Kernel:
         the heuristic default)."""
         values = self._bind(args, kwargs)
         items, device = self._key(values)
-        result = self._tuned.get((device, items, size_bucket(values)))
+        compiled = self._variant(items, device, self.config, count=False)
+        result = self._tuned.get((device, items, self.tune_bucket(values, compiled)))
         return None if result is None else result.config
 
     def cache_info(self) -> CacheInfo:

@@ -126,9 +126,10 @@ def to_config(values: dict) -> Config:
     return Config(block_sizes=sizes, **fields)
 
 
-def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
+def evaluate(plan: dict, sizes: dict[str, int], choose: dict[str, int] | None = None) -> dict | None:
     """At these sizes: per kernel, every extent, reduction width and heuristic default (`env[name]`),
-    and the kernels the launcher would pick (`env["active"]`). None if a size is not known."""
+    and the kernels the launcher would pick (`env["active"]`; at the sizes `choose` where given: a bucket's
+    rounded sizes may pick another size variant than the call's own). None if a size is not known."""
     env: dict = {"sizes": dict(sizes)}
     try:
         for k in plan["kernels"]:
@@ -144,10 +145,18 @@ def evaluate(plan: dict, sizes: dict[str, int]) -> dict | None:
                                       k.get("row_elem_bytes"), k.get("chunked", False), k.get("row_pieces"))
             local["num_warps"] = eval(warps, {}, local)  # noqa: S307
             env[k["name"]] = local
-        env["active"] = _active(plan, sizes)
+        env["active"] = _active(plan, choose or sizes)
     except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):
         return None
     return env
+
+
+def active_kernels(plan: dict, sizes: dict) -> tuple[str, ...]:
+    """The names of the kernels these sizes launch (a size variant where its `launch_if` holds)."""
+    try:
+        return tuple(k["name"] for k in _active(plan, sizes))
+    except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):
+        return ()
 
 
 def _active(plan: dict, sizes: dict) -> list[dict]:
@@ -187,9 +196,18 @@ def _launch_dims(plan: dict, env: dict) -> list[Dimension]:
 EXTENSIONS: list[Callable[[dict, dict], list[Dimension]]] = [_block_dims, _launch_dims]
 
 
-def config_space(plan: dict, sizes: dict[str, int]) -> ConfigSpace | None:
-    """The space at these sizes (pass bucketed sizes so that a whole bucket shares it)."""
-    env = evaluate(plan, sizes)
+def _held_lanes(kernel: dict, local: dict) -> int:
+    """Lanes of its whole dims one program holds per grid element: the product of their blocks, a row held as two
+    pieces (`row_pieces`) counting their sum."""
+    pieces = kernel.get("row_pieces") or []
+    held = math.prod(local[s] for s in kernel["constexprs"] if s not in pieces)
+    return held * (sum(local[s] for s in pieces) if pieces else 1)
+
+
+def config_space(plan: dict, sizes: dict[str, int], choose: dict[str, int] | None = None) -> ConfigSpace | None:
+    """The space at these sizes (pass bucketed sizes so that a whole bucket shares it; `choose`: the call's own
+    sizes, which pick the size variants, as Kernel.tune_bucket keys them)."""
+    env = evaluate(plan, sizes, choose)
     if env is None or not plan["kernels"]:
         return None
     if any(k.get("dot_dims") for k in plan["kernels"]):
@@ -203,7 +221,7 @@ def config_space(plan: dict, sizes: dict[str, int]) -> ConfigSpace | None:
             elems = 1
             for sym, _ in k["grid_blocks"] + k["loop_blocks"]:
                 elems *= values.get(f"block_sizes[{int(sym.rsplit('_', 1)[1])}]", local[sym])
-            rows = math.prod(local[s] for s in k["constexprs"])  # persistent rows / reduction chunks
+            rows = _held_lanes(k, local)  # persistent rows / reduction chunks
             if elems * rows > max(MAX_ELEMS, rows):
                 return False
             per_thread = elems * rows / (32 * warps)

@@ -121,3 +121,20 @@ def test_the_chunked_kernels_build_for_sm90(tmp_path):
     chunked = [line for line in built if "_kernel_chunked " in line]
     assert len(chunked) == 2 and all(line.endswith("cubin None") for line in chunked), r.stdout[-3000:]
     assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 1" in line for line in chunked), chunked
+
+
+def test_a_chunked_call_and_a_padded_call_of_one_size_bucket_are_tuned_apart():
+    """8320 and 12672 round up to one bucket (16384) but launch different kernels: each gets its own tuned config,
+    and the chunked one's candidates come from the chunked kernel's space (its 4-warp default left out)."""
+    k = kernel("softmax", "auto")
+    chunked, padded = torch.randn(64, 8320).half(), torch.randn(64, 12672).half()
+    compiled = k.compile(chunked)
+    assert k.tune_bucket([chunked], compiled) == ((64, 16384), ("launches", "_softmax_kernel_chunked"))
+    assert k.tune_bucket([padded], compiled) == ((64, 16384), ("launches", "_softmax_kernel"))
+    warps = {c.num_warps for c in k.tune_candidates([chunked], compiled)}
+    assert 4 not in warps and 8 in warps
+    from tests.runtime import kernels as plain  # a kernel without size variants keeps the plain bucket
+
+    add = kopt.kernel(plain.add_one)
+    x = torch.randn(100)
+    assert add.tune_bucket([x, x], add.compile(x, x)) == ((128,), (128,))

@@ -269,7 +269,6 @@ def triton_group(args: list) -> tuple:
 
 def make_units(cases: list[Case], kernels: dict) -> tuple[list[Unit], list[dict]]:
     """Group cases into units; a case the kernel refuses (a dtype it does not take, ...) is reported, not fatal."""
-    from kopt.runtime.specialize import size_bucket
 
     units: dict[tuple, Unit] = {}
     problems = []
@@ -283,12 +282,14 @@ def make_units(cases: list[Case], kernels: dict) -> tuple[list[Unit], list[dict]
         values = rebuild(case.args, "meta")
         try:
             items, _device = kernel._key(values)
+            compiled = kernel._variant(items, _device, kernel.config, count=False)
         except KoptError as e:
             problems.append({"case": f"{case.kernel} {case.label}", "error": e.message})
             continue
         items = tuple((*it[:5], None, *it[6:]) if isinstance(it, tuple) and it[:1] == ("tensor",) else it
                       for it in items)
-        ukey = (case.kernel, repr(items), size_bucket(values))
+        # the bucket as a deployed call keys its tuned config (Kernel.tune_bucket: size variants apart)
+        ukey = (case.kernel, repr(items), kernel.tune_bucket(values, compiled))
         if ukey not in units:
             units[ukey] = Unit(len(units), case.kernel, ukey[1], ukey[2], items)
         units[ukey].cases.append(case)

@@ -295,7 +295,6 @@ def time_unit(task: dict) -> dict:
     from kopt.runtime.bundle import device_kind
     from kopt.runtime.cache import DiskCache
     from kopt.runtime.shape_log import rebuild
-    from kopt.runtime.specialize import size_bucket
 
     kernel = load_kernel(task["ref"])
     values = rebuild(task["args"], task["device"], fill="random")
@@ -305,7 +304,8 @@ def time_unit(task: dict) -> dict:
     log = io.StringIO()
     with contextlib.redirect_stderr(log):  # the tuner's own progress bar: the job shows one for everything
         result = kernel._autotune_now(items, device, values, compiled, candidates=_configs(task["candidates"]))
-    DiskCache("autotune").store(kernel._tune_key((device, items, size_bucket(values)), device), result.to_json())
+    DiskCache("autotune").store(kernel._tune_key((device, items, kernel.tune_bucket(values, compiled)), device),
+                                result.to_json())
     rejected = [{"config": t.config.to_json(), "status": t.status} for t in result.trials if t.status != "ok"]
     return {"kind": device_kind(device), "winner": result.config.to_json(), "ms": result.ms,
             "default_ms": result.default_ms, "trials": len(result.trials), "rejected": rejected,
