@@ -264,6 +264,8 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         [s for s in ordered if s in grid_syms], sorted(constexprs), row_elem_bytes(kernel), bool(plan.of_kind(CHUNK)),
         row_pieces(kernel))
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
+    if "pid_type" in kernel.attributes:  # a persistent kernel: at most one program per SM, each looping over tiles
+        launch_grid = f"persistent_programs({launch_grid}, {tensor})"
     args = [bind.get(a, a) for a in ks.tensor_args + ks.scalar_args]
     args += [bind[s] if s in bind else s for s in ks.symbols]
     args += ks.constexprs
@@ -298,7 +300,7 @@ def _at_least_one(expr: str) -> str:
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs\n"
 # combine functions of the reductions Triton has no NaN-aware or product form of, emitted when a kernel uses them
 COMBINE = {
     "_kopt_mul": "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n",

@@ -149,6 +149,11 @@ def _program_id(w, op) -> None:
     w.define(op.result, f"tl.program_id({op.axis.value.data})", "pid")
 
 
+@TRITON.emits(tt.NumProgramsOp)
+def _num_programs(w, op) -> None:
+    w.define(op.result, f"tl.num_programs({op.axis.value.data})", "programs")
+
+
 @TRITON.emits(tt.AddPtrOp)
 def _addptr(w, op) -> None:
     w.inline[op.result] = f"{w.ref(op.base)} + {w.ref(op.offsets, True)}"

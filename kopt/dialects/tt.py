@@ -52,6 +52,20 @@ class ProgramIdOp(IRDLOperation):
 
 
 @irdl_op_definition
+class NumProgramsOp(IRDLOperation):
+    """`tl.num_programs(axis)`: the programs launched along a grid axis (a persistent kernel's stride over tiles)."""
+
+    name = "tt.num_programs"
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TileType)
+    traits = traits_def(Pure())
+    assembly_format = "`axis` $axis attr-dict `:` type($result)"
+
+    def __init__(self, axis: int, result_type: TileType):
+        super().__init__(properties={"axis": IntegerAttr(axis, 64)}, result_types=[result_type])
+
+
+@irdl_op_definition
 class ArangeOp(IRDLOperation, InfersShape, HasDimMap):
     """`tl.arange(0, BLOCK)`: the block size is the one dim of the result type (also at the tile level:
     `hl.arange`); a dim of its own, from no range."""
@@ -252,4 +266,4 @@ def phase_loops(kernel: Operation) -> list[ForOp]:
     return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
-TT = Dialect("tt", [ProgramIdOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicRMWOp, IndexFlagOp, ForOp], [PointerType, EvictionAttr])
+TT = Dialect("tt", [ProgramIdOp, NumProgramsOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicRMWOp, IndexFlagOp, ForOp], [PointerType, EvictionAttr])

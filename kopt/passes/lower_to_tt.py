@@ -259,6 +259,9 @@ class _KernelLowering(AccessLowering, GridLowering):
         for loop in self.old_loops:
             loop.detach()
             loop.erase(safe_erase=False)
+        pid_type = self.kernel.attributes.get("pid_type")
+        if isinstance(pid_type, StringAttr):
+            self.loop_over_tiles(pid_type.data)
         self.kernel.attributes["level"] = StringAttr("tt")
 
 

@@ -11,15 +11,25 @@ blocks of the other, and hit L2 for the rest. Leading grid dims (a batch) are sl
 
 A range of block 1 (`hl.grid`) has no lanes: its program's index is used as a scalar
 (`tile.tile_attr "begin"`), so the one-lane `indices` built for it are dropped when unused.
+
+With a kernel's `pid_type` persistent (Helion's `pid_type="persistent_interleaved" | "persistent_blocked"`,
+set by `tiling`), the launcher starts at most one program per SM (kopt.launch.hostmath.persistent_programs) and
+each program loops over tiles, the body after the program id becoming the loop's body with the tile number in
+place of the program id: interleaved takes tiles pid, pid + P, pid + 2P, ...; blocked a run of cdiv(T, P)
+consecutive ones (T tiles, P programs).
 """
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
+from kopt.dialects import tt
 from kopt.dialects.dtypes import i32
 from kopt.dialects.types import TileType
+
+PERSISTENT = ("persistent_interleaved", "persistent_blocked")
 
 _SCALAR = TileType([], i32)
 
@@ -71,3 +81,54 @@ class GridLowering:
             self.drop_unused([o for o in operands if isinstance(o.owner, Operation)
                               and not o.owner.regions and len(o.owner.results) == 1
                               and o.owner.name in ("tt.arange", "tile.symbol", "tile.mul", "tile.add")])
+
+    def loop_over_tiles(self, pid_type: str) -> None:
+        """A persistent kernel: everything after the program id runs once per tile the program takes. The loop
+        counts iterations from 0 and the tile number is `first + i * stride`: a value computed from the program
+        id (on the interpreter a loop's counter is a Python int, which the body's `.to(tl.int64)` cannot take)."""
+        pid_op = self.pid.owner if self.pid is not None else None
+        block = self.kernel.body.block
+        if pid_op is None or pid_type not in PERSISTENT:
+            return
+        body = list(block.ops)[list(block.ops).index(pid_op) + 1:]
+        anchor = T.YieldOp()  # (a placeholder after the program id: the bounds' ops go before it)
+        block.insert_op_after(anchor, pid_op)
+        emit, sym = self.emit, self.sym
+        programs = emit(tt.NumProgramsOp(0, _SCALAR), anchor, "programs")
+        tiles = sym(" * ".join(f"({g})" for g in self.grid) or "1", anchor)
+        one = sym("1", anchor)
+
+        def cdiv(a: SSAValue, b: SSAValue) -> SSAValue:
+            up = emit(T.SubOp(emit(T.AddOp(a, b, _SCALAR), anchor), one, _SCALAR), anchor)
+            return emit(T.FloorDivOp(up, b, _SCALAR), anchor)
+
+        if pid_type == "persistent_interleaved":  # tiles pid, pid + P, pid + 2P, ...
+            left = emit(T.SubOp(tiles, self.pid, _SCALAR), anchor)
+            first, stride, count = self.pid, programs, cdiv(left, programs)
+        else:  # a run of cdiv(tiles, P) consecutive tiles
+            run = cdiv(tiles, programs)
+            first = emit(T.MulOp(self.pid, run, _SCALAR), anchor, "first_tile")
+            rest = emit(T.SubOp(tiles, first, _SCALAR), anchor)
+            stride, count = one, emit(T.MinimumOp(run, rest, _SCALAR), anchor)
+        emit(T.LetOp("_dyn_tile_count", count), anchor)
+        loop = tt.ForOp("0", "_dyn_tile_count", "1")
+        loop.offset.name_hint = "tile_step"
+        loop.attributes["persistent"] = StringAttr(pid_type)
+        loop.location = pid_op.location
+        block.insert_op_before(loop, anchor)
+        block.erase_op(anchor)
+        for op in body:
+            op.detach()
+            loop.body.block.add_op(op)
+        loop.body.block.add_op(T.YieldOp())
+        inside = set(loop.walk())
+        uses = [u for u in self.pid.uses if u.operation in inside]
+        step = T.MulOp(loop.offset, stride, _SCALAR)
+        tile = T.AddOp(first, step.result, _SCALAR)
+        tile.result.name_hint = "tile_id"
+        start = loop.body.block.first_op
+        for op in (step, tile):
+            op.location = pid_op.location
+            loop.body.block.insert_op_before(op, start)
+        for use in uses:
+            use.operation.operands[use.index] = tile.result

@@ -13,6 +13,10 @@ is flat (first grid dim fastest); `l2-grouping=G` walks the last two grid dims i
 groups of G rows, as the Triton matmul tutorial's GROUP_SIZE_M does, so that
 programs running together share operand tiles in L2; 0 (the default) means 8 for
 kernels with a dot and a grid of two or more dims, flat otherwise.
+
+`pid-type` (Helion's `pid_type`): `flat` (the default) launches one program per tile;
+`persistent_interleaved` / `persistent_blocked` mark the kernel (`pid_type`) so that lower-to-tt
+makes it loop over tiles and the launcher starts at most one program per SM.
 """
 
 from __future__ import annotations
@@ -92,6 +96,9 @@ def _grid_dim(t: RangeType) -> str:
     return t.extent.data if t.block.data == "1" else f"cdiv({t.extent.data}, {t.block.data})"
 
 
+PID_TYPES = ("flat", "persistent_interleaved", "persistent_blocked")
+
+
 @register_pass
 @dataclass(frozen=True)
 class TilingPass(ModulePass):
@@ -99,11 +106,15 @@ class TilingPass(ModulePass):
 
     name = "tiling"
     l2_grouping: int = 0
+    pid_type: str = "flat"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.l2_grouping < 0:
             raise KoptError(f"tiling: l2-grouping must be 0 (automatic), 1 (flat) or a group size, "
                             f"not {self.l2_grouping}")
+        if self.pid_type not in PID_TYPES:
+            raise KoptError(f"tiling: pid-type {self.pid_type!r} is not one kopt acts on",
+                            notes=[f"pid types: {', '.join(PID_TYPES)}"])
         for kernel in kernels(op):
             loop = _grid_loop(kernel)
             if loop is None:
@@ -120,6 +131,8 @@ class TilingPass(ModulePass):
                 kernel.body.block.insert_op_before(pr, loop)
                 pr.result.name_hint = r.name_hint
                 r.replace_all_uses_with(pr.result)
+            if self.pid_type != "flat":
+                kernel.attributes["pid_type"] = StringAttr(self.pid_type)
             group = self.l2_grouping or (DEFAULT_DOT_GROUPING if roles else 1)
             if group > 1 and len(grid) >= 2:
                 kernel.attributes["l2_grouping"] = IntegerAttr(group, 64)

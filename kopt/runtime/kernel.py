@@ -228,7 +228,8 @@ class Kernel:
 
     def _pipeline_for(self, cfg: Config) -> Pipeline:
         """The pipeline for a config: the kernel's, with the reduction strategy the config asks for."""
-        key = (cfg.reduction, cfg.reduction_block, repr(cfg.extra.get("l2_groupings")), check_indices())
+        key = (cfg.reduction, cfg.reduction_block, repr(cfg.extra.get("l2_groupings")), _persistent(cfg),
+               check_indices())
         if key in self._pipelines:
             return self._pipelines[key]
         if isinstance(self._pipeline, Pipeline):
@@ -239,6 +240,8 @@ class Kernel:
             pipeline = _with_reduction(pipeline, cfg)
         if cfg.extra.get("l2_groupings"):
             pipeline = _with_l2_grouping(pipeline, cfg)
+        if _persistent(cfg):
+            pipeline = _with_pid_type(pipeline, _persistent(cfg))
         if check_indices():
             pipeline = _with_device_index_checks(pipeline)
         self._pipelines[key] = pipeline
@@ -687,6 +690,20 @@ def _with_l2_grouping(pipeline: Pipeline, cfg: Config) -> Pipeline:
     if p is None or "l2_grouping" not in {f.name for f in dataclasses.fields(p)}:
         return pipeline
     return Pipeline(pipeline.passes).replace("tiling", dataclasses.replace(p, l2_grouping=group))
+
+
+def _persistent(cfg: Config) -> str | None:
+    """Helion's `pid_type`, where it asks for a persistent kernel (kopt acts on those; `flat` is the default)."""
+    pid_type = cfg.extra.get("pid_type")
+    return pid_type if pid_type in ("persistent_interleaved", "persistent_blocked") else None
+
+
+def _with_pid_type(pipeline: Pipeline, pid_type: str) -> Pipeline:
+    """Helion's `pid_type="persistent_*"` -> the tiling pass's `pid-type` option."""
+    p = next((p for p in pipeline.passes if p.name == "tiling"), None)
+    if p is None or "pid_type" not in {f.name for f in dataclasses.fields(p)}:
+        return pipeline
+    return Pipeline(pipeline.passes).replace("tiling", dataclasses.replace(p, pid_type=pid_type))
 
 
 def kernel(fn=None, /, **options):
