@@ -3,12 +3,14 @@
 The generic space (space.py) sizes blocks for elementwise and row kernels; a dot kernel's m, n
 and k blocks instead range over tensor-core tiles (never below 16, as `tl.dot` needs), 4 or 8
 warps and 3 to 5 pipeline stages, centred on `dot_tiles` (kopt/launch/dot_tiles.py), with
-the software pipeline's shared memory kept under an H100's 227 KB per block.
+the software pipeline's shared memory kept under an H100's 227 KB per block; where the default tiles
+outnumber an H100's SMs, persistent programs (`pid_type`, a compile-time choice) too.
 """
 
 from __future__ import annotations
 
-from kopt.launch.dot_tiles import DOT_MIN_BLOCK, dot_tiles
+from kopt.launch.dot_tiles import DEFAULT_SMS, DOT_MIN_BLOCK, dot_tiles
+from kopt.runtime.config import Config
 
 _ROLES = ("m", "n", "k", "batch")
 SMEM_BYTES = 220 * 1024
@@ -64,6 +66,12 @@ def dot_config_space(plan: dict, env: dict):
         dims.append(Dimension(f"block_sizes[{_index(s)}]", choices, chosen.get(role, env[s])))
     dims.sort(key=lambda d: int(d.name[len("block_sizes["):-1]))
     dims += [Dimension("num_warps", (4, 8), default[-2]), Dimension("num_stages", (3, 4, 5), default[-1])]
+    tiles = 1
+    for r in order:
+        tiles *= -(-extent[r] // chosen[r]) if r in ("m", "n") else (extent[r] if r == "batch" else 1)
+    # more tiles than SMs: persistent programs (one per SM, looping over tiles) may pay; one extra candidate, the
+    # default tiles so launched (a compile of its own: the nearest-first ranking would never reach it)
+    extras = [Config(pid_type="persistent_interleaved")] if tiles > DEFAULT_SMS else []
     block = {r: f"block_sizes[{_index(sym[r])}]" for r in ("m", "n", "k") if r in sym}
 
     def valid(values: dict) -> bool:
@@ -74,4 +82,4 @@ def dot_config_space(plan: dict, env: dict):
         warps = values.get("num_warps") or 4
         return bm * bn <= 128 * 256 and (warps == 8 or bm * bn <= 128 * 128)  # 4 warps: accumulator spills
 
-    return ConfigSpace(dims, valid)
+    return ConfigSpace(dims, valid, extras)

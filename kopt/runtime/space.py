@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from kopt.backends.exprs import py_expr
@@ -91,6 +91,7 @@ class Dimension:
 class ConfigSpace:
     dimensions: list[Dimension]
     valid: Callable[[dict], bool] = lambda values: True
+    extras: list[Config] = field(default_factory=list)  # tried besides the nearest ones (a compile-time choice)
 
     def candidates(self, limit: int = MAX_CANDIDATES) -> list[Config]:
         """Up to `limit` valid configs nearest the default, the default itself left out."""
@@ -103,7 +104,7 @@ class ConfigSpace:
                 continue
             scored.append((_distance(values, default), repr(combo), values))
         scored.sort(key=lambda t: t[:2])
-        return [to_config(v) for _, _, v in scored[:limit]]
+        return [to_config(v) for _, _, v in scored[:limit]] + [c for c in self.extras if c != Config()]
 
 
 def _distance(values: dict, default: dict) -> float:

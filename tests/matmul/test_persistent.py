@@ -98,3 +98,12 @@ def test_persistent_matmul_builds_for_sm90(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
     assert len(built) == 2 and all(line.endswith("cubin None") for line in built), r.stdout[-3000:]
+
+
+def test_the_autotuner_tries_persistent_programs_where_tiles_outnumber_the_sms():
+    mm = kopt.kernel(load_example("matmul").matmul.fn)
+    compiled = mm.compile(torch.randn(8, 8), torch.randn(8, 8))
+    big = mm.tune_candidates([torch.empty(4096, 4096), torch.empty(4096, 4096)], compiled)  # 512 default tiles
+    small = mm.tune_candidates([torch.empty(128, 4096), torch.empty(4096, 128)], compiled)
+    assert kopt.Config(pid_type="persistent_interleaved") in big
+    assert not any(c.extra.get("pid_type") for c in small)
