@@ -114,10 +114,14 @@ def test_helion_fields_kopt_does_not_act_on_yet_are_said_once_where_they_ask_for
         warnings.simplefilter("error")
         kopt.Config(pid_type="flat", indexing=["pointer", "pointer"], loop_orders=[[0, 1]], flatten_loops=[False],
                     static_ranges=[False], load_eviction_policies=["", ""])
-    with pytest.warns(RuntimeWarning, match="pid_type='persistent_blocked' is accepted .* not acted on yet"):
+    with warnings.catch_warnings():  # persistent programs are acted on (tests/matmul/test_persistent.py)
+        warnings.simplefilter("error")
         kopt.Config(pid_type="persistent_blocked")
+        kopt.Config(pid_type="persistent_interleaved")
+    with pytest.warns(RuntimeWarning, match="pid_type='xyz' is accepted .* not acted on yet"):
+        kopt.Config(pid_type="xyz")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        kopt.Config(pid_type="persistent_blocked")  # said once
+        kopt.Config(pid_type="xyz")  # said once
     with pytest.warns(RuntimeWarning, match="indexing='tensor_descriptor'"):
         kopt.Config(indexing="tensor_descriptor")
