@@ -67,3 +67,11 @@ def pieces_warps_expr(grid_syms: list[str], first_piece: str) -> str:
     8 by 3-16 % and 16 by 20-40 % at N = 4224...10240 (8 won by 2 % at 12288); past 8192 is not measured."""
     elems = " * ".join([*grid_syms, first_piece])
     return f"(4 if {elems} <= 8192 else 8)"
+
+
+def held_rdims(constexprs: list[str], pieces: list[str] | None) -> list[str]:
+    """The whole-dim blocks whose product is what one program holds per row: a row held as two pieces holds their
+    sum (one factor, rounded up to a power of two so that the rows a program takes stay one), not their product."""
+    if not pieces:
+        return constexprs
+    return [s for s in constexprs if s not in pieces] + [f"next_power_of_2({' + '.join(pieces)})"]

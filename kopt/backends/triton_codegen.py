@@ -23,7 +23,7 @@ from kopt.backends.dot_codegen import IMPORT as DOT_IMPORT
 from kopt.backends.dot_codegen import dot_launch
 from kopt.backends.emitters import EmitterTable
 from kopt.backends.exprs import is_atom, py_expr
-from kopt.backends.heuristics import block_size_exprs, launch_warps_expr
+from kopt.backends.heuristics import block_size_exprs, held_rdims, launch_warps_expr
 from kopt.backends.triton_emitters import TRITON
 from kopt.dialects import tile as T
 from kopt.dialects import tt
@@ -256,7 +256,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     chosen = dot.symbols if dot is not None else set()
     grid_blocks = [(s, host(blocks[s])) for s in grid_order if s not in chosen]
     loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms and s not in chosen]
-    exprs = block_size_exprs(grid_blocks, loop_blocks, sorted(constexprs), config_sizes)
+    exprs = block_size_exprs(grid_blocks, loop_blocks, held_rdims(sorted(constexprs), row_pieces(kernel)), config_sizes)
     if cfg.overridable:
         exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it

@@ -53,7 +53,7 @@ def chunked_variant(kernel: T.KernelOp, persistent_max: int) -> T.KernelOp | Non
     if p is None or not splittable(p):
         return None
     size = row_element_bytes(kernel, extent)
-    if size > CHUNKED_BYTES:
+    if size != CHUNKED_BYTES:  # (1-byte rows are not measured)
         return None
     limit = persistent_max or PERSISTENT_MAX[size]
     return _variant(kernel, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "

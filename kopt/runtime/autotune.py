@@ -266,13 +266,13 @@ class Runner:
     def user_call(self, config: Config) -> Callable:
         """What to time a candidate by as called: the call a user's repeat call makes (the whole-call memo's replay of
         it, `replay(config, run)`, where the memo keeps such a call), else the candidate's launch through the
-        generated launcher. Arguments it writes into are not restored between such calls (tune() restores them at
-        the end)."""
+        generated launcher. Arguments it writes into are restored by neither (so that the two are timed alike;
+        tune() restores them at the end)."""
         if self._replay is not None:
             replayed = self._replay(config, lambda: self(config))
             if replayed is not None:
                 return lambda: replayed(*self.args)
-        return lambda: self(config)
+        return lambda: self.launch(config, self.args)
 
     def restore(self) -> None:
         """Put back what the kernel wrote into its arguments (after tuning: the call itself then runs once on them,

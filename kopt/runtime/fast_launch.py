@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 import weakref
 
@@ -267,22 +268,31 @@ class FastJIT:
 
 _NATIVE_CLASSES: dict = {}
 _LAUNCHERS: weakref.WeakSet = weakref.WeakSet()  # every C launcher (NativeJIT) made, for plans_snapshot
+_LAUNCHERS_LOCK = threading.Lock()  # (a thread making a launcher while another iterates them)
 
 
 def plans_snapshot() -> dict:
-    """Each live C launcher's kept Plans and planned specializations as they are now (see forget_plans_since)."""
-    return {launcher: (len(launcher.plans), set(launcher._planned)) for launcher in list(_LAUNCHERS)}
+    """How many Plans each live C launcher keeps now (see forget_plans_since)."""
+    with _LAUNCHERS_LOCK:
+        return {launcher: len(launcher.plans) for launcher in list(_LAUNCHERS)}
 
 
 def forget_plans_since(snapshot: dict) -> None:
-    """Drop the Plans that launchers kept after `snapshot` (all of them for a launcher made since). Autotuning
-    launches up to two dozen specializations of one kernel, which would fill a launcher's Plans (`max_plans`) with
-    candidates that lost and leave none for the winner (its calls then take the Python path: ~2x the host time);
-    a specialization dropped here gets its Plan again at its next call."""
-    for launcher in list(_LAUNCHERS):
-        kept, planned = snapshot.get(launcher, (0, set()))
-        del launcher.plans[kept:]
-        launcher._planned = planned
+    """Drop the Plans that launchers kept after `snapshot` (all of them for a launcher made since), and their
+    specializations from the planned ones, so that each gets its Plan again at its next call. Autotuning launches
+    up to two dozen specializations of one kernel, which would fill a launcher's Plans (`max_plans`) with
+    candidates that lost and leave none for the winner (its calls then take the Python path: ~2x the host time).
+    Only Plans are dropped, each with its own key (`_plan_keys`, in step with `plans`): another thread's tuning
+    that forgot first, or launched since, leaves nothing planned without a Plan."""
+    with _LAUNCHERS_LOCK:
+        launchers = list(_LAUNCHERS)
+    for launcher in launchers:
+        with launcher._plans_lock:
+            kept = snapshot.get(launcher, 0)
+            dropped = launcher._plan_keys[kept:]
+            del launcher.plans[kept:]
+            del launcher._plan_keys[kept:]
+            launcher._planned.difference_update(dropped)
 
 
 def native_class(native):
@@ -303,7 +313,16 @@ def native_class(native):
                 native.Launcher.__init__(self, self.slow, _unbound, _unbound, knobs.runtime, jit.pre_run_hooks)
                 self._bound = False
                 self._planned: set = set()
-                _LAUNCHERS.add(self)
+                self._plan_keys: list = []  # the (device, key) of each of `plans`, in step (forget_plans_since)
+                self._plans_lock = threading.Lock()
+                with _LAUNCHERS_LOCK:
+                    _LAUNCHERS.add(self)
+
+            def _keep(self, plan, key: tuple) -> None:
+                """A new Plan, tried after the others, with the specialization it serves."""
+                with self._plans_lock:
+                    self.plans.append(plan)
+                    self._plan_keys.append(key)
 
             def slow(self, grid, args: tuple, options: dict):
                 """A call no Plan took: its first launch in C where Triton's launcher is not needed, else
@@ -324,7 +343,7 @@ def native_class(native):
                         plan = native_launch.make_plan(native, kernel, self.jit, args, options, device,
                                                        self._tensor, _int_class)
                         if plan is not None:
-                            self.plans.append(plan)
+                            self._keep(plan, (device, key))
                 return kernel
 
             def first_launch_in_c(self, grid, args: tuple, options: dict):
@@ -344,7 +363,7 @@ def native_class(native):
                 plan = self.plan_from_record(key, args, options, device)
                 if plan is not None:
                     self._planned.add((device, key))
-                    self.plans.append(plan)
+                    self._keep(plan, (device, key))
                     launch_records.served += 1
                     return self[grid](*args, **options)
                 kernel = self.triton_launch(grid, args, options, warmup=True)
@@ -359,7 +378,7 @@ def native_class(native):
                 if not plan:  # Triton's path launches it, and keeps it (so the next call does not come here)
                     return None
                 self._planned.add((device, key))
-                self.plans.append(plan)
+                self._keep(plan, (device, key))
                 self._cache[(device, key)] = kernel
                 return self[grid](*args, **options)
 

@@ -503,7 +503,8 @@ static PyObject *Launcher_time_driver(Launcher *self, PyObject *const *args, siz
   void *params[MAX_ARGS + 2];
   unsigned long long stream;
   int found;
-  Plan *p = self->plans ? match_plan(self, args + 2, nargs - 2, kwnames, slots, params, &stream, &found) : NULL;
+  Plan *p = self->plans && PyList_GET_SIZE(self->plans) ? /* (no Plan yet: the getters may not be bound) */
+                match_plan(self, args + 2, nargs - 2, kwnames, slots, params, &stream, &found) : NULL;
   if (!p) { if (PyErr_Occurred()) return NULL; Py_RETURN_NONE; }
   if (test_launch || open_driver() < 0) { Py_DECREF(p); if (PyErr_Occurred()) return NULL; Py_RETURN_NONE; }
   struct timespec t0, t1;

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from kopt.backends.exprs import py_expr
-from kopt.backends.heuristics import block_size_exprs, launch_warps_expr
+from kopt.backends.heuristics import block_size_exprs, held_rdims, launch_warps_expr
 from kopt.launch import hostmath
 from kopt.runtime.config import Config
 from kopt.runtime.dot_space import dot_config_space, dot_plan
@@ -139,7 +139,8 @@ def evaluate(plan: dict, sizes: dict[str, int], choose: dict[str, int] | None = 
                 local[sym] = eval(py_expr(text, "host"), _HOST, local)  # noqa: S307 - kopt's IR text
             for sym, text in k["grid_blocks"] + k["loop_blocks"]:
                 local["extent:" + sym] = eval(py_expr(text, "host"), _HOST, local)  # noqa: S307
-            exprs = block_size_exprs(k["grid_blocks"], k["loop_blocks"], sorted(k["constexprs"]), {})
+            exprs = block_size_exprs(k["grid_blocks"], k["loop_blocks"],
+                                     held_rdims(sorted(k["constexprs"]), k.get("row_pieces")), {})
             for sym, text in exprs.items():
                 local[sym] = eval(text, _HOST, local)  # noqa: S307
             warps = launch_warps_expr([s for s, _ in k["grid_blocks"]], sorted(k["constexprs"]),
@@ -150,6 +151,16 @@ def evaluate(plan: dict, sizes: dict[str, int], choose: dict[str, int] | None = 
     except (NameError, TypeError, ZeroDivisionError, KeyError, SyntaxError):
         return None
     return env
+
+
+_CONDITIONS: dict = {}  # launch_if text -> its compiled host expression (the tuner's bucket reads it per new shape)
+
+
+def _condition(text: str):
+    code = _CONDITIONS.get(text)
+    if code is None:
+        code = _CONDITIONS[text] = compile(py_expr(text, "host"), "<launch_if>", "eval")
+    return code
 
 
 def active_kernels(plan: dict, sizes: dict) -> tuple[str, ...]:
@@ -165,8 +176,7 @@ def _active(plan: dict, sizes: dict) -> list[dict]:
     out = []
     for base in (k for k in plan["kernels"] if not k.get("variant_of")):
         variants = [k for k in plan["kernels"] if k.get("variant_of") == base["name"]]
-        chosen = next((v for v in variants if eval(py_expr(v["launch_if"], "host"),  # noqa: S307
-                                                    _HOST, dict(sizes))), base)
+        chosen = next((v for v in variants if eval(_condition(v["launch_if"]), _HOST, dict(sizes))), base)  # noqa: S307
         out.append(chosen)
     return out
 

@@ -315,6 +315,7 @@ def test_time_driver_needs_a_kept_plan_and_the_real_driver(launches):
     kept Plan matches; a grid that is not a tuple of ints is refused. The timing itself runs on the GPU."""
     jit, fast = make()
     x = torch.zeros(64)
+    assert fast.time_driver(10, (1,), x, 100, 0.5, 128, num_warps=4) is None  # never called: no Plan, no getters
     fast[(1,)](x, 100, 0.5, 128, num_warps=4)
     assert fast.time_driver(10, (1,), x, 100, 0.5, 128, num_warps=4) is None and len(launches) == 0
     assert fast.time_driver(10, (1,), x, 100, 0.5, 256, num_warps=4) is None  # another constexpr: no plan
@@ -334,10 +335,13 @@ def test_plans_kept_after_a_snapshot_are_forgotten_and_made_again_at_the_next_ca
     for block in (256, 512):
         fast[(1,)](x, 100, 0.5, block, num_warps=4)
     assert len(fast.plans) == kept + 2
-    fast_launch.forget_plans_since(snapshot)
+    fast_launch.forget_plans_since(snapshot)  # before the as-called round
     assert len(fast.plans) == kept
-    fast[(1,)](x, 100, 0.5, 512, num_warps=4)  # the next call of a forgotten specialization keeps its Plan again
+    fast[(1,)](x, 100, 0.5, 512, num_warps=4)  # a finalist's call keeps its Plan again ...
     assert len(fast.plans) == kept + 1
+    fast_launch.forget_plans_since(snapshot)  # ... and loses it when tuning ends (a second forget)
+    assert len(fast.plans) == kept
+    fast[(1,)](x, 100, 0.5, 512, num_warps=4)  # the winner's next call plans it once more
     native_before = fast.native_launches
     fast[(1,)](x, 100, 0.5, 512, num_warps=4)
-    assert fast.native_launches == native_before + 1
+    assert fast.native_launches == native_before + 1  # launched in C, not left on the Python path
