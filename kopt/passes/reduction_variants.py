@@ -53,8 +53,8 @@ def chunked_variant(kernel: T.KernelOp, persistent_max: int) -> T.KernelOp | Non
     if p is None or not splittable(p):
         return None
     size = row_element_bytes(kernel, extent)
-    if size != CHUNKED_BYTES:  # (1-byte rows are not measured)
-        return None
+    if size != CHUNKED_BYTES or any(isinstance(op, T.DotOp) for op in kernel.walk()):
+        return None  # (1-byte rows are not measured; a product's tail piece could be narrower than tl.dot's 16)
     limit = persistent_max or PERSISTENT_MAX[size]
     return _variant(kernel, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "
                                        f"16 * {extent} <= 11 * next_power_of_2({extent}) and "

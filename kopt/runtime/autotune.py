@@ -14,7 +14,7 @@ by the caller's key.
 Kernels of a few microseconds are bound by their launch, which a graph leaves out: where the default runs
 under `SMALL_MS` by graph, the best few candidates and the default are timed again *as called*
 (`as_called_timer`: calls back to back, launch included, the way a loop of user code calls them: through the
-whole-call memo's replay where the memo keeps the call, as a user's repeat call runs, `Runner.user_call`), twice,
+whole-call memo's replay where the memo keeps the call, as a user's repeat call runs, `Runner.user_calls`), twice,
 interleaved, and the winner is chosen on those figures: it must beat the default as called by `MARGIN`, else
 the default stays. Where the two rounds rank the finalists differently, the choice is within noise: the
 default (or the candidate earlier in the space) is kept and the reason printed, so tuning twice on one
@@ -263,16 +263,18 @@ class Runner:
             out = candidate_hook(config, out)
         return self._bundle(out, clone=False)
 
-    def user_call(self, config: Config) -> Callable:
-        """What to time a candidate by as called: the call a user's repeat call makes (the whole-call memo's replay of
-        it, `replay(config, run)`, where the memo keeps such a call), else the candidate's launch through the
-        generated launcher. Arguments it writes into are restored by neither (so that the two are timed alike;
-        tune() restores them at the end)."""
-        if self._replay is not None:
-            replayed = self._replay(config, lambda: self(config))
-            if replayed is not None:
-                return lambda: replayed(*self.args)
-        return lambda: self.launch(config, self.args)
+    def user_calls(self, configs: list[Config]) -> dict[Config, Callable]:
+        """What to time each config by as called: the call a user's repeat call makes (the whole-call memo's replay
+        of it, `replay(config, run)`), where the memo keeps every one of them; else, for all alike, the config's
+        launch through the generated launcher (a replay beside a launch would compare two paths, not two configs).
+        Arguments they write into are restored by neither (tune() restores them at the end)."""
+        launches = {cfg: (lambda cfg=cfg: self.launch(cfg, self.args)) for cfg in configs}
+        if self._replay is None:
+            return launches
+        replays = {cfg: self._replay(cfg, lambda cfg=cfg: self(cfg)) for cfg in configs}
+        if any(r is None for r in replays.values()):
+            return launches
+        return {cfg: (lambda r=r: r(*self.args)) for cfg, r in replays.items()}
 
     def restore(self) -> None:
         """Put back what the kernel wrote into its arguments (after tuning: the call itself then runs once on them,
@@ -297,8 +299,10 @@ def tune(name: str, candidates: list[Config], runner: Runner, *, timer: Callable
     try:
         return _tune(name, candidates, runner, timer=timer, precompile=precompile, label=label, as_called=as_called)
     finally:
-        runner.restore()
-        runner.forget_launches()
+        try:
+            runner.restore()
+        finally:
+            runner.forget_launches()
 
 
 def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> TuneResult:
@@ -339,7 +343,8 @@ def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> T
                         key=lambda t: (t.ms, candidates.index(t.config)))
         finalists = [Config()] + sorted((t.config for t in ranked[:FINALISTS]), key=candidates.index)
         runner.forget_launches()  # each finalist's call gets its launch cache entry afresh, as after tuning
-        winner, _, called = choose_as_called(finalists, lambda cfg: as_called(runner.user_call(cfg)), trials)
+        calls = runner.user_calls(finalists)
+        winner, _, called = choose_as_called(finalists, lambda cfg: as_called(calls[cfg]), trials)
         ms = default_ms if winner == Config() else trials[winner].ms
     result = TuneResult(winner, ms, default_ms, [trials[c] for c in candidates if c in trials], called)
     rejected = sum(1 for t in result.trials if t.status != "ok")

@@ -32,8 +32,8 @@ def _tune(graph_ms: dict, called_ms: dict | list):
         def restore(self):
             runner.restore()
 
-        def user_call(self, cfg):
-            return lambda: self(cfg)
+        def user_calls(self, cfgs):
+            return {cfg: (lambda cfg=cfg: self(cfg)) for cfg in cfgs}
 
         def forget_launches(self):
             forgotten.append(len(timed))
@@ -94,18 +94,26 @@ def test_as_called_is_only_timed_on_the_gpu():
     assert autotune.as_called_for("cpu") is None and autotune.as_called_for("cuda") is autotune.as_called_timer
 
 
-def test_a_candidate_is_timed_as_called_through_the_memos_replay_where_there_is_one():
-    """Runner.user_call: the replay `replay(cfg, run)` gives (what a user's repeat call runs), else the launch."""
+def test_finalists_are_timed_as_called_through_the_memos_replays_where_every_one_has_one():
+    """Runner.user_calls: the replays `replay(cfg, run)` gives (what a user's repeat call runs) where there is one for
+    every finalist, else each finalist's launch (a replay beside a launch would compare paths, not configs)."""
     x = torch.ones(4)
     launched, replayed = [], []
 
     def replay(cfg, run):
-        run()  # (the memo records a run of the candidate)
+        run()  # (the memo records a run of the config)
         return None if cfg == A else (lambda *args: replayed.append((cfg, args)))
 
     runner = autotune.Runner(lambda cfg, args: launched.append(cfg), [x], replay)
-    runner.user_call(B)()
-    assert launched == [B] and replayed == [(B, (x,))]  # recorded once, then the replay with the same arguments
-    runner.user_call(A)()
-    assert launched == [B, A, A] and len(replayed) == 1  # no replay for A: its launch is timed
-    assert autotune.Runner(lambda cfg, args: launched.append(cfg), [x]).user_call(C)() is None and launched[-1] == C
+    calls = runner.user_calls([B, C])
+    assert launched == [B, C]  # each recorded once
+    calls[B]()
+    calls[C]()
+    assert replayed == [(B, (x,)), (C, (x,))] and launched == [B, C]
+    launched.clear()
+    calls = runner.user_calls([B, A])  # no replay for A: both are timed by their launches
+    calls[B]()
+    calls[A]()
+    assert launched == [B, A, B, A] and len(replayed) == 2
+    plain = autotune.Runner(lambda cfg, args: launched.append(cfg), [x]).user_calls([C])
+    assert plain[C]() is None and launched[-1] == C
