@@ -37,32 +37,30 @@ from kopt.dialects.tile import CarriesIterArgs, parse_iter_args, print_iter_args
 from kopt.dialects.types import PointerType, TensorType, TileType
 
 
+class _GridQuery(IRDLOperation):
+    """A scalar about the launch grid along one axis."""
+
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TileType)
+    traits = traits_def(Pure())
+    assembly_format = "`axis` $axis attr-dict `:` type($result)"
+
+    def __init__(self, axis: int, result_type: TileType):
+        super().__init__(properties={"axis": IntegerAttr(axis, 64)}, result_types=[result_type])
+
+
 @irdl_op_definition
-class ProgramIdOp(IRDLOperation):
+class ProgramIdOp(_GridQuery):
     """`tl.program_id(axis)`."""
 
     name = "tt.program_id"
-    axis = prop_def(IntegerAttr[I64])
-    result = result_def(TileType)
-    traits = traits_def(Pure())
-    assembly_format = "`axis` $axis attr-dict `:` type($result)"
-
-    def __init__(self, axis: int, result_type: TileType):
-        super().__init__(properties={"axis": IntegerAttr(axis, 64)}, result_types=[result_type])
 
 
 @irdl_op_definition
-class NumProgramsOp(IRDLOperation):
+class NumProgramsOp(_GridQuery):
     """`tl.num_programs(axis)`: the programs launched along a grid axis (a persistent kernel's stride over tiles)."""
 
     name = "tt.num_programs"
-    axis = prop_def(IntegerAttr[I64])
-    result = result_def(TileType)
-    traits = traits_def(Pure())
-    assembly_format = "`axis` $axis attr-dict `:` type($result)"
-
-    def __init__(self, axis: int, result_type: TileType):
-        super().__init__(properties={"axis": IntegerAttr(axis, 64)}, result_types=[result_type])
 
 
 @irdl_op_definition
