@@ -63,8 +63,9 @@ def launch_warps_expr(grid_syms: list[str], constexprs: list[str], elem_size: in
 
 def pieces_warps_expr(grid_syms: list[str], first_piece: str) -> str:
     """Warps for a row held as two pieces: 4 while a program's first piece has at most 8192 elements, else 8.
-    On an H200 (fp16 softmax 4096 x N, the two-piece kernel written out: benchmarks/softmax_chunks.py) 4 warps beat
-    8 by 3-16 % and 16 by 20-40 % at N = 4224...10240 (8 won by 2 % at 12288); past 8192 is not measured."""
+    On an H200 (fp16 softmax 4096 x N, the two-piece kernel written out: benchmarks/softmax_chunks.py, a masked
+    tail) 4 warps beat 8 by 3-18 % and 16 by 14-44 % at N = 4224...9216; at 10240 8 warps won by 2 %, at 12288
+    4 beat 8 by 3 % and 16 won by 2 %; a first piece past 8192 is not measured."""
     elems = " * ".join([*grid_syms, first_piece])
     return f"(4 if {elems} <= 8192 else 8)"
 

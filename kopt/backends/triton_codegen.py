@@ -256,13 +256,14 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     chosen = dot.symbols if dot is not None else set()
     grid_blocks = [(s, host(blocks[s])) for s in grid_order if s not in chosen]
     loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms and s not in chosen]
-    exprs = block_size_exprs(grid_blocks, loop_blocks, held_rdims(sorted(constexprs), row_pieces(kernel)), config_sizes)
+    pieces = row_pieces(kernel)
+    exprs = block_size_exprs(grid_blocks, loop_blocks, held_rdims(sorted(constexprs), pieces), config_sizes)
     if cfg.overridable:
         exprs = {sym: e if sym in config_sizes else f'_config.get("{sym}") or {e}' for sym, e in exprs.items()}
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
     warps = str(cfg.num_warps) if cfg.num_warps else launch_warps_expr(
         [s for s in ordered if s in grid_syms], sorted(constexprs), row_elem_bytes(kernel), bool(plan.of_kind(CHUNK)),
-        row_pieces(kernel))
+        pieces)
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     if "pid_type" in kernel.attributes:  # a persistent kernel: at most one program per SM, each looping over tiles
         launch_grid = f"persistent_programs({launch_grid}, {tensor})"

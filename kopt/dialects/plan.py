@@ -30,6 +30,9 @@ from xdsl.utils.exceptions import VerifyException
 from kopt.dialects.sizes import FactAttr, SizeAttr, parse_fact, parse_size, print_size
 
 TILE, WHOLE, CHUNK = "tile", "whole", "chunk"
+# A kernel's program order beyond one program per tile (its `pid_type`, Helion's names): persistent programs, each
+# looping over tiles (set by tiling, lowered by lower-to-tt)
+PERSISTENT_PID_TYPES = ("persistent_interleaved", "persistent_blocked")
 PREFIX = {TILE: "_BLOCK_SIZE_", WHOLE: "_RDIM_SIZE_", CHUNK: "_REDUCTION_BLOCK_"}
 
 

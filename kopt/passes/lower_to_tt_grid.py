@@ -27,9 +27,8 @@ from xdsl.ir import Operation, SSAValue
 from kopt.dialects import tile as T
 from kopt.dialects import tt
 from kopt.dialects.dtypes import i32
+from kopt.dialects.plan import PERSISTENT_PID_TYPES
 from kopt.dialects.types import TileType
-
-PERSISTENT = ("persistent_interleaved", "persistent_blocked")
 
 _SCALAR = TileType([], i32)
 
@@ -88,7 +87,7 @@ class GridLowering:
         id (on the interpreter a loop's counter is a Python int, which the body's `.to(tl.int64)` cannot take)."""
         pid_op = self.pid.owner if self.pid is not None else None
         block = self.kernel.body.block
-        if pid_op is None or pid_type not in PERSISTENT:
+        if pid_op is None or pid_type not in PERSISTENT_PID_TYPES:
             return
         body = list(block.ops)[list(block.ops).index(pid_op) + 1:]
         anchor = T.YieldOp()  # (a placeholder after the program id: the bounds' ops go before it)

@@ -45,11 +45,10 @@ CHUNKED_MIN = 4096  # rows up to this many elements stay one padded block (the g
 CHUNKED_BYTES = 2  # element sizes that get the chunked variant (see the module docstring)
 
 
-def chunked_variant(kernel: T.KernelOp, persistent_max: int) -> T.KernelOp | None:
-    """The two-piece clone of a kernel with 2-byte rows whose row values a looped plan can split; else None."""
-    canon = extent_classes(kernel)
-    extent = looped_extent(kernel, canon)
-    p = plan(kernel, extent, [], canon) if extent is not None else None
+def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, persistent_max: int) -> T.KernelOp | None:
+    """The two-piece clone of a kernel with 2-byte rows (along `extent`) whose row values a looped plan can split;
+    else None."""
+    p = plan(kernel, extent, [], canon)
     if p is None or not splittable(p):
         return None
     size = row_element_bytes(kernel, extent)
@@ -74,11 +73,9 @@ def _variant(kernel: T.KernelOp, reduction: str, launch_if: str) -> T.KernelOp:
     return variant
 
 
-def online_variant(kernel: T.KernelOp, persistent_max: int) -> T.KernelOp | None:
-    """The online clone of a kernel that reduces rows and can be looped; None for any other kernel."""
-    canon = extent_classes(kernel)
-    extent = looped_extent(kernel, canon)
-    if extent is None or plan(kernel, extent, find_pairs(kernel, extent), canon) is None:
+def online_variant(kernel: T.KernelOp, extent: str, canon: dict, persistent_max: int) -> T.KernelOp | None:
+    """The online clone of a kernel that reduces rows (along `extent`) and can be looped; else None."""
+    if plan(kernel, extent, find_pairs(kernel, extent), canon) is None:
         return None
     limit = persistent_max or PERSISTENT_MAX[row_element_bytes(kernel, extent)]
     return _variant(kernel, "online", f"{extent} > {limit}")
@@ -97,9 +94,13 @@ class ReductionVariantsPass(ModulePass):
         for kernel in list(kernels(module)):
             if "variant_of" in kernel.attributes or "reduction" in kernel.attributes:
                 continue  # a variant already, or a kernel with its strategy chosen
+            canon = extent_classes(kernel)
+            extent = looped_extent(kernel, canon)
+            if extent is None:
+                continue  # no reduction over a whole dim
             at = kernel
             for make in (online_variant, chunked_variant):
-                variant = make(kernel, self.persistent_max)
+                variant = make(kernel, extent, canon, self.persistent_max)
                 if variant is not None:
                     module.body.block.insert_op_after(variant, at)
                     at = variant

@@ -29,7 +29,7 @@ from xdsl.passes import ModulePass
 
 from kopt.analysis import DATA_SIZE_PREFIX
 from kopt.dialects import tile as T
-from kopt.dialects.plan import TILE, Block, read_block_name
+from kopt.dialects.plan import PERSISTENT_PID_TYPES, TILE, Block, read_block_name
 from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import RangeType
 from kopt.errors import KoptError
@@ -96,7 +96,7 @@ def _grid_dim(t: RangeType) -> str:
     return t.extent.data if t.block.data == "1" else f"cdiv({t.extent.data}, {t.block.data})"
 
 
-PID_TYPES = ("flat", "persistent_interleaved", "persistent_blocked")
+PID_TYPES = ("flat", *PERSISTENT_PID_TYPES)
 
 
 @register_pass

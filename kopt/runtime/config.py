@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from kopt.backends.range_knobs import range_options
+from kopt.dialects.plan import PERSISTENT_PID_TYPES
 from kopt.errors import KoptError, caller_loc
 
 TRITON_MAX_NUMEL = 2**20  # triton.TRITON_MAX_TENSOR_NUMEL (kopt/frontend/literals.py says the same)
@@ -24,7 +25,7 @@ REDUCTION_MODES = ("persistent", "looped", "online", "chunked")
 
 # Helion fields kopt accepts (a Helion config runs unchanged) but does not act on yet, with the values that ask for
 # what kopt does anyway (one program per tile in flat order, pointer loads, loops as written)
-_NOT_YET = {"pid_type": lambda v: v in ("flat", "persistent_interleaved", "persistent_blocked"),
+_NOT_YET = {"pid_type": lambda v: v == "flat" or v in PERSISTENT_PID_TYPES,
             "indexing": lambda v: all(i == "pointer" for i in ([v] if isinstance(v, str) else v)),
             "loop_orders": lambda v: all(list(o) == sorted(o) for o in v),
             "flatten_loops": lambda v: not any(v), "static_ranges": lambda v: not any(v),

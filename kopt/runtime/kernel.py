@@ -33,6 +33,7 @@ from kopt.backends.triton_codegen import LaunchConfig
 from kopt.errors import KoptError, caller_loc
 from kopt.frontend.signature import TensorSpec, parse_signature
 from kopt.frontend.source import KernelSource, from_function
+from kopt.dialects.plan import PERSISTENT_PID_TYPES
 from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
 from kopt.runtime import bundle, fast_launch, launch_memo, mode, shape_log
 from kopt.runtime.cache import DiskCache, cache_dir, compiler_fingerprint, discard, write_atomic
@@ -241,7 +242,7 @@ class Kernel:
         if cfg.extra.get("l2_groupings"):
             pipeline = _with_l2_grouping(pipeline, cfg)
         if _persistent(cfg):
-            pipeline = _with_pid_type(pipeline, _persistent(cfg))
+            pipeline = _with_tiling_option(pipeline, pid_type=_persistent(cfg))
         if check_indices():
             pipeline = _with_device_index_checks(pipeline)
         self._pipelines[key] = pipeline
@@ -439,10 +440,12 @@ class Kernel:
         if not candidates:
             return autotune.TuneResult(Config(), None, None)
 
+        def variant_for(cfg: Config) -> CompiledKernel:  # a candidate's compile (its code-changing fields)
+            return compiled if cfg.compile_part() == Config() else self._variant(items, device, cfg.compile_part(),
+                                                                                count=False)
+
         def launch(cfg: Config, args: list):
-            variant = compiled if cfg.compile_part() == Config() else self._variant(items, device, cfg.compile_part(),
-                                                                                   count=False)
-            return variant.launcher(*args, _config=cfg.launch_overrides())
+            return variant_for(cfg).launcher(*args, _config=cfg.launch_overrides())
 
         arg_bytes = sum(v.numel() * v.element_size() for v in values if hasattr(v, "element_size"))
         workers = precompile.worker_count(device, len(candidates), arg_bytes)
@@ -450,17 +453,15 @@ class Kernel:
         def compile_all(cfgs: list[Config], on_done) -> dict:
             jobs = {}
             for cfg in cfgs:
-                variant = compiled if cfg.compile_part() == Config() else self._variant(
-                    items, device, cfg.compile_part(), count=False)
-                jobs[cfg] = (variant.path, self.fn.__name__, cfg.launch_overrides())
+                jobs[cfg] = (variant_for(cfg).path, self.fn.__name__, cfg.launch_overrides())
             return precompile.precompile(jobs, values, workers, on_done)
 
         label = " " + " ".join(f"{it[1]}[{'x'.join(map(str, b))}]" for it, b in zip(items, size_bucket(values))
                                if it[0] == "tensor")
+
         def replay(cfg: Config, run):  # the memo's replay of a candidate's call, where the memo would keep it
-            variant = compiled if cfg.compile_part() == Config() else self._variant(items, device, cfg.compile_part(),
-                                                                                   count=False)
-            return launch_memo.replay_of(values, run) if device == "cuda" and launch_memo.pure(variant) else None
+            pure = device == "cuda" and launch_memo.pure(variant_for(cfg))
+            return launch_memo.replay_of(values, run) if pure else None
 
         snapshot = fast_launch.plans_snapshot()
         runner = autotune.Runner(launch, list(values), replay, lambda: fast_launch.forget_plans_since(snapshot))
@@ -686,24 +687,22 @@ def _with_l2_grouping(pipeline: Pipeline, cfg: Config) -> Pipeline:
     group = list(cfg.extra["l2_groupings"])[0]
     if not isinstance(group, int) or isinstance(group, bool) or group < 1:
         raise KoptError(f"kopt.Config: l2_groupings[0] must be a positive integer (1 = flat), not {group!r}")
-    p = next((p for p in pipeline.passes if p.name == "tiling"), None)
-    if p is None or "l2_grouping" not in {f.name for f in dataclasses.fields(p)}:
-        return pipeline
-    return Pipeline(pipeline.passes).replace("tiling", dataclasses.replace(p, l2_grouping=group))
+    return _with_tiling_option(pipeline, l2_grouping=group)
 
 
 def _persistent(cfg: Config) -> str | None:
     """Helion's `pid_type`, where it asks for a persistent kernel (kopt acts on those; `flat` is the default)."""
     pid_type = cfg.extra.get("pid_type")
-    return pid_type if pid_type in ("persistent_interleaved", "persistent_blocked") else None
+    return pid_type if pid_type in PERSISTENT_PID_TYPES else None
 
 
-def _with_pid_type(pipeline: Pipeline, pid_type: str) -> Pipeline:
-    """Helion's `pid_type="persistent_*"` -> the tiling pass's `pid-type` option."""
+def _with_tiling_option(pipeline: Pipeline, **option) -> Pipeline:
+    """The pipeline with its tiling pass given an option (Helion's `l2_groupings`, `pid_type`); unchanged where it
+    has no tiling pass with that option (a custom one)."""
     p = next((p for p in pipeline.passes if p.name == "tiling"), None)
-    if p is None or "pid_type" not in {f.name for f in dataclasses.fields(p)}:
+    if p is None or not set(option) <= {f.name for f in dataclasses.fields(p)}:
         return pipeline
-    return Pipeline(pipeline.passes).replace("tiling", dataclasses.replace(p, pid_type=pid_type))
+    return Pipeline(pipeline.passes).replace("tiling", dataclasses.replace(p, **option))
 
 
 def kernel(fn=None, /, **options):
