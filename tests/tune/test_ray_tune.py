@@ -22,6 +22,9 @@ SHAPES = {"softmax": [(8, 100), (8, 128)], "rms_norm": [(8, 64)]}  # softmax: on
 ARGS = {"matmul": [(torch.empty(16, 16, device=M), torch.empty(16, 32, device=M))],
         "matmul_big": [(torch.empty(128, 128, device=M), torch.empty(128, 128, device=M))]}
 TOO_BIG = {"block_sizes": [64, 64, 64], "num_stages": 9}
+# every test here on one xdist worker: the module's job runs once, not once per worker, two jobs competing for the
+# shared cluster's two CPUs (the builds then all went to one Ray worker process, seen once in a full run)
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 @pytest.fixture(scope="module")
