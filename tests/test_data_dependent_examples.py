@@ -78,4 +78,7 @@ def test_causal_attention_skips_blocks_and_compiles_once():
     assert info.misses + info.disk_hits == 1, info
     source = kernel.compile(q, k, v).triton_source
     # below the diagonal: keys 0 .. the block's begin; on it: the block's begin .. its end
-    assert "tl.range(0, _dyn_extent_0," in source and "tl.range(_dyn_begin_1, _dyn_begin_1 + _dyn_extent_1," in source
+    # (each loop peeled: its whole blocks, then the rest)
+    assert "tl.range(0, _BLOCK_SIZE_2*(_dyn_extent_0 // _BLOCK_SIZE_2)," in source
+    assert "tl.range(_dyn_begin_1, _BLOCK_SIZE_3*(_dyn_extent_1 // _BLOCK_SIZE_3) + _dyn_begin_1," in source
+    assert "tl.range(_BLOCK_SIZE_3*(_dyn_extent_1 // _BLOCK_SIZE_3) + _dyn_begin_1, _dyn_begin_1 + _dyn_extent_1," in source

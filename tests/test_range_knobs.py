@@ -19,7 +19,7 @@ KNOBS = dict(range_num_stages=[3], range_flattens=[True], range_unroll_factors=[
 
 
 def _ranges(src: str) -> list[str]:
-    return re.findall(r"tl\.range\(([^)]*)\)", src)
+    return re.findall(r"tl\.range\(((?:[^()]|\([^()]*\))*)\)", src)  # (one level of parentheses inside)
 
 
 def test_knobs_go_on_the_inner_loop_and_the_kernel_still_matches_torch():
@@ -27,8 +27,10 @@ def test_knobs_go_on_the_inner_loop_and_the_kernel_still_matches_torch():
     a, b = torch.randn(33, 40), torch.randn(40, 17)
     torch.testing.assert_close(k(a, b), a @ b, atol=1e-4, rtol=1e-4)
     src = k.compile(a, b).triton_source
-    assert _ranges(src) == ["0, k, _BLOCK_SIZE_2, num_stages=3, loop_unroll_factor=2, warp_specialize=_WARP_SPEC, "
-                            "flatten=True, disallow_acc_multi_buffer=True"]
+    # the k-loop's whole blocks take the knobs; the rest (loop-peeling: at most one block) none
+    assert _ranges(src) == ["0, _BLOCK_SIZE_2*(k // _BLOCK_SIZE_2), _BLOCK_SIZE_2, num_stages=3, loop_unroll_factor=2, "
+                            "warp_specialize=_WARP_SPEC, flatten=True, disallow_acc_multi_buffer=True",
+                            "_BLOCK_SIZE_2*(k // _BLOCK_SIZE_2), k, _BLOCK_SIZE_2"]
     assert "_WARP_SPEC: tl.constexpr" in src and "_WARP_SPEC = 1" in src
 
 
@@ -36,7 +38,8 @@ def test_entries_that_ask_for_nothing_add_nothing_and_kopts_own_loops_take_none(
     k = kopt.kernel(MATMUL, config=kopt.Config(block_sizes=[16, 16, 16], range_num_stages=[0],
                                                range_warp_specializes=[None], range_multi_buffers=[True]))
     a, b = torch.randn(8, 8), torch.randn(8, 8)
-    assert _ranges(k.compile(a, b).triton_source) == ["0, k, _BLOCK_SIZE_2"]
+    assert _ranges(k.compile(a, b).triton_source) == ["0, _BLOCK_SIZE_2*(k // _BLOCK_SIZE_2), _BLOCK_SIZE_2",
+                                                      "_BLOCK_SIZE_2*(k // _BLOCK_SIZE_2), k, _BLOCK_SIZE_2"]
     softmax = kopt.kernel(load_example("softmax").softmax.fn, config=kopt.Config(range_num_stages=[3]))
     src = softmax.compile(torch.randn(4, 40000)).triton_source  # a looped reduction's chunk loops are kopt's
     assert _ranges(src) and all("num_stages" not in r for r in _ranges(src))

@@ -174,7 +174,12 @@ class FactBase:
             return self.assume_next_power_of_2(s, v.args[0])
         old = self._eqs.get(s)
         if old is not None and old != v:
-            raise KoptError(f"{s} is already known to be {format_expr(old)}, not {format_expr(v)}")
+            # `k == k2` then `k == 64` (a host assert, then a static size): the fact is about what k stands for
+            for a, b in ((old, v), (v, old)):
+                if a.is_Symbol and a not in self._eqs and b.is_Integer:
+                    return self.assume_eq(a, b)
+            known = format_expr(old) + (f" = {format_expr(self._eqs[old])}" if old in self._eqs else "")
+            raise KoptError(f"{s} is already known to be {known}, not {format_expr(v)}")
         self._no_cycle(s, v)
         self._eqs[s] = v
         self._check_value(s)

@@ -99,8 +99,18 @@ class DotLaunch:
 
 
 def dot_count(kernel: Operation) -> int:
-    """How many contractions a kernel has (attention: 2); the launch heuristics treat several differently."""
-    return sum(isinstance(o, T.DotOp) for o in kernel.walk())
+    """How many contractions a kernel has (attention: 2); the launch heuristics treat several differently. A loop
+    that loop-peeling split counts once (its `rest` copy is the same contractions on the last block)."""
+    return sum(isinstance(o, T.DotOp) and not _in_peeled_rest(o) for o in kernel.walk())
+
+
+def _in_peeled_rest(op: Operation) -> bool:
+    parent = op.parent_op()
+    while parent is not None:
+        if _attr_text(parent, "peel") == "rest":
+            return True
+        parent = parent.parent_op()
+    return False
 
 
 def _attr_text(op: Operation, key: str) -> str | None:

@@ -153,6 +153,8 @@ class _KernelWriter:
         reverse = "reverse" in op.attributes
         counter = self.fresh(f"{offset}_up") if reverse else offset
         kw = self.range_kwargs.get(op.step.data, "")  # Helion's per-loop knobs (range_knobs.py)
+        if _attr_text(op, "peel") == "rest":
+            kw = ""  # at most one block (loop-peeling): nothing to pipeline
         if WARP_SPEC in kw:
             self.note_symbols(WARP_SPEC)  # a constexpr argument the launcher sets
         self.emit(f"for {counter} in tl.range({start}, {end}, {step}{kw}):")

@@ -13,6 +13,8 @@ interfaces it implements:
   hold there (`masking`); `ReduceOp` adds its combiner (looped reductions).
 - `LoopCarried`: a region op's loop-carried values (init, block argument, result, yielded value).
 - `MovesLanes`: its result lanes hold its operand's values (masking looks through it).
+- `CarriesPadding`: what its result holds in the lanes past a range's end, from what its operands hold there
+  (masking: softmax's `exp(x - max(x))` is 0 there when x is -inf there, so its sum needs no fill).
 - `OrdersLanes`: its lanes along a dim depend on each other in order (scans, flips): no chunked loop there.
 - `Folds`: the Python function that computes it on two numbers (the frontend's constant folding).
 
@@ -123,6 +125,27 @@ class MovesLanes:
 
     def keeps(self, fill: str) -> bool:
         return True
+
+
+@dataclass(frozen=True)
+class Pad:
+    """What one operand holds in the lanes past a range's end (kopt/ir/padding.py says which):
+    `value`: those lanes hold this literal (an operand that runs along the range), None when not known;
+    `uniform`: the operand does not run along the range and is `"positive"` (a finite constant > 0), `"row_max"`
+    (the maximum, over the range's valid lanes of this block, of the op's operand that runs along it, in a block
+    with at least one valid lane) or `"any"`; None for an operand that runs along the range."""
+
+    value: str | None = None
+    uniform: str | None = None
+
+
+class CarriesPadding(ABC):
+    """The op's result lanes past a range's end hold a value known from what its operands hold there."""
+
+    @abstractmethod
+    def padding(self, pads: Sequence[Pad]) -> str | None:
+        """The value (IR literal text) the result holds there, given each operand's `Pad`; None when not known.
+        It must be exact for every value an operand may hold (a `row_max` may be -inf or NaN: see SubOp)."""
 
 
 class OrdersLanes(ABC):

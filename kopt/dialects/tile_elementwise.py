@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import IntAttr, StringAttr, UnitAttr
@@ -21,7 +22,7 @@ from xdsl.irdl import (IRDLOperation, irdl_op_definition, operand_def, opt_prop_
                        var_operand_def)
 from xdsl.traits import Pure
 
-from kopt.dialects.interfaces import DimRef, Folds, HasDimMap, InfersShape, MovesLanes
+from kopt.dialects.interfaces import CarriesPadding, DimRef, Folds, HasDimMap, InfersShape, MovesLanes, Pad
 from kopt.dialects.shape_rules import broadcast, right_aligned
 from kopt.dialects.sizes import SizeAttr, parse_size, print_size
 from kopt.dialects.types import TileType
@@ -86,24 +87,41 @@ class AddOp(ArithmeticOp):
 
 
 @irdl_op_definition
-class SubOp(ArithmeticOp):
+class SubOp(ArithmeticOp, CarriesPadding):
     """a - b"""
     name = "tile.sub"
     py_operation = staticmethod(operator.sub)
 
+    def padding(self, pads: Sequence[Pad]) -> str | None:
+        """-inf - max: -inf where the max is finite or +inf. Where it is -inf or NaN, every valid lane of the block
+        is NaN too (-inf - -inf, x - NaN), so a NaN-propagating reduction downstream is NaN either way (the analysis
+        asks for one: kopt/ir/padding.py)."""
+        return "-inf" if pads[0].value == "-inf" and pads[1].uniform == "row_max" else None
+
 
 @irdl_op_definition
-class MulOp(ArithmeticOp):
+class MulOp(ArithmeticOp, CarriesPadding):
     """a * b"""
     name = "tile.mul"
     py_operation = staticmethod(operator.mul)
 
+    def padding(self, pads: Sequence[Pad]) -> str | None:
+        """-inf or 0 times a finite constant > 0 (a scale) stays what it was."""
+        for x, c in (pads, pads[::-1]):
+            if x.value in ("-inf", "0") and c.uniform == "positive":
+                return x.value
+        return None
+
 
 @irdl_op_definition
-class DivOp(ArithmeticOp):
+class DivOp(ArithmeticOp, CarriesPadding):
     """a / b (true division)"""
     name = "tile.div"
     py_operation = staticmethod(operator.truediv)
+
+    def padding(self, pads: Sequence[Pad]) -> str | None:
+        """-inf or 0 divided by a finite constant > 0 stays what it was."""
+        return pads[0].value if pads[0].value in ("-inf", "0") and pads[1].uniform == "positive" else None
 
 
 @irdl_op_definition
@@ -225,11 +243,15 @@ def _torch(name: str, *extra: str) -> tuple[str, ...]:
 
 
 @irdl_op_definition
-class ExpOp(UnaryOp):
+class ExpOp(UnaryOp, CarriesPadding):
     """elementwise e**x"""
+
     name = "tile.exp"
     TORCH: ClassVar = _torch("exp")
     METHODS: ClassVar = ("exp",)
+
+    def padding(self, pads: Sequence[Pad]) -> str | None:
+        return "0" if pads[0].value == "-inf" else None  # (0 is the neutral element of a sum)
 
 
 @irdl_op_definition
@@ -241,11 +263,15 @@ class Expm1Op(UnaryOp):
 
 
 @irdl_op_definition
-class Exp2Op(UnaryOp):
+class Exp2Op(UnaryOp, CarriesPadding):
     """elementwise 2**x"""
+
     name = "tile.exp2"
     TORCH: ClassVar = _torch("exp2", "torch.special.exp2")
     METHODS: ClassVar = ("exp2",)
+
+    def padding(self, pads: Sequence[Pad]) -> str | None:
+        return "0" if pads[0].value == "-inf" else None  # (0 is the neutral element of a sum)
 
 
 @irdl_op_definition

@@ -24,6 +24,7 @@ from kopt.passes import (  # noqa: F401 - registration side effects
     reciprocal_divisions,
     reduction_variants,
     reduction_lowering,
+    loop_peeling,
     masking,
     jagged_masks,
     mask_elision,

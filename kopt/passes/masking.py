@@ -40,6 +40,7 @@ from kopt.dialects.interfaces import MovesLanes, Reduces
 from kopt.dialects.dtypes import i1, i32
 from kopt.dialects.types import RangeType, TileType
 from kopt.ir.dim_provenance import LazyProvenance
+from kopt.ir.padding import PaddingAnalysis, choose_load_padding, range_operand_at, reduced_operands
 from kopt.ir.scope import dim_range
 from kopt.ir.util import apply_patterns, kernels, op_error, replace_keeping_names
 from kopt.passes.registry import register_pass
@@ -76,19 +77,18 @@ class MaskFoldedLanes(RewritePattern):
     """Lanes past a range's end, along a dim an op folds away, hold the op's neutral element."""
 
     provenance: dict
+    padding: PaddingAnalysis
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not isinstance(op, Reduces):
             return
-        positions: dict[SSAValue, list[int]] = {}  # `x @ x`: each use of x is its own operand
-        for i, o in enumerate(op.operands):
-            positions.setdefault(o, []).append(i)
-        for value, dim in op.reduced_dims():
-            at = positions[value].pop(0)
+        for value, dim, at in reduced_operands(op):
             r = dim_range(value, dim, op, self.provenance)
             if r is None or not r.type.may_overhang:
                 continue
             fill = op.neutral_of_operand(at)
+            if self.padding.gives_neutral(op, value, dim, r, fill):
+                continue  # (exp(x - max(x)) of an x read as -inf there)
             load, alone = _reading_load(value, r, fill)
             if load is not None and load.other.data == fill:
                 continue
@@ -101,21 +101,6 @@ class MaskFoldedLanes(RewritePattern):
             rewriter.insert(mf)  # before the matched op
             op.operands = [mf.result if i == at else o for i, o in enumerate(op.operands)]
             rewriter.notify_op_modified(op)
-
-
-def _range_operand_at(load: T.LoadOp, dim: int) -> int | None:
-    """The index operand of a load that makes dim `dim` of its result, if that operand is a range."""
-    pos, k = 0, 0  # result dim, index operand
-    for s in load.spec_list:
-        if s != "i":
-            pos += 1
-            continue
-        idx = load.indices[k]
-        if isinstance(idx.type, RangeType) and pos == dim:
-            return k
-        pos += 1 if isinstance(idx.type, RangeType) else idx.type.rank
-        k += 1
-    return None
 
 
 @dataclass
@@ -131,7 +116,7 @@ class FlipPartialBlock(RewritePattern):
         if r is None or not r.type.may_overhang:
             return  # whole blocks: tl.flip is torch's flip
         load = op.operand.owner
-        k = _range_operand_at(load, d) if isinstance(load, T.LoadOp) else None
+        k = range_operand_at(load, d) if isinstance(load, T.LoadOp) else None
         if k is None or load.indices[k] is not r:
             raise op_error(op, f"torch.flip along dim {d} of a computed tile whose last block may be partial "
                                f"(the range over {r.type.extent.data} by {r.type.block.data}): kopt flips loaded tiles there",
@@ -188,5 +173,8 @@ class MaskingPass(ModulePass):
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
             provenance = LazyProvenance(kernel)
-            apply_patterns(kernel, MaskAccesses(), FlipPartialBlock(provenance), MaskFoldedLanes(provenance),
+            apply_patterns(kernel, MaskAccesses())
+            padding = PaddingAnalysis(kernel, provenance)
+            choose_load_padding(kernel, padding)
+            apply_patterns(kernel, FlipPartialBlock(provenance), MaskFoldedLanes(provenance, padding),
                            ReverseScanPartialBlock(provenance))

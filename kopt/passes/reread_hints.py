@@ -13,9 +13,10 @@ things keep them there (measured on an H100, benchmarks/results/h100_2026-11-25b
     chunks read most recently, most likely still in L2, are read first.
 
 Only loops that reduction-lowering made (they carry a `phase` attribute) are
-touched, and the last one is reversed only when it carries no values: its chunks
+touched, and the last phase is reversed only when it carries no values: its chunks
 are independent (each reads and writes its own chunk), so the result is
-bit-identical. Hints change no result either; the pass can be left out of a
+bit-identical. A phase that loop-peeling split is two loops (the whole chunks, then
+the rest): reversed, the rest (the chunk read last) goes first. Hints change no result either; the pass can be left out of a
 pipeline with no effect on correctness.
 """
 
@@ -40,6 +41,10 @@ def _base(op: tt.LoadOp | tt.StoreOp) -> SSAValue | None:
     return owner.base if isinstance(owner, tt.AddPtrOp) else None
 
 
+def _phase(loop: tt.ForOp) -> int:
+    return loop.attributes["phase"].value.data
+
+
 def _accesses(loop: tt.ForOp, kind: type) -> list:
     return [op for op in loop.body.walk() if isinstance(op, kind)]
 
@@ -54,21 +59,27 @@ class RereadHintsPass(ModulePass):
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
             loops = tt.phase_loops(kernel)
-            if len(loops) < 2:
+            final = [op for op in loops if _phase(op) == _phase(loops[-1])] if loops else []
+            earlier = loops[:len(loops) - len(final)]
+            if not earlier:
                 continue
-            *earlier, last = loops
             read_before = {_base(op) for loop in earlier for op in _accesses(loop, tt.LoadOp)} - {None}
-            reread = {_base(op) for op in _accesses(last, tt.LoadOp)} & read_before
+            reread = {_base(op) for last in final for op in _accesses(last, tt.LoadOp)} & read_before
             if not reread:
                 continue
             for loop in earlier:
                 for op in _accesses(loop, tt.LoadOp):
                     if _base(op) in reread:
                         op.properties["eviction"] = EvictionAttr(Eviction.EVICT_LAST)
-            for op in _accesses(last, tt.LoadOp):
-                if _base(op) in reread:
+            for last in final:
+                for op in _accesses(last, tt.LoadOp):
+                    if _base(op) in reread:
+                        op.properties["eviction"] = EvictionAttr(Eviction.EVICT_FIRST)
+                for op in _accesses(last, tt.StoreOp):
                     op.properties["eviction"] = EvictionAttr(Eviction.EVICT_FIRST)
-            for op in _accesses(last, tt.StoreOp):
-                op.properties["eviction"] = EvictionAttr(Eviction.EVICT_FIRST)
-            if not last.iter_args:
-                last.attributes["reverse"] = UnitAttr()
+            if not any(last.iter_args for last in final):
+                for last in final:
+                    last.attributes["reverse"] = UnitAttr()
+                if len(final) == 2:  # peeled: the rest first
+                    final[1].detach()
+                    final[0].parent_block().insert_op_before(final[1], final[0])

@@ -284,3 +284,15 @@ def test_answers_agree_with_concrete_values(seed):
     assert all((v - base) % c == 0 if c else v == base for v in vb), (b, c, base)
     const = fb.try_const(b)
     assert const is None or all(v == const for v in vb), (b, const)
+
+
+def test_a_size_equal_to_another_then_to_a_constant():
+    """`assert k == k2` in the host code, then static sizes (`k == 64`, `k2 == 64`): the constant is k2's too; a
+    different constant after that is a contradiction, said with the chain."""
+    fb = FactBase()
+    fb.assume_text("k == k2")
+    fb.assume_text("k == 64")
+    fb.assume_text("k2 == 64")
+    assert fb.eq("k2", 64).is_true and fb.eq("k", 64).is_true
+    with pytest.raises(Exception, match="k is already known to be k2 = 64, not 65"):
+        fb.assume_text("k == 65")

@@ -14,6 +14,7 @@
 # CHECK-NEXT: ms ({{.*}}%)  reciprocal-divisions
 # CHECK-NEXT: ms ({{.*}}%)  reduction-variants
 # CHECK-NEXT: ms ({{.*}}%)  reduction-lowering
+# CHECK-NEXT: ms ({{.*}}%)  loop-peeling
 # CHECK-NEXT: ms ({{.*}}%)  masking
 # CHECK-NEXT: ms ({{.*}}%)  jagged-masks
 # CHECK-NEXT: ms ({{.*}}%)  mask-elision

@@ -1,14 +1,14 @@
 # hl.reduce / hl.associative_scan with a user's combine function: `tile.reduce_fn` / `tile.scan_fn`, the combine
 # function a region of scalars ending in tile.yield (a tuple input: two scalars per side). masking fills the
-# lanes past the row's end of a reduce with `other`; a reverse scan gets an i1 flag per lane (`flagged`) and a
+# lanes past the row's end of a reduce with `other` (x is read as -inf there, so only the index needs a fill); a reverse scan gets an i1 flag per lane (`flagged`) and a
 # combine that keeps the other side where one is padding. The backend writes each region as a module-level
 # `@triton.jit` helper called by tl.reduce / tl.associative_scan.
 # RUN: %kopt %s --print-after=masking -o %t.py 2>&1 | filecheck %s
 # RUN: filecheck %s --check-prefix=PY < %t.py
 # CHECK: // -----// IR Dump After masking //----- //
 # CHECK-LABEL: tile.kernel @_row_argmax_kernel
-# CHECK: %[[V:.*]] = tile.mask_fill %{{.*}}, %rdim.1 dim 1 fill "-inf"
-# CHECK-NEXT: %[[I:.*]] = tile.mask_fill %{{.*}}, %rdim.1 dim 1 fill "0"
+# CHECK: %[[V:.*]] = tile.load %x[%tile_m, %rdim.1] masked [1, 1] other -inf
+# CHECK: %[[I:.*]] = tile.mask_fill %{{.*}}, %rdim.1 dim 1 fill "0"
 # CHECK-NEXT: %_, %index = tile.reduce_fn %[[V]], %[[I]] dim 1 other ["-inf", "0"] : (!tile.tile<[_BLOCK_SIZE_0, _RDIM_SIZE_1], f32>, !tile.tile<[_BLOCK_SIZE_0, _RDIM_SIZE_1], i64>) -> (!tile.tile<[_BLOCK_SIZE_0], f32>, !tile.tile<[_BLOCK_SIZE_0], i64>) {
 # CHECK-NEXT: ^bb0(%left_value: !tile.tile<[], f32>, %left_index: !tile.tile<[], i64>, %right_value: !tile.tile<[], f32>, %right_index: !tile.tile<[], i64>):
 # CHECK: %take = tile.or
@@ -36,7 +36,7 @@
 # PY-NEXT: def _kopt_combine_1(a, a_valid, b, b_valid):
 # PY: return v_4, v_2
 # PY-LABEL: def _row_argmax_kernel(
-# PY: _, index = tl.reduce((masked, masked_1), 1, _kopt_combine_0)
+# PY: _, index = tl.reduce((load, masked), 1, _kopt_combine_0)
 # PY-LABEL: def _suffix_sum_kernel(
 # PY: masked = tl.where(mask_1[None, :], full, tl.full([], 0, tl.int1))
 # PY-NEXT: scanned, _ = tl.associative_scan((load, masked), 1, _kopt_combine_1, reverse=True)

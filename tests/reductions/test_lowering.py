@@ -25,21 +25,25 @@ def _softmax_src(mode: str, block: int | None = None) -> str:
 
 def test_looped_softmax_loops_over_the_row_with_a_masked_tail():
     src = _kernel_src(_softmax_src("looped", 128), "_softmax_kernel")
-    loops = re.findall(r"for (offset_\w+) in tl\.range\(0, _m, _REDUCTION_BLOCK_1\):", src)
-    assert len(loops) == 3  # max, sum of exp, normalize-and-store
-    assert "mask_1 = indices_1 < _m" in src  # the tail chunk's lanes past the row
-    assert src.count("tl.load(x + ") == 3 and src.count("tl.store(out + ") == 1
+    whole = "_REDUCTION_BLOCK_1*(_m // _REDUCTION_BLOCK_1)"
+    loops = re.findall(rf"for (offset_\w+) in tl\.range\(0, {re.escape(whole)}, _REDUCTION_BLOCK_1\):", src)
+    assert len(loops) == 3  # max, sum of exp, normalize-and-store, over the whole chunks (unmasked) ...
+    rests = re.findall(rf"for (offset_\w+) in tl\.range\({re.escape(whole)}, _m, _REDUCTION_BLOCK_1\):", src)
+    assert len(rests) == 3  # ... and each again over the rest of the row (loop-peeling)
+    assert "mask_1 = indices_1_1 < _m" in src  # the tail chunk's lanes past the row
+    assert src.count("tl.load(x + ") == 6 and src.count("tl.store(out + ") == 2
     assert "_RDIM_SIZE" not in src
     assert "_REDUCTION_BLOCK_1 = 128" in _softmax_src("looped", 128)
 
 
 def test_online_softmax_reads_the_row_once_for_max_and_sum():
     src = _kernel_src(_softmax_src("online"), "_softmax_kernel")
-    first, second = src.split("    for offset_1_1_up in")  # two loops, the second backwards
-    assert first.count("tl.load(x + ") == 1 and "tl.max(" in first and "tl.sum(" in first
+    at = src.index("_up in tl.range(")  # two phases (each peeled: whole chunks, rest), the second backwards
+    first, second = src[:src.rindex("\n", 0, at)], src[src.rindex("\n", 0, at):]
+    assert first.count("tl.load(x + ") == 2 and "tl.max(" in first and "tl.sum(" in first
     assert "m_new = tl.maximum(" in first  # the running max, and the rescale of the running sum
     assert re.search(r"exp_\d+ = tl\.exp\(v_\d+\)\n\s+v_\d+ = sum_exp \* exp_\d+", first)
-    assert second.count("tl.load(x + ") == 1 and "tl.store(out + " in second
+    assert second.count("tl.load(x + ") == 2 and "tl.store(out + " in second
     assert "tl.max(" not in second and "tl.sum(" not in second
 
 
@@ -112,7 +116,9 @@ def test_weight_rows_share_the_looped_range():
     k = kernel("layer_norm", "looped")
     x, w = torch.randn(2, 300), torch.randn(300)
     src = _kernel_src(k.compile(x, w, w, 1e-5).triton_source, "_layer_norm_kernel")
-    assert "_RDIM_SIZE" not in src and "tl.load(weight + (indices_1_2 * weight_stride_0), mask_1_2" in src
+    # the rest of the row (loop-peeling) is masked by the row's own mask; the whole chunks need none
+    assert "_RDIM_SIZE" not in src and "tl.load(weight + (indices_1_4 * weight_stride_0), mask_1_2" in src
+    assert "tl.load(weight + (indices_1_5 * weight_stride_0))" in src
 
 
 @pytest.mark.parametrize("mode", ("looped", "online"))
