@@ -3,9 +3,10 @@
 # back to back (the machine stays warm ~30 s; QuACK's 92 MB wheel goes in two halves, README there):
 #   STEP=a (carry .whl and .carry1): the chunked rows and the persistent programs checked against torch on CUDA,
 #     the tuner's as-called round (gpu_memo_check), `kopt bench launch`; stashes QuACK's first half.
-#   STEP=b (carry .carry2): QuACK installed; softmax on the 98 tritonbench shapes (fp16, bf16), rms_norm and
-#     layer_norm on norm8k, cross-entropy on vocab (fp16, bf16), each table kopt / QuACK / Triton / torch / copy
-#     in one process, KOPT_AUTOTUNE=0 (the heuristic choices, chunked variant included).
+#   STEP=b (carry .carry2): QuACK installed; softmax on the 98 tritonbench shapes (fp16, bf16, fp32) and long rows,
+#     rms_norm and layer_norm on norm8k, cross-entropy on vocab (fp16, bf16), each table kopt / kopt's pipeline
+#     before padding and peeling (`selects`) / QuACK / Triton / torch / copy in one process, KOPT_AUTOTUNE=0.
+#   STEP=c (carry .whl): issue 17's matmul and attention tables, kopt beside `selects`, autotuning on.
 # Device command, a: mkdir -p /tmp/site /tmp/stash && cp .carry1/* /tmp/stash/ && python3 -m pip install -q
 #   --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl &&
 #   export PYTHONPATH=/tmp/site:$PWD && STEP=a OUT=$OUT bash benchmarks/gpu_owed_1202.sh
@@ -15,6 +16,7 @@
 #   PYTHONPATH=/tmp/site:/tmp/site/nvidia_cutlass_dsl/dsl_packages:$PWD && STEP=b OUT=$OUT bash benchmarks/gpu_owed_1202.sh
 set -u
 OUT=${OUT:-out/gpu_owed_1202}
+SELECTS=$(python3 -c "from kopt.passes.pipeline import DEFAULT_PIPELINE as p; print(p.replace('loop-peeling,', '').replace('masking', 'masking{choose-padding=false}'))")
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache}
 kopt_cli() { python3 -c "import sys; from kopt.tools.cli import main; sys.exit(main(sys.argv[1:]))" "$@"; }
@@ -60,13 +62,24 @@ PY
   timeout 150 python3 benchmarks/gpu_memo_check.py 2>&1 | grep -E "^(PASS|FAIL)|summary|as called" | cut -c1-300 \
     > "$OUT/memo_check.txt"; tail -5 "$OUT/memo_check.txt"
   kopt_cli bench launch --out "$OUT/launch" 2>&1 | tail -22
-else
+elif [ "${STEP}" = b ]; then
   export KOPT_AUTOTUNE=0
-  for run in "softmax --shapes tritonbench --dtype fp16,bf16" "rms_norm --shapes norm8k --dtype fp16,bf16" \
+  # `selects`: the pipeline before 2026-12-02's second session (no loop-peeling, loads keep their `other`), timed in
+  # the same process as kopt's default: what padding and peeling bought
+  for run in "softmax --shapes tritonbench --dtype fp16,bf16,fp32" "softmax --shapes longrows --dtype fp32,fp16" \
+             "rms_norm --shapes norm8k --dtype fp16,bf16" \
              "layer_norm --shapes norm8k --dtype fp16,bf16" "cross_entropy --shapes vocab --dtype fp16,bf16"; do
-    name=${run%% *}
-    timeout 200 bash -c "$(declare -f kopt_cli); kopt_cli bench $run --peers quack,triton,torch --out $OUT/$name" \
-      > "$OUT/$name.log" 2>&1
+    name=$(echo "$run" | awk '{print $1 "_" $3}')
+    timeout 280 bash -c "$(declare -f kopt_cli); kopt_cli bench $run --peers quack,triton,torch \
+      --kopt-pipeline 'selects=$SELECTS' --out $OUT/$name" > "$OUT/$name.log" 2>&1
     grep -E "geomean|% of copy" "$OUT/$name.log" | head -4
+  done
+else  # STEP=c: issue 17's tables (no QuACK needed), tuned in this process, with the unpeeled pipeline beside
+  for run in "matmul --shapes matmul_mix --dtype fp16,bf16" "attention --dtype fp16,bf16" \
+             "causal_attention --dtype fp16,bf16"; do
+    name=${run%% *}
+    timeout 280 bash -c "$(declare -f kopt_cli); kopt_cli bench $run --kopt-pipeline 'selects=$SELECTS' \
+      --out $OUT/$name" > "$OUT/$name.log" 2>&1
+    grep -E "geomean" "$OUT/$name.log" | head -4
   done
 fi

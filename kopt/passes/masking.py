@@ -169,12 +169,14 @@ class MaskingPass(ModulePass):
     """Mask accesses past the end of each range; fill folded lanes with the neutral element."""
 
     name = "masking"
+    choose_padding: bool = True  # pick loads' `other` (kopt/ir/padding.py); false: as the frontend set it
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in kernels(module):
             provenance = LazyProvenance(kernel)
             apply_patterns(kernel, MaskAccesses())
             padding = PaddingAnalysis(kernel, provenance)
-            choose_load_padding(kernel, padding)
+            if self.choose_padding:
+                choose_load_padding(kernel, padding)
             apply_patterns(kernel, FlipPartialBlock(provenance), MaskFoldedLanes(provenance, padding),
                            ReverseScanPartialBlock(provenance))

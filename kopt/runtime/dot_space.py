@@ -4,7 +4,8 @@ The generic space (space.py) sizes blocks for elementwise and row kernels; a dot
 and k blocks instead range over tensor-core tiles (never below 16, as `tl.dot` needs), 4 or 8
 warps and 3 to 5 pipeline stages, centred on `dot_tiles` (kopt/launch/dot_tiles.py), with
 the software pipeline's shared memory kept under an H100's 227 KB per block; where the default tiles
-outnumber an H100's SMs, persistent programs (`pid_type`, a compile-time choice) too.
+outnumber an H100's SMs, persistent programs (`pid_type`, a compile-time choice) too; and the default tiles with
+the first inner loop warp-specialized (`range_warp_specializes=[True]`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ def dot_config_space(plan: dict, env: dict):
     # more tiles than SMs: persistent programs (one per SM, looping over tiles) may pay; one extra candidate, the
     # default tiles so launched (a compile of its own: the nearest-first ranking would never reach it)
     extras = [Config(pid_type="persistent_interleaved")] if tiles > DEFAULT_SMS else []
+    # the first inner loop (the k-loop, attention's loop over keys) warp-specialized (Helion's range_warp_specializes):
+    # a producer warp group feeding the MMA; where Triton cannot build it for the device, the launch falls back to the
+    # plain loop and says so (fast_launch.py), and the tuner times what ran
+    extras.append(Config(range_warp_specializes=[True]))
     block = {r: f"block_sizes[{_index(sym[r])}]" for r in ("m", "n", "k") if r in sym}
 
     def valid(values: dict) -> bool:

@@ -217,6 +217,21 @@ def test_cli_in_process(tmp_path, capsys):
     assert not list(tmp_path.glob("*.png"))
 
 
+def test_a_second_kopt_pipeline_runs_beside_the_default(tmp_path, capsys):
+    """`--kopt-pipeline LABEL=PIPELINE`: the same example compiled by another pipeline (a change's before), checked
+    against torch and timed in the same run."""
+    from kopt.passes.pipeline import DEFAULT_PIPELINE
+
+    before = DEFAULT_PIPELINE.replace("loop-peeling,", "").replace("masking", "masking{choose-padding=false}")
+    rc = cli.main(["softmax", "--shapes", "small", "--limit", "2", "--peers", "none", "--dtype", "fp32",
+                   "--kopt-pipeline", f"selects={before}", "--out", str(tmp_path), "--no-plot"])
+    assert rc == 0 and "WRONG" not in capsys.readouterr().out
+    with open(tmp_path / "softmax_fp32_small.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["impl"] for r in rows} >= {"kopt", "selects"} and all(r["status"] == "ok" for r in rows)
+    assert cli.main(["softmax", "--kopt-pipeline", "no-equals-sign"]) == 2
+
+
 def test_cli_bad_arguments(capsys):
     assert cli.main(["nope"]) == 2
     assert cli.main(["softmax", "--peers", "bogus"]) == 2

@@ -106,3 +106,4 @@ def test_the_autotuner_tries_persistent_programs_where_tiles_outnumber_the_sms()
     small = mm.tune_candidates([torch.empty(128, 4096), torch.empty(4096, 128)], compiled)
     assert kopt.Config(pid_type="persistent_interleaved") in big
     assert not any(c.extra.get("pid_type") for c in small)
+    assert kopt.Config(range_warp_specializes=[True]) in small  # the k-loop warp-specialized: tried at every size

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", metavar="LIST",
                    help=f"comma list from {','.join(PEERS)}, or 'none' (default: every peer of the kernel)")
     p.add_argument("--no-kopt", action="store_true", help="leave kopt's own implementations out")
+    p.add_argument("--kopt-pipeline", action="append", default=[], metavar="LABEL=PIPELINE",
+                   help="also time kopt's kernel compiled with this pipeline, as LABEL (repeatable): a change's "
+                        "before and after in one process")
     p.add_argument("--out", default="out/bench", metavar="DIR", help="where CSV/TXT/PNG go (default out/bench, "
                                                                          "git-ignored)")
     p.add_argument("--limit", type=int, metavar="K", help="only the first K shapes (smoke tests)")
@@ -108,6 +111,11 @@ def _main(argv: list[str] | None) -> int:
     from .kopt_impl import kopt_impls
 
     impls = {} if args.no_kopt else dict(kopt_impls(args.kernel))
+    for item in args.kopt_pipeline:
+        label, sep, spec = item.partition("=")
+        if not (sep and label and spec):
+            parser.error(f"--kopt-pipeline wants LABEL=PIPELINE, not {item!r}")
+        impls.update(kopt_impls(args.kernel, pipeline=spec, label=label))
     impls.update(peers.peers_for(args.kernel, names))
     if not impls:
         parser.error("nothing to run: no kopt implementation and no peer selected")

@@ -40,8 +40,9 @@ def _example(file: str):
     return sys.modules[key]
 
 
-def kopt_impls(kernel: str) -> dict[str, Callable]:
-    """kopt implementations of ``kernel`` (name -> factory)."""
+def kopt_impls(kernel: str, pipeline: str | None = None, label: str = "kopt") -> dict[str, Callable]:
+    """kopt implementations of ``kernel`` (name -> factory): the example as written, or (``pipeline``) its function
+    compiled with that pipeline, named ``label``."""
     if kernel not in _KERNELS:
         return {}
     file, fn_name = _KERNELS[kernel]
@@ -50,6 +51,10 @@ def kopt_impls(kernel: str) -> dict[str, Callable]:
         fn = getattr(_example(file), fn_name, None)
         if fn is None:
             raise Unavailable(f"examples/{file}.py has no {fn_name}()")
+        if pipeline is not None:
+            import kopt
+
+            fn = kopt.kernel(fn.fn, pipeline=pipeline)
         return lambda: fn(*inputs)
 
-    return {"kopt": factory}
+    return {label: factory}
