@@ -19,7 +19,9 @@ KNOBS = dict(range_num_stages=[3], range_flattens=[True], range_unroll_factors=[
 
 
 def _ranges(src: str) -> list[str]:
-    return re.findall(r"tl\.range\(((?:[^()]|\([^()]*\))*)\)", src)  # (one level of parentheses inside)
+    """The `tl.range` arguments of the source's kernels, but a matmul's split-K pair (kopt/passes/split_k.py)."""
+    parts = [p for p in src.split("@triton.jit") if not re.match(r"\s*def \w+_splitk(_sum)?\(", p)]
+    return re.findall(r"tl\.range\(((?:[^()]|\([^()]*\))*)\)", "".join(parts))  # (one level of parentheses)
 
 
 def test_knobs_go_on_the_inner_loop_and_the_kernel_still_matches_torch():

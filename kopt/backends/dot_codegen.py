@@ -165,6 +165,8 @@ def dot_launch(kernel: T.KernelOp, host, config_sizes: dict[str, int], num_warps
     targets = [n or "_" for n in names] + ["_num_warps", "_num_stages"]
     dots = dot_count(kernel)
     many = f", dots={dots}" if dots > 1 else ""
+    if _attr_text(kernel, "split_k_sum"):  # a split-K launch: its splits fill the SMs, not its tiles
+        many += ", split=True"
     inner = _whole_dims(kernel) if dots > 1 else []
     if inner:  # the shared whole dim (attention's head dim) sets how much of shared memory the tiles take
         many += f", inner={inner[0] if len(inner) == 1 else 'max(' + ', '.join(inner) + ')'}"

@@ -303,7 +303,7 @@ def _at_least_one(expr: str) -> str:
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs, split_k_factor, split_k_sms, split_k_wanted\n"
 # combine functions of the reductions Triton has no NaN-aware or product form of, emitted when a kernel uses them
 COMBINE = {
     "_kopt_mul": "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n",
@@ -333,8 +333,43 @@ def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg:
     out: list[str] = []
     for i, v in enumerate(variants):
         out.append(f"{'elif' if i else 'if'} {host_text(_attr_text(v, 'launch_if'), launch.bindings)}:")
-        out += ["    " + line for line in _launch_lines(launch, v, written[v.sym_name.data], cfg)]
+        total = _attr_text(v, "split_k_sum")
+        body = (_split_k_lines(launch, v, kernels[total], written, cfg) if total
+                else _launch_lines(launch, v, written[v.sym_name.data], cfg))
+        out += ["    " + line for line in body]
     return out + ["else:"] + ["    " + line for line in lines]
+
+
+def _split_k_lines(launch: T.LaunchOp, partial: T.KernelOp, total: T.KernelOp, written: dict,
+                   cfg: LaunchConfig) -> list[str]:
+    """A split-K pair (kopt/passes/split_k.py): the partial kernel's tiles, the splits and the chunk, the fp32
+    workspace, the partial launch, then the sum kernel's launch on the same tiles."""
+    ks = written[partial.sym_name.data]
+    lines = _launch_lines(launch, partial, ks, cfg)
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith(f"{ks.name}[("))
+    pad = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+    ws = partial.body.block.args[-1].type
+    roles = {role.data: sym for sym, role in partial.attributes["dot_dims"].data.items()}
+    bm, bn, bk = roles["m"], roles["n"], roles["k"]
+    m, n, k = (host_text(d, launch.bindings) for d in (ws.dims[1], ws.dims[2], _k_extent(partial)))
+    tensor = launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0])
+    setup = [f"_SPLIT_K = split_k_factor({m}, {n}, {k}, split_k_sms({tensor}.device), {bm}, {bn})",
+             f"_SPLIT_CHUNK = cdiv(cdiv({k}, _SPLIT_K), {bk}) * {bk}",
+             f"_splitk_ws = torch.empty((_SPLIT_K, {m}, {n}), dtype=torch.float32, device={tensor}.device)",
+             "_splitk_ws_stride_0, _splitk_ws_stride_1, _splitk_ws_stride_2 = _splitk_ws.stride()"]
+    sum_ks = written[total.sym_name.data]
+    chosen = {b.name for b in partial.plan.blocks}  # the sum kernel launches on the partial kernel's tiles
+    raw = _launch_lines(launch, total, sum_ks, cfg)
+    if raw[0].startswith("if ") and all(line.startswith("    ") for line in raw[1:]):
+        raw = [line[4:] for line in raw[1:]]  # (the partial launch's guard is the same)
+    sum_lines = [line for line in raw if not (line == line.lstrip() and line.split(" = ")[0] in chosen)]
+    return lines[:at] + [pad + s for s in setup] + [lines[at]] + [pad + s for s in sum_lines] + lines[at + 1:]
+
+
+def _k_extent(partial: T.KernelOp) -> str:
+    """The k extent of a split-K partial kernel: the bound of its computed k range (kopt/passes/split_k.py)."""
+    return next(op.bound.data for op in partial.walk() if isinstance(op, T.LetOp) and op.bound is not None
+                and op.symbol.data.startswith("_dyn_extent_"))
 
 
 def _attr_text(op: Operation, key: str) -> str | None:

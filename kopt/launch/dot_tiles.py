@@ -102,14 +102,15 @@ def check_fixed_blocks(names, fixed: dict) -> dict[str, int]:
 
 
 def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fixed: dict | None = None,
-              dots: int = 1, inner: int | None = None, shared_limit: int | None = None) -> tuple:
+              dots: int = 1, inner: int | None = None, shared_limit: int | None = None, split: bool = False) -> tuple:
     """(block per role of `names` — m, n, k[, batch] —, num_warps, num_stages) for these sizes.
 
     `sizes` and `names` go by role; a name of None is a dim the launcher does not choose
     (its block is None in the result). `fixed` maps block names and `num_warps` /
     `num_stages` to values that override the choice. `inner`: the block of a whole dim the
     dots of a multi-dot kernel share (attention's head dim), whose operands must fit in
-    shared memory (`shared_limit`, default the GPU's) with every pipeline stage.
+    shared memory (`shared_limit`, default the GPU's) with every pipeline stage. `split`: a split-K launch
+    (kopt/passes/split_k.py), whose splits fill the SMs: 128 x 128 tiles (cut to the sizes), whatever their count.
     """
     fixed = fixed or {}
     given = check_fixed_blocks(names, fixed)
@@ -124,7 +125,7 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     # (benchmarks/results/h100_2026-11-25c/attention_tiles.txt).
     n_cap = (64 if elem_bytes >= 4 or (inner and inner <= 64) else 128) if dots > 1 else None
     tiles = [(_cap(bm, m), _cap(min(bn, n_cap or bn), n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
-    bm, bn, bk, warps, stages = next(
+    bm, bn, bk, warps, stages = tiles[1] if split else next(
         (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
     if dots > 1 and inner and gpu:

@@ -36,3 +36,36 @@ def persistent_programs(tiles: int, like) -> int:
 
         sms = _SMS[device.index] = torch.cuda.get_device_properties(device).multi_processor_count
     return max(1, min(tiles, sms))
+
+
+SPLIT_K_MAX = 8  # splits of a split-K launch (kopt/passes/split_k.py)
+SPLIT_K_TILE = 128  # the m and n tile of a split-K launch (dot_tiles' split choice)
+SPLIT_K_MIN_BLOCKS = 8  # k-steps of 64 per split, at least
+
+
+def split_k_factor(m: int, n: int, k: int, sms: int = 132, block_m: int = SPLIT_K_TILE,
+                   block_n: int = SPLIT_K_TILE) -> int:
+    """Splits of k that bring a product of few output tiles to about one program per SM: at most SPLIT_K_MAX, and at
+    least SPLIT_K_MIN_BLOCKS k-steps of 64 each (1 where nothing is gained)."""
+    tiles = cdiv(m, block_m) * cdiv(n, block_n)
+    return max(1, min(SPLIT_K_MAX, sms // max(1, tiles), k // (64 * SPLIT_K_MIN_BLOCKS)))
+
+
+def split_k_wanted(m: int, n: int, k: int, elem_bytes: int) -> bool:
+    """Whether a product launches split-K (the variant's `launch_if`, from the sizes alone: an H100's or H200's 132
+    SMs): its 128 x 128 tiles fill at most half the SMs, and the fp32 partial sums it writes and reads again stay
+    under a quarter of the operands' bytes (a decode-sized m against a long k: yes; 1024^3: no)."""
+    s = split_k_factor(m, n, k)
+    return s > 1 and 16 * s * m * n <= (m + n) * k * elem_bytes
+
+
+def split_k_sms(device) -> int:
+    """The SMs a split-K launch fills: the device's, or the interpreter's few programs (as persistent_programs)."""
+    if device.type != "cuda":
+        return INTERPRETER_PROGRAMS
+    sms = _SMS.get(device.index)
+    if sms is None:
+        import torch
+
+        sms = _SMS[device.index] = torch.cuda.get_device_properties(device).multi_processor_count
+    return sms

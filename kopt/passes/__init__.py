@@ -19,6 +19,7 @@ from kopt.passes import (  # noqa: F401 - registration side effects
     bounds_checks,
     tiling,
     batch_to_grid,
+    split_k,
     unify_extents,
     resolve_dim_sizes,
     reciprocal_divisions,

@@ -22,6 +22,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
+from xdsl.rewriter import InsertPoint
 
 from kopt.analysis import FactBase
 from kopt.dialects import tile as T
@@ -61,15 +62,17 @@ class PeelLastBlock(RewritePattern):
         e, b, begin = t.extent.data, t.block.data, t.begin.data
         whole = f"{b}*(({e}) // {b})"
         rest_begin = whole if begin == "0" else f"({begin}) + {whole}"
-        main, rest = op.clone(), op.clone()
-        set_type(main.ranges[0], RangeType(whole, b, begin))
+        rest = op.clone()  # (the loop itself becomes the whole blocks' loop: one copy, not two)
         set_type(rest.ranges[0], RangeType(f"({e}) - {whole}", b, rest_begin))
-        main.attributes[PEEL], rest.attributes[PEEL] = StringAttr("whole"), StringAttr("rest")
-        rewriter.insert_op(main)
-        rest.operands = list(main.res)  # the carried values go on from where the whole blocks left them
-        for old, new in zip(op.res, main.res):
+        rest.attributes[PEEL] = StringAttr("rest")
+        rewriter.insert_op(rest, InsertPoint.after(op))
+        for old, new in zip(op.res, rest.res):
             new.name_hint = old.name_hint
-        rewriter.replace_op(op, rest, list(rest.res))
+            rewriter.replace_all_uses_with(old, new)
+        rest.operands = list(op.res)  # the carried values go on from where the whole blocks left them
+        set_type(op.ranges[0], RangeType(whole, b, begin))
+        op.attributes[PEEL] = StringAttr("whole")
+        rewriter.notify_op_modified(op)
 
 
 @register_pass

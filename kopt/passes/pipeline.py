@@ -21,7 +21,7 @@ from xdsl.utils.hints import type_repr
 from kopt.errors import KoptError, SourceLoc
 
 DEFAULT_PIPELINE = (
-    "decompose,shape-inference,bounds-checks,tiling,batch-to-grid,unify-extents,resolve-dim-sizes,reciprocal-divisions,"
+    "decompose,shape-inference,bounds-checks,tiling,batch-to-grid,split-k,unify-extents,resolve-dim-sizes,reciprocal-divisions,"
     "reduction-variants,reduction-lowering,loop-peeling,masking,jagged-masks,mask-elision,canonicalize,lower-to-tt,reread-hints"
 )
 PIPELINE_FILE = "<pass-pipeline>"  # the "file" pipeline-string diagnostics are located in

@@ -29,7 +29,8 @@ MAX_CANDIDATES = 24
 MAX_ELEMS = 16384  # elements one program holds (all its blocks), unless one persistent row needs more
 WARPS = (2, 4, 8, 16, 32)
 STAGES = (1, 2, 3, 4)
-_HOST = {"cdiv": hostmath.cdiv, "next_power_of_2": hostmath.next_power_of_2, "min": min, "max": max}  # the launchers' names
+_HOST = {"cdiv": hostmath.cdiv, "next_power_of_2": hostmath.next_power_of_2, "min": min, "max": max,
+         "split_k_wanted": hostmath.split_k_wanted}  # the launchers' names
 
 
 def launch_plan(module) -> dict:

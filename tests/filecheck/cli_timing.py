@@ -9,6 +9,7 @@
 # CHECK-NEXT: ms ({{.*}}%)  bounds-checks
 # CHECK-NEXT: ms ({{.*}}%)  tiling
 # CHECK-NEXT: ms ({{.*}}%)  batch-to-grid
+# CHECK-NEXT: ms ({{.*}}%)  split-k
 # CHECK-NEXT: ms ({{.*}}%)  unify-extents
 # CHECK-NEXT: ms ({{.*}}%)  resolve-dim-sizes
 # CHECK-NEXT: ms ({{.*}}%)  reciprocal-divisions

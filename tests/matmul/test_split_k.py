@@ -1,0 +1,142 @@
+"""Split-K (kopt/passes/split_k.py): a product with few output tiles and a long k runs as a partial kernel per run
+of k and a kernel that sums the runs in order, then the epilogue. Checked against torch where it is taken (and where
+it is not), for determinism, in the IR and the launcher, and built for sm_90."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import kopt
+from kopt.dialects import tile as T
+from kopt.launch import hostmath
+from tests.helpers import load_example
+
+MATMUL = load_example("matmul").matmul.fn
+BIAS_RELU = load_example("matmul_bias_relu").matmul_bias_relu.fn
+
+
+class Launches:
+    """Which of the generated module's kernels a call launched."""
+
+    def __init__(self, kernel, *args):
+        self.names: list[str] = []
+        self.namespace = kernel.compile(*args).launcher.__globals__
+        self.saved = {n: k for n, k in self.namespace.items() if n.startswith("_") and "_kernel" in n
+                      and hasattr(k, "__getitem__")}
+
+    def __enter__(self):
+        names = self.names
+
+        def recording(name, inner):
+            class Recording:
+                def __getitem__(self, grid):
+                    names.append(name)
+                    return inner[grid]
+            return Recording()
+        for name, inner in self.saved.items():
+            self.namespace[name] = recording(name, inner)
+        return self
+
+    def __exit__(self, *exc):
+        self.namespace.update(self.saved)
+
+
+@pytest.mark.parametrize("m,k,n", [(19, 1100, 33), (1, 2049, 5), (3, 4000, 2), (16, 1031, 64)])
+def test_split_products_match_torch(m, k, n):
+    mm = kopt.kernel(MATMUL)
+    a, b = torch.randn(m, k), torch.randn(n, k).t()  # b not contiguous
+    assert hostmath.split_k_wanted(m, n, k, 4)
+    with Launches(mm, a, b) as seen:
+        got = mm(a, b)
+    assert seen.names == ["_matmul_kernel_splitk", "_matmul_kernel_splitk_sum"]
+    torch.testing.assert_close(got, a @ b, atol=1e-3, rtol=1e-3)
+    again = mm(a, b)
+    assert torch.equal(got, again)  # the runs are summed in one order: the same bits every time
+
+
+def test_the_epilogue_runs_on_the_sum():
+    k = kopt.kernel(BIAS_RELU)
+    x, w, bias = torch.randn(7, 2000), torch.randn(2000, 45), torch.randn(45)
+    with Launches(k, x, w, bias) as seen:
+        got = k(x, w, bias)
+    assert seen.names[-1].endswith("_splitk_sum")
+    torch.testing.assert_close(got, torch.relu(x @ w + bias), atol=1e-3, rtol=1e-3)
+    h = (torch.randn(5, 3000) / 8).half(), (torch.randn(3000, 24) / 8).half(), torch.randn(24).half()
+    torch.testing.assert_close(k(*h), torch.relu(h[0].float() @ h[1].float() + h[2].float()).half(),
+                               atol=2e-2, rtol=2e-2)
+
+
+@pytest.mark.parametrize("m,k,n", [(64, 64, 64), (300, 1100, 300), (2, 100, 3)])
+def test_others_launch_one_kernel(m, k, n):
+    mm = kopt.kernel(MATMUL)
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    assert not hostmath.split_k_wanted(m, n, k, 4)
+    with Launches(mm, a, b) as seen:
+        torch.testing.assert_close(mm(a, b), a @ b, atol=1e-3, rtol=1e-3)
+    assert seen.names == ["_matmul_kernel"]
+
+
+def test_the_rule_and_the_factor():
+    assert hostmath.split_k_wanted(16, 4096, 4096, 2)  # a decode step: 32 tiles of 132 SMs
+    assert hostmath.split_k_wanted(1024, 1024, 16384, 2)  # small m n, long k: 2 splits
+    assert not hostmath.split_k_wanted(1024, 1024, 1024, 2)  # the partial sums would outweigh the operands
+    assert not hostmath.split_k_wanted(2048, 2048, 2048, 2)  # 256 tiles fill the SMs already
+    assert hostmath.split_k_factor(16, 4096, 4096, 132) == 4
+    assert hostmath.split_k_factor(16, 4096, 4096, 4) == 1 and hostmath.split_k_factor(19, 33, 1100, 4) == 2
+
+
+def _kernels_after_split(fn, *args) -> dict[str, T.KernelOp]:
+    out: dict[str, T.KernelOp] = {}
+
+    def grab(prev, module, nxt):
+        if prev is not None and prev.name == "split-k":
+            out.update({op.sym_name.data: op for op in module.clone().ops if isinstance(op, T.KernelOp)})
+    kopt.kernel(fn).lower(*args, hook=grab)
+    return out
+
+
+def test_the_ir_of_the_pair():
+    ks = _kernels_after_split(MATMUL, torch.randn(4, 4), torch.randn(4, 4))
+    partial, total = ks["_matmul_kernel_splitk"], ks["_matmul_kernel_splitk_sum"]
+    assert partial.attributes["launch_if"].data == "split_k_wanted(m, n, k, 4)"
+    assert [g.data for g in partial.plan.grid_sizes][0] == "_SPLIT_K"
+    stores = [op for op in partial.walk() if isinstance(op, T.StoreOp)]
+    assert len(stores) == 1 and stores[0].tensor.name_hint == "_splitk_ws"  # no epilogue in the partial kernel
+    loops = [op for op in total.walk() if isinstance(op, T.ForOp)]
+    assert [lp.ranges[0].type.extent.data for lp in loops] == ["_SPLIT_K"] and "dot_dims" not in total.attributes
+    assert not any(isinstance(op, T.DotOp) for op in total.walk())
+
+
+def test_kernels_that_are_not_a_plain_product_keep_one_launch():
+    q = torch.randn(2, 8, 16)
+    ks = _kernels_after_split(load_example("attention").attention.fn, q, q, q)  # a max and a sum carried
+    assert not any(name.endswith("_splitk") for name in ks)
+    a = torch.randn(2, 8, 16)
+    ks = _kernels_after_split(load_example("bmm").bmm.fn, a, a.transpose(1, 2))  # a batch
+    assert not any(name.endswith("_splitk") for name in ks)
+
+
+BUILD = """
+import torch, kopt
+from tests.helpers import load_example
+for fn in (load_example("matmul").matmul.fn, load_example("matmul_bias_relu").matmul_bias_relu.fn):
+    k = kopt.kernel(fn)
+    a, b = torch.randn(16, 4096, dtype=torch.float16), torch.randn(4096, 4096, dtype=torch.float16)
+    args = (a, b) if fn.__name__ == "matmul" else (a, b, torch.randn(4096, dtype=torch.float16))
+    for built in kopt.build_for_target(k, *args, arch=90):
+        print("BUILT", built.kernel, built.stages[-1], built.error)
+"""
+
+
+def test_the_pair_builds_for_sm90(tmp_path):
+    """Triton's GPU compiler and ptxas take both kernels of a decode-sized product (no GPU needed)."""
+    from tests.corpus.test_target_build import _run
+
+    r = _run(["-c", BUILD], tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
+    names = [line.split()[1] for line in built]
+    assert names == ["_matmul_kernel_splitk", "_matmul_kernel_splitk_sum", "_matmul_bias_relu_kernel_splitk",
+                     "_matmul_bias_relu_kernel_splitk_sum"], r.stdout[-3000:]
+    assert all(line.endswith("cubin None") for line in built), r.stdout[-3000:]
