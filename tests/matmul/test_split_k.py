@@ -10,36 +10,10 @@ import torch
 import kopt
 from kopt.dialects import tile as T
 from kopt.launch import hostmath
-from tests.helpers import load_example
+from tests.helpers import Launches, load_example
 
 MATMUL = load_example("matmul").matmul.fn
 BIAS_RELU = load_example("matmul_bias_relu").matmul_bias_relu.fn
-
-
-class Launches:
-    """Which of the generated module's kernels a call launched."""
-
-    def __init__(self, kernel, *args):
-        self.names: list[str] = []
-        self.namespace = kernel.compile(*args).launcher.__globals__
-        self.saved = {n: k for n, k in self.namespace.items() if n.startswith("_") and "_kernel" in n
-                      and hasattr(k, "__getitem__")}
-
-    def __enter__(self):
-        names = self.names
-
-        def recording(name, inner):
-            class Recording:
-                def __getitem__(self, grid):
-                    names.append(name)
-                    return inner[grid]
-            return Recording()
-        for name, inner in self.saved.items():
-            self.namespace[name] = recording(name, inner)
-        return self
-
-    def __exit__(self, *exc):
-        self.namespace.update(self.saved)
 
 
 @pytest.mark.parametrize("m,k,n", [(19, 1100, 33), (1, 2049, 5), (3, 4000, 2), (16, 1031, 64)])
@@ -47,7 +21,7 @@ def test_split_products_match_torch(m, k, n):
     mm = kopt.kernel(MATMUL)
     a, b = torch.randn(m, k), torch.randn(n, k).t()  # b not contiguous
     assert hostmath.split_k_wanted(m, n, k, 4)
-    with Launches(mm, a, b) as seen:
+    with Launches(mm.compile(a, b)) as seen:
         got = mm(a, b)
     assert seen.names == ["_matmul_kernel_splitk", "_matmul_kernel_splitk_sum"]
     torch.testing.assert_close(got, a @ b, atol=1e-3, rtol=1e-3)
@@ -58,7 +32,7 @@ def test_split_products_match_torch(m, k, n):
 def test_the_epilogue_runs_on_the_sum():
     k = kopt.kernel(BIAS_RELU)
     x, w, bias = torch.randn(7, 2000), torch.randn(2000, 45), torch.randn(45)
-    with Launches(k, x, w, bias) as seen:
+    with Launches(k.compile(x, w, bias)) as seen:
         got = k(x, w, bias)
     assert seen.names[-1].endswith("_splitk_sum")
     torch.testing.assert_close(got, torch.relu(x @ w + bias), atol=1e-3, rtol=1e-3)
@@ -72,7 +46,7 @@ def test_others_launch_one_kernel(m, k, n):
     mm = kopt.kernel(MATMUL)
     a, b = torch.randn(m, k), torch.randn(k, n)
     assert not hostmath.split_k_wanted(m, n, k, 4)
-    with Launches(mm, a, b) as seen:
+    with Launches(mm.compile(a, b)) as seen:
         torch.testing.assert_close(mm(a, b), a @ b, atol=1e-3, rtol=1e-3)
     assert seen.names == ["_matmul_kernel"]
 
@@ -119,7 +93,7 @@ def test_kernels_that_are_not_a_plain_product_keep_one_launch():
 
 BUILD = """
 import torch, kopt
-from tests.helpers import load_example
+from tests.helpers import Launches, load_example
 for fn in (load_example("matmul").matmul.fn, load_example("matmul_bias_relu").matmul_bias_relu.fn):
     k = kopt.kernel(fn)
     a, b = torch.randn(16, 4096, dtype=torch.float16), torch.randn(4096, 4096, dtype=torch.float16)

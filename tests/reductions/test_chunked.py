@@ -10,37 +10,12 @@ import torch.nn.functional as F
 
 import kopt
 from tests.reductions import kernels as K
+from tests.helpers import Launches
 from tests.reductions.modes import kernel
 
 TOL = {torch.float16: dict(atol=2e-3, rtol=2e-3), torch.bfloat16: dict(atol=2e-2, rtol=2e-2)}
 CHUNKED = (4097, 5632, 8193, 11264)  # > 4096, no power of two, tail <= 3/8 of the first piece
 PADDED = (4096, 11265, 3000)  # a power of two, a tail over 3/8, a short row: one padded block
-
-
-class Launches:
-    """Stands in for the generated module's kernels while a call runs: which of them it launched."""
-
-    def __init__(self, compiled):
-        self.names, self.namespace = [], compiled.launcher.__globals__
-        self.saved = {n: k for n, k in self.namespace.items() if n.startswith("_") and hasattr(k, "__getitem__")
-                      and n.endswith(("_kernel", "_chunked", "_looped"))}
-
-    def __enter__(self):
-        for name, inner in self.saved.items():
-            self.namespace[name] = self._recording(name, inner)
-        return self
-
-    def _recording(self, name, inner):
-        names = self.names
-
-        class Recording:
-            def __getitem__(self, grid):
-                names.append(name)
-                return inner[grid]
-        return Recording()
-
-    def __exit__(self, *exc):
-        self.namespace.update(self.saved)
 
 
 def _half(fn, *args):
@@ -101,6 +76,7 @@ def test_an_argmax_keeps_the_padded_row_in_the_chunked_mode():
 
 BUILD = """
 import torch, kopt
+from tests.helpers import Launches
 from tests.reductions.modes import kernel
 for name in ("softmax", "layer_norm"):
     k = kernel(name, "auto")
