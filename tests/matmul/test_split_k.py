@@ -114,3 +114,20 @@ def test_the_pair_builds_for_sm90(tmp_path):
     assert names == ["_matmul_kernel_splitk", "_matmul_kernel_splitk_sum", "_matmul_bias_relu_kernel_splitk",
                      "_matmul_bias_relu_kernel_splitk_sum"], r.stdout[-3000:]
     assert all(line.endswith("cubin None") for line in built), r.stdout[-3000:]
+
+
+def test_hl_dot_with_acc_and_fp8_operands():
+    from tests.matmul import kernels as K
+
+    x, y = torch.randn(6, 1500), torch.randn(1500, 40)
+    with Launches(K.hl_dot_acc.compile(x, y)) as seen:
+        torch.testing.assert_close(K.hl_dot_acc(x, y), x @ y, atol=1e-3, rtol=1e-3)
+    assert seen.names[-1] == "_hl_dot_acc_kernel_splitk_sum"
+    fp8 = load_example("fp8_gemm")
+    a = (torch.randn(4, 2048) / 4).to(torch.float8_e4m3fn)
+    b = (torch.randn(2048, 48) / 4).to(torch.float8_e4m3fn)
+    sa, sb = torch.tensor([0.5]), torch.tensor([2.0])
+    with Launches(fp8.fp8_gemm.compile(a, b, sa, sb)) as seen:
+        got = fp8.fp8_gemm(a, b, sa, sb)
+    assert seen.names[-1].endswith("_splitk_sum")
+    torch.testing.assert_close(got.float(), fp8.reference(a, b, sa, sb).float(), atol=0.1, rtol=2e-2)
