@@ -99,3 +99,21 @@ def test_whole_loops_are_not_split():
     assert len(_loops_after(mm, a, b)) == 2
     static = kopt.kernel(MATMUL, config=kopt.Config(block_sizes=[16, 16, 16]), static_shapes=True)
     assert [lp.attributes.get("peel") for lp in _loops_after(static, a, b)] == [None]  # 16 divides k = 64: one loop
+
+
+@kopt.kernel
+def block_ids(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.zeros([m, n], dtype=torch.int32, device=x.device)
+    for tm in hl.tile(m, block_size=4):
+        for tn in hl.tile(n, block_size=4):
+            out[tm, tn] = torch.ones_like(x[tm, tn]).to(torch.int32) * tn.id
+    return out
+
+
+def test_a_loop_that_numbers_its_blocks_is_not_split():
+    """`tile.id` counts blocks from the range's begin: the rest's block would be number 0 again (a review found it)."""
+    x = torch.randn(2, 10)
+    want = (torch.arange(10) // 4).to(torch.int32).expand(2, 10)
+    assert torch.equal(block_ids(x), want)
+    assert [lp.attributes.get("peel") for lp in _loops_after(block_ids, x, after="loop-peeling")] == [None]

@@ -174,6 +174,8 @@ class FactBase:
             return self.assume_next_power_of_2(s, v.args[0])
         old = self._eqs.get(s)
         if old is not None and old != v:
+            if self.eq(old, v).is_true:
+                return  # (`k2 == k`, `k == 64`, then `k2 == 64`: already known)
             # `k == k2` then `k == 64` (a host assert, then a static size): the fact is about what k stands for
             for a, b in ((old, v), (v, old)):
                 if a.is_Symbol and a not in self._eqs and b.is_Integer:

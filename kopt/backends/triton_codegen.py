@@ -351,7 +351,8 @@ def _split_k_lines(launch: T.LaunchOp, partial: T.KernelOp, total: T.KernelOp, w
     ws = partial.body.block.args[-1].type
     roles = {role.data: sym for sym, role in partial.attributes["dot_dims"].data.items()}
     bm, bn, bk = roles["m"], roles["n"], roles["k"]
-    m, n, k = (host_text(d, launch.bindings) for d in (ws.dims[1], ws.dims[2], _k_extent(partial)))
+    k_extent = _attr_text(partial, "split_k_extent")
+    m, n, k = (host_text(d, launch.bindings) for d in (ws.dims[1], ws.dims[2], k_extent))
     tensor = launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0])
     setup = [f"_SPLIT_K = split_k_factor({m}, {n}, {k}, split_k_sms({tensor}.device), {bm}, {bn})",
              f"_SPLIT_CHUNK = cdiv(cdiv({k}, _SPLIT_K), {bk}) * {bk}",
@@ -365,11 +366,6 @@ def _split_k_lines(launch: T.LaunchOp, partial: T.KernelOp, total: T.KernelOp, w
     sum_lines = [line for line in raw if not (line == line.lstrip() and line.split(" = ")[0] in chosen)]
     return lines[:at] + [pad + s for s in setup] + [lines[at]] + [pad + s for s in sum_lines] + lines[at + 1:]
 
-
-def _k_extent(partial: T.KernelOp) -> str:
-    """The k extent of a split-K partial kernel: the bound of its computed k range (kopt/passes/split_k.py)."""
-    return next(op.bound.data for op in partial.walk() if isinstance(op, T.LetOp) and op.bound is not None
-                and op.symbol.data.startswith("_dyn_extent_"))
 
 
 def _attr_text(op: Operation, key: str) -> str | None:

@@ -26,7 +26,7 @@ from kopt.dialects.interfaces import CarriesPadding, DimRef, Folds, HasDimMap, I
 from kopt.dialects.shape_rules import broadcast, right_aligned
 from kopt.dialects.sizes import SizeAttr, parse_size, print_size
 from kopt.dialects.types import TileType
-from kopt.dialects.dtypes import is_float
+from kopt.dialects.dtypes import is_float, short_name
 
 
 class _Elementwise(IRDLOperation, InfersShape, HasDimMap):
@@ -440,8 +440,10 @@ class CastOp(_Elementwise, MovesLanes):
         super().__init__(operands=[operand], result_types=[result_type])
 
     def keeps(self, fill: str) -> bool:
-        """A cast keeps 0 always, and infinities between floating-point types."""
-        return fill == "0" or (is_float(self.operand.type.element_type) and is_float(self.result.type.element_type))
+        """A cast keeps 0 always, and infinities between floating-point types that have them (float8 e4m3 has none:
+        its conversion saturates -inf to -448)."""
+        src, dst = self.operand.type.element_type, self.result.type.element_type
+        return fill == "0" or (is_float(src) and is_float(dst) and "f8e4m3" not in (short_name(src), short_name(dst)))
 
 
 @irdl_op_definition

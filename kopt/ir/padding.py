@@ -25,6 +25,7 @@ from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
+from kopt.dialects.dtypes import short_name
 from kopt.dialects.interfaces import CarriesPadding, HasDimMap, MovesLanes, OrdersLanes, Pad, Reduces
 from kopt.dialects.types import RangeType
 from kopt.ir.scope import dim_range
@@ -44,14 +45,29 @@ class PaddingAnalysis:
     def __init__(self, kernel: T.KernelOp, provenance):
         self.kernel, self.provenance = kernel, provenance
         self._valid: dict[SSAValue, bool] = {}
+        self._row_maxes: dict[tuple, bool] = {}
+        self._known: dict[tuple, tuple[Padding | None, frozenset]] = {}  # (value, dim, range) -> answer, its loads
+
+    def forget(self) -> None:
+        """Forget the answers: a load's `other` changed."""
+        self._known.clear()
 
     def of(self, value: SSAValue, dim: int, r: SSAValue, loads: set | None = None) -> Padding | None:
         """What `value` holds past the end of range `r`, along its dim `dim` (None: not known); `loads` collects the
-        loads the answer rests on."""
+        loads the answer rests on. Each value is walked once (`x * x` twice over would double per level)."""
+        key = (value, dim, r)
+        if key not in self._known:
+            found: set = set()
+            self._known[key] = (self._of(value, dim, r, found), frozenset(found))
+        pad, rests_on = self._known[key]
+        if loads is not None:
+            loads.update(rests_on)
+        return pad
+
+    def _of(self, value: SSAValue, dim: int, r: SSAValue, loads: set) -> Padding | None:
         op = value.owner
         if isinstance(op, T.LoadOp):
-            if loads is not None:
-                loads.add(op)
+            loads.add(op)
             at = range_operand_at(op, dim)
             ok = at is not None and op.indices[at] is r and op.masked_flags[at]
             return Padding(op.other.data) if ok else None
@@ -99,6 +115,12 @@ class PaddingAnalysis:
 
     def _row_max(self, u: SSAValue, of: SSAValue, dim: int, r: SSAValue) -> bool:
         """Is `u` (a value that does not run along r) the maximum over r of `of`, or a maximum of that and others?"""
+        key = (u, of, dim, r)
+        if key not in self._row_maxes:
+            self._row_maxes[key] = self._is_row_max(u, of, dim, r)
+        return self._row_maxes[key]
+
+    def _is_row_max(self, u: SSAValue, of: SSAValue, dim: int, r: SSAValue) -> bool:
         while isinstance(u.owner, (T.ExpandOp, T.CastOp)):
             u = u.owner.operands[0]
         op = u.owner
@@ -137,6 +159,11 @@ def _propagates_nan(op: Reduces) -> bool:
     return isinstance(op, T.DotOp)
 
 
+# normal magnitudes of a float type, with margin: a constant outside them is 0 or inf in that type (1e-46 in fp32),
+# and -inf * 0 or 0 * inf is NaN, not the padding the op claims
+_NORMAL = {"f16": (1e-4, 6e4), "bf16": (1e-37, 1e37), "f32": (1e-37, 1e37), "f64": (1e-300, 1e300)}
+
+
 def _positive_constant(v: SSAValue) -> bool:
     if not isinstance(v.owner, T.ConstantOp):
         return False
@@ -144,7 +171,8 @@ def _positive_constant(v: SSAValue) -> bool:
         x = float(v.owner.value.data)
     except ValueError:
         return False
-    return math.isfinite(x) and x > 0
+    lo, hi = _NORMAL.get(short_name(v.type.element_type), (1.0, 1.0))  # (other types: exactly 1 only)
+    return math.isfinite(x) and lo <= x <= hi
 
 
 def range_operand_at(load: T.LoadOp, dim: int) -> int | None:
@@ -180,14 +208,21 @@ def choose_load_padding(kernel: T.KernelOp, analysis: PaddingAnalysis) -> None:
         for load in loads:
             resting.setdefault(load, []).append(fold)
     for load, on in resting.items():
-        candidates = {load.other.data} | {fill for *_, fill in on}
+        candidates = {load.other.data} | {fill for *_, fill in on if _holds(load, fill)}
         if len(candidates) < 2 or not any(load.masked_flags):
             continue
         score = {}
         for c in sorted(candidates, key=lambda c: c != load.other.data):  # the current one first: ties keep it
             load.properties["other"] = StringAttr(c)
+            analysis.forget()
             score[c] = sum(1 for op, v, d, r, fill in on if analysis.gives_neutral(op, v, d, r, fill))
         load.properties["other"] = StringAttr(max(score, key=score.get))
+        analysis.forget()
+
+
+def _holds(load: T.LoadOp, fill: str) -> bool:
+    """Can the load's element type hold this value? (float8 e4m3 has no infinities: -inf would read as -448.)"""
+    return "inf" not in fill or short_name(load.result.type.element_type) in ("f16", "bf16", "f32", "f64", "f8e5m2")
 
 
 def reduced_operands(op: Reduces) -> list[tuple[SSAValue, int, int]]:

@@ -38,6 +38,7 @@ _TILES = [
     (64, 64, 128, 4, 4),
 ]
 _ROLES = ("m", "n", "k", "batch")
+_SPLIT_TILE = _TILES[1]  # a split-K launch's tile: 128 x 128 (hostmath.SPLIT_K_TILE), its splits fill the SMs
 
 
 @functools.cache
@@ -125,7 +126,7 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     # (benchmarks/results/h100_2026-11-25c/attention_tiles.txt).
     n_cap = (64 if elem_bytes >= 4 or (inner and inner <= 64) else 128) if dots > 1 else None
     tiles = [(_cap(bm, m), _cap(min(bn, n_cap or bn), n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
-    bm, bn, bk, warps, stages = tiles[1] if split else next(
+    bm, bn, bk, warps, stages = tiles[_TILES.index(_SPLIT_TILE)] if split else next(
         (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
     if dots > 1 and inner and gpu:

@@ -10,7 +10,7 @@ It is what a hand-written kernel does to keep masks out of its main loop: a matm
 keys (three selects per score before), a looped reduction's chunks (a select per lane before every fold). Peeled:
 innermost sequential loops over one range that may overhang (one the facts do not already prove whole) and that index
 something by it. Not peeled: a loop that runs backwards (its partial block comes first), a loop with a loop inside
-(the copies would multiply). The two loops are marked (`peel = "whole"`, `peel = "rest"`); the rest's `tl.range`
+(the copies would multiply), a loop whose body reads its block's number (`tile.id` counts from the range's begin). The two loops are marked (`peel = "whole"`, `peel = "rest"`); the rest's `tl.range`
 takes none of Helion's per-loop knobs (pipelining a loop of at most one iteration buys nothing).
 """
 
@@ -27,9 +27,9 @@ from xdsl.rewriter import InsertPoint
 from kopt.analysis import FactBase
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType
+from kopt.ir.coverage import covered, numbers_blocks
 from kopt.ir.facts import kernel_facts
 from kopt.ir.util import apply_patterns, kernels, set_type
-from kopt.passes.mask_elision import covered
 from kopt.passes.registry import register_pass
 
 PEEL = "peel"  # the loop attribute: "whole" (the whole blocks) or "rest" (what is left)
@@ -39,13 +39,14 @@ def _indexes_by(op: T.ForOp, r) -> bool:
     return any(isinstance(u.operation, (T.LoadOp, T.StoreOp, T.TileAttrOp)) for u in r.uses)
 
 
+
 def _peelable(op: T.ForOp, facts: FactBase) -> bool:
     if op.kind_name != "sequential" or len(op.ranges) != 1 or PEEL in op.attributes or "reverse" in op.attributes:
         return False
     r = op.ranges[0]
     if not r.type.may_overhang or any(isinstance(o, T.ForOp) for o in op.body.walk()):
         return False
-    return _indexes_by(op, r) and not covered(facts, r)[0]
+    return _indexes_by(op, r) and not numbers_blocks(r) and not covered(facts, r)[0]
 
 
 @dataclass

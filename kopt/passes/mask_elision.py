@@ -26,38 +26,13 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 from kopt.analysis import FactBase
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType, TileType
+from kopt.ir.coverage import covered
 from kopt.ir.dim_provenance import access_index_ranges
 from kopt.ir.facts import kernel_facts
 from kopt.ir.util import apply_patterns, kernels
 from kopt.passes.registry import register_pass
 
-__all__ = ["MaskElisionPass", "covered", "kernel_facts"]  # kernel_facts: re-exported for older imports
-
-
-def covered(facts: FactBase, r: SSAValue, defs: dict[str, str] | None = None) -> tuple[bool, str]:
-    """Is every lane of every block of this range inside the extent? (True only when proven)
-    `defs` maps launch-time symbols to their definition (the plan's whole-dim blocks), for the reason text."""
-    t: RangeType = r.type
-    if isinstance(r.owner, T.WholeRangeOp):
-        return _whole_dim(facts, t, (defs or {}).get(t.block.data))
-    ans = facts.divides(t.block.expr, t.extent.expr)
-    return ans.is_true, ans.reason
-
-
-def _whole_dim(facts: FactBase, t: RangeType, definition: str | None) -> tuple[bool, str]:
-    b, e = t.block.data, t.extent.data
-    block, extent = t.block.expr, t.extent.expr
-    ans = facts.eq(block, extent)
-    named = f"{b} = {definition}" if definition else b
-    if ans.is_true:
-        v = facts.try_const(extent)
-        return True, (f"{e} = {v} and {named} = {v}" if v is not None else f"{b} = {e}: {ans.reason}")
-    if ans.is_false:
-        ev, bv = facts.try_const(extent), facts.try_const(block)
-        if ev is not None and bv is not None:
-            return False, f"{e} = {ev} but {named} = {bv}"
-        return False, f"{named} differs from {e}: {ans.reason}"
-    return False, f"{named} may exceed {e}: {ans.reason}"
+__all__ = ["MaskElisionPass", "covered", "kernel_facts"]  # covered, kernel_facts: re-exported for older imports
 
 
 def _notes(texts) -> ArrayAttr:

@@ -14,9 +14,9 @@ and the partial sums stay small beside the operands):
 
 The launcher (triton_codegen.py) picks 128 x 128 tiles for the pair, S = `split_k_factor` of the device's SMs, the
 chunk a whole number of k-blocks, allocates the workspace and launches both, one after the other on one stream.
-Matmul-shaped: the kernel's one top-level loop runs over the k-role block of its `dot_dims` (no batch), carries one
-value that starts at 0 and only adds products to it (`acc + a @ b`, `hl.dot(a, b, acc=acc)`), and nothing before or in
-it stores. Other kernels (attention's loop carries a max and a sum) keep one launch.
+Matmul-shaped: the kernel's one top-level loop runs over the k-role block of its `dot_dims` (no batch) and a k the
+host knows, carries one fp32 value that starts at 0 and only adds products to it (`acc + a @ b`, `hl.dot(a, b,
+acc=acc)`), does not read its block's number (`tile.id`), and nothing before or in it stores. Other kernels (attention's loop carries a max and a sum) keep one launch.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from xdsl.transforms.dead_code_elimination import region_dce
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import elem_bytes, f32, i32
 from kopt.dialects.types import RangeType, TensorType, TileType
+from kopt.ir.coverage import numbers_blocks
 from kopt.ir.util import kernels, set_type
 from kopt.passes.registry import register_pass
 
@@ -54,8 +55,8 @@ def _is_zero(v: SSAValue) -> bool:
 
 
 def _adds_products(loop: T.ForOp) -> bool:
-    """The one carried value starts at 0 and each iteration only adds a product to it."""
-    if len(loop.carried) != 1 or not _is_zero(loop.iter_args[0]):
+    """The one carried value is fp32 (the workspace's type), starts at 0 and each iteration only adds a product."""
+    if len(loop.carried) != 1 or not _is_zero(loop.iter_args[0]) or loop.carried[0].type.element_type != f32:
         return False
     acc = loop.carried[0]
     uses = list(acc.uses)
@@ -86,6 +87,8 @@ def matmul_shape(kernel: T.KernelOp) -> _Shape | None:
     r = loop.ranges[0].type
     if r.block.data != block_of["k"] or r.begin.data != "0" or not _adds_products(loop):
         return None
+    if any(name.startswith("_dyn_") for name in r.extent.names) or numbers_blocks(loop.ranges[0]):
+        return None  # a k the host cannot see (the launcher splits it), or blocks numbered from k's start
     before = top[:top.index(loop)]
     if any(isinstance(op, T.StoreOp) for o in [*before, loop] for op in o.walk()):
         return None
@@ -192,11 +195,10 @@ class SplitKPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in list(kernels(module)):
-            if "variant_of" in kernel.attributes or matmul_shape(kernel) is None:
+            if "variant_of" in kernel.attributes or "dot_dims" not in kernel.attributes or matmul_shape(kernel) is None:
                 continue
-            base = kernel.sym_name.data
+            base, s = kernel.sym_name.data, matmul_shape(kernel)
             dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
-            s = matmul_shape(kernel)
             m, n = s.m_range.type.extent.data, s.n_range.type.extent.data
             partial = partial_kernel(kernel, f"{base}_splitk")
             total = sum_kernel(kernel, f"{base}_splitk_sum")
@@ -204,6 +206,7 @@ class SplitKPass(ModulePass):
             partial.attributes["launch_if"] = StringAttr(
                 f"split_k_wanted({m}, {n}, {s.k_extent}, {elem_bytes(dot.lhs.type.element_type)})")
             partial.attributes["split_k_sum"] = StringAttr(total.sym_name.data)
+            partial.attributes["split_k_extent"] = StringAttr(s.k_extent)  # (the launcher's chunk is of it)
             total.attributes["split_k_of"] = StringAttr(partial.sym_name.data)
             module.body.block.insert_op_after(partial, kernel)
             module.body.block.insert_op_after(total, partial)

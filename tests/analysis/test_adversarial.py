@@ -296,3 +296,11 @@ def test_a_size_equal_to_another_then_to_a_constant():
     assert fb.eq("k2", 64).is_true and fb.eq("k", 64).is_true
     with pytest.raises(Exception, match="k is already known to be k2 = 64, not 65"):
         fb.assume_text("k == 65")
+
+
+def test_a_consistent_constant_in_either_order():
+    for order in (["k2 == k", "k == 64", "k2 == 64"], ["k == k2", "k2 == 64", "k == 64"]):
+        fb = FactBase()
+        for fact in order:
+            fb.assume_text(fact)
+        assert fb.eq("k", 64).is_true and fb.eq("k2", 64).is_true

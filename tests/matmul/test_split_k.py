@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import kopt
+import kopt.language as hl
 from kopt.dialects import tile as T
 from kopt.launch import hostmath
 from tests.helpers import Launches, load_example
@@ -131,3 +132,60 @@ def test_hl_dot_with_acc_and_fp8_operands():
         got = fp8.fp8_gemm(a, b, sa, sb)
     assert seen.names[-1].endswith("_splitk_sum")
     torch.testing.assert_close(got.float(), fp8.reference(a, b, sa, sb).float(), atol=0.1, rtol=2e-2)
+
+
+@kopt.kernel
+def block_scaled(x: torch.Tensor, y: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """One scale per k-block, read by the block's number (`tk.id`)."""
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=torch.float32, device=x.device)
+    for tm, tn in hl.tile([m, n]):
+        acc = hl.zeros([tm, tn], dtype=torch.float32)
+        for tk in hl.tile(k, block_size=32):
+            acc = acc + (x[tm, tk] * s[tk.id]) @ y[tk, tn]
+        out[tm, tn] = acc
+    return out
+
+
+@kopt.kernel
+def half_acc(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tm, tn in hl.tile([m, n]):
+        acc = hl.zeros([tm, tn], dtype=torch.float16)
+        for tk in hl.tile(k):
+            acc = acc + x[tm, tk] @ y[tk, tn]
+        out[tm, tn] = acc
+    return out
+
+
+@kopt.kernel
+def prefix_product(x: torch.Tensor, y: torch.Tensor, klen: torch.Tensor) -> torch.Tensor:
+    """x[:, :L] @ y[:L, :] with L read on the device: a k the launcher cannot split."""
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=torch.float32, device=x.device)
+    for tm, tn in hl.tile([m, n]):
+        length = klen[0]
+        acc = hl.zeros([tm, tn], dtype=torch.float32)
+        for tk in hl.tile(0, length):
+            acc = acc + x[tm, tk] @ y[tk, tn]
+        out[tm, tn] = acc
+    return out
+
+
+def test_products_split_k_must_not_take_keep_one_launch():
+    """Three a review found: blocks numbered by `tk.id` (a split's would restart at 0), an fp16 accumulator (the fp32
+    workspace's sum would change its type: Triton refuses the loop), a k computed on the device."""
+    x, y = torch.randn(4, 2048), torch.randn(2048, 16)
+    s = torch.rand(64)
+    want = (x.view(4, 64, 32) * s[None, :, None]).reshape(4, 2048) @ y
+    torch.testing.assert_close(block_scaled(x, y, s), want, atol=1e-3, rtol=1e-3)
+    length = torch.tensor([1500])
+    torch.testing.assert_close(prefix_product(x, y, length), x[:, :1500] @ y[:1500], atol=1e-3, rtol=1e-3)
+    xh, yh = (torch.randn(16, 1024) / 8).half(), (torch.randn(1024, 64) / 8).half()
+    torch.testing.assert_close(half_acc(xh, yh).float(), xh.float() @ yh.float(), atol=3e-2, rtol=3e-2)
+    for fn, args in ((block_scaled, (x, y, s)), (prefix_product, (x, y, length)), (half_acc, (xh, yh))):
+        assert not any(n.endswith("_splitk") for n in _kernels_after_split(fn.fn, *args))

@@ -142,3 +142,63 @@ def test_chunked_rows_tail_without_fills(n):
     x = _awkward(6, n, torch.float16)
     torch.testing.assert_close(k(x), torch.softmax(x.float(), 1).half(), equal_nan=True, atol=1e-3, rtol=1e-3)
     assert _fills(k, x) == []
+
+
+@kopt.kernel
+def tiny_scale_softmax(x: torch.Tensor) -> torch.Tensor:
+    m, _ = x.size()
+    out = torch.empty_like(x)
+    for tm in hl.tile(m):
+        out[tm, :] = torch.softmax(x[tm, :] * 1e-46, dim=1)  # 0 in fp32: -inf * 0 would be NaN
+    return out
+
+
+@kopt.kernel
+def huge_scale_sum(x: torch.Tensor) -> torch.Tensor:
+    m, _ = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tm in hl.tile(m):
+        out[tm] = torch.sum(x[tm, :] * 1e39, dim=1)  # inf in fp32: 0 * inf would be NaN
+    return out
+
+
+@kopt.kernel
+def fp8_softmax(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m, n], dtype=torch.float32, device=x.device)
+    for tm in hl.tile(m):
+        out[tm, :] = torch.softmax(x[tm, :].to(torch.float32), dim=1)
+    return out
+
+
+@kopt.kernel
+def squarings(x: torch.Tensor) -> torch.Tensor:
+    m, _ = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tm in hl.tile(m):
+        v = x[tm, :]
+        for _ in hl.static_range(20):
+            v = v * v
+        out[tm] = v.sum(1)
+    return out
+
+
+def test_what_a_review_found():
+    """Constants that are 0 or inf in the row's type are no scale (their padding would be NaN); float8 e4m3 has no
+    -inf to read (it saturates to -448); a value used twice per op is walked once, not 2**20 times."""
+    x = torch.rand(3, 10) + 0.5
+    torch.testing.assert_close(tiny_scale_softmax(x), torch.softmax(x * 1e-46, 1))
+    torch.testing.assert_close(huge_scale_sum(x), torch.sum(x * 1e39, 1))
+    x8 = torch.randn(3, 10).to(torch.float8_e4m3fn)
+    torch.testing.assert_close(fp8_softmax(x8), torch.softmax(x8.float(), 1))
+    assert "other=float('-inf')" not in fp8_softmax.compile(x8).triton_source  # (its fp32 selects may)
+    from kopt.ir import padding
+
+    walked = []
+    real = padding.PaddingAnalysis._of
+    try:
+        padding.PaddingAnalysis._of = lambda self, *a: walked.append(a[0]) or real(self, *a)
+        squarings.lower(torch.ones(3, 10))
+    finally:
+        padding.PaddingAnalysis._of = real
+    assert len(walked) < 500, len(walked)  # about one visit per value and candidate; 2**20 before
