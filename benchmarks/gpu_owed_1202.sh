@@ -16,7 +16,7 @@
 #   PYTHONPATH=/tmp/site:/tmp/site/nvidia_cutlass_dsl/dsl_packages:$PWD && STEP=b OUT=$OUT bash benchmarks/gpu_owed_1202.sh
 set -u
 OUT=${OUT:-out/gpu_owed_1202}
-SELECTS=$(python3 -c "from kopt.passes.pipeline import DEFAULT_PIPELINE as p; print(p.replace('loop-peeling,', '').replace('masking', 'masking{choose-padding=false}'))")
+SELECTS=$(python3 -c "from kopt.passes.pipeline import DEFAULT_PIPELINE as p; print(p.replace('loop-peeling,', '').replace('split-k,', '').replace('masking', 'masking{choose-padding=false}'))")
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache}
 kopt_cli() { python3 -c "import sys; from kopt.tools.cli import main; sys.exit(main(sys.argv[1:]))" "$@"; }
@@ -64,7 +64,7 @@ PY
   kopt_cli bench launch --out "$OUT/launch" 2>&1 | tail -22
 elif [ "${STEP}" = b ]; then
   export KOPT_AUTOTUNE=0
-  # `selects`: the pipeline before 2026-12-02's second session (no loop-peeling, loads keep their `other`), timed in
+  # `selects`: the pipeline before 2026-12-02's second session (no split-k, no loop-peeling, loads keep their `other`), timed in
   # the same process as kopt's default: what padding and peeling bought
   for run in "softmax --shapes tritonbench --dtype fp16,bf16,fp32" "softmax --shapes longrows --dtype fp32,fp16" \
              "rms_norm --shapes norm8k --dtype fp16,bf16" \
