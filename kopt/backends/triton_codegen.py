@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ModuleOp
@@ -233,7 +234,12 @@ class LaunchConfig:
     ranges: tuple = ()  # Helion's per-loop knobs, as range_knobs.range_options gives them
 
 
-def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg: LaunchConfig) -> list[str]:
+def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg: LaunchConfig, *,
+                  given: frozenset[str] = frozenset(), setup: Sequence[str] = (), then: Sequence[str] = (),
+                  guarded: bool = True, checked: bool = True) -> list[str]:
+    """The host lines that launch `kernel`: its block sizes (but the `given` ones, which earlier lines set), its
+    checks (unless earlier lines made them: `checked` False), `setup` lines, the launch, `then` lines; under a guard
+    that skips empty grids unless `guarded` is False."""
     bind = launch.bindings
     plan = kernel.plan
     constexprs = {b.name: b.size.data for b in plan.blocks if not b.chosen_at_launch}
@@ -250,12 +256,12 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
         return host_text(text, bind)
 
     # a whole dim of size 0 still gets a block of 1 (all lanes masked): its reductions give their neutral element
-    lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items())]
+    lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items()) if sym not in given]
     tensor = bind.get(ks.tensor_args[0], ks.tensor_args[0]) if ks.tensor_args else "torch.empty(0)"
     dot = dot_launch(kernel, host, config_sizes, cfg.num_warps, cfg.num_stages, tensor, cfg.overridable)
     if dot is not None:  # tl.dot kernels: tensor-core tiles, warps and stages for these sizes
         lines += dot.lines
-    chosen = dot.symbols if dot is not None else set()
+    chosen = (dot.symbols if dot is not None else set()) | given
     grid_blocks = [(s, host(blocks[s])) for s in grid_order if s not in chosen]
     loop_blocks = [(s, host(blocks[s])) for s in ordered if s not in grid_syms and s not in chosen]
     pieces = row_pieces(kernel)
@@ -281,10 +287,11 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     if WARP_SPEC in ks.constexprs:
         lines.append(f"{WARP_SPEC} = 1")  # warp-specialized loops; the launch builds them with 0 where Triton cannot
     literal = {sym: e for sym, e in {**constexprs, **exprs}.items() if e.isdigit()}
-    lines += launch_checks(kernel, bind, set(blocks) | set(constexprs) | set(ks.scalar_args), literal)
-    lines.append(f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})")
+    if checked:
+        lines += launch_checks(kernel, bind, set(blocks) | set(constexprs) | set(ks.scalar_args), literal)
+    lines += [*setup, f"{ks.name}[({launch_grid},)]({', '.join(args)}, {kw})", *then]
     extents = [blocks[s] for s in ordered if s in grid_syms]
-    if not extents:
+    if not extents or not guarded:
         return lines
     # an empty tensor launches nothing (and block sizes of 0 would divide by zero)
     guard = " and ".join(f"{host(e)} > 0" if is_atom(host(e)) else f"({host(e)}) > 0" for e in extents)
@@ -303,7 +310,7 @@ def _at_least_one(expr: str) -> str:
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs, split_k_factor, split_k_sms, split_k_wanted\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs, device_programs, split_k_factor, split_k_wanted\n"
 # combine functions of the reductions Triton has no NaN-aware or product form of, emitted when a kernel uses them
 COMBINE = {
     "_kopt_mul": "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n",
@@ -345,26 +352,21 @@ def _split_k_lines(launch: T.LaunchOp, partial: T.KernelOp, total: T.KernelOp, w
     """A split-K pair (kopt/passes/split_k.py): the partial kernel's tiles, the splits and the chunk, the fp32
     workspace, the partial launch, then the sum kernel's launch on the same tiles."""
     ks = written[partial.sym_name.data]
-    lines = _launch_lines(launch, partial, ks, cfg)
-    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith(f"{ks.name}[("))
-    pad = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
     ws = partial.body.block.args[-1].type
     roles = {role.data: sym for sym, role in partial.attributes["dot_dims"].data.items()}
     bm, bn, bk = roles["m"], roles["n"], roles["k"]
     k_extent = _attr_text(partial, "split_k_extent")
     m, n, k = (host_text(d, launch.bindings) for d in (ws.dims[1], ws.dims[2], k_extent))
     tensor = launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0])
-    setup = [f"_SPLIT_K = split_k_factor({m}, {n}, {k}, split_k_sms({tensor}.device), {bm}, {bn})",
+    setup = [f"_SPLIT_K = split_k_factor({m}, {n}, {k}, device_programs({tensor}.device), {bm}, {bn})",
              f"_SPLIT_CHUNK = cdiv(cdiv({k}, _SPLIT_K), {bk}) * {bk}",
              f"_splitk_ws = torch.empty((_SPLIT_K, {m}, {n}), dtype=torch.float32, device={tensor}.device)",
              "_splitk_ws_stride_0, _splitk_ws_stride_1, _splitk_ws_stride_2 = _splitk_ws.stride()"]
-    sum_ks = written[total.sym_name.data]
-    chosen = {b.name for b in partial.plan.blocks}  # the sum kernel launches on the partial kernel's tiles
-    raw = _launch_lines(launch, total, sum_ks, cfg)
-    if raw[0].startswith("if ") and all(line.startswith("    ") for line in raw[1:]):
-        raw = [line[4:] for line in raw[1:]]  # (the partial launch's guard is the same)
-    sum_lines = [line for line in raw if not (line == line.lstrip() and line.split(" = ")[0] in chosen)]
-    return lines[:at] + [pad + s for s in setup] + [lines[at]] + [pad + s for s in sum_lines] + lines[at + 1:]
+    # the sum kernel launches on the partial kernel's tiles, inside its guard, after its checks (both kernels are
+    # clones of one: the same facts and bounds)
+    then = _launch_lines(launch, total, written[total.sym_name.data], cfg,
+                         given=frozenset(b.name for b in partial.plan.blocks), guarded=False, checked=False)
+    return _launch_lines(launch, partial, ks, cfg, setup=setup, then=then)
 
 
 

@@ -12,8 +12,8 @@ measured on an H200 with hand-written kernels of both forms, +2..16 % at equal b
 of the block is -inf or NaN, which then makes those lanes NaN as well. So a value whose padding went through such a
 max (`tainted`) may stand in for the neutral element only before a reduction that propagates NaN (a sum, a product,
 a dot, a NaN-aware max or min), and only in a block with a valid lane: a loop's or a program's block always has one;
-a whole row has one when the kernel states it non-empty (a plan fact, checked at launch) or when every store of the kernel is masked along
-that row's extent (an empty row then stores nothing).
+a whole row has one when the kernel states it non-empty (a plan fact, checked at launch) or when every store of the
+kernel runs along that row's extent (an empty row then stores nothing).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class PaddingAnalysis:
 
 
 def _row_never_empty(kernel: T.KernelOp, t: RangeType) -> bool:
-    """A whole-row block has a valid lane: the facts prove the row non-empty, or an empty row stores nothing. A
+    """A whole-row block has a valid lane: the plan states the row non-empty, or an empty row stores nothing. A
     chunked row's tail (`row_pieces`, reduction_pieces.py) counts as its row: the head piece, always whole, holds
     the row's first lanes, so where the tail has none the head's lanes (the same reductions, folded) carry the NaN."""
     facts = [f.data for f in kernel.plan.fact_list]

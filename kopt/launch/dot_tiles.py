@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 
 from kopt.errors import KoptError
-from kopt.launch.hostmath import next_power_of_2
+from kopt.launch.hostmath import SPLIT_K_TILE, next_power_of_2
 
 # The kernels' constexpr that picks the 2-D form of batched dots (dot_codegen.py's `_batched`): the
 # launcher sets it to 1 for one batch per program; kopt/runtime/fast_launch.py builds with 0 (the 3-D
@@ -38,7 +38,8 @@ _TILES = [
     (64, 64, 128, 4, 4),
 ]
 _ROLES = ("m", "n", "k", "batch")
-_SPLIT_TILE = _TILES[1]  # a split-K launch's tile: 128 x 128 (hostmath.SPLIT_K_TILE), its splits fill the SMs
+# a split-K launch's tile (its splits fill the SMs): the one hostmath.split_k_factor counts with
+_SPLIT_TILE = next(t for t in _TILES if t[:2] == (SPLIT_K_TILE, SPLIT_K_TILE))
 
 
 @functools.cache

@@ -23,19 +23,23 @@ _SMS: dict = {}  # device index -> its SM count (one query per device and proces
 INTERPRETER_PROGRAMS = 4  # a persistent launch on the CPU interpreter: few programs, each taking several tiles
 
 
-def persistent_programs(tiles: int, like) -> int:
-    """Programs of a persistent launch (a kernel whose programs loop over tiles: Helion's persistent pid types):
-    one per SM of the device `like` (a tensor) is on, as the Triton tutorial's persistent matmul launches, and never
-    more than there are tiles."""
-    device = like.device
+def device_programs(device) -> int:
+    """Programs that fill the device: its SM count (queried once per device), or, on the CPU interpreter, a few."""
     if device.type != "cuda":
-        return max(1, min(tiles, INTERPRETER_PROGRAMS))
+        return INTERPRETER_PROGRAMS
     sms = _SMS.get(device.index)
     if sms is None:
         import torch
 
         sms = _SMS[device.index] = torch.cuda.get_device_properties(device).multi_processor_count
-    return max(1, min(tiles, sms))
+    return sms
+
+
+def persistent_programs(tiles: int, like) -> int:
+    """Programs of a persistent launch (a kernel whose programs loop over tiles: Helion's persistent pid types):
+    one per SM of the device `like` (a tensor) is on, as the Triton tutorial's persistent matmul launches, and never
+    more than there are tiles."""
+    return max(1, min(tiles, device_programs(like.device)))
 
 
 SPLIT_K_MAX = 8  # splits of a split-K launch (kopt/passes/split_k.py)
@@ -57,15 +61,3 @@ def split_k_wanted(m: int, n: int, k: int, elem_bytes: int) -> bool:
     under a quarter of the operands' bytes (a decode-sized m against a long k: yes; 1024^3: no)."""
     s = split_k_factor(m, n, k)
     return s > 1 and 16 * s * m * n <= (m + n) * k * elem_bytes
-
-
-def split_k_sms(device) -> int:
-    """The SMs a split-K launch fills: the device's, or the interpreter's few programs (as persistent_programs)."""
-    if device.type != "cuda":
-        return INTERPRETER_PROGRAMS
-    sms = _SMS.get(device.index)
-    if sms is None:
-        import torch
-
-        sms = _SMS[device.index] = torch.cuda.get_device_properties(device).multi_processor_count
-    return sms

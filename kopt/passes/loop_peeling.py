@@ -35,9 +35,8 @@ from kopt.passes.registry import register_pass
 PEEL = "peel"  # the loop attribute: "whole" (the whole blocks) or "rest" (what is left)
 
 
-def _indexes_by(op: T.ForOp, r) -> bool:
+def _indexes_by(r) -> bool:
     return any(isinstance(u.operation, (T.LoadOp, T.StoreOp, T.TileAttrOp)) for u in r.uses)
-
 
 
 def _peelable(op: T.ForOp, facts: FactBase) -> bool:
@@ -46,7 +45,7 @@ def _peelable(op: T.ForOp, facts: FactBase) -> bool:
     r = op.ranges[0]
     if not r.type.may_overhang or any(isinstance(o, T.ForOp) for o in op.body.walk()):
         return False
-    return _indexes_by(op, r) and not numbers_blocks(r) and not covered(facts, r)[0]
+    return _indexes_by(r) and not numbers_blocks(r) and not covered(facts, r)[0]
 
 
 @dataclass

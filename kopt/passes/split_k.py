@@ -110,11 +110,10 @@ def _add_workspace(kernel: T.KernelOp, s: _Shape) -> SSAValue:
     return arg
 
 
-def _before(anchor: Operation, *ops: Operation) -> list[Operation]:
+def _before(anchor: Operation, *ops: Operation) -> None:
     for op in ops:
         op.location = anchor.location
         anchor.parent_block().insert_op_before(op, anchor)
-    return list(ops)
 
 
 def _dyn_index(kernel: T.KernelOp) -> int:
@@ -195,9 +194,10 @@ class SplitKPass(ModulePass):
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         for kernel in list(kernels(module)):
-            if "variant_of" in kernel.attributes or "dot_dims" not in kernel.attributes or matmul_shape(kernel) is None:
+            s = None if "variant_of" in kernel.attributes else matmul_shape(kernel)
+            if s is None:
                 continue
-            base, s = kernel.sym_name.data, matmul_shape(kernel)
+            base = kernel.sym_name.data
             dot = next(op for op in kernel.walk() if isinstance(op, T.DotOp))
             m, n = s.m_range.type.extent.data, s.n_range.type.extent.data
             partial = partial_kernel(kernel, f"{base}_splitk")

@@ -35,7 +35,7 @@ _SCALARS = (int, float, bool, type(None))
 # what a pure launcher may call: reads of sizes and strides, integer helpers, allocations (an allocation a launch
 # does not take and the call does not return has no effect), the checks that raise, its launch options
 _CALLS = {"cdiv", "next_power_of_2", "min", "max", "int", "float", "abs", "len", "tuple", "bool", "KoptError",
-          "SourceLoc", "dot_tiles", "split_k_factor", "split_k_sms", "split_k_wanted"}
+          "SourceLoc", "dot_tiles", "split_k_factor", "device_programs", "split_k_wanted"}
 _METHODS = {"size", "stride", "numel", "dim", "get"}
 _READS = {"size", "stride", "numel", "dim", "shape", "dtype", "ndim", "device", "is_cuda"}  # a parameter's metadata
 _TORCH = {"empty", "empty_like", "empty_strided", "promote_types"}
