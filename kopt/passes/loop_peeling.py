@@ -65,7 +65,7 @@ class PeelLastBlock(RewritePattern):
         rest = op.clone()  # (the loop itself becomes the whole blocks' loop: one copy, not two)
         set_type(rest.ranges[0], RangeType(f"({e}) - {whole}", b, rest_begin))
         rest.attributes[PEEL] = StringAttr("rest")
-        rewriter.insert_op(rest, InsertPoint.after(op))
+        rewriter.insert(rest, InsertPoint.after(op))
         for old, new in zip(op.res, rest.res):
             new.name_hint = old.name_hint
             rewriter.replace_all_uses_with(old, new)

@@ -7,7 +7,8 @@ reaches copy bandwidth up to 32768 columns in fp32 and fp16; at 65536 it ran at 
 1840 fp16, where the online kernel's two reads gave about 2000 in both). So a kernel that can be
 looped gets a clone, `<name>_looped`, marked `reduction = "online"` (reduction-lowering lowers it
 so), `variant_of` its original and `launch_if` the row is wider than `persistent-max` (by element
-size when 0): the launcher runs the clone when that holds, the original otherwise.
+size when 0; narrower for a kernel that reads a row once either way, or that holds three row-long tensors: see
+SINGLE_PASS_MAX and MANY_ROWS_MAX): the launcher runs the clone when that holds, the original otherwise.
 
 A row just past a power of two wastes most of a persistent block: 8320 fp16 elements take 16384 lanes. So a
 kernel with 2-byte rows also gets `<name>_chunked` (`reduction = "chunked"`): the row held as two pieces, an
@@ -41,20 +42,30 @@ from kopt.passes.registry import register_pass
 PERSISTENT_MAX = {1: 32768, 2: 32768, 4: 32768, 8: 16384}
 
 
+# Widest row a one-pass kernel (cross-entropy's logsumexp: no row is stored, so the online loop reads it once, as the
+# persistent block does) holds in registers. On an H200, cross-entropy 4096 x N bf16 (benchmarks/row_knobs.py,
+# benchmarks/results/h200_2026-12-02c_rows/): the online loop ran 2525 GB/s at N = 32768 against the persistent block's
+# 1972, 2075 against 2063 at 16384.
+SINGLE_PASS_MAX = 16384
+# Widest row a kernel that loads three or more row-long tensors (layer_norm: x, weight, bias, with `x - mean` live
+# across the variance) holds in registers. Same run: layer_norm 8192 x 16384 bf16 ran 3025 GB/s online against the
+# persistent block's 2368 (32 warps: 2382); at 32768 the persistent block was ahead, 3142 against 3021 - a fit on
+# two widths, in the direction of the registers such a row needs (a register-pressure estimate would replace it).
+MANY_ROWS_MAX = 8192
+
 CHUNKED_MIN = 4096  # rows up to this many elements stay one padded block (the gain below it was within noise)
 CHUNKED_BYTES = 2  # element sizes that get the chunked variant (see the module docstring)
 
 
-def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, persistent_max: int) -> T.KernelOp | None:
-    """The two-piece clone of a kernel with 2-byte rows (along `extent`) whose row values a looped plan can split;
-    else None."""
+def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int) -> T.KernelOp | None:
+    """The two-piece clone of a kernel with 2-byte rows (along `extent`) whose row values a looped plan can split,
+    for rows up to `limit`; else None."""
     p = plan(kernel, extent, [], canon)
     if p is None or not splittable(p):
         return None
     size = row_element_bytes(kernel, extent)
     if size != CHUNKED_BYTES or any(isinstance(op, T.DotOp) for op in kernel.walk()):
         return None  # (1-byte rows are not measured; a product's tail piece could be narrower than tl.dot's 16)
-    limit = persistent_max or PERSISTENT_MAX[size]
     return _variant(kernel, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "
                                        f"16 * {extent} <= 11 * next_power_of_2({extent}) and "
                                        f"next_power_of_2({extent}) != {extent}")
@@ -73,11 +84,28 @@ def _variant(kernel: T.KernelOp, reduction: str, launch_if: str) -> T.KernelOp:
     return variant
 
 
-def online_variant(kernel: T.KernelOp, extent: str, canon: dict, persistent_max: int) -> T.KernelOp | None:
-    """The online clone of a kernel that reduces rows (along `extent`) and can be looped; else None."""
+def persistent_limits(kernel: T.KernelOp, extent: str, canon: dict, persistent_max: int) -> tuple[int, int]:
+    """(widest row held as one padded block, widest row held as two pieces): `persistent-max` for both when given,
+    else by element size, narrower for a one-pass kernel (SINGLE_PASS_MAX) or one holding three row-long tensors
+    (MANY_ROWS_MAX); a row of two pieces then holds a first piece of at most the padded block's width."""
+    size_max = PERSISTENT_MAX[row_element_bytes(kernel, extent)]
+    if persistent_max:
+        return persistent_max, persistent_max
+    p = plan(kernel, extent, find_pairs(kernel, extent), canon)
+    if p is not None and p.phases == 1:
+        limit = min(size_max, SINGLE_PASS_MAX)
+    elif p is not None and sum(isinstance(op, T.LoadOp) for op in p.row_ops) >= 3:
+        limit = min(size_max, MANY_ROWS_MAX)
+    else:
+        return size_max, size_max
+    return limit, min(size_max, 2 * limit)
+
+
+def online_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int) -> T.KernelOp | None:
+    """The online clone of a kernel that reduces rows (along `extent`) and can be looped, for rows wider than `limit`;
+    else None."""
     if plan(kernel, extent, find_pairs(kernel, extent), canon) is None:
         return None
-    limit = persistent_max or PERSISTENT_MAX[row_element_bytes(kernel, extent)]
     return _variant(kernel, "online", f"{extent} > {limit}")
 
 
@@ -98,9 +126,11 @@ class ReductionVariantsPass(ModulePass):
             extent = looped_extent(kernel, canon)
             if extent is None:
                 continue  # no reduction over a whole dim
+            padded, pieces = persistent_limits(kernel, extent, canon, self.persistent_max)
             at = kernel
-            for make in (online_variant, chunked_variant):
-                variant = make(kernel, extent, canon, self.persistent_max)
+            # the launcher takes the first variant whose `launch_if` holds: a two-piece row before the online loop
+            # (their widths overlap where the padded block's limit is narrowed)
+            for variant in (chunked_variant(kernel, extent, canon, pieces), online_variant(kernel, extent, canon, padded)):
                 if variant is not None:
                     module.body.block.insert_op_after(variant, at)
                     at = variant

@@ -139,3 +139,30 @@ def test_a_row_read_back_after_its_store_stays_persistent():
     x = torch.randn(3, 1000)
     assert "_REDUCTION_BLOCK" not in k.compile(x).triton_source
     torch.testing.assert_close(k(x), (x * 2).sum(1), atol=1e-4, rtol=1e-5)
+
+
+def test_one_pass_and_three_row_kernels_loop_from_narrower_rows():
+    """Cross-entropy reads a row once either way (no row is stored): its online loop runs past 16384 elements; a
+    layer_norm holds x, weight and bias along the row: past 8192 (reduction_variants.py has the measurements). A 2-byte
+    row just past a power of two takes the two-piece kernel first, its first piece no wider than that limit."""
+    from tests.helpers import Launches
+
+    ce = kopt.kernel(load_example("cross_entropy").cross_entropy.fn)
+    ln = kopt.kernel(load_example("layer_norm").layer_norm.fn)
+    for n, want in ((16384, "_cross_entropy_kernel"), (16385, "_cross_entropy_kernel_looped")):
+        x, y = torch.randn(2, n), torch.randint(0, n, (2,))
+        with Launches(ce.compile(x, y)) as launched:
+            got = ce(x, y)
+        assert launched.names == [want]
+        torch.testing.assert_close(got, torch.nn.functional.cross_entropy(x, y), atol=1e-5, rtol=1e-5)
+    for n, dtype, want in ((8192, torch.float32, "_layer_norm_kernel"), (8193, torch.float32, "_layer_norm_kernel_looped"),
+                           (8320, torch.float16, "_layer_norm_kernel_chunked"),
+                           (12288, torch.float16, "_layer_norm_kernel_looped")):
+        x, w, b = torch.randn(2, n).to(dtype), torch.randn(n).to(dtype), torch.randn(n).to(dtype)
+        with Launches(ln.compile(x, w, b, 1e-5)) as launched:
+            got = ln(x, w, b, 1e-5)
+        assert launched.names == [want], n
+        want_out = torch.nn.functional.layer_norm(x.float(), (n,), w.float(), b.float(), 1e-5).to(dtype)
+        torch.testing.assert_close(got, want_out, atol=2e-3, rtol=2e-3)
+    rms = kopt.kernel(load_example("rms_norm").rms_norm.fn)  # two row tensors: the limit stays 32768
+    assert "if n > 32768:" in rms.compile(torch.randn(2, 8), torch.randn(8), 1e-5).triton_source

@@ -112,11 +112,22 @@ def _triton_attention(causal: bool) -> Factory:
 _QUACK_HINT = "pip install quack-kernels (needs an H100/B200 and nvidia-cutlass-dsl)"
 
 
+# Where a QuACK version keeps a function it does not export at the top (0.6.5: layernorm_fwd in quack.rmsnorm,
+# the RMSNorm kernel with is_layernorm=True)
+_QUACK_ELSEWHERE = {"layernorm": ("rmsnorm", "layernorm_fwd")}
+
+
 def _quack_fn(attr: str):
     quack = _import("quack", _QUACK_HINT)
     fn = getattr(quack, attr, None)
     if inspect.ismodule(fn):  # some versions export the submodule, not the function
         fn = getattr(fn, attr, None)
+    if not callable(fn) and attr in _QUACK_ELSEWHERE:
+        module, name = _QUACK_ELSEWHERE[attr]
+        try:
+            fn = getattr(importlib.import_module(f"quack.{module}"), name, None)
+        except ImportError:
+            fn = None
     if not callable(fn):
         raise Unavailable(f"quack {getattr(quack, '__version__', '?')} has no {attr}")
     return fn
