@@ -66,7 +66,6 @@ def main() -> None:
             rec["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" if str(exc) else type(exc).__name__
         print(json.dumps(rec), flush=True)
         results.append(rec)
-        del x, y
         torch.cuda.empty_cache()
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)

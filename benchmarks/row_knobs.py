@@ -66,7 +66,6 @@ def main() -> None:
                     rec[label] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
             print(json.dumps(rec), flush=True)
             results.append(rec)
-            del inputs, ref
             torch.cuda.empty_cache()
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)
