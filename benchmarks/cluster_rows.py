@@ -38,7 +38,8 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--out", default="cluster_rows.json")
     args = p.parse_args()
-    results = []
+    results = [{"triton": triton.__version__, "device": torch.cuda.get_device_name()}]
+    print(json.dumps(results[0]), flush=True)
     runs = [(s, dt, c, w) for dt in (torch.float32, torch.float16) for s in LONG
             for c in (1, 2, 4, 8) for w in (16, 32) if 4096 <= s[1] // c <= 32768]
     runs += [(s, torch.float16, c, w) for s in BAND for c in (1, 2) for w in (4, 8, 16)]
