@@ -9,6 +9,7 @@
 #   STEP=b (carry .carry2): QuACK installed; softmax on the 98 tritonbench shapes, fp16 and fp32.
 #   STEP=c (nothing carried): softmax long rows, rms_norm and layer_norm on norm8k, cross-entropy on vocab.
 #   STEP=d (nothing carried): attention (and with CAUSAL=1 causal attention), fp16, beside `selects`.
+#   STEP=f (carry .whl): matmul_mix and attention fp16 with the tensor-descriptor (TMA) clones beside (`tma`).
 #   STEP=e (QuACK installed, as b): cross-entropy on vocab_sweep, layer_norm on norm8k (QuACK's layernorm_fwd now
 #     found), beside `before` (the rows of every kernel persistent up to 32768, as before the third session);
 # Every table: kopt / selects / peers / copy in one process, KOPT_AUTOTUNE=0 (the heuristic choice).
@@ -87,6 +88,10 @@ elif [ "$STEP" = c ]; then
 elif [ "$STEP" = d ]; then
   bench 200 attention "attention --dtype fp16 --peers torch,triton"
   [ -n "${CAUSAL:-}" ] && bench 250 causal_attention "causal_attention --dtype fp16 --peers torch,triton"
+elif [ "$STEP" = f ]; then  # (carry .whl) tensor descriptors (TMA) beside the pointer kernels, fp16
+  LABEL=tma SELECTS=$(python3 -c "from kopt.passes.pipeline import DEFAULT_PIPELINE as p; print(p.replace('lower-to-tt', 'tensor-descriptors,lower-to-tt'))")
+  bench 140 matmul_mix "matmul --shapes matmul_mix --dtype fp16 --peers torch"
+  bench 70 attention "attention --dtype fp16 --peers torch"
 else  # STEP=e (QuACK installed): the narrower persistent rows of one-pass and three-tensor kernels against `before`
   # (every row up to 32768 persistent, as until 2026-12-02's third session), and QuACK's layernorm
   LABEL=before SELECTS=$(python3 -c "from kopt.passes.pipeline import DEFAULT_PIPELINE as p; print(p.replace('reduction-variants', 'reduction-variants{persistent-max=32768}'))")

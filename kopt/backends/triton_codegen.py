@@ -310,7 +310,7 @@ def _at_least_one(expr: str) -> str:
 
 
 # `math` too: host code of Helion kernels often computes scales with it (`1.0 / math.sqrt(d)`)
-PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs, device_programs, split_k_factor, split_k_wanted\n"
+PRELUDE = "from __future__ import annotations\n\nimport math\n\nimport torch\nimport triton\nimport triton.language as tl\n\nimport kopt.language as hl\nfrom kopt.errors import KoptError, SourceLoc\nfrom kopt.launch.captured import captured\nfrom kopt.launch.hostmath import cdiv, next_power_of_2, persistent_programs, device_programs, split_k_factor, split_k_wanted, descriptors_fit, descriptor_scratch\n"
 # combine functions of the reductions Triton has no NaN-aware or product form of, emitted when a kernel uses them
 COMBINE = {
     "_kopt_mul": "@triton.jit\ndef _kopt_mul(a, b):\n    return a * b\n",
@@ -341,8 +341,12 @@ def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg:
     for i, v in enumerate(variants):
         out.append(f"{'elif' if i else 'if'} {host_text(_attr_text(v, 'launch_if'), launch.bindings)}:")
         total = _attr_text(v, "split_k_sum")
+        ks = written[v.sym_name.data]
+        # a kernel that makes tensor descriptors on the device needs Triton's scratch allocator (tensor_descriptors.py)
+        setup = ([f"descriptor_scratch({launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0])})"]
+                 if _attr_text(v, "indexing") == "tensor_descriptor" else [])
         body = (_split_k_lines(launch, v, kernels[total], written, cfg) if total
-                else _launch_lines(launch, v, written[v.sym_name.data], cfg))
+                else _launch_lines(launch, v, ks, cfg, setup=setup))
         out += ["    " + line for line in body]
     return out + ["else:"] + ["    " + line for line in lines]
 

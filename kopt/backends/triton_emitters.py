@@ -173,6 +173,25 @@ def _store(w, op) -> None:
     w.emit(f"tl.store({', '.join(args + _eviction(op))})")
 
 
+@TRITON.emits(tt.MakeDescriptorOp)
+def _make_descriptor(w, op) -> None:
+    block = w.shape(op.result.type)  # a descriptor's block is shaped as a tile's
+    sizes = ", ".join(w.ref(s) for s in op.sizes)
+    strides = ", ".join([w.ref(s) for s in op.strides] + ["1"])
+    w.define(op.result, f"tl.make_tensor_descriptor({w.ref(op.base)}, shape=[{sizes}], strides=[{strides}], "
+                        f"block_shape={block})", "desc")
+
+
+@TRITON.emits(tt.DescriptorLoadOp)
+def _descriptor_load(w, op) -> None:
+    w.define(op.result, f"{w.ref(op.desc)}.load([{', '.join(w.ref(o) for o in op.offsets)}])", "load")
+
+
+@TRITON.emits(tt.DescriptorStoreOp)
+def _descriptor_store(w, op) -> None:
+    w.emit(f"{w.ref(op.desc)}.store([{', '.join(w.ref(o) for o in op.offsets)}], {w.ref(op.value)})")
+
+
 @TRITON.emits(tt.AtomicRMWOp)
 def _atomic_rmw(w, op) -> None:
     mask = [f"mask={w.ref(op.mask)}"] if op.mask is not None else []

@@ -27,6 +27,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
 from xdsl.traits import Pure
 
 from kopt.dialects.dtypes import i32
@@ -34,7 +35,7 @@ from kopt.dialects.enums import AtomicKindAttr, Eviction, EvictionAttr, enum_att
 from kopt.dialects.interfaces import DimRef, HasDimMap, InfersShape
 from kopt.dialects.sizes import SizeAttr, parse_size, print_size
 from kopt.dialects.tile import CarriesIterArgs, parse_iter_args, print_iter_args
-from kopt.dialects.types import PointerType, TensorType, TileType
+from kopt.dialects.types import DescriptorType, PointerType, TensorType, TileType
 
 
 class _GridQuery(IRDLOperation):
@@ -153,6 +154,61 @@ class StoreOp(_PointerWrite):
 
 
 @irdl_op_definition
+class MakeDescriptorOp(IRDLOperation):
+    """`tl.make_tensor_descriptor(base, shape=sizes, strides=[strides..., 1], block_shape=...)`: a kernel tensor as
+    Hopper's TMA moves it, bounded by `sizes` (lanes past them read 0, writes past them are dropped). The last stride
+    is 1 by the launch's check (`descriptors_fit`), so only the leading strides are operands."""
+
+    name = "tt.make_descriptor"
+    base = operand_def(TensorType)
+    sizes = var_operand_def(TileType)
+    strides = var_operand_def(TileType)
+    result = result_def(DescriptorType)
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+    assembly_format = (
+        "$base `sizes` `(` $sizes `)` `strides` `(` $strides `)` attr-dict"
+        " `:` type($base) `sizes` `(` type($sizes) `)` `strides` `(` type($strides) `)` `->` type($result)"
+    )
+
+    def __init__(self, base: SSAValue, sizes: list[SSAValue], strides: list[SSAValue], result_type: Attribute):
+        super().__init__(operands=[base, sizes, strides], result_types=[result_type])
+
+    def verify_(self) -> None:
+        rank = len(self.result.type.dims)
+        if len(self.sizes) != rank or len(self.strides) != rank - 1:
+            raise VerifyException(f"tt.make_descriptor: a block of rank {rank} needs {rank} sizes and {rank - 1} "
+                                  f"strides, not {len(self.sizes)} and {len(self.strides)}")
+
+
+@irdl_op_definition
+class DescriptorLoadOp(IRDLOperation):
+    """`desc.load([offsets])`: the block at these element offsets (0 past the descriptor's sizes)."""
+
+    name = "tt.descriptor_load"
+    desc = operand_def(DescriptorType)
+    offsets = var_operand_def(TileType)
+    result = result_def(TileType)
+    assembly_format = "$desc `[` $offsets `]` attr-dict `:` type($desc) `[` type($offsets) `]` `->` type($result)"
+
+    def __init__(self, desc: SSAValue, offsets: list[SSAValue], result_type: Attribute):
+        super().__init__(operands=[desc, offsets], result_types=[result_type])
+
+
+@irdl_op_definition
+class DescriptorStoreOp(IRDLOperation):
+    """`desc.store([offsets], value)`: the block written at these element offsets (lanes past the sizes dropped)."""
+
+    name = "tt.descriptor_store"
+    desc = operand_def(DescriptorType)
+    offsets = var_operand_def(TileType)
+    value = operand_def(TileType)
+    assembly_format = "$desc `[` $offsets `]` `,` $value attr-dict `:` type($desc) `[` type($offsets) `]` type($value)"
+
+    def __init__(self, desc: SSAValue, offsets: list[SSAValue], value: SSAValue):
+        super().__init__(operands=[desc, offsets, value])
+
+
+@irdl_op_definition
 class AtomicRMWOp(_PointerWrite):
     """`tl.atomic_<kind>(ptrs, value, mask)` (`hl.atomic_add`, `hl.atomic_max`, ...); its result (the old
     values) is not used."""
@@ -264,4 +320,5 @@ def phase_loops(kernel: Operation) -> list[ForOp]:
     return sorted(loops, key=lambda op: op.attributes["phase"].value.data)
 
 
-TT = Dialect("tt", [ProgramIdOp, NumProgramsOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicRMWOp, IndexFlagOp, ForOp], [PointerType, EvictionAttr])
+TT = Dialect("tt", [ProgramIdOp, NumProgramsOp, ArangeOp, AddPtrOp, LoadOp, StoreOp, AtomicRMWOp, IndexFlagOp, ForOp,
+                    MakeDescriptorOp, DescriptorLoadOp, DescriptorStoreOp], [PointerType, DescriptorType, EvictionAttr])

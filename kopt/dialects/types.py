@@ -18,7 +18,7 @@ from xdsl.printer import Printer
 
 from kopt.dialects.sizes import UNKNOWN, Interned, SizeAttr, parse_size, print_size
 
-__all__ = ["UNKNOWN", "TensorType", "TileType", "RangeType", "PointerType", "SizeAttr"]
+__all__ = ["UNKNOWN", "TensorType", "TileType", "RangeType", "PointerType", "DescriptorType", "SizeAttr"]
 
 
 def _print_dims(printer: Printer, dims: Sequence[str]) -> None:
@@ -207,3 +207,33 @@ class PointerType(ParametrizedAttribute, TypeAttribute):
     def parse_parameters(cls, parser: AttrParser):
         with parser.in_angle_brackets():
             return (parser.parse_type(),)
+
+
+@irdl_attr_definition
+class DescriptorType(ParametrizedAttribute, TypeAttribute):
+    """A tensor descriptor (Hopper's TMA) and the block it moves: `!tt.desc<[_BLOCK_SIZE_0, _BLOCK_SIZE_2], f16>`."""
+
+    name = "tt.desc"
+    shape: ArrayAttr[SizeAttr]
+    element_type: Attribute
+
+    def __init__(self, dims: Sequence[str | SizeAttr], element_type: Attribute):
+        super().__init__(_dims_attr(dims), element_type)
+
+    @property
+    def dims(self) -> list[str]:
+        return [d.data for d in self.shape.data]
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            _print_dims(printer, self.dims)
+            printer.print_string(", ")
+            printer.print_attribute(self.element_type)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser):
+        with parser.in_angle_brackets():
+            dims = _parse_dims(parser)
+            parser.parse_punctuation(",")
+            element_type = parser.parse_type()
+        return (_dims_attr(dims), element_type)

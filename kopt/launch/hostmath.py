@@ -61,3 +61,35 @@ def split_k_wanted(m: int, n: int, k: int, elem_bytes: int) -> bool:
     under a quarter of the operands' bytes (a decode-sized m against a long k: yes; 1024^3: no)."""
     s = split_k_factor(m, n, k)
     return s > 1 and 16 * s * m * n <= (m + n) * k * elem_bytes
+
+
+TMA_ALIGN = 16  # bytes: the base address and every stride but the last of a tensor TMA moves
+
+
+def descriptors_fit(*tensors) -> bool:
+    """Whether Hopper's TMA can move blocks of these tensors (kopt/passes/tensor_descriptors.py's `launch_if`): each
+    has a last stride of 1 (or a last dim of one element), its other strides and its base address multiples of 16
+    bytes. On the CPU (the interpreter) the same rule holds, so that it runs what a GPU would."""
+    for t in tensors:
+        size = t.element_size()
+        strides = t.stride()
+        if t.dim() == 0 or (strides[-1] != 1 and t.shape[-1] != 1) or t.data_ptr() % TMA_ALIGN:
+            return False
+        if any(s * size % TMA_ALIGN for s in strides[:-1]):
+            return False
+    return True
+
+
+def descriptor_scratch(like) -> None:
+    """Give Triton an allocator for the global scratch a kernel that makes tensor descriptors on the device needs
+    (`triton.set_allocator`: a context variable, so asked on every call), unless one is set: torch's caching
+    allocator on `like`'s device. Nothing on the CPU."""
+    if like.device.type != "cuda":
+        return
+    from triton.runtime import _allocation
+
+    if isinstance(_allocation._allocator.get(), _allocation.NullAllocator):
+        import torch
+
+        device = like.device
+        _allocation.set_allocator(lambda size, alignment, stream: torch.empty(size, dtype=torch.int8, device=device))

@@ -29,6 +29,7 @@ from kopt.passes import (  # noqa: F401 - registration side effects
     masking,
     jagged_masks,
     mask_elision,
+    tensor_descriptors,
     lower_to_tt,
     reread_hints,
 )

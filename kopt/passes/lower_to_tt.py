@@ -28,7 +28,7 @@ from kopt.dialects import tt
 from kopt.dialects.dtypes import i1, i32, i64
 from kopt.dialects.plan import read_block_name
 from kopt.dialects.shape_rules import broadcast_text
-from kopt.dialects.types import PointerType, RangeType, TileType
+from kopt.dialects.types import DescriptorType, PointerType, RangeType, TileType
 from kopt.ir.dim_provenance import access_index_ranges
 from kopt.ir.util import apply_patterns, kernels, op_error
 from kopt.passes.lower_to_tt_access import (AccessLowering, device_index_checks, rand_offsets, resolve_views,
@@ -58,6 +58,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         self.grouping = grouping.value.data if grouping is not None else 1  # pid order (lower_to_tt_grid.py)
         self.pid_axes: list[SSAValue] | None = None
         self.unit_indices: list[SSAValue] = []  # indices of block-1 (hl.grid) ranges, dropped if unused
+        self.descriptors: dict[tuple, SSAValue] = {}  # (tensor, block, ends) -> its tt.make_descriptor, at the start
 
     def emit(self, op: Operation, before: Operation, hint: str | None = None) -> SSAValue | None:
         op.location = before.location
@@ -220,7 +221,48 @@ class _KernelLowering(AccessLowering, GridLowering):
         ptrs = self.emit(tt.AddPtrOp(tensor, offset, ptr_t), op)
         return ptrs, mask
 
+    def descriptor(self, op: T.LoadOp | T.StoreOp) -> SSAValue:
+        """The tensor descriptor of `op`'s tensor for `op`'s block (tensor-descriptors marked it), made once at the
+        kernel's start: bounded by the ends of the ranges that subscript it, as the masks were."""
+        tensor = op.tensor
+        blocks = [i.type.block.data if isinstance(i.type, RangeType) else "1" for i in op.indices]
+        # a range's end bounds its dim (as its mask did); a scalar index's dim is bounded by the tensor's size
+        ends = [i.type.end.data if isinstance(i.type, RangeType) else d for i, d in zip(op.indices, tensor.type.dims)]
+        key = (tensor, tuple(blocks), tuple(ends))  # a peeled loop's whole blocks and its rest end apart
+        if key not in self.descriptors:
+            first = self.kernel.body.block.first_op
+            sizes = [self.sym(end, first) for end in ends]
+            strides = [self.sym(s, first) for s in tensor.type.stride_names[:-1]]
+            made = tt.MakeDescriptorOp(tensor, sizes, strides, DescriptorType(blocks, tensor.type.element_type))
+            self.descriptors[key] = self.emit(made, first, f"{self.kernel.arg_names[tensor.index]}_desc")
+        return self.descriptors[key]
+
+    def as_i32(self, v: SSAValue, at: Operation) -> SSAValue:
+        return v if v.type.element_type == i32 else self.emit(T.CastOp(v, TileType([], i32)), at)
+
+    def lower_descriptor_access(self, op: T.LoadOp | T.StoreOp) -> None:
+        desc = self.descriptor(op)
+        # TMA coordinates are int32 (a dim of 2^31 elements or more has no descriptor either)
+        offsets = [self.as_i32(self.range_start(i, op) if isinstance(i.type, RangeType) else i, op) for i in op.indices]
+        block = TileType(desc.type.dims, op.tensor.type.element_type)  # a scalar index's dim is a block of 1 there
+        if isinstance(op, T.LoadOp):
+            value = self.emit(tt.DescriptorLoadOp(desc, offsets, block), op, op.result.name_hint or "load")
+            if block != op.result.type:
+                value = self.emit(T.ReshapeOp(value, list(op.result.type.dims), op.result.type), op)
+            op.result.replace_all_uses_with(value)
+        else:
+            value = op.value
+            if value.type.element_type != block.element_type:  # a pointer store converts implicitly, TMA does not
+                value = self.emit(T.CastOp(value, value.type.with_element(block.element_type)), op)
+            if value.type != block:
+                value = self.emit(T.ReshapeOp(value, list(block.dims), block), op)
+            self.emit(tt.DescriptorStoreOp(desc, offsets, value), op)
+        op.detach()
+        op.erase()
+
     def lower_load(self, op: T.LoadOp) -> None:
+        if _by_descriptor(op):
+            return self.lower_descriptor_access(op)
         ptrs, mask = self.pointers_and_mask(op, list(op.result.type.dims))
         new = tt.LoadOp(ptrs, mask, op.other.data if mask is not None else "0", op.result.type)
         self.emit(new, op, op.result.name_hint or "load")
@@ -229,6 +271,8 @@ class _KernelLowering(AccessLowering, GridLowering):
         op.erase()
 
     def lower_store(self, op: T.StoreOp) -> None:
+        if _by_descriptor(op):
+            return self.lower_descriptor_access(op)
         shape = [d for d in op.value.type.dims]
         ptrs, mask = self.pointers_and_mask(op, shape if len(shape) == _rank(op) else ["?"] * _rank(op))
         atomic = resolve_views(op.tensor)[2]
@@ -263,6 +307,12 @@ class _KernelLowering(AccessLowering, GridLowering):
         if isinstance(pid_type, StringAttr):
             self.loop_over_tiles(pid_type.data)
         self.kernel.attributes["level"] = StringAttr("tt")
+
+
+def _by_descriptor(op: T.LoadOp | T.StoreOp) -> bool:
+    """tensor-descriptors marked the access for a TMA block (`indexing = "tensor_descriptor"`)."""
+    marked = op.attributes.get("indexing")
+    return isinstance(marked, StringAttr) and marked.data == "tensor_descriptor"
 
 
 def _rank(op: T.StoreOp) -> int:

@@ -26,7 +26,7 @@ REDUCTION_MODES = ("persistent", "looped", "online", "chunked")
 # Helion fields kopt accepts (a Helion config runs unchanged) but does not act on yet, with the values that ask for
 # what kopt does anyway (one program per tile in flat order, pointer loads, loops as written)
 _NOT_YET = {"pid_type": lambda v: v == "flat" or v in PERSISTENT_PID_TYPES,
-            "indexing": lambda v: all(i == "pointer" for i in ([v] if isinstance(v, str) else v)),
+            "indexing": lambda v: all(i in ("pointer", "tensor_descriptor") for i in ([v] if isinstance(v, str) else v)),
             "loop_orders": lambda v: all(list(o) == sorted(o) for o in v),
             "flatten_loops": lambda v: not any(v), "static_ranges": lambda v: not any(v),
             "load_eviction_policies": lambda v: all(p in ("", None) for p in v)}
@@ -46,7 +46,8 @@ def _say_unused(fields: dict) -> None:
         _SAID.add((name, repr(value)))
         warnings.warn(f"kopt.Config: {name}={value!r} is accepted (Helion configs run unchanged) but not acted on "
                       "yet: kopt launches one program per tile in flat (or l2_groupings) order, or persistent "
-                      "programs (pid_type persistent_*), with pointer loads, "
+                      "programs (pid_type persistent_*), with pointer loads (or tensor descriptors where they fit: "
+                      "indexing=\"tensor_descriptor\"), "
                       "and runs loops as written", RuntimeWarning, stacklevel=4)
 
 

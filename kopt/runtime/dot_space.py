@@ -77,6 +77,9 @@ def dot_config_space(plan: dict, env: dict):
     # a producer warp group feeding the MMA; where Triton cannot build it for the device, the launch falls back to the
     # plain loop and says so (fast_launch.py), and the tuner times what ran
     extras.append(Config(range_warp_specializes=[True]))
+    # operands and results through tensor descriptors (TMA, kopt/passes/tensor_descriptors.py), the default tiles:
+    # a compile of its own, whose launcher keeps the pointer kernel where a call's tensors do not fit
+    extras.append(Config(indexing="tensor_descriptor"))
     block = {r: f"block_sizes[{_index(sym[r])}]" for r in ("m", "n", "k") if r in sym}
 
     def valid(values: dict) -> bool:

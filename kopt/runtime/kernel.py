@@ -230,7 +230,7 @@ class Kernel:
     def _pipeline_for(self, cfg: Config) -> Pipeline:
         """The pipeline for a config: the kernel's, with the reduction strategy the config asks for."""
         key = (cfg.reduction, cfg.reduction_block, repr(cfg.extra.get("l2_groupings")), _persistent(cfg),
-               check_indices())
+               check_indices(), _descriptors(cfg))
         if key in self._pipelines:
             return self._pipelines[key]
         if isinstance(self._pipeline, Pipeline):
@@ -245,6 +245,8 @@ class Kernel:
             pipeline = _with_tiling_option(pipeline, pid_type=_persistent(cfg))
         if check_indices():
             pipeline = _with_device_index_checks(pipeline)
+        if _descriptors(cfg) and "lower-to-tt" in pipeline.names() and "tensor-descriptors" not in pipeline.names():
+            pipeline = Pipeline(pipeline.passes).insert_before("lower-to-tt", "tensor-descriptors")
         self._pipelines[key] = pipeline
         return pipeline
 
@@ -694,6 +696,12 @@ def _persistent(cfg: Config) -> str | None:
     """Helion's `pid_type`, where it asks for a persistent kernel (kopt acts on those; `flat` is the default)."""
     pid_type = cfg.extra.get("pid_type")
     return pid_type if pid_type in PERSISTENT_PID_TYPES else None
+
+
+def _descriptors(cfg: Config) -> bool:
+    """Helion's `indexing`, where it asks for tensor descriptors (for any access: kopt uses them where they fit)."""
+    indexing = cfg.extra.get("indexing")
+    return "tensor_descriptor" in ([indexing] if isinstance(indexing, str) else list(indexing or []))
 
 
 def _with_tiling_option(pipeline: Pipeline, **option) -> Pipeline:

@@ -194,9 +194,10 @@ def test_autotuner_space_of_a_dot_kernel_keeps_tensor_core_tiles():
     assert all(c.num_stages * (c.block_sizes[0] + c.block_sizes[1]) * c.block_sizes[2] * 4 <= 220 * 1024
                for c in candidates)  # fp32 operands: the pipeline's buffers fit in shared memory
     # and beside them the default tiles as persistent programs (512 tiles of 128 x 256 outnumber the SMs), and with
-    # the k-loop warp-specialized
-    assert [c for c in space.candidates() if not c.block_sizes] == [kopt.Config(pid_type="persistent_interleaved"),
-                                                                    kopt.Config(range_warp_specializes=[True])]
+    # the k-loop warp-specialized, and through tensor descriptors
+    assert [c.key() for c in space.candidates() if not c.block_sizes] == [
+        kopt.Config(pid_type="persistent_interleaved").key(), kopt.Config(range_warp_specializes=[True]).key(),
+        kopt.Config(indexing="tensor_descriptor").key()]
 
 
 def test_autotuning_a_dot_kernel_picks_a_correct_config():
