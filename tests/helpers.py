@@ -46,3 +46,13 @@ class Launches:
 
     def __exit__(self, *exc):
         self.namespace.update(self.saved)
+
+
+def built_for_sm90(script: str, tmp_path) -> tuple[list[str], str]:
+    """Run a script that builds kernels with `kopt.build_for_target` in a process without the interpreter, and return
+    its `BUILT ...` lines and its stdout (for failure messages); the script must exit cleanly."""
+    from tests.corpus.test_target_build import _run
+
+    r = _run(["-c", script], tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return [line for line in r.stdout.splitlines() if line.startswith("BUILT")], r.stdout[-3000:]

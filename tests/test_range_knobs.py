@@ -128,5 +128,5 @@ def test_helion_fields_kopt_does_not_act_on_yet_are_said_once_where_they_ask_for
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         kopt.Config(pid_type="xyz")  # said once
-    with pytest.warns(RuntimeWarning, match="indexing='tensor_descriptor'"):
-        kopt.Config(indexing="tensor_descriptor")
+    with pytest.warns(RuntimeWarning, match="indexing='block_ptr'"):  # tensor descriptors are acted on now
+        kopt.Config(indexing="block_ptr")

@@ -98,8 +98,27 @@ class TensorType(_Shaped, ParametrizedAttribute, TypeAttribute):
         return (_dims_attr(dims), element_type, _dims_attr(strides))
 
 
+class _DimsThenElement:
+    """The printed form of a type of dims (`dims`) and an element type: `<[_BLOCK_SIZE_0, _m], f32>`. (No annotations
+    here: xDSL would take them for parameters.)"""
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            _print_dims(printer, self.dims)
+            printer.print_string(", ")
+            printer.print_attribute(self.element_type)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser):
+        with parser.in_angle_brackets():
+            dims = _parse_dims(parser)
+            parser.parse_punctuation(",")
+            element_type = parser.parse_type()
+        return (_dims_attr(dims), element_type)
+
+
 @irdl_attr_definition
-class TileType(_Shaped, ParametrizedAttribute, TypeAttribute, metaclass=Interned):
+class TileType(_DimsThenElement, _Shaped, ParametrizedAttribute, TypeAttribute, metaclass=Interned):
     """A block of values held by one program: `!tile.tile<[_BLOCK_SIZE_0, _m], f32>`.
 
     Rank 0 is a scalar. The element type may be a `!tt.ptr` at the Triton level.
@@ -122,19 +141,6 @@ class TileType(_Shaped, ParametrizedAttribute, TypeAttribute, metaclass=Interned
     def with_element(self, element_type: Attribute) -> "TileType":
         return TileType(self.dims, element_type)
 
-    def print_parameters(self, printer: Printer) -> None:
-        with printer.in_angle_brackets():
-            _print_dims(printer, self.dims)
-            printer.print_string(", ")
-            printer.print_attribute(self.element_type)
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser):
-        with parser.in_angle_brackets():
-            dims = _parse_dims(parser)
-            parser.parse_punctuation(",")
-            element_type = parser.parse_type()
-        return (_dims_attr(dims), element_type)
 
 
 @irdl_attr_definition
@@ -210,7 +216,7 @@ class PointerType(ParametrizedAttribute, TypeAttribute):
 
 
 @irdl_attr_definition
-class DescriptorType(ParametrizedAttribute, TypeAttribute):
+class DescriptorType(_DimsThenElement, ParametrizedAttribute, TypeAttribute):
     """A tensor descriptor (Hopper's TMA) and the block it moves: `!tt.desc<[_BLOCK_SIZE_0, _BLOCK_SIZE_2], f16>`."""
 
     name = "tt.desc"
@@ -224,16 +230,3 @@ class DescriptorType(ParametrizedAttribute, TypeAttribute):
     def dims(self) -> list[str]:
         return [d.data for d in self.shape.data]
 
-    def print_parameters(self, printer: Printer) -> None:
-        with printer.in_angle_brackets():
-            _print_dims(printer, self.dims)
-            printer.print_string(", ")
-            printer.print_attribute(self.element_type)
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser):
-        with parser.in_angle_brackets():
-            dims = _parse_dims(parser)
-            parser.parse_punctuation(",")
-            element_type = parser.parse_type()
-        return (_dims_attr(dims), element_type)

@@ -12,7 +12,7 @@ import torch
 import kopt
 from kopt.errors import KoptError
 from kopt.launch import hostmath
-from tests.helpers import load_example
+from tests.helpers import built_for_sm90, load_example
 
 PID_TYPES = ("persistent_interleaved", "persistent_blocked")
 
@@ -91,12 +91,8 @@ for pid_type in ("persistent_interleaved", "persistent_blocked"):
 
 def test_persistent_matmul_builds_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take the tile loop (no GPU needed)."""
-    from tests.corpus.test_target_build import _run
-
-    r = _run(["-c", BUILD], tmp_path, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
-    assert len(built) == 2 and all(line.endswith("cubin None") for line in built), r.stdout[-3000:]
+    built, stdout = built_for_sm90(BUILD, tmp_path)
+    assert len(built) == 2 and all(line.endswith("cubin None") for line in built), stdout
 
 
 def test_the_autotuner_tries_persistent_programs_where_tiles_outnumber_the_sms():

@@ -11,7 +11,7 @@ import kopt
 import kopt.language as hl
 from kopt.dialects import tile as T
 from kopt.launch import hostmath
-from tests.helpers import Launches, load_example
+from tests.helpers import built_for_sm90, Launches, load_example
 
 MATMUL = load_example("matmul").matmul.fn
 BIAS_RELU = load_example("matmul_bias_relu").matmul_bias_relu.fn
@@ -106,15 +106,11 @@ for fn in (load_example("matmul").matmul.fn, load_example("matmul_bias_relu").ma
 
 def test_the_pair_builds_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take both kernels of a decode-sized product (no GPU needed)."""
-    from tests.corpus.test_target_build import _run
-
-    r = _run(["-c", BUILD], tmp_path, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
+    built, stdout = built_for_sm90(BUILD, tmp_path)
     names = [line.split()[1] for line in built]
     assert names == ["_matmul_kernel_splitk", "_matmul_kernel_splitk_sum", "_matmul_bias_relu_kernel_splitk",
-                     "_matmul_bias_relu_kernel_splitk_sum"], r.stdout[-3000:]
-    assert all(line.endswith("cubin None") for line in built), r.stdout[-3000:]
+                     "_matmul_bias_relu_kernel_splitk_sum"], stdout
+    assert all(line.endswith("cubin None") for line in built), stdout
 
 
 def test_hl_dot_with_acc_and_fp8_operands():

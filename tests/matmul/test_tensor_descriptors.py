@@ -17,7 +17,7 @@ from kopt.launch import hostmath
 from kopt.passes.pipeline import DEFAULT_PIPELINE, Pipeline
 from kopt.runtime.compiler import run_pipeline
 from kopt.dialects.parse import parse_tile
-from tests.helpers import EXAMPLES, Launches, load_example
+from tests.helpers import built_for_sm90, EXAMPLES, Launches, load_example
 
 TMA = kopt.Config(indexing="tensor_descriptor")
 
@@ -133,11 +133,7 @@ for name, args in cases:
 
 def test_the_descriptor_kernels_build_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take the TMA kernels (no GPU needed)."""
-    from tests.corpus.test_target_build import _run
-
-    r = _run(["-c", BUILD], tmp_path, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
+    built, stdout = built_for_sm90(BUILD, tmp_path)
     assert [line.split()[1] for line in built] == ["_matmul_kernel_tma", "_matmul_bias_relu_kernel_tma",
-                                                   "_bmm_kernel_tma", "_attention_kernel_tma"], r.stdout[-3000:]
-    assert all(line.endswith("cubin None") for line in built), r.stdout[-3000:]
+                                                   "_bmm_kernel_tma", "_attention_kernel_tma"], stdout
+    assert all(line.endswith("cubin None") for line in built), stdout

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 import kopt
 from tests.reductions import kernels as K
-from tests.helpers import Launches
+from tests.helpers import built_for_sm90, Launches
 from tests.reductions.modes import kernel
 
 TOL = {torch.float16: dict(atol=2e-3, rtol=2e-3), torch.bfloat16: dict(atol=2e-2, rtol=2e-2)}
@@ -89,13 +89,9 @@ for name in ("softmax", "layer_norm"):
 
 def test_the_chunked_kernels_build_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take the two-piece kernels the interpreter ran above (no GPU needed)."""
-    from tests.corpus.test_target_build import _run
-
-    r = _run(["-c", BUILD], tmp_path, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    built = [line for line in r.stdout.splitlines() if line.startswith("BUILT")]
+    built, stdout = built_for_sm90(BUILD, tmp_path)
     chunked = [line for line in built if "_kernel_chunked " in line]
-    assert len(chunked) == 2 and all(line.endswith("cubin None") for line in chunked), r.stdout[-3000:]
+    assert len(chunked) == 2 and all(line.endswith("cubin None") for line in chunked), stdout
     assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 1" in line for line in chunked), chunked
 
 
