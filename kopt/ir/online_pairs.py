@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
+from kopt.dialects.dtypes import i1
 from kopt.dialects.types import TileType
 from kopt.ir.row_plan import reduced_dim
 
@@ -47,8 +48,14 @@ class OnlinePair:
         m_t, s_t, a_t = self.max.result.type, self.sum.result.type, chunk_value.type
         part_m = T.ReduceOp("max", chunk_value, dim, keep, m_t, self.max.propagates_nan)
         m_new = T.MaximumOp(m_acc, part_m.result, m_t)
-        ops: list[Operation] = [part_m, m_new]
-        m_b = m_new.result
+        # every value so far -inf (a masked vocabulary's leading chunks): exp(-inf - -inf) would be NaN; shift by 0
+        # instead, which gives the chunk's exp 0 and keeps the sum 0 until a finite value comes
+        scalar = TileType([], m_t.element_type)
+        ninf, zero = T.ConstantOp("-inf", scalar), T.ConstantOp("0", scalar)
+        empty = T.EqOp(m_new.result, ninf.result, m_t.with_element(i1))
+        m_safe = T.WhereOp(empty.result, zero.result, m_new.result, m_t)
+        ops: list[Operation] = [part_m, m_new, ninf, zero, empty, m_safe]
+        m_b = m_safe.result
         if self.expand is not None:
             ex = T.ExpandOp(m_b, self.expand.spec_list, a_t.with_dims(
                 [d if i != dim else "1" for i, d in enumerate(a_t.dims)]))
@@ -57,12 +64,13 @@ class OnlinePair:
         shifted = T.SubOp(chunk_value, m_b, a_t)
         e = EXP(shifted.result)
         part_s = T.ReduceOp("sum", e.result, dim, keep, s_t)
-        drop = T.SubOp(m_acc, m_new.result, m_t)  # <= 0: how much smaller the old max was
+        drop = T.SubOp(m_acc, m_safe.result, m_t)  # <= 0: how much smaller the old max was
         scale = EXP(drop.result)
         kept = T.MulOp(s_acc, scale.result, s_t)
         s_new = T.AddOp(kept.result, part_s.result, s_t)
         ops += [shifted, e, part_s, drop, scale, kept, s_new]
         m_new.result.name_hint = "m_new"
+        m_safe.result.name_hint = "m_shift"
         return ops, [m_new.result, s_new.result]
 
 

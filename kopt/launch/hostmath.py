@@ -66,16 +66,20 @@ def split_k_wanted(m: int, n: int, k: int, elem_bytes: int) -> bool:
 TMA_ALIGN = 16  # bytes: the base address and every stride but the last of a tensor TMA moves
 
 
+TMA_MAX_DIM = 2**31 - 1  # a descriptor's sizes and coordinates are int32
+
+
 def descriptors_fit(*tensors) -> bool:
     """Whether Hopper's TMA can move blocks of these tensors (kopt/passes/tensor_descriptors.py's `launch_if`): each
-    has a last stride of 1 (or a last dim of one element), its other strides and its base address multiples of 16
-    bytes. On the CPU (the interpreter) the same rule holds, so that it runs what a GPU would."""
+    has a last stride of 1 (or a last dim of one element), its other strides positive multiples of 16 bytes, its base
+    address a multiple of 16 and every dim under 2^31. On the CPU (the interpreter) the same rule holds, so that it
+    runs what a GPU would."""
     for t in tensors:
         size = t.element_size()
         strides = t.stride()
         if t.dim() == 0 or (strides[-1] != 1 and t.shape[-1] != 1) or t.data_ptr() % TMA_ALIGN:
             return False
-        if any(s * size % TMA_ALIGN for s in strides[:-1]):
+        if any(s <= 0 or s * size % TMA_ALIGN for s in strides[:-1]) or max(t.shape) > TMA_MAX_DIM:
             return False
     return True
 
@@ -91,5 +95,5 @@ def descriptor_scratch(like) -> None:
     if isinstance(_allocation._allocator.get(), _allocation.NullAllocator):
         import torch
 
-        device = like.device
-        _allocation.set_allocator(lambda size, alignment, stream: torch.empty(size, dtype=torch.int8, device=device))
+        # on the current device, where Triton launches (not the first call's: a later call may run on another GPU)
+        _allocation.set_allocator(lambda size, alignment, stream: torch.empty(size, dtype=torch.int8, device="cuda"))

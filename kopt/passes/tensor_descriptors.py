@@ -11,8 +11,8 @@ So beside each kernel with a `tile.dot` this pass makes a clone, `<name>_tma`, w
 `descriptors_fit(t, ...)` over the tensors it reads or writes so (kopt/launch/hostmath.py: strides and base checked on
 every call). A call with a misaligned tensor (4097 x 4095 x 1023 fp16: rows of 8190 bytes) launches the pointer kernel.
 
-An access fits where it is a plain block of a kernel tensor: every subscript a range (a tile or a whole dim) or a
-scalar index (one batch of a bmm, one head of attention: a block of 1 there, reshaped away), no views, no tile of
+An access fits where it is a plain block of a kernel tensor: every subscript a range (a tile or a whole dim) whose end the
+host knows, or a scalar index (one batch of a bmm, one head of attention: a block of 1 there, reshaped away), no views, no tile of
 indices, no new axes, no device index checks; a load whose masked lanes read 0 (TMA's padding); a store that is no
 atomic; along the last dim a dot's m, n or k block (16 elements or more) or a whole dim whose block is 16 bytes or
 more (a launch condition). A descriptor's size along a dim is the end of the range that subscripts it (a loop that
@@ -68,7 +68,12 @@ def _fits(op: T.LoadOp | T.StoreOp) -> bool:
         return False
     if not all(isinstance(i.type, RangeType) or _is_scalar_index(i) for i in op.indices):
         return False
-    if elem_bytes(tensor.type.element_type) not in (1, 2, 4):
+    # the descriptor is made at the kernel's start: a range whose end the kernel computes (`hl.tile(t.begin, t.end)`,
+    # split-K's runs: `_dyn_*` values) has no size there
+    if any(isinstance(i.type, RangeType) and any(n.startswith("_dyn_") for n in i.type.end.names) for i in op.indices):
+        return False
+    element = tensor.type.element_type
+    if elem_bytes(element) not in (1, 2, 4) or is_bool(element):  # Triton's bool is i1: no whole byte to move
         return False
     blocks = [i.type.block.data for i in op.indices if isinstance(i.type, RangeType)]  # the access's own shape
     if isinstance(op, T.LoadOp):

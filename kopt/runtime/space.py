@@ -172,12 +172,24 @@ def active_kernels(plan: dict, sizes: dict) -> tuple[str, ...]:
         return ()
 
 
+def _holds(launch_if: str, sizes: dict) -> bool:
+    """Whether a variant's `launch_if` holds at these sizes; False for one that needs the call's tensors (the
+    tensor-descriptor clone's `descriptors_fit(x, ...)`: a clone of its base after tiling, with the base's launch
+    choices, so the base's space serves the bucket)."""
+    try:
+        return bool(eval(_condition(launch_if), _HOST, dict(sizes)))  # noqa: S307
+    except NameError as exc:
+        if "descriptors_fit" in launch_if and exc.name not in sizes:
+            return False
+        raise
+
+
 def _active(plan: dict, sizes: dict) -> list[dict]:
     """The kernels these sizes launch: a variant whose `launch_if` holds (the first one), else its base."""
     out = []
     for base in (k for k in plan["kernels"] if not k.get("variant_of")):
         variants = [k for k in plan["kernels"] if k.get("variant_of") == base["name"]]
-        chosen = next((v for v in variants if eval(_condition(v["launch_if"]), _HOST, dict(sizes))), base)  # noqa: S307
+        chosen = next((v for v in variants if _holds(v["launch_if"], sizes)), base)
         out.append(chosen)
     return out
 

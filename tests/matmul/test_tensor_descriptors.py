@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import kopt
+import kopt.language as hl
 from kopt.frontend.builder import build_module
 from kopt.frontend.infer import infer_specs
 from kopt.frontend.source import from_module_text
@@ -72,6 +73,46 @@ def test_the_epilogue_batches_and_attention_through_descriptors():
     assert names == ["_attention_kernel"]
 
 
+@kopt.kernel(config=TMA)
+def mm_masked_by(x: torch.Tensor, y: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
+        out[tile_m, tile_n] = torch.where(keep[tile_m, tile_n], acc, 0.0)
+    return out
+
+
+def test_bool_tensors_and_loops_the_kernel_bounds_keep_pointers():
+    """A bool tensor (Triton's i1: no whole byte for TMA to move) stays a pointer block beside descriptor ones; so do
+    the accesses of a loop whose bounds the kernel computes (causal attention's `hl.tile(0, tile_m.end)`: no size at
+    the kernel's start, where the descriptors are made)."""
+    x, y, keep = torch.randn(32, 48), torch.randn(48, 64), torch.rand(32, 64) > 0.5
+    out, names = _launched(mm_masked_by, x, y, keep)
+    assert names == ["_mm_masked_by_kernel_tma"]
+    torch.testing.assert_close(out, torch.where(keep, x @ y, 0.0), atol=1e-4, rtol=1e-4)
+    src = mm_masked_by.compile(x, y, keep).triton_source
+    assert "x_desc = tl.make_tensor_descriptor" in src and "keep_desc" not in src
+    q, k, v = (torch.randn(2, 70, 16) for _ in range(3))
+    causal = torch.triu(torch.full((70, 70), float("-inf")), 1)
+    want = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(16) + causal, -1) @ v
+    out, names = _launched(_kernel("causal_attention"), q, k, v)
+    assert names == ["_causal_attention_kernel_tma"]
+    torch.testing.assert_close(out, want, atol=1e-4, rtol=1e-4)
+
+
+def test_the_tuner_keeps_its_space_beside_a_descriptor_clone():
+    """The clone's `launch_if` needs the call's tensors, which a size bucket has not: the tuner takes the base's
+    launch choices (the clone has the same), not an empty space."""
+    pipeline = DEFAULT_PIPELINE.replace("lower-to-tt", "tensor-descriptors,lower-to-tt")
+    mm = kopt.kernel(load_example("matmul").matmul.fn, pipeline=pipeline)
+    x, y = torch.randn(64, 64), torch.randn(64, 64)
+    assert mm.tune_candidates([torch.empty(512, 512), torch.empty(512, 512)], mm.compile(x, y))
+
+
 def test_split_k_still_comes_first():
     """A decode-sized product launches split-K's pair (its variant is checked before the descriptor one)."""
     x, y = torch.randn(4, 2048), torch.randn(2048, 48)
@@ -102,6 +143,8 @@ def test_descriptors_fit_checks_strides_and_base():
     assert not hostmath.descriptors_fit(torch.empty(9, 4)[:, 1:])  # base 4 bytes in
     assert hostmath.descriptors_fit(torch.empty(8, 4)[:, :1])  # one column of rows 16 bytes apart
     assert not hostmath.descriptors_fit(torch.empty(()))
+    assert not hostmath.descriptors_fit(torch.empty(2**31, 16, device="meta"))  # TMA's sizes are int32
+    assert not hostmath.descriptors_fit(torch.empty(1, 16).expand(8, 16))  # rows 0 bytes apart
 
 
 def test_helion_indexing_values_are_accepted():
@@ -123,7 +166,8 @@ h = torch.float16
 cases = [("matmul", (torch.randn(256, 512, dtype=h), torch.randn(512, 384, dtype=h))),
          ("matmul_bias_relu", (torch.randn(256, 512, dtype=h), torch.randn(512, 384, dtype=h), torch.randn(384, dtype=h))),
          ("bmm", (torch.randn(3, 64, 128, dtype=h), torch.randn(3, 128, 64, dtype=h))),
-         ("attention", tuple(torch.randn(4, 256, 64, dtype=h) for _ in range(3)))]
+         ("attention", tuple(torch.randn(4, 256, 64, dtype=h) for _ in range(3))),
+         ("causal_attention", tuple(torch.randn(4, 256, 64, dtype=h) for _ in range(3)))]
 for name, args in cases:
     k = kopt.kernel(getattr(load_example(name), name).fn, config=cfg)
     for built in kopt.build_for_target(k, *args, arch=90):
@@ -135,5 +179,6 @@ def test_the_descriptor_kernels_build_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take the TMA kernels (no GPU needed)."""
     built, stdout = built_for_sm90(BUILD, tmp_path)
     assert [line.split()[1] for line in built] == ["_matmul_kernel_tma", "_matmul_bias_relu_kernel_tma",
-                                                   "_bmm_kernel_tma", "_attention_kernel_tma"], stdout
+                                                   "_bmm_kernel_tma", "_attention_kernel_tma",
+                                                   "_causal_attention_kernel_tma"], stdout
     assert all(line.endswith("cubin None") for line in built), stdout

@@ -166,3 +166,20 @@ def test_one_pass_and_three_row_kernels_loop_from_narrower_rows():
         torch.testing.assert_close(got, want_out, atol=2e-3, rtol=2e-3)
     rms = kopt.kernel(load_example("rms_norm").rms_norm.fn)  # two row tensors: the limit stays 32768
     assert "if n > 32768:" in rms.compile(torch.randn(2, 8), torch.randn(8), 1e-5).triton_source
+
+
+def test_the_online_loop_survives_leading_chunks_of_minus_inf():
+    """A masked vocabulary or a left-padded row: every value of the first chunks is -inf. The online loop's running
+    max is then -inf, and exp(x - max) would be exp(-inf - -inf) = NaN; it shifts by 0 until a finite value comes."""
+    ce = kopt.kernel(load_example("cross_entropy").cross_entropy.fn)
+    for n, dtype in ((16385, torch.float32), (24000, torch.float16)):
+        logits = torch.randn(3, n).to(dtype)
+        logits[:, : n // 2 + 1] = float("-inf")
+        labels = torch.tensor([n - 1, n - 2, n - 3])
+        want = torch.nn.functional.cross_entropy(logits.float(), labels).to(dtype)
+        torch.testing.assert_close(ce(logits, labels), want, atol=1e-3, rtol=1e-3)
+    sm = kopt.kernel(load_example("softmax").softmax.fn)
+    x = torch.randn(2, 33000)
+    x[:, :20000] = float("-inf")
+    x[1] = float("-inf")  # a row of -inf only: NaN, as torch gives
+    torch.testing.assert_close(sm(x), torch.softmax(x, 1), equal_nan=True)
