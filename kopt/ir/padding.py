@@ -126,6 +126,8 @@ class PaddingAnalysis:
         op = u.owner
         if isinstance(op, T.MaximumOp):
             return any(self._row_max(v, of, dim, r) for v in op.operands)
+        if _shift_of_minus_inf(op) is not None:  # the online loop's shift: -inf - 0 is -inf as -inf - max is
+            return self._row_max(_shift_of_minus_inf(op), of, dim, r)
         if not (isinstance(op, T.ReduceOp) and op.kind_name == "max"):
             return False
         x, d = op.operand, op.dim.value.data
@@ -151,6 +153,19 @@ def _row_never_empty(kernel: T.KernelOp, t: RangeType) -> bool:
     stores = [s for s in kernel.walk() if isinstance(s, T.StoreOp)]
     return bool(stores) and all(any(isinstance(i.type, RangeType) and i.type.extent.data == t.extent.data
                                     for i in s.indices) for s in stores)
+
+
+def _shift_of_minus_inf(op: Operation | None) -> SSAValue | None:
+    """`m` of `where(m == -inf, c, m)` with a finite constant c (kopt/ir/online_pairs.py's shift), else None."""
+    if not isinstance(op, T.WhereOp):
+        return None
+    cond, fill, m = op.operands
+    eq = cond.owner
+    if not (isinstance(eq, T.EqOp) and isinstance(fill.owner, T.ConstantOp)) or fill.owner.value.data in ("inf", "-inf", "nan"):
+        return None
+    a, b = eq.operands
+    other = b if a is m else a if b is m else None
+    return m if other is not None and isinstance(other.owner, T.ConstantOp) and other.owner.value.data == "-inf" else None
 
 
 def _propagates_nan(op: Reduces) -> bool:
