@@ -59,9 +59,11 @@ class TuneResult:
     default_ms: float | None
     trials: list[Trial] = field(default_factory=list)
     called: str = ""  # for small kernels: how the as-called round decided (printed, and kept with the result)
+    seconds: float | None = None  # wall time of the tuning (compiles, checks, timings); None where not known
 
     def to_json(self) -> dict:
         return {"config": self.config.to_json(), "ms": self.ms, "default_ms": self.default_ms, "called": self.called,
+                "seconds": self.seconds,
                 "trials": [{"config": t.config.to_json(), "status": t.status, "ms": t.ms, "called_ms": t.called_ms}
                            for t in self.trials]}
 
@@ -69,7 +71,8 @@ class TuneResult:
     def from_json(cls, data: dict) -> "TuneResult":
         trials = [Trial(Config.from_json(t["config"]), t["status"], t["ms"], t.get("called_ms"))
                   for t in data.get("trials", [])]
-        return cls(Config.from_json(data["config"]), data["ms"], data["default_ms"], trials, data.get("called", ""))
+        return cls(Config.from_json(data["config"]), data["ms"], data["default_ms"], trials, data.get("called", ""),
+                   data.get("seconds"))
 
 
 def cuda_timer(fn) -> float:
@@ -308,6 +311,7 @@ def tune(name: str, candidates: list[Config], runner: Runner, *, timer: Callable
 def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> TuneResult:
     from tqdm import tqdm
 
+    started = time.perf_counter()
     trials: dict[Config, Trial] = {}
     ref = runner.reference()
     if precompile is not None and candidates:
@@ -346,9 +350,10 @@ def _tune(name, candidates, runner, *, timer, precompile, label, as_called) -> T
         calls = runner.user_calls(finalists)
         winner, _, called = choose_as_called(finalists, lambda cfg: as_called(calls[cfg]), trials)
         ms = default_ms if winner == Config() else trials[winner].ms
-    result = TuneResult(winner, ms, default_ms, [trials[c] for c in candidates if c in trials], called)
+    result = TuneResult(winner, ms, default_ms, [trials[c] for c in candidates if c in trials], called,
+                        time.perf_counter() - started)
     rejected = sum(1 for t in result.trials if t.status != "ok")
     print(f"kopt autotune {name}{label}: {winner if winner != Config() else 'heuristic default'} "
           f"{ms:.4g} ms (default {default_ms:.4g} ms); {len(candidates)} candidates, {rejected} rejected"
-          + (f"; {called}" if called else ""), file=sys.stderr, flush=True)
+          + (f"; {called}" if called else "") + f"; tuned in {result.seconds:.2f} s", file=sys.stderr, flush=True)
     return result

@@ -4,6 +4,7 @@ reuse from the disk cache, worker processes, and the launchers' launch-time over
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -49,6 +50,7 @@ def test_tiny_space_rejects_the_wrong_config_and_reuses_the_disk_cache(rigged, c
     err = capfd.readouterr().err
     assert "kopt autotune softmax f32[64x128]" in err and "2/2" in err  # the tqdm bar
     assert "2 candidates, 1 rejected" in err
+    assert re.search(r"; tuned in \d+\.\d\d s", err)  # the tuning's wall time, per size bucket
     assert k.tuned_config(x) == GOOD
     trials = {json.dumps(t["config"]): t["status"] for t in _trials(cache_dir)}
     assert trials[json.dumps(GOOD.to_json())] == "ok"
