@@ -257,7 +257,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
 
     # a whole dim of size 0 still gets a block of 1 (all lanes masked): its reductions give their neutral element
     lines = [f"{sym} = {host(_at_least_one(expr))}" for sym, expr in sorted(constexprs.items()) if sym not in given]
-    tensor = bind.get(ks.tensor_args[0], ks.tensor_args[0]) if ks.tensor_args else "torch.empty(0)"
+    tensor = _first_tensor(launch, ks)
     dot = dot_launch(kernel, host, config_sizes, cfg.num_warps, cfg.num_stages, tensor, cfg.overridable)
     if dot is not None:  # tl.dot kernels: tensor-core tiles, warps and stages for these sizes
         lines += dot.lines
@@ -343,8 +343,7 @@ def _launch_with_variants(launch: T.LaunchOp, kernels: dict, written: dict, cfg:
         total = _attr_text(v, "split_k_sum")
         ks = written[v.sym_name.data]
         # a kernel that makes tensor descriptors on the device needs Triton's scratch allocator (tensor_descriptors.py)
-        setup = ([f"descriptor_scratch({launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0])})"]
-                 if _attr_text(v, "indexing") == "tensor_descriptor" else [])
+        setup = [f"descriptor_scratch({_first_tensor(launch, ks)})"] if tt.by_descriptor(v) else []
         body = (_split_k_lines(launch, v, kernels[total], written, cfg) if total
                 else _launch_lines(launch, v, ks, cfg, setup=setup))
         out += ["    " + line for line in body]
@@ -361,7 +360,7 @@ def _split_k_lines(launch: T.LaunchOp, partial: T.KernelOp, total: T.KernelOp, w
     bm, bn, bk = roles["m"], roles["n"], roles["k"]
     k_extent = _attr_text(partial, "split_k_extent")
     m, n, k = (host_text(d, launch.bindings) for d in (ws.dims[1], ws.dims[2], k_extent))
-    tensor = launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0])
+    tensor = _first_tensor(launch, ks)
     setup = [f"_SPLIT_K = split_k_factor({m}, {n}, {k}, device_programs({tensor}.device), {bm}, {bn})",
              f"_SPLIT_CHUNK = cdiv(cdiv({k}, _SPLIT_K), {bk}) * {bk}",
              f"_splitk_ws = torch.empty((_SPLIT_K, {m}, {n}), dtype=torch.float32, device={tensor}.device)",
@@ -372,6 +371,10 @@ def _split_k_lines(launch: T.LaunchOp, partial: T.KernelOp, total: T.KernelOp, w
                          given=frozenset(b.name for b in partial.plan.blocks), guarded=False, checked=False)
     return _launch_lines(launch, partial, ks, cfg, setup=setup, then=then)
 
+
+def _first_tensor(launch: T.LaunchOp, ks: KernelSource) -> str:
+    """Host Python for the kernel's first tensor argument at this launch (the device the launch runs on)."""
+    return launch.bindings.get(ks.tensor_args[0], ks.tensor_args[0]) if ks.tensor_args else "torch.empty(0)"
 
 
 def _attr_text(op: Operation, key: str) -> str | None:

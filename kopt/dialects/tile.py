@@ -366,6 +366,14 @@ class IfOp(IRDLOperation, InfersShape, HasDimMap):
                 raise VerifyException("tile.if: a branch yields a value of another element type or rank than the result")
 
 
+KERNEL_SIZE_PREFIX = "_dyn_"  # the names of the sizes a kernel computes (`tile.let`)
+
+
+def computed_in_kernel(size: SizeAttr) -> bool:
+    """Does `size` name a size the kernel computes (a `tile.let`), which the host cannot know?"""
+    return any(name.startswith(KERNEL_SIZE_PREFIX) for name in size.names)
+
+
 @irdl_op_definition
 class LetOp(IRDLOperation, InfersShape, HasDimMap):
     """`tile.let _dyn_extent_0 = %v : !tile.tile<[], i32>`: a size the kernel computes from data (a loop bound
@@ -480,4 +488,4 @@ Tile = Dialect(
 )
 
 __all__ = ["Tile", "PointerType", "KernelOp", "ForOp", "IfOp", "LetOp", "JaggedOp", "YieldOp", "CarriesIterArgs", "print_iter_args",
-           "parse_iter_args"]
+           "parse_iter_args", "computed_in_kernel", "KERNEL_SIZE_PREFIX"]

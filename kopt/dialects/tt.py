@@ -153,6 +153,17 @@ class StoreOp(_PointerWrite):
     )
 
 
+# The attribute the tensor-descriptors pass sets on the tile-level accesses lower-to-tt gives tensor descriptors (TMA
+# blocks), and on the kernel clone that holds them (its launcher sets up Triton's scratch allocator for it)
+INDEXING, TENSOR_DESCRIPTOR = "indexing", "tensor_descriptor"
+
+
+def by_descriptor(op: Operation) -> bool:
+    """Is `op` (an access or a kernel) marked `indexing = "tensor_descriptor"`?"""
+    marked = op.attributes.get(INDEXING)
+    return isinstance(marked, StringAttr) and marked.data == TENSOR_DESCRIPTOR
+
+
 @irdl_op_definition
 class MakeDescriptorOp(IRDLOperation):
     """`tl.make_tensor_descriptor(base, shape=sizes, strides=[strides..., 1], block_shape=...)`: a kernel tensor as

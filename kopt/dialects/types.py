@@ -216,7 +216,7 @@ class PointerType(ParametrizedAttribute, TypeAttribute):
 
 
 @irdl_attr_definition
-class DescriptorType(_DimsThenElement, ParametrizedAttribute, TypeAttribute):
+class DescriptorType(_DimsThenElement, _Shaped, ParametrizedAttribute, TypeAttribute):
     """A tensor descriptor (Hopper's TMA) and the block it moves: `!tt.desc<[_BLOCK_SIZE_0, _BLOCK_SIZE_2], f16>`."""
 
     name = "tt.desc"
@@ -225,8 +225,4 @@ class DescriptorType(_DimsThenElement, ParametrizedAttribute, TypeAttribute):
 
     def __init__(self, dims: Sequence[str | SizeAttr], element_type: Attribute):
         super().__init__(_dims_attr(dims), element_type)
-
-    @property
-    def dims(self) -> list[str]:
-        return [d.data for d in self.shape.data]
 

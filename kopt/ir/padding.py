@@ -126,8 +126,8 @@ class PaddingAnalysis:
         op = u.owner
         if isinstance(op, T.MaximumOp):
             return any(self._row_max(v, of, dim, r) for v in op.operands)
-        if _shift_of_minus_inf(op) is not None:  # the online loop's shift: -inf - 0 is -inf as -inf - max is
-            return self._row_max(_shift_of_minus_inf(op), of, dim, r)
+        if (shifted := _shift_of_minus_inf(op)) is not None:  # the online loop's shift: -inf - 0 is -inf as -inf - max
+            return self._row_max(shifted, of, dim, r)
         if not (isinstance(op, T.ReduceOp) and op.kind_name == "max"):
             return False
         x, d = op.operand, op.dim.value.data

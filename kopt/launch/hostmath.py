@@ -64,8 +64,6 @@ def split_k_wanted(m: int, n: int, k: int, elem_bytes: int) -> bool:
 
 
 TMA_ALIGN = 16  # bytes: the base address and every stride but the last of a tensor TMA moves
-
-
 TMA_MAX_DIM = 2**31 - 1  # a descriptor's sizes and coordinates are int32
 
 
@@ -87,7 +85,7 @@ def descriptors_fit(*tensors) -> bool:
 def descriptor_scratch(like) -> None:
     """Give Triton an allocator for the global scratch a kernel that makes tensor descriptors on the device needs
     (`triton.set_allocator`: a context variable, so asked on every call), unless one is set: torch's caching
-    allocator on `like`'s device. Nothing on the CPU."""
+    allocator on the current CUDA device. Nothing where `like` is on the CPU."""
     if like.device.type != "cuda":
         return
     from triton.runtime import _allocation

@@ -261,7 +261,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         op.erase()
 
     def lower_load(self, op: T.LoadOp) -> None:
-        if _by_descriptor(op):
+        if tt.by_descriptor(op):
             return self.lower_descriptor_access(op)
         ptrs, mask = self.pointers_and_mask(op, list(op.result.type.dims))
         new = tt.LoadOp(ptrs, mask, op.other.data if mask is not None else "0", op.result.type)
@@ -271,7 +271,7 @@ class _KernelLowering(AccessLowering, GridLowering):
         op.erase()
 
     def lower_store(self, op: T.StoreOp) -> None:
-        if _by_descriptor(op):
+        if tt.by_descriptor(op):
             return self.lower_descriptor_access(op)
         shape = [d for d in op.value.type.dims]
         ptrs, mask = self.pointers_and_mask(op, shape if len(shape) == _rank(op) else ["?"] * _rank(op))
@@ -307,12 +307,6 @@ class _KernelLowering(AccessLowering, GridLowering):
         if isinstance(pid_type, StringAttr):
             self.loop_over_tiles(pid_type.data)
         self.kernel.attributes["level"] = StringAttr("tt")
-
-
-def _by_descriptor(op: T.LoadOp | T.StoreOp) -> bool:
-    """tensor-descriptors marked the access for a TMA block (`indexing = "tensor_descriptor"`)."""
-    marked = op.attributes.get("indexing")
-    return isinstance(marked, StringAttr) and marked.data == "tensor_descriptor"
 
 
 def _rank(op: T.StoreOp) -> int:

@@ -32,7 +32,7 @@ from xdsl.passes import ModulePass
 from kopt.dialects import tile as T
 from kopt.ir.extents import extent_classes
 from kopt.ir.online_pairs import find_pairs
-from kopt.ir.row_plan import looped_extent, plan, row_element_bytes
+from kopt.ir.row_plan import Plan, looped_extent, plan, row_element_bytes
 from kopt.ir.util import kernels
 from kopt.passes.reduction_pieces import splittable
 from kopt.passes.registry import register_pass
@@ -84,14 +84,14 @@ def _variant(kernel: T.KernelOp, reduction: str, launch_if: str) -> T.KernelOp:
     return variant
 
 
-def persistent_limits(kernel: T.KernelOp, extent: str, canon: dict, persistent_max: int) -> tuple[int, int]:
+def persistent_limits(kernel: T.KernelOp, extent: str, p: Plan | None, persistent_max: int) -> tuple[int, int]:
     """(widest row held as one padded block, widest row held as two pieces): `persistent-max` for both when given,
     else by element size, narrower for a one-pass kernel (SINGLE_PASS_MAX) or one holding three row-long tensors
-    (MANY_ROWS_MAX); a row of two pieces then holds a first piece of at most the padded block's width."""
-    size_max = PERSISTENT_MAX[row_element_bytes(kernel, extent)]
+    (MANY_ROWS_MAX), as the online plan `p` says; a row of two pieces then holds a first piece of at most the padded
+    block's width."""
     if persistent_max:
         return persistent_max, persistent_max
-    p = plan(kernel, extent, find_pairs(kernel, extent), canon)
+    size_max = PERSISTENT_MAX[row_element_bytes(kernel, extent)]
     if p is not None and p.phases == 1:
         limit = min(size_max, SINGLE_PASS_MAX)
     elif p is not None and sum(isinstance(op, T.LoadOp) for op in p.row_ops) >= 3:
@@ -101,12 +101,10 @@ def persistent_limits(kernel: T.KernelOp, extent: str, canon: dict, persistent_m
     return limit, min(size_max, 2 * limit)
 
 
-def online_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int) -> T.KernelOp | None:
-    """The online clone of a kernel that reduces rows (along `extent`) and can be looped, for rows wider than `limit`;
-    else None."""
-    if plan(kernel, extent, find_pairs(kernel, extent), canon) is None:
-        return None
-    return _variant(kernel, "online", f"{extent} > {limit}")
+def online_variant(kernel: T.KernelOp, extent: str, p: Plan | None, limit: int) -> T.KernelOp | None:
+    """The online clone of a kernel that reduces rows (along `extent`), for rows wider than `limit`; None where it
+    cannot be looped (no online plan `p`)."""
+    return None if p is None else _variant(kernel, "online", f"{extent} > {limit}")
 
 
 @register_pass
@@ -126,11 +124,12 @@ class ReductionVariantsPass(ModulePass):
             extent = looped_extent(kernel, canon)
             if extent is None:
                 continue  # no reduction over a whole dim
-            padded, pieces = persistent_limits(kernel, extent, canon, self.persistent_max)
+            online = plan(kernel, extent, find_pairs(kernel, extent), canon)
+            padded, pieces = persistent_limits(kernel, extent, online, self.persistent_max)
             at = kernel
             # the launcher takes the first variant whose `launch_if` holds: a two-piece row before the online loop
             # (their widths overlap where the padded block's limit is narrowed)
-            for variant in (chunked_variant(kernel, extent, canon, pieces), online_variant(kernel, extent, canon, padded)):
+            for variant in (chunked_variant(kernel, extent, canon, pieces), online_variant(kernel, extent, online, padded)):
                 if variant is not None:
                     module.body.block.insert_op_after(variant, at)
                     at = variant

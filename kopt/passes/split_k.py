@@ -87,7 +87,7 @@ def matmul_shape(kernel: T.KernelOp) -> _Shape | None:
     r = loop.ranges[0].type
     if r.block.data != block_of["k"] or r.begin.data != "0" or not _adds_products(loop):
         return None
-    if any(name.startswith("_dyn_") for name in r.extent.names) or numbers_blocks(loop.ranges[0]):
+    if T.computed_in_kernel(r.extent) or numbers_blocks(loop.ranges[0]):
         return None  # a k the host cannot see (the launcher splits it), or blocks numbered from k's start
     before = top[:top.index(loop)]
     if any(isinstance(op, T.StoreOp) for o in [*before, loop] for op in o.walk()):

@@ -31,13 +31,12 @@ from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
 from kopt.dialects import tile as T
+from kopt.dialects import tt
 from kopt.dialects.dtypes import elem_bytes, is_bool, is_float
 from kopt.dialects.types import RangeType, TileType
 from kopt.ir.util import kernels
 from kopt.passes.registry import register_pass
 
-INDEXING = "indexing"
-DESCRIPTOR = "tensor_descriptor"
 _ZERO = ("0", "0.0", "-0.0", "False", "false")
 
 
@@ -70,7 +69,7 @@ def _fits(op: T.LoadOp | T.StoreOp) -> bool:
         return False
     # the descriptor is made at the kernel's start: a range whose end the kernel computes (`hl.tile(t.begin, t.end)`,
     # split-K's runs: `_dyn_*` values) has no size there
-    if any(isinstance(i.type, RangeType) and any(n.startswith("_dyn_") for n in i.type.end.names) for i in op.indices):
+    if any(isinstance(i.type, RangeType) and T.computed_in_kernel(i.type.end) for i in op.indices):
         return False
     element = tensor.type.element_type
     if elem_bytes(element) not in (1, 2, 4) or is_bool(element):  # Triton's bool is i1: no whole byte to move
@@ -85,23 +84,20 @@ def descriptor_variant(kernel: T.KernelOp) -> T.KernelOp | None:
     """The clone of a dot kernel with its fitting accesses marked, or None where none fits."""
     variant = kernel.clone()
     roles = {sym for sym in variant.attributes["dot_dims"].data} if "dot_dims" in variant.attributes else set()
-    marked, conditions, names = [], [], []
+    conditions, names = [], []  # (in order, once each)
     for op in variant.walk():
         if isinstance(op, (T.LoadOp, T.StoreOp)) and _fits(op) and (width := _inner_width(op, roles)) is not None:
-            marked.append(op)
+            op.attributes[tt.INDEXING] = StringAttr(tt.TENSOR_DESCRIPTOR)
             if width and width not in conditions:
                 conditions.append(width)
-    if not marked:
+            if (name := variant.arg_names[op.tensor.index]) not in names:
+                names.append(name)
+    if not names:
         return None
-    for op in marked:
-        op.attributes[INDEXING] = StringAttr(DESCRIPTOR)
-        name = variant.arg_names[op.tensor.index]
-        if name not in names:
-            names.append(name)
     variant.properties["sym_name"] = StringAttr(f"{kernel.sym_name.data}_tma")
     variant.attributes["variant_of"] = StringAttr(kernel.sym_name.data)
     variant.attributes["launch_if"] = StringAttr(" and ".join([f"descriptors_fit({', '.join(names)})", *conditions]))
-    variant.attributes[INDEXING] = StringAttr(DESCRIPTOR)
+    variant.attributes[tt.INDEXING] = StringAttr(tt.TENSOR_DESCRIPTOR)
     return variant
 
 

@@ -37,6 +37,7 @@ def launch_plan(module) -> dict:
     """What the launchers choose at run time, per kernel, plus where each size symbol comes from."""
     from kopt.backends.triton_codegen import row_elem_bytes, row_pieces
     from kopt.dialects import tile as T
+    from kopt.dialects import tt
     from kopt.dialects.plan import CHUNK, TILE
 
     kernels = []
@@ -54,6 +55,7 @@ def launch_plan(module) -> dict:
                         "chunked": bool(plan.of_kind(CHUNK)),
                         # reduction-lowering's size-picked variants: launched instead of `variant_of` when true
                         "variant_of": text("variant_of"), "launch_if": text("launch_if"),
+                        "descriptors": tt.by_descriptor(op),  # tensor-descriptors' clone (see _active)
                         "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
                         "row_elem_bytes": row_elem_bytes(op),  # a looped reduction's warps depend on it
                         "row_pieces": row_pieces(op),  # a row held as two pieces: its warps too
@@ -172,24 +174,14 @@ def active_kernels(plan: dict, sizes: dict) -> tuple[str, ...]:
         return ()
 
 
-def _holds(launch_if: str, sizes: dict) -> bool:
-    """Whether a variant's `launch_if` holds at these sizes; False for one that needs the call's tensors (the
-    tensor-descriptor clone's `descriptors_fit(x, ...)`: a clone of its base after tiling, with the base's launch
-    choices, so the base's space serves the bucket)."""
-    try:
-        return bool(eval(_condition(launch_if), _HOST, dict(sizes)))  # noqa: S307
-    except NameError as exc:
-        if "descriptors_fit" in launch_if and exc.name not in sizes:
-            return False
-        raise
-
-
 def _active(plan: dict, sizes: dict) -> list[dict]:
     """The kernels these sizes launch: a variant whose `launch_if` holds (the first one), else its base."""
     out = []
     for base in (k for k in plan["kernels"] if not k.get("variant_of")):
-        variants = [k for k in plan["kernels"] if k.get("variant_of") == base["name"]]
-        chosen = next((v for v in variants if _holds(v["launch_if"], sizes)), base)
+        # a tensor-descriptor clone's `launch_if` asks about the call's tensors, which a size bucket has not; it is
+        # its base after tiling (the same launch choices), so the base serves the bucket
+        variants = [k for k in plan["kernels"] if k.get("variant_of") == base["name"] and not k.get("descriptors")]
+        chosen = next((v for v in variants if eval(_condition(v["launch_if"]), _HOST, dict(sizes))), base)  # noqa: S307
         out.append(chosen)
     return out
 
