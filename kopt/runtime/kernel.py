@@ -700,8 +700,9 @@ def _persistent(cfg: Config) -> str | None:
 
 def _descriptors(cfg: Config) -> bool:
     """Helion's `indexing`, where it asks for tensor descriptors (for any access: kopt uses them where they fit)."""
-    indexing = cfg.extra.get("indexing")
-    return "tensor_descriptor" in ([indexing] if isinstance(indexing, str) else list(indexing or []))
+    indexing = cfg.extra.get("indexing")  # a str, or one per access; anything else Config said it does not act on
+    return "tensor_descriptor" in ([indexing] if isinstance(indexing, str) else
+                                   indexing if isinstance(indexing, (list, tuple)) else [])
 
 
 def _with_tiling_option(pipeline: Pipeline, **option) -> Pipeline:

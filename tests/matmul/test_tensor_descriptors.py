@@ -156,6 +156,10 @@ def test_helion_indexing_values_are_accepted():
         kopt.Config(indexing=["pointer", "tensor_descriptor"])
     with pytest.warns(RuntimeWarning, match="not acted on"):
         kopt.Config(indexing="block_ptr")
+    with pytest.warns(RuntimeWarning, match="not acted on"):  # malformed: said, then pointers, as before descriptors
+        odd = kopt.kernel(load_example("matmul").matmul.fn, config=kopt.Config(indexing=5))
+    x, y = torch.randn(4, 16), torch.randn(16, 4)
+    torch.testing.assert_close(odd(x, y), x @ y, atol=1e-4, rtol=1e-4)
 
 
 BUILD = """
