@@ -28,7 +28,10 @@ import os
 
 from kopt.runtime.fast_launch import launched_kernels
 
-MAX_ENTRIES = 8  # metadata kept per kernel (the C call tries them in turn)
+# metadata kept per kernel (the C call tries them in turn; a mismatch is a few compares). 8 was too few for a kernel
+# called on many shapes: on an H200 the 9th..15th shapes of `kopt bench matmul --shapes matmul_mix` took the Python
+# path, 25-68 us of host per call against 11-29 with 64 entries (benchmarks/results/h200_2026-12-02d/, diag_memo.txt)
+MAX_ENTRIES = 64
 MAX_ALLOCS = 16  # native_memo.c's MAX_ALLOCS: tensors one call may make
 _SCALARS = (int, float, bool, type(None))
 

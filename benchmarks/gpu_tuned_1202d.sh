@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The tables with autotuning on (issue 17's own setting; owed since 2026-12-02), 2026-12-02 fourth session.
+# One device call per step; each table tunes every shape's size bucket on its first call (the tuner prints
+# "...; tuned in X s", kept in the log) and then times it, kopt and its peers in one process. The tuned configs
+# (KOPT_CACHE_DIR/autotune, small JSON) are packed with the logs into $OUT/STEP.tgz.
+#   STEP=m (carry .whl): matmul_mix fp16 and bf16, peers cuBLAS and the hand-written Triton kernel.
+#   STEP=a (carry .whl): attention and causal attention fp16 and bf16, peers SDPA and the Triton kernel; then
+#     matmul_mix fp16 again (after the memo's 64 entries: benchmarks/results/h200_2026-12-02d/diag_memo.txt).
+# Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
+#   --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_tuned_1202d.sh
+set -u
+OUT=${OUT:-out/gpu_tuned_1202d}
+RES=/tmp/res_tuned
+mkdir -p "$OUT" "$RES"
+export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache_tuned}
+unset KOPT_AUTOTUNE
+kopt_cli() { python3 -c "import sys; from kopt.tools.cli import main; sys.exit(main(sys.argv[1:]))" "$@"; }
+bench() {  # bench LIMIT_S NAME ARGS...: one table, its log and files under $RES/NAME
+  local limit=$1 name=$2; shift 2
+  timeout "$limit" bash -c "$(declare -f kopt_cli); kopt_cli bench $* --out $RES/$name" > "$RES/$name.log" 2>&1
+  echo "== $name (rc $?)"; grep -E "geomean|WRONG|failed" "$RES/$name.log" | head -6
+  grep -c "tuned in" "$RES/$name.log"
+}
+STEP=${STEP:-m}
+if [ "$STEP" = m ]; then
+  bench 290 matmul_mix_fp16 "matmul --shapes matmul_mix --dtype fp16 --peers torch,triton"
+  bench 260 matmul_mix_bf16 "matmul --shapes matmul_mix --dtype bf16 --peers torch,triton"
+else
+  bench 210 attention "attention --dtype fp16,bf16 --peers torch,triton"
+  bench 210 causal_attention "causal_attention --dtype fp16,bf16 --peers torch,triton"
+  bench 160 matmul_mix_fp16_memo64 "matmul --shapes matmul_mix --dtype fp16 --peers torch"
+fi
+mkdir -p "$RES/autotune" && cp -r "$KOPT_CACHE_DIR/autotune/." "$RES/autotune/" 2>/dev/null
+tar czf "$OUT/$STEP.tgz" -C "$RES" . && rm -rf "$RES"
