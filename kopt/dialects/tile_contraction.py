@@ -45,9 +45,9 @@ def _same(a: str, b: str) -> bool:
 class DotHasCanonicalizationPatterns(HasCanonicalizationPatternsTrait):
     @classmethod
     def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
-        from kopt.dialects.tile_contraction_folds import FoldAccumulateIntoDot
+        from kopt.dialects.tile_contraction_folds import FoldAccumulateIntoDot, FoldWideningCastIntoDot
 
-        return (FoldAccumulateIntoDot(),)
+        return (FoldAccumulateIntoDot(), FoldWideningCastIntoDot())
 
 
 @irdl_op_definition

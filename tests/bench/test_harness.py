@@ -202,6 +202,27 @@ def test_triton_matmul_interpreted(dtype, shape):
     assert harness.compare(out, spec.reference(inputs), *spec.tolerance(dtype)) is None
 
 
+@pytest.mark.parametrize("kernel", ["attention", "causal_attention"])
+def test_attention_bf16_tolerance_takes_flash_rounding_not_wrong_outputs(kernel):
+    """bf16 attention as flash attention computes it (probabilities rounded to bf16 before the product with V, the
+    output rounded to bf16) passes the check; a wrong scale (1/d for 1/sqrt(d)), a dropped or added causal mask or
+    zeros do not."""
+    spec = specs.get_spec(kernel)
+    q, k, v = spec.inputs((2, 97, 32), torch.bfloat16, "cpu")
+    ref = spec.reference((q, k, v))
+    s = q.float() @ k.float().transpose(1, 2) / 32 ** 0.5
+    if kernel == "causal_attention":
+        s = s.masked_fill(torch.ones(97, 97, dtype=torch.bool).triu(1), float("-inf"))
+    flash = (torch.softmax(s, -1).to(torch.bfloat16).float() @ v.float()).to(torch.bfloat16)
+    tol = spec.tolerance(torch.bfloat16)
+    assert harness.compare(flash, ref, *tol) is None
+    scaled = (torch.softmax(s / 32 ** 0.5, -1) @ v.float()).to(torch.bfloat16)
+    assert harness.compare(scaled, ref, *tol) is not None
+    assert harness.compare(torch.zeros_like(flash), ref, *tol) is not None
+    other = specs.get_spec("causal_attention" if kernel == "attention" else "attention").reference((q, k, v))
+    assert harness.compare(other.to(torch.bfloat16), ref, *tol) is not None
+
+
 # ------------------------------------------------------------------------------------ CLI
 def test_cli_in_process(tmp_path, capsys):
     rc = cli.main(["softmax", "--shapes", "small", "--limit", "2", "--peers", "torch,naive,triton",

@@ -23,6 +23,11 @@ EPS = 1e-5
 _TOL = {torch.float32: (1e-4, 1e-4), torch.float16: (1e-2, 1e-2), torch.bfloat16: (4e-2, 4e-2)}
 # tl.dot on fp32 inputs uses TF32 (10-bit mantissa) by default, as cuBLAS may with allow_tf32.
 _TOL_MATMUL_FP32 = (1e-2, 1e-2)
+# bf16 attention: flash attention rounds the probabilities to bf16 before the product with V (SDPA, the Triton
+# kernel and kopt all do), an absolute error of ~2^-9 |v| on an output that may cancel to near zero. On an H200 all
+# three failed (4e-2, 4e-2) identically, on 2 of 8M elements of causal 32 x 4096 x 64 (0.0021 against 0.0016
+# allowed: benchmarks/results/h200_2026-12-02d/causal_attention/), so the absolute part is 1e-1 of the mean |value|.
+_TOL_ATTENTION_BF16 = (4e-2, 1e-1)
 
 
 def dtype_of(name: str | torch.dtype) -> torch.dtype:
@@ -78,6 +83,8 @@ class KernelSpec:
         """(rtol, atol) for ``harness.compare``; atol is relative to the mean |reference|."""
         if self.compute_bound and dtype == torch.float32:  # tl.dot (and cuBLAS, SDPA) may use TF32
             return _TOL_MATMUL_FP32
+        if self.name.endswith("attention") and dtype == torch.bfloat16:
+            return _TOL_ATTENTION_BF16
         return _TOL[dtype]
 
     def rate(self, shape: tuple, elem_size: int, ms: float) -> float:
