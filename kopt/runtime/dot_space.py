@@ -6,10 +6,17 @@ warps and 3 to 5 pipeline stages, centred on `dot_tiles` (kopt/launch/dot_tiles.
 the software pipeline's shared memory kept under an H100's 227 KB per block; where the default tiles
 outnumber an H100's SMs, persistent programs (`pid_type`, a compile-time choice) too; and the default tiles with
 the first inner loop warp-specialized (`range_warp_specializes=[True]`).
+
+A candidate is left out where its pipeline's shared memory is past the device's or where its threads are estimated
+to need more registers than they have (kopt/launch/dot_registers.py, fitted on Triton's sm_90 builds). An attention
+kernel (two dots, the head dim a whole dim each program holds) is counted as one: its query tile plus `num_stages`
+key and value tiles in shared memory, its accumulator and scores in registers (both match the sm_90 builds' shared
+memory to the byte: benchmarks/results/cpu_2026-12-02d_registers/builds.csv).
 """
 
 from __future__ import annotations
 
+from kopt.launch.dot_registers import spills
 from kopt.launch.dot_tiles import DEFAULT_SMS, DOT_MIN_BLOCK, dot_tiles
 from kopt.runtime.config import Config
 
@@ -44,7 +51,7 @@ def _choices(options: tuple[int, ...], extent: int) -> tuple[int, ...]:
 
 def dot_config_space(plan: dict, env: dict):
     """A ConfigSpace over the first dot kernel of the plan (its other blocks keep their defaults)."""
-    from kopt.runtime.space import ConfigSpace, Dimension
+    from kopt.runtime.space import ConfigSpace, Dimension, _held_lanes
 
     k = next(k for k in plan["kernels"] if k.get("dot_dims"))
     env = env.get(k["name"], env)  # the kernel's own namespace of extents and defaults
@@ -81,13 +88,19 @@ def dot_config_space(plan: dict, env: dict):
     # a compile of its own, whose launcher keeps the pointer kernel where a call's tensors do not fit
     extras.append(Config(indexing="tensor_descriptor"))
     block = {r: f"block_sizes[{_index(sym[r])}]" for r in ("m", "n", "k") if r in sym}
+    # attention: two dots over keys, the head dim a whole dim (no k block) each program holds
+    head_dim = _held_lanes(k, env) if k.get("dots", 1) > 1 and "k" not in sym else None
 
     def valid(values: dict) -> bool:
         bm, bn, bk = (values.get(block[r], chosen[r]) if r in block else 16 for r in ("m", "n", "k"))
         stages = values.get("num_stages") or 3
-        if stages * (bm * bk + bk * bn) * elem > SMEM_BYTES:  # the pipeline's operand buffers
-            return False
         warps = values.get("num_warps") or 4
-        return bm * bn <= 128 * 256 and (warps == 8 or bm * bn <= 128 * 128)  # 4 warps: accumulator spills
+        if head_dim is not None:  # the query tile, and each stage's key and value tiles
+            smem = (bm * head_dim + stages * 2 * bn * head_dim) * elem
+        else:  # each stage's operand tiles
+            smem = stages * (bm * bk + bk * bn) * elem
+        if smem > SMEM_BYTES or bm * bn > 128 * 256:
+            return False
+        return not spills(head_dim is not None, bm, bn, head_dim or bk, warps)
 
     return ConfigSpace(dims, valid, extras)

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import re
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 
 from kopt.errors import KoptError
@@ -42,10 +46,32 @@ class TargetBuild:
     # constexprs whose form Triton's compiler failed on, built plain instead as a launch would (`_WARP_SPEC`,
     # `_DOT_2D`: kopt/runtime/fast_launch.py's FALLBACKS)
     given_up: list[str] = field(default_factory=list)
+    registers: int | None = None  # registers a thread (at most 255), as the cubin says; None where not read
+    stack: int | None = None  # bytes of stack a thread: > 0 where ptxas spilled registers to local memory
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+_USAGE = re.compile(r"REG:(\d+) STACK:(\d+)")
+
+
+def resource_usage(cubin: bytes) -> tuple[int, int] | None:
+    """(registers a thread, stack bytes) of the kernel in `cubin`, read by the `cuobjdump` Triton's NVIDIA backend
+    ships (`--dump-resource-usage`); None where it is missing or says nothing. Hand-written: Triton reads these only
+    when it loads the binary on a GPU."""
+    import triton.backends.nvidia as nv
+
+    tool = os.path.join(os.path.dirname(nv.__file__), "bin", "cuobjdump")
+    if not os.path.exists(tool):
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
+        f.write(cubin)
+        f.flush()
+        out = subprocess.run([tool, "--dump-resource-usage", f.name], capture_output=True, text=True, timeout=60).stdout
+    m = _USAGE.search(out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 class _TargetDriver:
@@ -87,6 +113,9 @@ class _Builder:
             return None
         record.stages = list(compiled.asm)
         record.shared = int(getattr(compiled.metadata, "shared", 0))
+        usage = resource_usage(compiled.asm["cubin"]) if "cubin" in compiled.asm else None
+        if usage is not None:
+            record.registers, record.stack = usage
         limit = MAX_SHARED[self.arch]
         if record.shared > limit:
             record.error = f"needs {record.shared} bytes of shared memory; sm_{self.arch} allows {limit}"

@@ -1,0 +1,74 @@
+"""The register-pressure estimate of dot kernels (kopt/launch/dot_registers.py): it agrees with what ptxas did in
+Triton's sm_90 builds (the fit's data, and two builds made here), and the dot autotune space leaves out what it
+calls spilling."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import torch
+
+from kopt.launch.dot_registers import MARGIN, MAX_REGISTERS, estimated_registers, spills
+from kopt.runtime.space import config_space
+from kopt.runtime.specialize import symbol_values
+from tests.helpers import built_for_sm90, load_example
+
+BUILDS = Path(__file__).resolve().parents[2] / "benchmarks/results/cpu_2026-12-02d_registers/builds.csv"
+
+
+def _tiles(row: dict) -> tuple:
+    return row["kind"] == "attention", int(row["bm"]), int(row["bn"]), int(row["bk_or_d"]), int(row["warps"])
+
+
+def test_the_estimate_prunes_only_builds_that_spilled():
+    """Over the 56 sm_90 builds (benchmarks/register_fit.py): every build the estimate calls spilling spilled, and
+    every build that spilled more than 8 bytes is called spilling."""
+    rows = list(csv.DictReader(open(BUILDS)))
+    assert len(rows) == 56 and sum(int(r["stack"]) > 0 for r in rows) == 8
+    for r in rows:
+        called, stack = spills(*_tiles(r)), int(r["stack"])
+        assert not called or stack > 0, (r, estimated_registers(*_tiles(r)))
+        assert called or stack <= 8, (r, estimated_registers(*_tiles(r)))
+
+
+def _space(name: str, args: list):
+    fn = getattr(load_example(name), name)
+    compiled = fn.compile(*args)
+    sizes = symbol_values(compiled.plan["symbols"], fn._params, list(args))
+    return {(c.block_sizes, c.num_warps) for c in config_space(compiled.plan, sizes, choose=sizes).candidates()}
+
+
+def test_the_dot_space_leaves_out_spilling_tiles():
+    """Attention: 128 x 64 tiles at head dim 128 and 128 x 128 at head dim 64 spilled on 4 warps (248 and 16 bytes)
+    and are not tried; on 8 warps (182 and 221 registers) they are. Matmul: 128 x 256 on 4 warps spilled (1024
+    bytes); on 8 warps it is tried."""
+    att128 = _space("attention", [torch.randn(32, 4096, 128, dtype=torch.float16)] * 3)
+    assert ((1, 128, 64), 4) not in att128 and ((1, 128, 64), 8) in att128
+    att64 = _space("attention", [torch.randn(32, 4096, 64, dtype=torch.float16)] * 3)
+    assert ((1, 128, 128), 4) not in att64 and ((1, 128, 128), 8) in att64
+    mm = _space("matmul", [torch.randn(4096, 4096, dtype=torch.float16)] * 2)
+    assert not any(b[:2] in ((128, 256), (256, 128)) and w == 4 for b, w in mm if b)
+    assert ((128, 256, 64), 8) in mm
+
+
+BUILD = """
+import torch, kopt
+from tests.helpers import load_example
+mm = load_example("matmul").matmul
+a = torch.randn(512, 512, dtype=torch.float16)
+for blocks, warps in (([128, 256, 64], 4), ([128, 128, 64], 8)):
+    for b in kopt.build_for_target(mm, a, a, config=kopt.Config(block_sizes=blocks, num_warps=warps, num_stages=3)):
+        print("BUILT", b.kernel, b.registers, b.stack, b.error)
+"""
+
+
+def test_build_for_target_reads_registers_and_spills(tmp_path):
+    """A TargetBuild says how many registers its thread takes and what ptxas spilled; the estimate agrees."""
+    built, stdout = built_for_sm90(BUILD, tmp_path)
+    assert len(built) == 2, stdout
+    (_, _, regs4, stack4, err4), (_, _, regs8, stack8, err8) = (line.split() for line in built)
+    assert err4 == err8 == "None", stdout
+    assert int(regs4) == MAX_REGISTERS and int(stack4) > 0 and spills(False, 128, 256, 64, 4), stdout
+    assert int(regs8) <= MAX_REGISTERS and int(stack8) == 0 and not spills(False, 128, 128, 64, 8), stdout
+    assert estimated_registers(False, 128, 128, 64, 8) <= MAX_REGISTERS + MARGIN
