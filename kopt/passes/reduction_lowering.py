@@ -10,7 +10,8 @@ online: looped, but a max and the sum of `exp(x - max)` share one pass with a
     rescaled running sum (kopt/ir/online_pairs.py): softmax reads a row twice, not three times.
 chunked: persistent, but the row held as two pieces, an unmasked power of two and a masked tail
     (reduction_pieces.py): for rows just past a power of two, which one padded block would half waste.
-    reduction-variants' chunked clone asks for it (its `launch_if` picks the rows it pays for); as the
+    reduction-variants' chunked clones ask for it (their `launch_if` picks the rows they pay for; a clone marked
+    `row_tail = "exact"` is launched only where the tail fills its block, and has no mask on it); as the
     mode of every kernel, an empty row is refused at launch (the fact `N >= 1`).
 auto (the default): persistent, except kernels `reduction-variants` cloned for wide rows
     (`reduction = "online"`): a kernel's own `reduction` attribute wins over the mode.
@@ -127,7 +128,8 @@ def lower_chunked(kernel: T.KernelOp, canon: dict[str, str]) -> bool:
     blocks = _Blocks(kernel)
     pieces = tuple(blocks.add(WHOLE, size) for size in piece_sizes(extent))
     kernel.attributes["row_pieces"] = ArrayAttr([StringAttr(s) for s in pieces])  # (the launch's warps read it)
-    PieceBuilder(p, pieces, canon).build()
+    tail = kernel.attributes.get("row_tail")
+    PieceBuilder(p, pieces, canon, exact_tail=isinstance(tail, StringAttr) and tail.data == "exact").build()
     lower_persistent(kernel, blocks, canon)  # any other whole dim
     blocks.commit()
     # the first piece (at least 1 lane, unmasked) is inside the row only where the row is not empty: checked at launch

@@ -9,6 +9,9 @@ dim retyped); a reduction over the row reduces each piece and folds the two with
 reduction folds its chunks, reduction_phases.combine); a row store stores both pieces. Per-row ops stay as they
 are and nothing is recomputed: both pieces stay in registers, as a persistent row does. The launcher runs this
 only where N > a >= 1 (the variant's `launch_if`), so the first piece is never past the row's end.
+
+Where the tail fills its block (N = 2^a + 2^b: 10240, 12288; the `chunked_exact` variant, launched only for such rows)
+the tail's range is its block (`exact_tail`): no mask on it either, so the row has no masked lane at all.
 """
 
 from __future__ import annotations
@@ -38,14 +41,15 @@ def piece_sizes(extent: str) -> tuple[str, str]:
 class PieceBuilder:
     """Rewrites a kernel body so that its row is the two pieces whose block symbols are `pieces`."""
 
-    def __init__(self, p: Plan, pieces: tuple[str, str], canon: dict[str, str] | None = None):
-        self.p, self.pieces, self.canon = p, pieces, canon
+    def __init__(self, p: Plan, pieces: tuple[str, str], canon: dict[str, str] | None = None, exact_tail: bool = False):
+        self.p, self.pieces, self.canon, self.exact_tail = p, pieces, canon, exact_tail
 
     def build(self) -> None:
         p, block = self.p, self.p.kernel.body.block
         first, tail = self.pieces
+        tail_extent = tail if self.exact_tail else f"{p.extent} - {first}"  # (the launch says N - first == tail)
         ranges = [T.WholeRangeOp(RangeType(first, first)),  # extent = block: every lane inside the row
-                  T.WholeRangeOp(RangeType(f"{p.extent} - {first}", tail, first))]  # from `first` on, masked
+                  T.WholeRangeOp(RangeType(tail_extent, tail, first))]  # from `first` on, masked unless exact
         for r, label in zip(ranges, ("head", "tail")):
             r.result.name_hint = f"{label}.{first.rsplit('_', 1)[1]}"
         at = next((o for o in block.ops if not isinstance(o, T.ProgramRangeOp)), None)

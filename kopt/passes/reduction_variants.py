@@ -19,6 +19,13 @@ both shapes, softmax 4096 x N, best warps each: fp16 +26..34 % at N = 8320...102
 within -2..+4 %, so 4-byte rows keep the padded block. kopt's own chunked softmax (4 warps) against its padded one,
 fp16: 39.5 us against ~60 at 8320, 49.7 against ~60 at 9216, 62.2 against ~65 at 11008, but 75.8 against ~66 at
 11904 (a tail of 3712 past 8192): hence the 3/8.
+
+A row whose tail fills its block (N = 2^a + 2^b, e.g. 10240 = 8192 + 2048, 12288 = 8192 + 4096) gets a third clone,
+`<name>_chunked_exact` (`row_tail = "exact"`): both pieces unmasked, checked before the chunked one, for any such
+tail (up to half the first piece). Measured with the hand-written kernels above (softmax_chunks2.json, fp16, 4096 x
+N, one row a program): both pieces unmasked against a masked tail, 4 warps: 10240 3375 vs 3060 GB/s, 12288 3420 vs
+2964 (8 warps 3491; kopt's padded block ran 3024-3139 there), 9216 3257 vs 3160, 6144 3289 vs 3076, 5120 3080 vs
+2975, 4224 2814 vs 2721; one loss, 8704 3071 vs 3212. kopt's own exact clone is not yet timed on a GPU.
 """
 
 from __future__ import annotations
@@ -71,12 +78,30 @@ def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int) ->
                                        f"next_power_of_2({extent}) != {extent}")
 
 
-def _variant(kernel: T.KernelOp, reduction: str, launch_if: str) -> T.KernelOp:
-    """A clone of `kernel` named `<name>_<suffix>` that reduction-lowering lowers by `reduction`, launched for
-    `launch_if`."""
-    suffix = {"online": "looped"}.get(reduction, reduction)
+def exact_tail_variant(chunked: T.KernelOp | None, extent: str, limit: int, narrowed: bool) -> T.KernelOp | None:
+    """Beside a chunked clone, one whose tail has no mask, for rows of two powers of two (the tail, what is left past
+    the first piece `next_power_of_2(N) // 2`, is a power of two itself); None without a chunked clone. A kernel whose
+    padded rows are `narrowed` (SINGLE_PASS_MAX, MANY_ROWS_MAX) keeps the chunked clone's 3/8 tail there: its wider
+    rows are measured faster in the online loop, and a tail of half the first piece is not measured."""
+    if chunked is None:
+        return None
+    tail = f"({extent} - next_power_of_2({extent}) // 2)"
+    cap = f" and 16 * {extent} <= 11 * next_power_of_2({extent})" if narrowed else ""
+    variant = _variant(chunked, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "
+                                           f"next_power_of_2({extent}) != {extent} and "
+                                           f"next_power_of_2({tail}) == {tail}{cap}",
+                       base=chunked.attributes["variant_of"].data, suffix="chunked_exact")
+    variant.attributes["row_tail"] = StringAttr("exact")
+    return variant
+
+
+def _variant(kernel: T.KernelOp, reduction: str, launch_if: str, base: str | None = None,
+             suffix: str | None = None) -> T.KernelOp:
+    """A clone of `kernel` named `<base>_<suffix>` (`kernel`'s name and the reduction's by default) that
+    reduction-lowering lowers by `reduction`, launched instead of `base` for `launch_if`."""
+    suffix = suffix or {"online": "looped"}.get(reduction, reduction)
     variant = kernel.clone()
-    name = kernel.sym_name.data
+    name = base or kernel.sym_name.data
     variant.properties["sym_name"] = StringAttr(f"{name}_{suffix}")
     variant.attributes["reduction"] = StringAttr(reduction)
     variant.attributes["variant_of"] = StringAttr(name)
@@ -127,9 +152,12 @@ class ReductionVariantsPass(ModulePass):
             online = plan(kernel, extent, find_pairs(kernel, extent), canon)
             padded, pieces = persistent_limits(kernel, extent, online, self.persistent_max)
             at = kernel
-            # the launcher takes the first variant whose `launch_if` holds: a two-piece row before the online loop
-            # (their widths overlap where the padded block's limit is narrowed)
-            for variant in (chunked_variant(kernel, extent, canon, pieces), online_variant(kernel, extent, online, padded)):
+            # the launcher takes the first variant whose `launch_if` holds: an exact two-piece row before a masked
+            # one, both before the online loop (their widths overlap where the padded block's limit is narrowed)
+            chunked = chunked_variant(kernel, extent, canon, pieces)
+            narrowed = padded < PERSISTENT_MAX[row_element_bytes(kernel, extent)]
+            for variant in (exact_tail_variant(chunked, extent, pieces, narrowed), chunked,
+                            online_variant(kernel, extent, online, padded)):
                 if variant is not None:
                     module.body.block.insert_op_after(variant, at)
                     at = variant

@@ -14,8 +14,9 @@ from tests.helpers import built_for_sm90, Launches
 from tests.reductions.modes import kernel
 
 TOL = {torch.float16: dict(atol=2e-3, rtol=2e-3), torch.bfloat16: dict(atol=2e-2, rtol=2e-2)}
-CHUNKED = (4097, 5632, 8193, 11264)  # > 4096, no power of two, tail <= 3/8 of the first piece
-PADDED = (4096, 11265, 3000)  # a power of two, a tail over 3/8, a short row: one padded block
+CHUNKED = (4099, 5632, 8195, 11264)  # > 4096, no power of two, tail <= 3/8 of the first piece and no power of two
+EXACT = (4097, 6144, 8193, 10240, 12288)  # > 4096, two powers of two: the tail (1, 2048, 1, 2048, 4096) fills its block
+PADDED = (4096, 11265, 3000, 12289)  # a power of two, a tail over 3/8 (and no power of two), a short row
 
 
 def _half(fn, *args):
@@ -28,17 +29,27 @@ def test_two_byte_rows_just_past_a_power_of_two_launch_the_chunked_kernel(dtype)
     sm = kernel("softmax", "auto")
     compiled = sm.compile(torch.randn(2, 8).to(dtype))
     assert "def _softmax_kernel_chunked(" in compiled.triton_source
-    for n in CHUNKED + PADDED:
+    for n in CHUNKED + EXACT + PADDED:
         x = torch.randn(3, n).to(dtype)
         with Launches(compiled) as seen:
             got = sm(x)
-        assert seen.names == ["_softmax_kernel_chunked" if n in CHUNKED else "_softmax_kernel"], n
+        want = "_chunked" if n in CHUNKED else "_chunked_exact" if n in EXACT else ""
+        assert seen.names == [f"_softmax_kernel{want}"], n
         torch.testing.assert_close(got, _half(lambda t: torch.softmax(t, 1), x), **TOL[dtype])
     xt = torch.randn(8193, 2).to(dtype).t()  # rows with a stride of 1 element between rows, 2 apart in a row
     torch.testing.assert_close(sm(xt), _half(lambda t: torch.softmax(t, 1), xt), **TOL[dtype])
 
 
-@pytest.mark.parametrize("n", (4099, 10240))
+def test_an_exact_tail_has_no_mask():
+    """The exact clone's row is two unmasked pieces: its loads and stores are masked by the rows alone."""
+    src = kernel("softmax", "auto").compile(torch.randn(2, 8).half()).triton_source
+    exact = src[src.index("def _softmax_kernel_chunked_exact("):src.index("def _softmax_kernel_chunked(")]
+    accesses = [line for line in exact.splitlines() if "tl.load(" in line or "tl.store(" in line]
+    assert len(accesses) == 4 and all(line.rstrip(")").endswith(("mask_0[:, None], other=0.0", "mask_0[:, None]"))
+                                      for line in accesses), accesses
+
+
+@pytest.mark.parametrize("n", (4099, 9344, 10240))
 def test_norms_and_losses_on_chunked_rows(n):
     x = torch.randn(2, n).half() * 2
     w, b = torch.randn(n).half(), torch.randn(n).half()
@@ -80,10 +91,11 @@ from tests.helpers import Launches
 from tests.reductions.modes import kernel
 for name in ("softmax", "layer_norm"):
     k = kernel(name, "auto")
-    x = torch.randn(64, 8193, dtype=torch.float16)
-    args = (x,) if name == "softmax" else (x, torch.randn(8193, dtype=torch.float16), torch.randn(8193, dtype=torch.float16), 1e-5)
-    for built in kopt.build_for_target(k, *args, arch=90):
-        print("BUILT", built.kernel, built.constexprs, built.stages[-1], built.error)
+    for n in (8195, 10240):
+        x = torch.randn(64, n, dtype=torch.float16)
+        args = (x,) if name == "softmax" else (x, torch.randn(n, dtype=torch.float16), torch.randn(n, dtype=torch.float16), 1e-5)
+        for built in kopt.build_for_target(k, *args, arch=90):
+            print("BUILT", built.kernel, built.constexprs, built.stages[-1], built.error)
 """
 
 
@@ -91,15 +103,17 @@ def test_the_chunked_kernels_build_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take the two-piece kernels the interpreter ran above (no GPU needed)."""
     built, stdout = built_for_sm90(BUILD, tmp_path)
     chunked = [line for line in built if "_kernel_chunked " in line]
-    assert len(chunked) == 2 and all(line.endswith("cubin None") for line in chunked), stdout
-    assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 1" in line for line in chunked), chunked
+    exact = [line for line in built if "_kernel_chunked_exact " in line]
+    assert len(chunked) == 2 and len(exact) == 2 and all(line.endswith("cubin None") for line in built), stdout
+    assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 4" in line for line in chunked), chunked
+    assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 2048" in line for line in exact), exact
 
 
 def test_a_chunked_call_and_a_padded_call_of_one_size_bucket_are_tuned_apart():
-    """8320 and 12672 round up to one bucket (16384) but launch different kernels: each gets its own tuned config,
+    """8576 and 12672 round up to one bucket (16384) but launch different kernels: each gets its own tuned config,
     and the chunked one's candidates come from the chunked kernel's space (its 4-warp default left out)."""
     k = kernel("softmax", "auto")
-    chunked, padded = torch.randn(64, 8320).half(), torch.randn(64, 12672).half()
+    chunked, padded = torch.randn(64, 8576).half(), torch.randn(64, 12672).half()
     compiled = k.compile(chunked)
     assert k.tune_bucket([chunked], compiled) == ((64, 16384), ("launches", "_softmax_kernel_chunked"))
     assert k.tune_bucket([padded], compiled) == ((64, 16384), ("launches", "_softmax_kernel"))
