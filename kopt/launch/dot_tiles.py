@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 
 from kopt.errors import KoptError
+from kopt.launch.dot_registers import spills
 from kopt.launch.hostmath import SPLIT_K_TILE, next_power_of_2
 
 # The kernels' constexpr that picks the 2-D form of batched dots (dot_codegen.py's `_batched`): the
@@ -138,6 +139,8 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
                                      "num_stages" in fixed, batch_block)
     if bm * bn < 128 * 128:  # tiles cut down by the sizes need fewer warps
         warps = 4
+        if dots > 1 and inner and spills(True, bm, bn, int(inner), warps):  # unless their threads would spill:
+            warps = 8  # attention at head dim 256, 128 x 64 on 4 warps spilled 1240 bytes (sm_90 build)
     blocks = {"m": bm, "n": bn, "k": bk, "batch": given.get("batch", 1)}
     out = [blocks[role] if name else None for role, name in zip(_ROLES, names)]
     return (*out, fixed.get("num_warps") or warps, fixed.get("num_stages") or stages)

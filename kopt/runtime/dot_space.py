@@ -9,15 +9,15 @@ the first inner loop warp-specialized (`range_warp_specializes=[True]`).
 
 A candidate is left out where its pipeline's shared memory is past the device's or where its threads are estimated
 to need more registers than they have (kopt/launch/dot_registers.py, fitted on Triton's sm_90 builds). An attention
-kernel (two dots, the head dim a whole dim each program holds) is counted as one: its query tile plus `num_stages`
-key and value tiles in shared memory, its accumulator and scores in registers (both match the sm_90 builds' shared
-memory to the byte: benchmarks/results/cpu_2026-12-02d_registers/builds.csv).
+kernel (two dots, the head dim a whole dim each program holds: the widest where q and v differ, as the launcher
+counts it) is counted as the launcher counts it: `multi_dot_shared` against an H100's 227 KB, with 2 stages among the
+choices (head dim 256 fits no more), its accumulator and scores in registers.
 """
 
 from __future__ import annotations
 
 from kopt.launch.dot_registers import spills
-from kopt.launch.dot_tiles import DEFAULT_SMS, DOT_MIN_BLOCK, dot_tiles
+from kopt.launch.dot_tiles import DEFAULT_SMS, DOT_MIN_BLOCK, H100_SHARED, dot_tiles, multi_dot_shared
 from kopt.runtime.config import Config
 
 _ROLES = ("m", "n", "k", "batch")
@@ -51,7 +51,7 @@ def _choices(options: tuple[int, ...], extent: int) -> tuple[int, ...]:
 
 def dot_config_space(plan: dict, env: dict):
     """A ConfigSpace over the first dot kernel of the plan (its other blocks keep their defaults)."""
-    from kopt.runtime.space import ConfigSpace, Dimension, _held_lanes
+    from kopt.runtime.space import ConfigSpace, Dimension
 
     k = next(k for k in plan["kernels"] if k.get("dot_dims"))
     env = env.get(k["name"], env)  # the kernel's own namespace of extents and defaults
@@ -73,7 +73,12 @@ def dot_config_space(plan: dict, env: dict):
             choices = (chosen["batch"] if role == "batch" else env[s],)
         dims.append(Dimension(f"block_sizes[{_index(s)}]", choices, chosen.get(role, env[s])))
     dims.sort(key=lambda d: int(d.name[len("block_sizes["):-1]))
-    dims += [Dimension("num_warps", (4, 8), default[-2]), Dimension("num_stages", (3, 4, 5), default[-1])]
+    # attention: two dots over keys, the head dim a whole dim (no k block) each program holds; the widest of them
+    # (q's and v's head dims may differ), as the launcher's `inner`
+    head_dim = max((env[s] for s in k["constexprs"]), default=None) if k.get("dots", 1) > 1 and "k" not in sym \
+        else None
+    stages = (2, 3, 4, 5) if head_dim is not None else (3, 4, 5)
+    dims += [Dimension("num_warps", (4, 8), default[-2]), Dimension("num_stages", stages, default[-1])]
     tiles = 1
     for r in order:
         tiles *= -(-extent[r] // chosen[r]) if r in ("m", "n") else (extent[r] if r == "batch" else 1)
@@ -88,18 +93,17 @@ def dot_config_space(plan: dict, env: dict):
     # a compile of its own, whose launcher keeps the pointer kernel where a call's tensors do not fit
     extras.append(Config(indexing="tensor_descriptor"))
     block = {r: f"block_sizes[{_index(sym[r])}]" for r in ("m", "n", "k") if r in sym}
-    # attention: two dots over keys, the head dim a whole dim (no k block) each program holds
-    head_dim = _held_lanes(k, env) if k.get("dots", 1) > 1 and "k" not in sym else None
 
     def valid(values: dict) -> bool:
         bm, bn, bk = (values.get(block[r], chosen[r]) if r in block else 16 for r in ("m", "n", "k"))
         stages = values.get("num_stages") or 3
         warps = values.get("num_warps") or 4
-        if head_dim is not None:  # the query tile, and each stage's key and value tiles
-            smem = (bm * head_dim + stages * 2 * bn * head_dim) * elem
-        else:  # each stage's operand tiles
-            smem = stages * (bm * bk + bk * bn) * elem
-        if smem > SMEM_BYTES or bm * bn > 128 * 256:
+        if head_dim is not None:  # each stage's key and value tiles, the query tile or the scores fed to p @ v
+            if multi_dot_shared(bm, bn, head_dim, elem, stages) > H100_SHARED:
+                return False
+        elif stages * (bm * bk + bk * bn) * elem > SMEM_BYTES:  # each stage's operand tiles
+            return False
+        if bm * bn > 128 * 256:
             return False
         return not spills(head_dim is not None, bm, bn, head_dim or bk, warps)
 

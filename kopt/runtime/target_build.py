@@ -66,10 +66,14 @@ def resource_usage(cubin: bytes) -> tuple[int, int] | None:
     tool = os.path.join(os.path.dirname(nv.__file__), "bin", "cuobjdump")
     if not os.path.exists(tool):
         return None
-    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
-        f.write(cubin)
-        f.flush()
-        out = subprocess.run([tool, "--dump-resource-usage", f.name], capture_output=True, text=True, timeout=60).stdout
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
+            f.write(cubin)
+            f.flush()
+            out = subprocess.run([tool, "--dump-resource-usage", f.name], capture_output=True, text=True,
+                                 timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):  # a tool that cannot run: the build stands, its usage unknown
+        return None
     m = _USAGE.search(out)
     return (int(m.group(1)), int(m.group(2))) if m else None
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+import kopt
+import kopt.language as hl
 from kopt.launch.dot_registers import MARGIN, MAX_REGISTERS, estimated_registers, spills
 from kopt.runtime.space import config_space
 from kopt.runtime.specialize import symbol_values
@@ -32,8 +34,8 @@ def test_the_estimate_prunes_only_builds_that_spilled():
         assert called or stack <= 8, (r, estimated_registers(*_tiles(r)))
 
 
-def _space(name: str, args: list):
-    fn = getattr(load_example(name), name)
+def _space(name, args: list):
+    fn = getattr(load_example(name), name) if isinstance(name, str) else name
     compiled = fn.compile(*args)
     sizes = symbol_values(compiled.plan["symbols"], fn._params, list(args))
     return {(c.block_sizes, c.num_warps) for c in config_space(compiled.plan, sizes, choose=sizes).candidates()}
@@ -52,6 +54,41 @@ def test_the_dot_space_leaves_out_spilling_tiles():
     assert ((128, 256, 64), 8) in mm
 
 
+def attention_dv(q, k, v):
+    """Attention whose values have a head dim of their own (`dv`): a program holds two whole dims."""
+    bh, m, d = q.size()
+    dv = v.size(2)
+    out = torch.empty([bh, m, dv], dtype=q.dtype, device=q.device)
+    for tile_b, tile_m in hl.tile([bh, m]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = hl.zeros([tile_b, tile_m], dtype=torch.float32)
+        acc = hl.zeros([tile_b, tile_m, dv], dtype=torch.float32)
+        for tile_n in hl.tile(k.size(1)):
+            qk = torch.bmm(q[tile_b, tile_m, :], k[tile_b, tile_n, :].transpose(1, 2)).to(torch.float32)
+            m_ij = torch.maximum(m_i, torch.amax(qk, -1))
+            p = torch.exp(qk - m_ij[:, :, None])
+            alpha = torch.exp(m_i - m_ij)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            acc = torch.baddbmm(acc * alpha[:, :, None], p.to(v.dtype), v[tile_b, tile_n, :])
+            m_i = m_ij
+        out[tile_b, tile_m, :] = (acc / l_i[:, :, None]).to(out.dtype)
+    return out
+
+
+def test_every_attention_space_keeps_tiles_to_try():
+    """Head dim 256 (fp16: only 2 stages fit 64 x 64 tiles), fp32 at 128, and a kernel holding two whole dims (q's
+    and v's head dims: counted as the wider, as the launcher counts it, not their product) all keep tile candidates;
+    the kernel of two head dims computes attention."""
+    for d, dtype in ((256, torch.float16), (128, torch.float32)):
+        tiles = {(b, w) for b, w in _space("attention", [torch.randn(4, 1024, d, dtype=dtype)] * 3) if b}
+        assert ((1, 64, 64), 4) in tiles, (d, dtype, tiles)
+    two = kopt.kernel(attention_dv)
+    q, k, v = torch.randn(2, 1024, 64).half(), torch.randn(2, 1024, 64).half(), torch.randn(2, 1024, 64).half()
+    assert len({b for b, _ in _space(two, [q, k, v]) if b}) >= 4
+    q, k, v = torch.randn(2, 37, 16), torch.randn(2, 45, 16), torch.randn(2, 45, 32)
+    torch.testing.assert_close(two(q, k, v), torch.softmax(q @ k.transpose(1, 2), -1) @ v, atol=1e-4, rtol=1e-4)
+
+
 BUILD = """
 import torch, kopt
 from tests.helpers import load_example
@@ -60,6 +97,9 @@ a = torch.randn(512, 512, dtype=torch.float16)
 for blocks, warps in (([128, 256, 64], 4), ([128, 128, 64], 8)):
     for b in kopt.build_for_target(mm, a, a, config=kopt.Config(block_sizes=blocks, num_warps=warps, num_stages=3)):
         print("BUILT", b.kernel, b.registers, b.stack, b.error)
+q = torch.randn(4, 1024, 256, dtype=torch.float16)
+for b in kopt.build_for_target(load_example("attention").attention, q, q, q):  # the launcher's own choice
+    print("DEFAULT", b.constexprs, b.options, b.registers, b.stack, b.error)
 """
 
 
@@ -72,3 +112,10 @@ def test_build_for_target_reads_registers_and_spills(tmp_path):
     assert int(regs4) == MAX_REGISTERS and int(stack4) > 0 and spills(False, 128, 256, 64, 4), stdout
     assert int(regs8) <= MAX_REGISTERS and int(stack8) == 0 and not spills(False, 128, 128, 64, 8), stdout
     assert estimated_registers(False, 128, 128, 64, 8) <= MAX_REGISTERS + MARGIN
+
+
+def test_the_launchers_attention_tiles_at_head_dim_256_do_not_spill(tmp_path):
+    """At head dim 256 the launcher's 128 x 64 tile on 4 warps spilled 1240 bytes (sm_90): it takes 8 warps there."""
+    _, stdout = built_for_sm90(BUILD, tmp_path)
+    line = next(line for line in stdout.splitlines() if line.startswith("DEFAULT"))
+    assert "'num_warps': 8" in line and line.endswith(" 0 None"), line
