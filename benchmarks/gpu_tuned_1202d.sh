@@ -10,7 +10,8 @@
 #     the dot-cast fold; bf16's tolerance fitted to flash attention's rounding); stashes QuACK's first half.
 #   STEP=s (carry .carry2, right after a2 on the warm machine): QuACK installed (benchmarks/gpu_owed_1202.sh, step b's
 #     command); softmax on the 98 tritonbench shapes, fp16, autotuning on (kopt's default), peers QuACK and Triton.
-#   STEP=mb (carry .whl): matmul_mix bf16 again, after the memo's 64 entries and the dot-cast fold.
+#   STEP=mb (carry .whl): matmul_mix bf16 again, after the memo's 64 entries, with torch.compile max-autotune on
+#     three shapes (kopt/tools/bench/peers.py MAX_AUTOTUNE_MATMUL).
 # Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_tuned_1202d.sh
 set -u
@@ -35,7 +36,7 @@ elif [ "$STEP" = a2 ]; then
   bench 200 attention "attention --dtype fp16,bf16 --peers torch,triton"
   bench 230 causal_attention "causal_attention --dtype fp16,bf16 --peers torch,triton"
 elif [ "$STEP" = mb ]; then
-  bench 195 matmul_mix_bf16_memo64 "matmul --shapes matmul_mix --dtype bf16 --peers torch"
+  bench 195 matmul_mix_bf16_memo64 "matmul --shapes matmul_mix --dtype bf16 --peers torch,compile"
 elif [ "$STEP" = s ]; then
   bench 430 softmax_tb_fp16 "softmax --shapes tritonbench --dtype fp16 --peers quack,triton"
 else

@@ -148,9 +148,18 @@ def test_matmul_reports_tflops_without_copy():
 def test_peer_selection():
     assert list(peers.peers_for("softmax", ["naive", "torch"])) == ["naive", "torch"]
     assert "helion" not in peers.peers_for("layer_norm")
-    assert list(peers.peers_for("matmul", ["compile", "torch"])) == ["torch"]
+    assert list(peers.peers_for("attention", ["compile", "torch"])) == ["torch"]
     with pytest.raises(ValueError, match="bogus"):
         peers.peers_for("softmax", ["bogus"])
+
+
+def test_max_autotune_matmul_runs_on_three_shapes_only():
+    """torch.compile max-autotune tunes each matmul shape for minutes: other shapes say so instead of running."""
+    factory = peers.peers_for("matmul", ["compile"])["compile"]
+    spec = specs.get_spec("matmul")
+    with pytest.raises(peers.Unavailable, match="4096x4096x4096, 1024x1024x16384, 128x4096x4096 only"):
+        factory(spec.inputs((33, 17, 40), torch.float32, "cpu"))
+    assert (4096, 4096, 4096) in peers.MAX_AUTOTUNE_MATMUL
 
 
 # ------------------------------------------------------------------- Triton peers (interpreter)

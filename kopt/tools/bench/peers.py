@@ -66,6 +66,22 @@ def _compiled(kernel: str) -> Factory:
     return factory
 
 
+# torch.compile(mode="max-autotune-no-cudagraphs") tunes every matmul shape for minutes: it is timed on three
+# shapes of matmul_mix, as (M, N, K) (issue 17): square, small M*N with a long K, a decode-sized M
+MAX_AUTOTUNE_MATMUL = ((4096, 4096, 4096), (1024, 1024, 16384), (128, 4096, 4096))
+
+
+def _compiled_max_autotune_matmul(inputs):
+    a, b = inputs
+    shape = (a.shape[0], b.shape[1], a.shape[1])
+    if shape not in MAX_AUTOTUNE_MATMUL:
+        raise Unavailable("torch.compile max-autotune tunes each shape for minutes: timed on "
+                          + ", ".join("x".join(map(str, s)) for s in MAX_AUTOTUNE_MATMUL) + " only")
+    _raise_dynamo_limits()
+    fn = torch.compile(specs.get_spec("matmul").eager, dynamic=False, mode="max-autotune-no-cudagraphs")
+    return lambda: fn(a, b)
+
+
 # --------------------------------------------------------------------------------- naive
 def _naive_softmax(x):
     e = (x - x.amax(-1, keepdim=True)).exp()
@@ -203,7 +219,7 @@ _PEERS: dict[str, dict[str, Factory]] = {
     "cross_entropy": {"torch": _eager("cross_entropy"), "compile": _compiled("cross_entropy"),
                       "triton": _triton("cross_entropy"), "quack": _quack_cross_entropy,
                       "naive": _plain(_naive_cross_entropy)},
-    "matmul": {"torch": _eager("matmul"), "triton": _triton("matmul")},
+    "matmul": {"torch": _eager("matmul"), "compile": _compiled_max_autotune_matmul, "triton": _triton("matmul")},
     # torch: scaled_dot_product_attention (flash attention on the GPU); torch.compile would call the same
     "attention": {"torch": _eager("attention"), "triton": _triton_attention(False)},
     "causal_attention": {"torch": _eager("causal_attention"), "triton": _triton_attention(True)},
