@@ -18,11 +18,23 @@ from __future__ import annotations
 
 from xdsl.ir import Operation
 
+from xdsl.dialects.builtin import StringAttr
+
 from kopt.dialects import tile as T
 from kopt.dialects.types import RangeType, TileType
 from kopt.ir.row_plan import Plan
 from kopt.ir.util import set_type
 from kopt.passes.reduction_phases import combine, index_whole_dim
+
+
+# reduction-variants marks the clone launched only for rows whose tail fills its block; reduction-lowering reads it
+ROW_TAIL, EXACT = "row_tail", "exact"
+
+
+def has_exact_tail(kernel: T.KernelOp) -> bool:
+    """Is `kernel` marked `row_tail = "exact"` (launched only where N - first piece == the tail's block)?"""
+    mark = kernel.attributes.get(ROW_TAIL)
+    return isinstance(mark, StringAttr) and mark.data == EXACT
 
 
 def splittable(p: Plan) -> bool:

@@ -41,7 +41,7 @@ from kopt.ir.extents import extent_classes
 from kopt.ir.online_pairs import find_pairs
 from kopt.ir.row_plan import Plan, looped_extent, plan, row_element_bytes
 from kopt.ir.util import kernels
-from kopt.passes.reduction_pieces import splittable
+from kopt.passes.reduction_pieces import EXACT, ROW_TAIL, splittable
 from kopt.passes.registry import register_pass
 
 # Widest row (elements) a persistent program holds, by element size of the row's tensor: beyond it
@@ -73,9 +73,16 @@ def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int) ->
     size = row_element_bytes(kernel, extent)
     if size != CHUNKED_BYTES or any(isinstance(op, T.DotOp) for op in kernel.walk()):
         return None  # (1-byte rows are not measured; a product's tail piece could be narrower than tl.dot's 16)
-    return _variant(kernel, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "
-                                       f"16 * {extent} <= 11 * next_power_of_2({extent}) and "
-                                       f"next_power_of_2({extent}) != {extent}")
+    return _variant(kernel, "chunked", _two_pieces_if(extent, limit, _TAIL_AT_MOST_3_8.format(e=extent)))
+
+
+_TAIL_AT_MOST_3_8 = "16 * {e} <= 11 * next_power_of_2({e})"  # the tail at most 3/8 of the first piece
+
+
+def _two_pieces_if(extent: str, limit: int, *more: str) -> str:
+    """The launch condition of a two-piece row: past CHUNKED_MIN, within `limit`, no power of two, and `more`."""
+    return " and ".join([f"{extent} > {CHUNKED_MIN}", f"{extent} <= {limit}",
+                         f"next_power_of_2({extent}) != {extent}", *more])
 
 
 def exact_tail_variant(chunked: T.KernelOp | None, extent: str, limit: int, narrowed: bool) -> T.KernelOp | None:
@@ -86,12 +93,10 @@ def exact_tail_variant(chunked: T.KernelOp | None, extent: str, limit: int, narr
     if chunked is None:
         return None
     tail = f"({extent} - next_power_of_2({extent}) // 2)"
-    cap = f" and 16 * {extent} <= 11 * next_power_of_2({extent})" if narrowed else ""
-    variant = _variant(chunked, "chunked", f"{extent} > {CHUNKED_MIN} and {extent} <= {limit} and "
-                                           f"next_power_of_2({extent}) != {extent} and "
-                                           f"next_power_of_2({tail}) == {tail}{cap}",
+    cap = [_TAIL_AT_MOST_3_8.format(e=extent)] if narrowed else []
+    variant = _variant(chunked, "chunked", _two_pieces_if(extent, limit, f"next_power_of_2({tail}) == {tail}", *cap),
                        base=chunked.attributes["variant_of"].data, suffix="chunked_exact")
-    variant.attributes["row_tail"] = StringAttr("exact")
+    variant.attributes[ROW_TAIL] = StringAttr(EXACT)
     return variant
 
 
