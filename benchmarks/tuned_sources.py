@@ -20,15 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-import triton  # noqa: E402
 
 import kopt  # noqa: E402
 from kopt.runtime.config import Config  # noqa: E402
+from kopt.runtime.specialize import size_bucket  # noqa: E402
 from kopt.runtime.target_build import gpu_items  # noqa: E402
+from kopt.tools.bench.specs import dtype_of  # noqa: E402
 from tests.helpers import load_example  # noqa: E402
 
-_DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
-_BENCH_DTYPES = {"fp16": "f16", "bf16": "bf16"}
+_KEY_DTYPES = {"fp16": "f16", "bf16": "bf16"}  # the bench's dtype names -> those in the tuner's keys
 
 
 def _fastest(results: Path) -> dict:
@@ -44,13 +44,13 @@ def _fastest(results: Path) -> dict:
     return best
 
 
-def _bucket(kernel: str, shape: tuple) -> tuple:
-    """The argument shapes rounded up to powers of two (the tuner's size bucket, kopt/runtime/kernel.size_bucket)."""
-    p2 = triton.next_power_of_2
+def call_args(kernel: str, dtype: str, shape: tuple) -> list:
+    """CPU tensors standing in for the bench's call at `shape` (matmul: M x N x K; attention: q, k, v)."""
+    dt = dtype_of(dtype)
     if kernel == "matmul":
         m, n, k = shape
-        return (p2(m), p2(k)), (p2(k), p2(n))
-    return tuple(tuple(p2(x) for x in shape) for _ in range(3))
+        return [torch.empty(m, k, dtype=dt), torch.empty(k, n, dtype=dt)]
+    return [torch.empty(shape, dtype=dt) for _ in range(3)]
 
 
 def tuned_config(dirs: list[Path], kernel: str, dtype: str, bucket: tuple) -> Config | None:
@@ -64,13 +64,8 @@ def tuned_config(dirs: list[Path], kernel: str, dtype: str, bucket: tuple) -> Co
     return None
 
 
-def source_for(kernel: str, dtype: str, shape: tuple, cfg: Config) -> str:
+def source_for(kernel: str, args: list, cfg: Config) -> str:
     fn = getattr(load_example(kernel), kernel)
-    if kernel == "matmul":
-        m, n, k = shape
-        args = [torch.empty(m, k, dtype=_DTYPES[dtype]), torch.empty(k, n, dtype=_DTYPES[dtype])]
-    else:
-        args = [torch.empty(shape, dtype=_DTYPES[dtype]) for _ in range(3)]
     items, _device = fn._key(fn._bind(args, {}))
     compiled = fn._variant(gpu_items(items), "cuda", cfg.compile_part() if cfg.compile_part() != Config() else fn.config)
     return compiled.triton_source
@@ -84,10 +79,10 @@ def main() -> int:
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for (kernel, bench_dtype), (rate, shape) in sorted(_fastest(args.results).items()):
-        dtype = _BENCH_DTYPES[bench_dtype]
-        cfg = tuned_config(args.dirs, kernel, dtype, _bucket(kernel, shape))
+        inputs = call_args(kernel, bench_dtype, shape)
+        cfg = tuned_config(args.dirs, kernel, _KEY_DTYPES[bench_dtype], size_bucket(inputs))
         if cfg is None:
-            print(f"{kernel} {dtype} {shape}: no tuned entry for its bucket")
+            print(f"{kernel} {bench_dtype} {shape}: no tuned entry for its bucket")
             continue
         label = "x".join(map(str, shape))
         path = args.out / f"{kernel}_{bench_dtype}_{label}.py"
@@ -96,8 +91,8 @@ def main() -> int:
                   f"\n# Tuned config: {cfg!r} "
                   "(block sizes, warps and stages are passed at launch; fields that change the code are compiled "
                   "into this source).\n")
-        path.write_text(header + source_for(kernel, dtype, shape, cfg))
-        print(path.relative_to(ROOT), f"{rate:.0f} TFLOP/s", cfg)
+        path.write_text(header + source_for(kernel, inputs, cfg))
+        print(path, f"{rate:.0f} TFLOP/s", cfg)
     return 0
 
 

@@ -12,8 +12,6 @@ import torch
 import kopt
 import kopt.language as hl
 from kopt.launch.dot_registers import MARGIN, MAX_REGISTERS, estimated_registers, spills
-from kopt.runtime.space import config_space
-from kopt.runtime.specialize import symbol_values
 from tests.helpers import built_for_sm90, load_example
 
 BUILDS = Path(__file__).resolve().parents[2] / "benchmarks/results/cpu_2026-12-02d_registers/builds.csv"
@@ -35,10 +33,9 @@ def test_the_estimate_prunes_only_builds_that_spilled():
 
 
 def _space(name, args: list):
+    """(block sizes, warps) of the configs the autotuner tries for these arguments."""
     fn = getattr(load_example(name), name) if isinstance(name, str) else name
-    compiled = fn.compile(*args)
-    sizes = symbol_values(compiled.plan["symbols"], fn._params, list(args))
-    return {(c.block_sizes, c.num_warps) for c in config_space(compiled.plan, sizes, choose=sizes).candidates()}
+    return {(c.block_sizes, c.num_warps) for c in fn.tune_candidates(list(args), fn.compile(*args))}
 
 
 def test_the_dot_space_leaves_out_spilling_tiles():
