@@ -18,7 +18,7 @@ import functools
 
 from kopt.errors import KoptError
 from kopt.launch.dot_registers import spills
-from kopt.launch.hostmath import SPLIT_K_TILE, next_power_of_2
+from kopt.launch.hostmath import next_power_of_2, split_k_tile
 
 # The kernels' constexpr that picks the 2-D form of batched dots (dot_codegen.py's `_batched`): the
 # launcher sets it to 1 for one batch per program; kopt/runtime/fast_launch.py builds with 0 (the 3-D
@@ -39,8 +39,9 @@ _TILES = [
     (64, 64, 128, 4, 4),
 ]
 _ROLES = ("m", "n", "k", "batch")
-# a split-K launch's tile (its splits fill the SMs): the one hostmath.split_k_factor counts with
-_SPLIT_TILE = next(t for t in _TILES if t[:2] == (SPLIT_K_TILE, SPLIT_K_TILE))
+# a split-K launch's k-step (bytes of one operand row), warps and stages, by its n block (hostmath.split_k_tile):
+# the fastest of an H200 sweep at 128 x 4096 x 4096 and 16 x 4096 x 4096 (split_k_tile says where)
+_SPLIT_STEPS = {128: (256, 4, 4), 64: (256, 4, 5)}
 
 
 @functools.cache
@@ -113,7 +114,7 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     `num_stages` to values that override the choice. `inner`: the block of a whole dim the
     dots of a multi-dot kernel share (attention's head dim), whose operands must fit in
     shared memory (`shared_limit`, default the GPU's) with every pipeline stage. `split`: a split-K launch
-    (kopt/passes/split_k.py), whose splits fill the SMs: 128 x 128 tiles (cut to the sizes), whatever their count.
+    (kopt/passes/split_k.py), whose splits fill the SMs: `split_k_tile`'s tiles (cut to the sizes), whatever their count.
     """
     fixed = fixed or {}
     given = check_fixed_blocks(names, fixed)
@@ -128,8 +129,15 @@ def dot_tiles(sizes: tuple, names: tuple, elem_bytes: int, gpu: bool = True, fix
     # (benchmarks/results/h100_2026-11-25c/attention_tiles.txt).
     n_cap = (64 if elem_bytes >= 4 or (inner and inner <= 64) else 128) if dots > 1 else None
     tiles = [(_cap(bm, m), _cap(min(bn, n_cap or bn), n), _cap(kb // elem_bytes, k), w, s) for bm, bn, kb, w, s in _TILES]
-    bm, bn, bk, warps, stages = tiles[_TILES.index(_SPLIT_TILE)] if split else next(
-        (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
+    if split:
+        sm, sn = split_k_tile(m)
+        kb, warps, stages = _SPLIT_STEPS[sn]
+        # (on the GPU the m block stays 64 however few the rows: Hopper's warp-group MMA takes 64 rows, and the
+        # sweep's 16-row product ran at 64; the interpreter runs programs one by one, where fewer lanes are faster)
+        bm, bn, bk = sm if gpu else _cap(sm, m), _cap(sn, n), _cap(kb // elem_bytes, k)
+    else:
+        bm, bn, bk, warps, stages = next(
+            (t for t in tiles if -(-m // t[0]) * -(-n // t[1]) * batch >= WAVE * sms), tiles[-1])
     bm, bn, bk = given.get("m", bm), given.get("n", bn), given.get("k", bk)
     if dots > 1 and inner and gpu:
         limit = shared_limit or _shared_limit()

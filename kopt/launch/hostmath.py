@@ -43,22 +43,30 @@ def persistent_programs(tiles: int, like) -> int:
 
 
 SPLIT_K_MAX = 8  # splits of a split-K launch (kopt/passes/split_k.py)
-SPLIT_K_TILE = 128  # the m and n tile of a split-K launch (dot_tiles' split choice)
 SPLIT_K_MIN_BLOCKS = 8  # k-steps of 64 per split, at least
 
 
-def split_k_factor(m: int, n: int, k: int, sms: int = 132, block_m: int = SPLIT_K_TILE,
-                   block_n: int = SPLIT_K_TILE) -> int:
-    """Splits of k that bring a product of few output tiles to about one program per SM: at most SPLIT_K_MAX, and at
-    least SPLIT_K_MIN_BLOCKS k-steps of 64 each (1 where nothing is gained)."""
-    tiles = cdiv(m, block_m) * cdiv(n, block_n)
+def split_k_tile(m: int) -> tuple[int, int]:
+    """The m and n blocks of a split-K launch (dot_tiles' split choice, the tiles split_k_factor counts): 64 x 128,
+    64 x 64 for at most 64 rows. Measured on an H200 (benchmarks/results/h200_2026-12-02e/knob_sweep.txt, fp16, each
+    tiling's own split factor): 128 x 4096 x 4096 ran 177 TFLOP/s in 64 x 128 tiles (2 splits) against 155 in the
+    128 x 128 tiles (4 splits) it had; 16 x 4096 x 4096 26.1 in 64 x 64 (2 splits) against 23.4 in 128 x 128."""
+    return 64, 64 if m <= 64 else 128
+
+
+def split_k_factor(m: int, n: int, k: int, sms: int = 132, block_m: int | None = None,
+                   block_n: int | None = None) -> int:
+    """Splits of k that bring a product of few output tiles (`split_k_tile`'s unless given) to about one program
+    per SM: at most SPLIT_K_MAX, and at least SPLIT_K_MIN_BLOCKS k-steps of 64 each (1 where nothing is gained)."""
+    tile_m, tile_n = split_k_tile(m)
+    tiles = cdiv(m, block_m or tile_m) * cdiv(n, block_n or tile_n)
     return max(1, min(SPLIT_K_MAX, sms // max(1, tiles), k // (64 * SPLIT_K_MIN_BLOCKS)))
 
 
 def split_k_wanted(m: int, n: int, k: int, elem_bytes: int) -> bool:
     """Whether a product launches split-K (the variant's `launch_if`, from the sizes alone: an H100's or H200's 132
-    SMs): its 128 x 128 tiles fill at most half the SMs, and the fp32 partial sums it writes and reads again stay
-    under a quarter of the operands' bytes (a decode-sized m against a long k: yes; 1024^3: no)."""
+    SMs): its `split_k_tile` tiles fill at most half the SMs, and the fp32 partial sums it writes and reads again
+    stay under a quarter of the operands' bytes (a decode-sized m against a long k: yes; 1024^3: no)."""
     s = split_k_factor(m, n, k)
     return s > 1 and 16 * s * m * n <= (m + n) * k * elem_bytes
 

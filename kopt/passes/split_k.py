@@ -1,6 +1,6 @@
 """split-k: a product with few output tiles and a long k, split along k over more programs, summed in order.
 
-An [m, n] output of a handful of 128 x 128 tiles (a decode step's 16 rows against a 4096-wide weight: 32 tiles)
+An [m, n] output of a handful of tiles (a decode step's 16 rows against a 4096-wide weight: 64 tiles of 64 x 64)
 leaves most SMs idle however long k is. Beside each matmul-shaped kernel this pass makes a variant pair the launcher
 runs where `split_k_wanted(m, n, k, bytes)` holds (kopt/launch/hostmath.py: the tiles fill at most half of the SMs
 and the partial sums stay small beside the operands):
@@ -12,7 +12,7 @@ and the partial sums stay small beside the operands):
   added in order (s = 0, 1, ...: the same sum on every run, not atomics' order), then the kernel's own epilogue
   (bias, activation, cast, store) on the sum.
 
-The launcher (triton_codegen.py) picks 128 x 128 tiles for the pair, S = `split_k_factor` of the device's SMs, the
+The launcher (triton_codegen.py) picks `split_k_tile`'s tiles for the pair, S = `split_k_factor` of the device's SMs, the
 chunk a whole number of k-blocks, allocates the workspace and launches both, one after the other on one stream.
 Matmul-shaped: the kernel's one top-level loop runs over the k-role block of its `dot_dims` (no batch) and a k the
 host knows, carries one fp32 value that starts at 0 and only adds products to it (`acc + a @ b`, `hl.dot(a, b,

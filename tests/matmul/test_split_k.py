@@ -53,12 +53,21 @@ def test_others_launch_one_kernel(m, k, n):
 
 
 def test_the_rule_and_the_factor():
-    assert hostmath.split_k_wanted(16, 4096, 4096, 2)  # a decode step: 32 tiles of 132 SMs
-    assert hostmath.split_k_wanted(1024, 1024, 16384, 2)  # small m n, long k: 2 splits
+    assert hostmath.split_k_wanted(16, 4096, 4096, 2)  # a decode step: 64 tiles of 64 x 64 on 132 SMs
+    assert hostmath.split_k_wanted(128, 4096, 14336, 2)  # 64 tiles of 64 x 128, a long k
+    assert not hostmath.split_k_wanted(1024, 1024, 16384, 2)  # 128 tiles of 64 x 128 fill the SMs already
     assert not hostmath.split_k_wanted(1024, 1024, 1024, 2)  # the partial sums would outweigh the operands
-    assert not hostmath.split_k_wanted(2048, 2048, 2048, 2)  # 256 tiles fill the SMs already
-    assert hostmath.split_k_factor(16, 4096, 4096, 132) == 4
+    assert not hostmath.split_k_wanted(2048, 2048, 2048, 2)
+    assert hostmath.split_k_factor(16, 4096, 4096, 132) == 2 and hostmath.split_k_factor(128, 4096, 4096, 132) == 2
     assert hostmath.split_k_factor(16, 4096, 4096, 4) == 1 and hostmath.split_k_factor(19, 33, 1100, 4) == 2
+    assert hostmath.split_k_factor(16, 4096, 4096, 132, 128, 128) == 4  # the tiles a config fixes count instead
+
+
+def test_the_split_tiles():
+    from kopt.launch.dot_tiles import dot_tiles
+    assert dot_tiles((16, 4096, 4096), ("m", "n", "k"), elem_bytes=2, split=True) == (64, 64, 128, 4, 5)
+    assert dot_tiles((128, 4096, 4096), ("m", "n", "k"), elem_bytes=2, split=True) == (64, 128, 128, 4, 4)
+    assert dot_tiles((16, 4096, 4096), ("m", "n", "k"), elem_bytes=4, split=True, gpu=False) == (16, 64, 64, 4, 5)
 
 
 def _kernels_after_split(fn, *args) -> dict[str, T.KernelOp]:

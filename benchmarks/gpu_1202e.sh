@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Device calls of the fifth session (2026-12-02): one step per call, outputs packed into $OUT/STEP.tgz.
+#   STEP=m (carry .whl and .t39a): matmul_mix fp16, autotuning on, cuBLAS in the process (the split-K tiles of
+#     kopt/launch/hostmath.py's split_k_tile); stashes the first half of Triton 3.9 for step t.
+#   STEP=t (carry .t39b, right after m on the warm machine): Triton 3.9 joined and unpacked into /tmp/t39; the knob
+#     sweep (benchmarks/knob_sweep.py) of attention and three matmul shapes under it, beside the same under 3.6.
+#   STEP=mb (carry .whl): matmul_mix bf16, autotuning on, cuBLAS and torch.compile max-autotune (three shapes).
+# Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
+#   --upgrade --target /tmp/site .whl/*.whl; export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_1202e.sh
+set -u
+OUT=${OUT:-out/gpu_1202e}
+RES=/tmp/res_1202e
+mkdir -p "$OUT" "$RES"
+export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache_1202e}
+unset KOPT_AUTOTUNE
+kopt_cli() { python3 -c "import sys; from kopt.tools.cli import main; sys.exit(main(sys.argv[1:]))" "$@"; }
+bench() {  # bench LIMIT_S NAME ARGS...: one table, its log and files under $RES/NAME
+  local limit=$1 name=$2; shift 2
+  timeout "$limit" bash -c "$(declare -f kopt_cli); kopt_cli bench $* --out $RES/$name" > "$RES/$name.log" 2>&1
+  echo "== $name (rc $?)"; grep -E "geomean|WRONG|failed" "$RES/$name.log" | head -6
+}
+STEP=${STEP:-m}
+if [ "$STEP" = m ]; then
+  mkdir -p /tmp/stash && cp .t39a/* /tmp/stash/
+  bench 330 matmul_mix_fp16 "matmul --shapes matmul_mix --dtype fp16 --peers torch,triton"
+  sed -n '/^shape/,/^first/p' "$RES/matmul_mix_fp16.log" | head -24
+elif [ "$STEP" = t ]; then
+  cat /tmp/stash/t39.part.* .t39b/t39.part.* | xz -d | (mkdir -p /tmp/t39 && tar x -C /tmp/t39)
+  (cd /tmp/t39/triton/backends/nvidia/bin && ln -sf ptxas ptxas-blackwell)
+  timeout 250 env PYTHONPATH=/tmp/t39:$PYTHONPATH TRITON_BACKENDS_IN_TREE=1 python3 benchmarks/knob_sweep.py \
+    --matmul-shapes 16384x4096x1024,2048x2048x2048,128x4096x4096 --out "$RES/knob_sweep_t39.json" > "$RES/knob_sweep_t39.txt" 2>&1
+  echo "t39 rc $?"; grep -E "library" -A3 "$RES/knob_sweep_t39.txt" | head -40
+  timeout 200 python3 benchmarks/knob_sweep.py --what attention --out "$RES/knob_sweep_attention_t36.json" \
+    > "$RES/knob_sweep_attention_t36.txt" 2>&1
+  echo "t36 rc $?"; grep -E "library" -A3 "$RES/knob_sweep_attention_t36.txt" | head -20
+elif [ "$STEP" = mb ]; then
+  bench 420 matmul_mix_bf16 "matmul --shapes matmul_mix --dtype bf16 --peers torch,compile"
+  sed -n '/^shape/,/^first/p' "$RES/matmul_mix_bf16.log" | head -24
+fi
+mkdir -p "$RES/autotune" && cp -r "$KOPT_CACHE_DIR/autotune/." "$RES/autotune/" 2>/dev/null
+tar czf "$OUT/$STEP.tgz" -C "$RES" . && rm -rf "$RES"
