@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Device calls of the fifth session (2026-12-02): one step per call, outputs packed into $OUT/STEP.tgz.
-#   STEP=m (carry .whl and .t39a): matmul_mix fp16, autotuning on, cuBLAS in the process (the split-K tiles of
-#     kopt/launch/hostmath.py's split_k_tile); stashes the first half of Triton 3.9 for step t.
-#   STEP=t (carry .t39b, right after m on the warm machine): Triton 3.9 joined and unpacked into /tmp/t39; the knob
+#   STEP=m (carry .whl): matmul_mix fp16, autotuning on, cuBLAS in the process (the split-K tiles of
+#     kopt/launch/hostmath.py's split_k_tile).
+#   STEP=mb (carry .t39a, right after m on the warm machine: xdsl stays in /tmp/site): matmul_mix bf16, autotuning on,
+#     cuBLAS and torch.compile max-autotune (three shapes); stashes the first half of Triton 3.9 for step t.
+#   STEP=t (carry .t39b, right after mb on the warm machine): Triton 3.9 joined and unpacked into /tmp/t39; the knob
 #     sweep (benchmarks/knob_sweep.py) of attention and three matmul shapes under it, beside the same under 3.6.
-#   STEP=mb (carry .whl): matmul_mix bf16, autotuning on, cuBLAS and torch.compile max-autotune (three shapes).
 # Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl; export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_1202e.sh
+#   (steps mb and t: `export PYTHONPATH=/tmp/site:$PWD && STEP=mb bash benchmarks/gpu_1202e.sh`)
 set -u
 OUT=${OUT:-out/gpu_1202e}
 RES=/tmp/res_1202e
@@ -21,7 +23,6 @@ bench() {  # bench LIMIT_S NAME ARGS...: one table, its log and files under $RES
 }
 STEP=${STEP:-m}
 if [ "$STEP" = m ]; then
-  mkdir -p /tmp/stash && cp .t39a/* /tmp/stash/
   bench 330 matmul_mix_fp16 "matmul --shapes matmul_mix --dtype fp16 --peers torch,triton"
   sed -n '/^shape/,/^first/p' "$RES/matmul_mix_fp16.log" | head -24
 elif [ "$STEP" = t ]; then
@@ -34,6 +35,7 @@ elif [ "$STEP" = t ]; then
     > "$RES/knob_sweep_attention_t36.txt" 2>&1
   echo "t36 rc $?"; grep -E "library" -A3 "$RES/knob_sweep_attention_t36.txt" | head -20
 elif [ "$STEP" = mb ]; then
+  mkdir -p /tmp/stash && cp .t39a/* /tmp/stash/
   bench 420 matmul_mix_bf16 "matmul --shapes matmul_mix --dtype bf16 --peers torch,compile"
   sed -n '/^shape/,/^first/p' "$RES/matmul_mix_bf16.log" | head -24
 fi
