@@ -2,9 +2,10 @@
 # Device calls of the fifth session (2026-12-02): one step per call, outputs packed into $OUT/STEP.tgz.
 #   STEP=m (carry .whl): matmul_mix fp16, autotuning on, cuBLAS in the process (the split-K tiles of
 #     kopt/launch/hostmath.py's split_k_tile).
-#   STEP=mb (carry .t39a, right after m on the warm machine: xdsl stays in /tmp/site): matmul_mix bf16, autotuning on,
-#     cuBLAS and torch.compile max-autotune (three shapes); stashes the first half of Triton 3.9 for step t.
-#   STEP=t (carry .t39b, right after mb on the warm machine): Triton 3.9 joined and unpacked into /tmp/t39; the knob
+#   STEP=mb (carry .whl): matmul_mix bf16, autotuning on, cuBLAS and torch.compile max-autotune (three shapes).
+#   STEP=ta (carry .t39a, right after an install of .whl on the machine; it goes back after 30 s idle): stashes the
+#     first half of Triton 3.9 for step t.
+#   STEP=t (carry .t39b, right after ta on the warm machine): Triton 3.9 joined and unpacked into /tmp/t39; the knob
 #     sweep (benchmarks/knob_sweep.py) of attention and three matmul shapes under it, beside the same under 3.6.
 # Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl; export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_1202e.sh
@@ -34,8 +35,10 @@ elif [ "$STEP" = t ]; then
   timeout 200 python3 benchmarks/knob_sweep.py --what attention --out "$RES/knob_sweep_attention_t36.json" \
     > "$RES/knob_sweep_attention_t36.txt" 2>&1
   echo "t36 rc $?"; grep -E "library" -A3 "$RES/knob_sweep_attention_t36.txt" | head -20
+elif [ "$STEP" = ta ]; then
+  mkdir -p /tmp/stash && cp .t39a/* /tmp/stash/ && ls -la /tmp/stash
+  exit 0
 elif [ "$STEP" = mb ]; then
-  mkdir -p /tmp/stash && cp .t39a/* /tmp/stash/
   bench 420 matmul_mix_bf16 "matmul --shapes matmul_mix --dtype bf16 --peers torch,compile"
   sed -n '/^shape/,/^first/p' "$RES/matmul_mix_bf16.log" | head -24
 fi
