@@ -7,6 +7,13 @@
 #     first half of Triton 3.9 for step t.
 #   STEP=t (carry .t39b, right after ta on the warm machine): Triton 3.9 joined and unpacked into /tmp/t39; the knob
 #     sweep (benchmarks/knob_sweep.py) of attention and three matmul shapes under it, beside the same under 3.6.
+#   STEP=q (carry .carry2, after one call that installed .whl and one that copied .carry1/* to /tmp/stash, each within
+#     30 s of the last): QuACK installed (benchmarks/gpu_owed_1202.sh's step b); softmax tritonbench fp32 and rms_norm
+#     norm8k fp16/bf16, autotuning on, QuACK, the Triton kernel, torch and copy in each process. Its command:
+#     cd /tmp/stash && cp $OLDPWD/.carry2/* . && cat cutlass.part.aa cutlass.part.ab >
+#     nvidia_cutlass_dsl_libs_cu13-4.8.1-cp312-cp312-manylinux_2_28_x86_64.whl && rm cutlass.part.* && python3 -m pip
+#     install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site *.whl; cd $OLDPWD; export
+#     PYTHONPATH=/tmp/site:/tmp/site/nvidia_cutlass_dsl/dsl_packages:$PWD && STEP=q bash benchmarks/gpu_1202e.sh
 # Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl; export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_1202e.sh
 #   (steps mb and t: `export PYTHONPATH=/tmp/site:$PWD && STEP=mb bash benchmarks/gpu_1202e.sh`)
@@ -38,6 +45,9 @@ elif [ "$STEP" = t ]; then
 elif [ "$STEP" = ta ]; then
   mkdir -p /tmp/stash && cp .t39a/* /tmp/stash/ && ls -la /tmp/stash
   exit 0
+elif [ "$STEP" = q ]; then
+  bench 300 softmax_tb_fp32 "softmax --shapes tritonbench --dtype fp32 --peers quack,triton,torch"
+  bench 150 rms_norm_norm8k "rms_norm --shapes norm8k --dtype bf16,fp16 --peers quack,triton,torch"
 elif [ "$STEP" = mb ]; then
   bench 420 matmul_mix_bf16 "matmul --shapes matmul_mix --dtype bf16 --peers torch,compile"
   sed -n '/^shape/,/^first/p' "$RES/matmul_mix_bf16.log" | head -24
