@@ -53,21 +53,28 @@ def num_warps_expr(block_syms: list[str], elem_size: int | None = None, chunked:
 
 
 def launch_warps_expr(grid_syms: list[str], constexprs: list[str], elem_size: int | None, chunked: bool,
-                      pieces: list[str] | None) -> str:
+                      pieces: list[str] | None, overlap: bool = False) -> str:
     """The default warps of a kernel launch (the generated launcher's and the autotuner's space, alike): a row held
-    as two pieces (`pieces`, reduction_pieces.py) by the first piece, else by everything a program holds."""
+    as two pieces (`pieces`, reduction_pieces.py; `overlap`: its tail a block ending at the row's end) by its pieces,
+    else by everything a program holds."""
     if pieces:
-        return pieces_warps_expr(grid_syms, pieces[0])
+        return pieces_warps_expr(grid_syms, pieces, overlap)
     return num_warps_expr([*grid_syms, *constexprs], elem_size, chunked)
 
 
-def pieces_warps_expr(grid_syms: list[str], first_piece: str) -> str:
+def pieces_warps_expr(grid_syms: list[str], pieces: list[str], overlap: bool = False) -> str:
     """Warps for a row held as two pieces: 4 while a program's first piece has at most 8192 elements, else 8.
     On an H200 (fp16 softmax 4096 x N, the two-piece kernel written out: benchmarks/softmax_chunks.py, a masked
     tail) 4 warps beat 8 by 3-18 % and 16 by 14-44 % at N = 4224...9216; at 10240 8 warps won by 2 %, at 12288
-    4 beat 8 by 3 % and 16 won by 2 %; a first piece past 8192 is not measured."""
-    elems = " * ".join([*grid_syms, first_piece])
-    return f"(4 if {elems} <= 8192 else 8)"
+    4 beat 8 by 3 % and 16 won by 2 %; a first piece past 8192 is not measured. A tail ending at the row's end
+    (`overlap`) of 2048 past a first piece of 8192 takes 8: 3491-3571 GB/s against 3157-3261 on 4 at N = 9344, 9600,
+    10112, where tails of 1024 and 4096 ran best on 4 (8832: 3236 vs 2823; 11392-12160: 3521-3552 vs 2959-3100)
+    (benchmarks/results/h200_2026-12-02e/softmax_chunks3.json: one run, a fit to it, not a model)."""
+    elems = " * ".join([*grid_syms, pieces[0]])
+    default = f"(4 if {elems} <= 8192 else 8)"
+    if not overlap:
+        return default
+    return f"(8 if {elems} == 8192 and {pieces[1]} == 2048 else {default})"
 
 
 def held_rdims(constexprs: list[str], pieces: list[str] | None) -> list[str]:

@@ -33,6 +33,7 @@ from kopt.dialects.plan import CHUNK, TILE
 from kopt.dialects.sizes import SizeAttr
 from kopt.dialects.types import TensorType, TileType
 from kopt.errors import KoptError
+from kopt.ir.row_plan import OVERLAP, row_tail
 from kopt.launch.dot_tiles import DOT_2D, WARP_SPEC
 
 _NOT_SYMBOLS = {"cdiv", "next_power_of_2", "tl", "triton"}
@@ -271,7 +272,7 @@ def _launch_lines(launch: T.LaunchOp, kernel: T.KernelOp, ks: KernelSource, cfg:
     lines += [f"{sym} = {expr}" for sym, expr in exprs.items()]  # each may use the ones before it
     warps = str(cfg.num_warps) if cfg.num_warps else launch_warps_expr(
         [s for s in ordered if s in grid_syms], sorted(constexprs), row_elem_bytes(kernel), bool(plan.of_kind(CHUNK)),
-        pieces)
+        pieces, row_tail(kernel) == OVERLAP)
     launch_grid = " * ".join(f"({host(g)})" if not is_atom(host(g)) else host(g) for g in grid)
     if "pid_type" in kernel.attributes:  # a persistent kernel: at most one program per SM, each looping over tiles
         launch_grid = f"persistent_programs({launch_grid}, {tensor})"

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
@@ -55,6 +56,18 @@ def used_values(op: Operation):
     inner |= {a for o in op.walk() for reg in o.regions for b in reg.blocks for a in b.args}
     return [v for o in op.walk() for v in o.operands if v not in inner]
 
+
+
+# reduction-variants marks the two-piece clones whose tail is not masked at the row's end: launched only for rows whose
+# tail fills its block ("exact"), or holding a tail block that ends at the row's end ("overlap",
+# kopt/passes/reduction_pieces.py); reduction-lowering builds the tail so, the launcher picks its warps by it
+ROW_TAIL, EXACT, OVERLAP = "row_tail", "exact", "overlap"
+
+
+def row_tail(kernel: T.KernelOp) -> str | None:
+    """How `kernel`'s tail piece is marked (`EXACT`, `OVERLAP`), or None for a tail masked at the row's end."""
+    mark = kernel.attributes.get(ROW_TAIL)
+    return mark.data if isinstance(mark, StringAttr) else None
 
 @dataclass
 class Plan:

@@ -36,10 +36,10 @@ from kopt.dialects.types import RangeType
 from kopt.errors import KoptError
 from kopt.ir.extents import canonical_tensor_dims, extent_classes, rename_dims
 from kopt.ir.online_pairs import find_pairs
-from kopt.ir.row_plan import looped_extent, plan, row_element_bytes
+from kopt.ir.row_plan import looped_extent, plan, row_element_bytes, row_tail
 from kopt.ir.util import kernels
 from kopt.passes.reduction_phases import PhaseBuilder
-from kopt.passes.reduction_pieces import PieceBuilder, has_exact_tail, piece_sizes, splittable
+from kopt.passes.reduction_pieces import PieceBuilder, piece_sizes, splittable
 from kopt.passes.registry import register_pass
 
 MODES = ("auto", "persistent", "looped", "online", "chunked")
@@ -128,7 +128,7 @@ def lower_chunked(kernel: T.KernelOp, canon: dict[str, str]) -> bool:
     blocks = _Blocks(kernel)
     pieces = tuple(blocks.add(WHOLE, size) for size in piece_sizes(extent))
     kernel.attributes["row_pieces"] = ArrayAttr([StringAttr(s) for s in pieces])  # (the launch's warps read it)
-    PieceBuilder(p, pieces, canon, exact_tail=has_exact_tail(kernel)).build()
+    PieceBuilder(p, pieces, canon, tail=row_tail(kernel)).build()
     lower_persistent(kernel, blocks, canon)  # any other whole dim
     blocks.commit()
     # the first piece (at least 1 lane, unmasked) is inside the row only where the row is not empty: checked at launch

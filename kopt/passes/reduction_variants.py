@@ -25,7 +25,13 @@ A row whose tail fills its block (N = 2^a + 2^b, e.g. 10240 = 8192 + 2048, 12288
 tail (up to half the first piece). Measured with the hand-written kernels above (softmax_chunks2.json, fp16, 4096 x
 N, one row a program): both pieces unmasked against a masked tail, 4 warps: 10240 3375 vs 3060 GB/s, 12288 3420 vs
 2964 (8 warps 3491; kopt's padded block ran 3024-3139 there), 9216 3257 vs 3160, 6144 3289 vs 3076, 5120 3080 vs
-2975, 4224 2814 vs 2721; one loss, 8704 3071 vs 3212. kopt's own exact clone is not yet timed on a GPU.
+2975, 4224 2814 vs 2721; one loss, 8704 3071 vs 3212. kopt's own exact clone, timed in kopt's softmax on the H200
+(benchmarks/results/h200_2026-12-02e/q3/): 10240 3477 GB/s against QuACK's 3631, 12288 3714 against 3710.
+
+A kernel whose row ops are lane-local (reduction_pieces.overlap_safe: softmax, log_softmax, rms_norm ...) gets
+`<name>_chunked_overlap` instead of `<name>_chunked`: the tail is the unmasked block that ends at the row's end
+(reduction_pieces.py says how and what it measured: +14..24 % over the masked tail at 9344-12160 fp16), launched for
+a tail block of at most half the first piece (rows of 4097-6143, 8193-12287, ... elements that are no power of two).
 """
 
 from __future__ import annotations
@@ -39,9 +45,9 @@ from xdsl.passes import ModulePass
 from kopt.dialects import tile as T
 from kopt.ir.extents import extent_classes
 from kopt.ir.online_pairs import find_pairs
-from kopt.ir.row_plan import Plan, looped_extent, plan, row_element_bytes
+from kopt.ir.row_plan import EXACT, OVERLAP, ROW_TAIL, Plan, looped_extent, plan, row_element_bytes
 from kopt.ir.util import kernels
-from kopt.passes.reduction_pieces import EXACT, ROW_TAIL, splittable
+from kopt.passes.reduction_pieces import overlap_safe, splittable
 from kopt.passes.registry import register_pass
 
 # Widest row (elements) a persistent program holds, by element size of the row's tensor: beyond it
@@ -64,18 +70,27 @@ CHUNKED_MIN = 4096  # rows up to this many elements stay one padded block (the g
 CHUNKED_BYTES = 2  # element sizes that get the chunked variant (see the module docstring)
 
 
-def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int) -> T.KernelOp | None:
+def chunked_variant(kernel: T.KernelOp, extent: str, canon: dict, limit: int, narrowed: bool) -> T.KernelOp | None:
     """The two-piece clone of a kernel with 2-byte rows (along `extent`) whose row values a looped plan can split,
-    for rows up to `limit`; else None."""
+    for rows up to `limit`; else None. Where its row ops are lane-local (`overlap_safe`) the clone's tail is the
+    unmasked block ending at the row's end (`chunked_overlap`, for a tail of at most half the first piece; 3/8 where
+    the kernel's padded rows are `narrowed`, as below), else masked there (`chunked`, a tail of at most 3/8)."""
     p = plan(kernel, extent, [], canon)
     if p is None or not splittable(p):
         return None
     size = row_element_bytes(kernel, extent)
     if size != CHUNKED_BYTES or any(isinstance(op, T.DotOp) for op in kernel.walk()):
         return None  # (1-byte rows are not measured; a product's tail piece could be narrower than tl.dot's 16)
-    return _variant(kernel, "chunked", _two_pieces_if(extent, limit, _TAIL_AT_MOST_3_8.format(e=extent)))
+    if not overlap_safe(p):
+        return _variant(kernel, "chunked", _two_pieces_if(extent, limit, _TAIL_AT_MOST_3_8.format(e=extent)))
+    cap = _TAIL_AT_MOST_3_8 if narrowed else _TAIL_BLOCK_AT_MOST_HALF
+    variant = _variant(kernel, "chunked", _two_pieces_if(extent, limit, cap.format(e=extent)), suffix="chunked_overlap")
+    variant.attributes[ROW_TAIL] = StringAttr(OVERLAP)
+    return variant
 
 
+# the tail's block at most half the first piece: past it the two blocks hold as many lanes as the padded one
+_TAIL_BLOCK_AT_MOST_HALF = "4 * next_power_of_2({e} - next_power_of_2({e}) // 2) <= next_power_of_2({e})"
 _TAIL_AT_MOST_3_8 = "16 * {e} <= 11 * next_power_of_2({e})"  # the tail at most 3/8 of the first piece
 
 
@@ -159,8 +174,8 @@ class ReductionVariantsPass(ModulePass):
             at = kernel
             # the launcher takes the first variant whose `launch_if` holds: an exact two-piece row before a masked
             # one, both before the online loop (their widths overlap where the padded block's limit is narrowed)
-            chunked = chunked_variant(kernel, extent, canon, pieces)
             narrowed = padded < PERSISTENT_MAX[row_element_bytes(kernel, extent)]
+            chunked = chunked_variant(kernel, extent, canon, pieces, narrowed)
             for variant in (exact_tail_variant(chunked, extent, pieces, narrowed), chunked,
                             online_variant(kernel, extent, online, padded)):
                 if variant is not None:

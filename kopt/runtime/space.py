@@ -20,6 +20,7 @@ from typing import Callable
 
 from kopt.backends.exprs import py_expr
 from kopt.backends.heuristics import block_size_exprs, held_rdims, launch_warps_expr
+from kopt.ir.row_plan import OVERLAP
 from kopt.launch import hostmath
 from kopt.runtime.config import Config
 from kopt.runtime.dot_space import dot_config_space, dot_plan
@@ -39,6 +40,7 @@ def launch_plan(module) -> dict:
     from kopt.dialects import tile as T
     from kopt.dialects import tt
     from kopt.dialects.plan import CHUNK, TILE
+    from kopt.ir.row_plan import row_tail
 
     kernels = []
     for op in module.ops:
@@ -59,6 +61,7 @@ def launch_plan(module) -> dict:
                         "loops": any(inner.name.endswith(".for") for inner in op.walk() if inner is not op),
                         "row_elem_bytes": row_elem_bytes(op),  # a looped reduction's warps depend on it
                         "row_pieces": row_pieces(op),  # a row held as two pieces: its warps too
+                        "row_tail": row_tail(op),  # (and how its tail meets the row's end)
                         **dot_plan(op)})  # a tl.dot kernel's block roles (its space is dot_space.py's)
     symbols = param_symbols(module)
     return {"kernels": kernels, "symbols": {s: list(v) for s, v in symbols.items()},
@@ -147,7 +150,8 @@ def evaluate(plan: dict, sizes: dict[str, int], choose: dict[str, int] | None = 
             for sym, text in exprs.items():
                 local[sym] = eval(text, _HOST, local)  # noqa: S307
             warps = launch_warps_expr([s for s, _ in k["grid_blocks"]], sorted(k["constexprs"]),
-                                      k.get("row_elem_bytes"), k.get("chunked", False), k.get("row_pieces"))
+                                      k.get("row_elem_bytes"), k.get("chunked", False), k.get("row_pieces"),
+                                      k.get("row_tail") == OVERLAP)
             local["num_warps"] = eval(warps, {}, local)  # noqa: S307
             env[k["name"]] = local
         env["active"] = _active(plan, choose or sizes)

@@ -1,6 +1,7 @@
-"""Rows held as two pieces (reduction-lowering's `chunked`, kopt/passes/reduction_pieces.py): the variant that
-reduction-variants makes for 2-byte rows just past a power of two, launched by the sizes and checked against torch
-there; the mode's own limits (an empty row, an argmax)."""
+"""Rows held as two pieces (reduction-lowering's `chunked`, kopt/passes/reduction_pieces.py): the variants that
+reduction-variants makes for 2-byte rows just past a power of two (a tail that fills its block, one that ends at the
+row's end, one masked there), launched by the sizes and checked against torch there; the mode's own limits (an
+empty row, an argmax)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import kopt
 from tests.reductions import kernels as K
 from tests.helpers import built_for_sm90, Launches
 from tests.reductions.modes import kernel
+from kopt.dialects import tile as T
 
 TOL = {torch.float16: dict(atol=2e-3, rtol=2e-3), torch.bfloat16: dict(atol=2e-2, rtol=2e-2)}
-CHUNKED = (4099, 5632, 8195, 11264)  # > 4096, no power of two, tail <= 3/8 of the first piece and no power of two
+# > 4096, no power of two, the tail's block at most half the first piece (11265, 12160: a tail of 3073 and 3968, past
+# the masked clone's 3/8; 6143: an odd row, its tail block starting at 4095)
+OVERLAP = (4099, 5632, 6143, 8195, 11264, 11265, 12160)
 EXACT = (4097, 6144, 8193, 10240, 12288)  # > 4096, two powers of two: the tail (1, 2048, 1, 2048, 4096) fills its block
-PADDED = (4096, 11265, 3000, 12289)  # a power of two, a tail over 3/8 (and no power of two), a short row
+PADDED = (4096, 12289, 12672, 3000)  # a power of two, a tail block as wide as the first piece, a short row
 
 
 def _half(fn, *args):
@@ -28,12 +32,12 @@ def _half(fn, *args):
 def test_two_byte_rows_just_past_a_power_of_two_launch_the_chunked_kernel(dtype):
     sm = kernel("softmax", "auto")
     compiled = sm.compile(torch.randn(2, 8).to(dtype))
-    assert "def _softmax_kernel_chunked(" in compiled.triton_source
-    for n in CHUNKED + EXACT + PADDED:
-        x = torch.randn(3, n).to(dtype)
+    assert "def _softmax_kernel_chunked_overlap(" in compiled.triton_source
+    for n in OVERLAP + EXACT + PADDED:
+        x = torch.randn(3, n).to(dtype) * 4
         with Launches(compiled) as seen:
             got = sm(x)
-        want = "_chunked" if n in CHUNKED else "_chunked_exact" if n in EXACT else ""
+        want = "_chunked_overlap" if n in OVERLAP else "_chunked_exact" if n in EXACT else ""
         assert seen.names == [f"_softmax_kernel{want}"], n
         torch.testing.assert_close(got, _half(lambda t: torch.softmax(t, 1), x), **TOL[dtype])
     xt = torch.randn(8193, 2).to(dtype).t()  # rows with a stride of 1 element between rows, 2 apart in a row
@@ -43,10 +47,26 @@ def test_two_byte_rows_just_past_a_power_of_two_launch_the_chunked_kernel(dtype)
 def test_an_exact_tail_has_no_mask():
     """The exact clone's row is two unmasked pieces: its loads and stores are masked by the rows alone."""
     src = kernel("softmax", "auto").compile(torch.randn(2, 8).half()).triton_source
-    exact = src[src.index("def _softmax_kernel_chunked_exact("):src.index("def _softmax_kernel_chunked(")]
-    accesses = [line for line in exact.splitlines() if "tl.load(" in line or "tl.store(" in line]
-    assert len(accesses) == 4 and all(line.rstrip(")").endswith(("mask_0[:, None], other=0.0", "mask_0[:, None]"))
-                                      for line in accesses), accesses
+    for clone in ("exact", "overlap"):
+        body = src[src.index(f"def _softmax_kernel_chunked_{clone}("):]
+        body = body[:body.index("\n\n\n")]
+        accesses = [line for line in body.splitlines() if "tl.load(" in line or "tl.store(" in line]
+        assert len(accesses) == 4 and all(line.rstrip(")").endswith(("mask_0[:, None], other=0.0", "mask_0[:, None]"))
+                                          for line in accesses), (clone, accesses)
+
+
+def test_an_overlapping_tail_leaves_the_shared_lanes_out_of_its_reductions():
+    """The tail block starts at N - tail (inside the first piece); its max and its sum skip the lanes below the first
+    piece's end (the first piece counts them), and the row's values are torch's whichever piece wrote them last."""
+    src = kernel("softmax", "auto").compile(torch.randn(2, 8).half()).triton_source
+    body = src[src.index("def _softmax_kernel_chunked_overlap("):]
+    body = body[:body.index("\n\n\n")]
+    assert "indices_2 = (_m - _RDIM_SIZE_2) + tl.arange(0, _RDIM_SIZE_2)" in body
+    assert body.count("indices_2 >= _RDIM_SIZE_1") == 2 and "float('-inf'))" in body and ", 0.0)" in body
+    x = torch.full((2, 9344), -30.0).half()
+    x[0, 8192 - 5] = 30  # the row's max in the shared lanes [9344 - 2048, 8192): counted once
+    x[1, :] = torch.linspace(-3, 3, 9344).half()  # a sum counted twice there would show in every value
+    torch.testing.assert_close(kernel("softmax", "auto")(x), _half(lambda t: torch.softmax(t, 1), x), **TOL[x.dtype])
 
 
 @pytest.mark.parametrize("n", (4099, 9344, 10240))
@@ -89,6 +109,7 @@ BUILD = """
 import torch, kopt
 from tests.helpers import Launches
 from tests.reductions.modes import kernel
+from kopt.dialects import tile as T
 for name in ("softmax", "layer_norm"):
     k = kernel(name, "auto")
     for n in (8195, 10240):
@@ -102,7 +123,7 @@ for name in ("softmax", "layer_norm"):
 def test_the_chunked_kernels_build_for_sm90(tmp_path):
     """Triton's GPU compiler and ptxas take the two-piece kernels the interpreter ran above (no GPU needed)."""
     built, stdout = built_for_sm90(BUILD, tmp_path)
-    chunked = [line for line in built if "_kernel_chunked " in line]
+    chunked = [line for line in built if "_kernel_chunked_overlap " in line]
     exact = [line for line in built if "_kernel_chunked_exact " in line]
     assert len(chunked) == 2 and len(exact) == 2 and all(line.endswith("cubin None") for line in built), stdout
     assert all("'_RDIM_SIZE_1': 8192, '_RDIM_SIZE_2': 4" in line for line in chunked), chunked
@@ -115,7 +136,7 @@ def test_a_chunked_call_and_a_padded_call_of_one_size_bucket_are_tuned_apart():
     k = kernel("softmax", "auto")
     chunked, padded = torch.randn(64, 8576).half(), torch.randn(64, 12672).half()
     compiled = k.compile(chunked)
-    assert k.tune_bucket([chunked], compiled) == ((64, 16384), ("launches", "_softmax_kernel_chunked"))
+    assert k.tune_bucket([chunked], compiled) == ((64, 16384), ("launches", "_softmax_kernel_chunked_overlap"))
     assert k.tune_bucket([padded], compiled) == ((64, 16384), ("launches", "_softmax_kernel"))
     warps = {c.num_warps for c in k.tune_candidates([chunked], compiled)}
     assert 4 not in warps and 8 in warps
@@ -124,3 +145,22 @@ def test_a_chunked_call_and_a_padded_call_of_one_size_bucket_are_tuned_apart():
     add = kopt.kernel(plain.add_one)
     x = torch.randn(100)
     assert add.tune_bucket([x, x], add.compile(x, x)) == ((128,), (128,))
+
+
+def test_a_row_op_that_reads_a_lane_position_keeps_the_masked_tail():
+    """`overlap_safe`: a tail overlapping the first piece recomputes the shared lanes, which is only the first piece's
+    result where every row op is lane-local; a lane's index (or an access through a view) makes it unsafe."""
+    from kopt.ir.extents import extent_classes
+    from kopt.ir.row_plan import looped_extent, plan
+    from kopt.passes.reduction_pieces import overlap_safe
+
+    captured = []
+    kernel("softmax", "auto").lower(torch.randn(2, 8).half(), hook=lambda prev, module, nxt: captured.append(
+        module.clone()) if prev is not None and prev.name == "reduction-variants" else None)
+    k = next(op for op in captured[0].walk() if isinstance(op, T.KernelOp) and "variant_of" not in op.attributes)
+    canon = extent_classes(k)
+    p = plan(k, looped_extent(k, canon), [], canon)
+    assert overlap_safe(p)
+    rows = next(op.result for op in k.walk() if isinstance(op, T.ProgramRangeOp))
+    p.row_ops.add(T.TileAttrOp(rows, "index"))  # (a lane's index in the row plan: any range's will do here)
+    assert not overlap_safe(p)

@@ -145,7 +145,8 @@ def test_one_pass_and_three_row_kernels_loop_from_narrower_rows():
     """Cross-entropy reads a row once either way (no row is stored): its online loop runs past 16384 elements; a
     layer_norm holds x, weight and bias along the row: past 8192 (reduction_variants.py has the measurements). A 2-byte
     row just past a power of two takes the two-piece kernel first, its first piece no wider than that limit (with an
-    unmasked tail where the tail is a power of two itself, no more than 3/8 of the first piece)."""
+    unmasked tail where the tail is a power of two itself; else the tail block ending at the row's end), the tail no
+    more than 3/8 of the first piece."""
     from tests.helpers import Launches
 
     ce = kopt.kernel(load_example("cross_entropy").cross_entropy.fn)
@@ -157,7 +158,7 @@ def test_one_pass_and_three_row_kernels_loop_from_narrower_rows():
         assert launched.names == [want]
         torch.testing.assert_close(got, torch.nn.functional.cross_entropy(x, y), atol=1e-5, rtol=1e-5)
     for n, dtype, want in ((8192, torch.float32, "_layer_norm_kernel"), (8193, torch.float32, "_layer_norm_kernel_looped"),
-                           (8576, torch.float16, "_layer_norm_kernel_chunked"),
+                           (8576, torch.float16, "_layer_norm_kernel_chunked_overlap"),
                            (8320, torch.float16, "_layer_norm_kernel_chunked_exact"),
                            (12288, torch.float16, "_layer_norm_kernel_looped")):
         x, w, b = torch.randn(2, n).to(dtype), torch.randn(n).to(dtype), torch.randn(n).to(dtype)
