@@ -109,17 +109,20 @@ for fn in (load_example("matmul").matmul.fn, load_example("matmul_bias_relu").ma
     a, b = torch.randn(16, 4096, dtype=torch.float16), torch.randn(4096, 4096, dtype=torch.float16)
     args = (a, b) if fn.__name__ == "matmul" else (a, b, torch.randn(4096, dtype=torch.float16))
     for built in kopt.build_for_target(k, *args, arch=90):
-        print("BUILT", built.kernel, built.stages[-1], built.error)
+        print("BUILT", built.kernel, built.stages[-1], built.error, built.constexprs)
 """
 
 
 def test_the_pair_builds_for_sm90(tmp_path):
-    """Triton's GPU compiler and ptxas take both kernels of a decode-sized product (no GPU needed)."""
+    """Triton's GPU compiler and ptxas take both kernels of a decode-sized product (no GPU needed), in the tiles a
+    CUDA call launches: 64 x 64 with a 128-element k-step for 16 rows (hostmath.split_k_tile)."""
     built, stdout = built_for_sm90(BUILD, tmp_path)
     names = [line.split()[1] for line in built]
     assert names == ["_matmul_kernel_splitk", "_matmul_kernel_splitk_sum", "_matmul_bias_relu_kernel_splitk",
                      "_matmul_bias_relu_kernel_splitk_sum"], stdout
-    assert all(line.endswith("cubin None") for line in built), stdout
+    assert all(" cubin None " in line for line in built), stdout
+    partial = [line for line in built if line.split()[1].endswith("_splitk")]
+    assert all("'_BLOCK_SIZE_0': 64, '_BLOCK_SIZE_1': 64, '_BLOCK_SIZE_2': 128" in line for line in partial), partial
 
 
 def test_hl_dot_with_acc_and_fp8_operands():
