@@ -17,18 +17,10 @@
 # Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl; export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_1202e.sh
 #   (steps mb and t: `export PYTHONPATH=/tmp/site:$PWD && STEP=mb bash benchmarks/gpu_1202e.sh`)
-set -u
 OUT=${OUT:-out/gpu_1202e}
 RES=/tmp/res_1202e
-mkdir -p "$OUT" "$RES"
-export PYTHONUNBUFFERED=1 KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache_1202e}
-unset KOPT_AUTOTUNE
-kopt_cli() { python3 -c "import sys; from kopt.tools.cli import main; sys.exit(main(sys.argv[1:]))" "$@"; }
-bench() {  # bench LIMIT_S NAME ARGS...: one table, its log and files under $RES/NAME
-  local limit=$1 name=$2; shift 2
-  timeout "$limit" bash -c "$(declare -f kopt_cli); kopt_cli bench $* --out $RES/$name" > "$RES/$name.log" 2>&1
-  echo "== $name (rc $?)"; grep -E "geomean|WRONG|failed" "$RES/$name.log" | head -6
-}
+export KOPT_CACHE_DIR=${KOPT_CACHE_DIR:-/tmp/kopt_cache_1202e}
+source "$(dirname "$0")/gpu_tables.sh"
 STEP=${STEP:-m}
 if [ "$STEP" = m ]; then
   bench 330 matmul_mix_fp16 "matmul --shapes matmul_mix --dtype fp16 --peers torch,triton"

@@ -5,7 +5,6 @@ An experiment, one process, GPU only; every kernel checked against torch before 
   kopt       kopt's softmax example as it launches today (autotuning off: the heuristic choice)
   pad-inf    one padded block per row, masked lanes loaded as -inf (no selects), `BM` rows a program
   chunks     the row as chunks C0 >= C1 >= C2 (powers of two, C0 and C1 unmasked, C2 masked with -inf)
-  bin        (--bin) the row as up to five unmasked power-of-two chunks, its binary digits (rows of multiples of 128)
   ovl        (--ovl) two unmasked blocks: the first power of two, and the tail's power-of-two block ending at the
              row's end (overlapping the first; the overlap left out of the reductions by a select, stored twice)
   quack      quack.softmax (CuTe-DSL), where installed
@@ -87,51 +86,6 @@ def _part(xr, base, C: tl.constexpr):
 
 
 @triton.jit
-def _bin(x, out, sx, so, C0: tl.constexpr, C1: tl.constexpr, C2: tl.constexpr, C3: tl.constexpr,
-         C4: tl.constexpr):
-    row = tl.program_id(0).to(tl.int64)
-    xr, orow = x + row * sx, out + row * so
-    k0, v0 = _part(xr, 0, C0)
-    mx = tl.max(v0, 1, keep_dims=True)
-    if C1 > 0:
-        k1, v1 = _part(xr, C0, C1)
-        mx = tl.maximum(mx, tl.max(v1, 1, keep_dims=True))
-    if C2 > 0:
-        k2, v2 = _part(xr, C0 + C1, C2)
-        mx = tl.maximum(mx, tl.max(v2, 1, keep_dims=True))
-    if C3 > 0:
-        k3, v3 = _part(xr, C0 + C1 + C2, C3)
-        mx = tl.maximum(mx, tl.max(v3, 1, keep_dims=True))
-    if C4 > 0:
-        k4, v4 = _part(xr, C0 + C1 + C2 + C3, C4)
-        mx = tl.maximum(mx, tl.max(v4, 1, keep_dims=True))
-    e0 = tl.exp(v0 - mx)
-    s = tl.sum(e0, 1, keep_dims=True)
-    if C1 > 0:
-        e1 = tl.exp(v1 - mx)
-        s += tl.sum(e1, 1, keep_dims=True)
-    if C2 > 0:
-        e2 = tl.exp(v2 - mx)
-        s += tl.sum(e2, 1, keep_dims=True)
-    if C3 > 0:
-        e3 = tl.exp(v3 - mx)
-        s += tl.sum(e3, 1, keep_dims=True)
-    if C4 > 0:
-        e4 = tl.exp(v4 - mx)
-        s += tl.sum(e4, 1, keep_dims=True)
-    r = 1.0 / s
-    tl.store(orow + k0, (e0 * r).to(out.dtype.element_ty))
-    if C1 > 0:
-        tl.store(orow + k1, (e1 * r).to(out.dtype.element_ty))
-    if C2 > 0:
-        tl.store(orow + k2, (e2 * r).to(out.dtype.element_ty))
-    if C3 > 0:
-        tl.store(orow + k3, (e3 * r).to(out.dtype.element_ty))
-    if C4 > 0:
-        tl.store(orow + k4, (e4 * r).to(out.dtype.element_ty))
-
-
-@triton.jit
 def _overlap(x, out, sx, so, m, C0: tl.constexpr, T: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     xr, orow = x + row * sx, out + row * so
@@ -144,12 +98,6 @@ def _overlap(x, out, sx, so, m, C0: tl.constexpr, T: tl.constexpr):
     r = 1.0 / (tl.sum(e0, 1, keep_dims=True) + tl.sum(tl.where(fresh, et, 0.0), 1, keep_dims=True))
     tl.store(orow + k0, (e0 * r).to(out.dtype.element_ty))
     tl.store(orow + kt, (et * r).to(out.dtype.element_ty))  # the overlap: the same values the first block stored
-
-
-def binary_chunks(m: int) -> tuple[int, ...] | None:
-    """A row's binary digits as chunks, largest first (at most five, each at least 128); None otherwise."""
-    bits = [1 << b for b in range(m.bit_length() - 1, -1, -1) if m >> b & 1]
-    return tuple(bits + [0] * (5 - len(bits))) if len(bits) <= 5 and bits[-1] >= 128 else None
 
 
 def chunks_of(m: int, smallest: int = 128, pieces: int = 3) -> tuple[int, int, int]:
@@ -174,7 +122,6 @@ def main() -> int:
     p.add_argument("--ns", default=",".join(map(str, NS)), help="row lengths")
     p.add_argument("--pieces", default="3", help="chunks a row is split into: 3, 2 or both (2,3)")
     p.add_argument("--bms", default="1,2,4", help="rows a program")
-    p.add_argument("--bin", action="store_true", help="also the binary-digit chunks (one row a program)")
     p.add_argument("--ovl", action="store_true", help="also the overlapping tail block (one row a program)")
     args = p.parse_args()
     auto = kopt.kernel(load_example("softmax").softmax.fn, autotune=False)
@@ -212,9 +159,6 @@ def main() -> int:
                             cands[f"chk{k}-{bm}w{w}"] = (lambda g=grid, b=bm, w=w, c=c: _chunks[g](
                                 x, y, x.stride(0), y.stride(0), M, n, BM=b, C0=c[0], C1=c[1], C2=c[2], num_warps=w))
             for w in (4, 8):
-                c = binary_chunks(n)
-                if args.bin and c is not None and c[1]:
-                    cands[f"bin-w{w}"] = lambda w=w, c=c: _bin[(M,)](x, y, x.stride(0), y.stride(0), *c, num_warps=w)
                 c0 = 1 << (n.bit_length() - 1)
                 if args.ovl and c0 != n:
                     t = triton.next_power_of_2(n - c0)
@@ -231,10 +175,10 @@ def main() -> int:
                     print(f"  {name}: {type(e).__name__}: {str(e)[:160]}")
             best = lambda pre: max(((k, v) for k, v in row.items() if k.startswith(pre)), key=lambda kv: kv[1],  # noqa: E731
                                    default=("-", 0.0))
-            bp, bc, bb, bo = best("pad"), best("chk"), best("bin"), best("ovl")
+            bp, bc, bo = best("pad"), best("chk"), best("ovl")
             print(f"N={n:>6} chunks={tuple(splits.values())} copy {row['copy']:6.0f} kopt {row.get('kopt', 0):6.0f} "
                   f"quack {row.get('quack', 0):6.0f} best pad {bp[1]:6.0f} ({bp[0]}) best chunks {bc[1]:6.0f} ({bc[0]}) "
-                  f"bin {bb[1]:6.0f} ({bb[0]}) ovl {bo[1]:6.0f} ({bo[0]})",
+                  f"ovl {bo[1]:6.0f} ({bo[0]})",
                   flush=True)
             results.append(row)
             if args.out:
