@@ -57,7 +57,6 @@ def used_values(op: Operation):
     return [v for o in op.walk() for v in o.operands if v not in inner]
 
 
-
 # reduction-variants marks the two-piece clones whose tail is not masked at the row's end: launched only for rows whose
 # tail fills its block ("exact"), or holding a tail block that ends at the row's end ("overlap",
 # kopt/passes/reduction_pieces.py); reduction-lowering builds the tail so, the launcher picks its warps by it
@@ -68,6 +67,7 @@ def row_tail(kernel: T.KernelOp) -> str | None:
     """How `kernel`'s tail piece is marked (`EXACT`, `OVERLAP`), or None for a tail masked at the row's end."""
     mark = kernel.attributes.get(ROW_TAIL)
     return mark.data if isinstance(mark, StringAttr) else None
+
 
 @dataclass
 class Plan:

@@ -172,8 +172,9 @@ class ReductionVariantsPass(ModulePass):
             online = plan(kernel, extent, find_pairs(kernel, extent), canon)
             padded, pieces = persistent_limits(kernel, extent, online, self.persistent_max)
             at = kernel
-            # the launcher takes the first variant whose `launch_if` holds: an exact two-piece row before a masked
-            # one, both before the online loop (their widths overlap where the padded block's limit is narrowed)
+            # the launcher takes the first variant whose `launch_if` holds: an exact two-piece row before the other
+            # chunked one (overlapping or masked tail), both before the online loop (their widths overlap where the
+            # padded block's limit is narrowed)
             narrowed = padded < PERSISTENT_MAX[row_element_bytes(kernel, extent)]
             chunked = chunked_variant(kernel, extent, canon, pieces, narrowed)
             for variant in (exact_tail_variant(chunked, extent, pieces, narrowed), chunked,
