@@ -14,6 +14,9 @@
 #     nvidia_cutlass_dsl_libs_cu13-4.8.1-cp312-cp312-manylinux_2_28_x86_64.whl && rm cutlass.part.* && python3 -m pip
 #     install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site *.whl; cd $OLDPWD; export
 #     PYTHONPATH=/tmp/site:/tmp/site/nvidia_cutlass_dsl/dsl_packages:$PWD && STEP=q bash benchmarks/gpu_1202e.sh
+#   STEP=o (owed, for the next session; after QuACK is installed as for step q): kopt's overlapping-tail clone on the
+#     tritonbench fp16 shapes, softmax and rms_norm on rows just past a power of two, and the long rows, QuACK in each
+#     process; `python3 benchmarks/overlap_check.py` first (kopt beside copy, a minute).
 # Device command: mkdir -p /tmp/site && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir
 #   --upgrade --target /tmp/site .whl/*.whl; export PYTHONPATH=/tmp/site:$PWD && STEP=m bash benchmarks/gpu_1202e.sh
 #   (steps mb and t: `export PYTHONPATH=/tmp/site:$PWD && STEP=mb bash benchmarks/gpu_1202e.sh`)
@@ -40,6 +43,10 @@ elif [ "$STEP" = ta ]; then
 elif [ "$STEP" = q ]; then
   bench 300 softmax_tb_fp32 "softmax --shapes tritonbench --dtype fp32 --peers quack,triton,torch"
   bench 150 rms_norm_norm8k "rms_norm --shapes norm8k --dtype bf16,fp16 --peers quack,triton,torch"
+elif [ "$STEP" = o ]; then
+  timeout 90 python3 benchmarks/overlap_check.py "$RES/overlap_check.txt"; cat "$RES/overlap_check.txt"
+  bench 330 softmax_tb_fp16 "softmax --shapes tritonbench --dtype fp16 --peers quack,triton,torch"
+  bench 150 softmax_longrows "softmax --shapes longrows --dtype fp32,fp16 --peers quack,triton,torch"
 elif [ "$STEP" = mb ]; then
   bench 420 matmul_mix_bf16 "matmul --shapes matmul_mix --dtype bf16 --peers torch,compile"
   sed -n '/^shape/,/^first/p' "$RES/matmul_mix_bf16.log" | head -24
