@@ -198,6 +198,11 @@ def _atomic_rmw(w, op) -> None:
     w.emit(f"tl.atomic_{op.kind.data.value}({', '.join([w.ref(op.ptrs), w.ref(op.value), *mask])})")
 
 
+@TRITON.emits(T.BarrierOp)
+def _barrier(w, op) -> None:
+    w.emit("tl.debug_barrier()")
+
+
 @TRITON.emits(tt.IndexFlagOp)
 def _index_flag(w, op) -> None:
     bad = w.ref(op.bad)  # a pointer per lane of `bad` (all to the one flag), so the atomic takes its mask

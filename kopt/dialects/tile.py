@@ -56,7 +56,7 @@ from kopt.dialects.tile_reduce import *  # noqa: F403
 from kopt.dialects.tile_contraction import CONTRACTION_OPS
 from kopt.dialects.tile_elementwise import BINARY_OPS, UNARY_CLASSES, CastOp, ConstantOp, InlineAsmOp, SymbolOp, WhereOp
 from kopt.dialects.tile_layout import LAYOUT_OPS
-from kopt.dialects.tile_memory import ACCESS_OPS, RANGE_OPS
+from kopt.dialects.tile_memory import ACCESS_OPS, RANGE_OPS, BarrierOp
 from kopt.dialects.tile_reduce import REDUCE_OPS
 from kopt.dialects.types import PointerType, RangeType, TensorType, TileType
 
@@ -480,7 +480,8 @@ class YieldOp(IRDLOperation, InfersShape, HasDimMap):
 Tile = Dialect(
     "tile",
     [
-        HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, IfOp, LetOp, JaggedOp, YieldOp, *ACCESS_OPS, *RANGE_OPS,
+        HostFuncOp, PyStmtOp, LaunchOp, HostReturnOp, KernelOp, ForOp, IfOp, LetOp, JaggedOp, YieldOp, *ACCESS_OPS,
+        BarrierOp, *RANGE_OPS,
         *BINARY_OPS, *UNARY_CLASSES, CastOp, ConstantOp, SymbolOp, WhereOp, InlineAsmOp, *REDUCE_OPS, *LAYOUT_OPS,
         *CONTRACTION_OPS, *VIEW_OPS,
     ],

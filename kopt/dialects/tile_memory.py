@@ -340,6 +340,24 @@ class StoreOp(Access):
 ACCESS_OPS = (LoadOp, StoreOp)
 
 
+@irdl_op_definition
+class BarrierOp(IRDLOperation, InfersShape, HasDimMap):
+    """`tile.barrier`: every access the program's threads make before it is performed, for all of them, before any
+    access after it (Triton's `tl.debug_barrier`, PTX `bar.sync`). The overlapping-tail row (reduction_pieces.py)
+    loads some elements in two threads and stores them from both: the barrier puts every load before every store, so
+    a tensor stored in place of one it reads is read whole first. No operands, no results; not pure (it orders
+    memory), so no pass drops it."""
+
+    name = "tile.barrier"
+    assembly_format = "attr-dict"
+
+    def infer_dims(self, sizes) -> None:
+        return None
+
+    def result_dims(self) -> list[list[DimRef] | None]:
+        return []
+
+
 # ---------------------------------------------------------------- ranges (after tiling)
 
 
@@ -383,4 +401,5 @@ class WholeRangeOp(_RangeSource):
 
 RANGE_OPS = (ProgramRangeOp, WholeRangeOp)
 
-__all__ = ["Access", "LoadOp", "StoreOp", "ProgramRangeOp", "WholeRangeOp", "ACCESS_OPS", "RANGE_OPS", "spec_attr"]
+__all__ = ["Access", "LoadOp", "StoreOp", "BarrierOp", "ProgramRangeOp", "WholeRangeOp", "ACCESS_OPS", "RANGE_OPS",
+           "spec_attr"]

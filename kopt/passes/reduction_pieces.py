@@ -18,7 +18,9 @@ the block of `next_power_of_2(N - a)` lanes that *ends* at N (the `chunked_overl
 it starts at N - tail, inside the first piece, so no lane of it is past the row's end and none is masked. The lanes
 it shares with the first piece hold the same values there (the same inputs, the same row reductions): each
 reduction over the tail leaves them out (a select to the reduction's neutral element where the lane's index is below
-a) and the tail's stores write them again with the values the first piece wrote. Measured on an H200
+a) and the tail's stores write them again with the values the first piece wrote; a barrier (`tile.barrier`) before
+the first store puts every load before every store, so a row stored in place of one the kernel reads (two threads
+read a shared element, both write it) is read whole first. Measured on an H200
 (benchmarks/results/h200_2026-12-02e/softmax_chunks3.json, hand-written fp16 softmax 4096 x N, one row a program):
 an overlapping tail against the masked one, GB/s: 9344 3566 vs 2907, 10112 3571 vs 3050, 11392 3521 vs 2847 (kopt's
 padded block 2939), 11904 3527 vs 2936, 12160 3552 vs 3023, 9600 3491 vs 2944, 8832 3236 vs 3123; QuACK ran
@@ -47,11 +49,21 @@ _LANE_LOCAL = (T.LoadOp, T.StoreOp, T.ReduceOp, T.BinaryOp, T.UnaryOp, T.CastOp,
 
 def overlap_safe(p: Plan) -> bool:
     """Whether a tail block overlapping the first piece computes, on the shared lanes, what the first piece does:
-    every row op is lane-local (`_LANE_LOCAL`), no access goes through a view (an atomic add twice is not once)."""
+    every row op is lane-local (`_LANE_LOCAL`), no access goes through a view (an atomic add twice is not once), and
+    every row load comes before every row store in the kernel's body (the barrier PieceBuilder puts between them then
+    orders every load before every store, whichever threads make them)."""
     ops = p.row_ops | set(p.stores) | set(p.reductions)
-    return all(isinstance(op, _LANE_LOCAL) for op in ops) and not any(
-        isinstance(op, T.ACCESS_OPS) and isinstance(op.tensor.owner, (T.AtomicViewOp, T.MaskedViewOp, T.SliceViewOp))
-        for op in ops)
+    if not all(isinstance(op, _LANE_LOCAL) for op in ops) or any(
+            isinstance(op, T.ACCESS_OPS) and isinstance(op.tensor.owner, (T.AtomicViewOp, T.MaskedViewOp,
+                                                                          T.SliceViewOp)) for op in ops):
+        return False
+    body = list(p.kernel.body.block.ops)
+    at = {op: i for i, op in enumerate(body)}
+    loads = [op for op in ops if isinstance(op, T.LoadOp)]
+    stores = [op for op in ops if isinstance(op, T.StoreOp)]
+    if any(op not in at for op in loads + stores):
+        return False  # (an access inside a nested region: its order against the others is not the body's)
+    return not loads or not stores or max(at[op] for op in loads) < min(at[op] for op in stores)
 
 
 def splittable(p: Plan) -> bool:
@@ -99,6 +111,12 @@ class PieceBuilder:
         for op in reversed(list(block.ops)):
             if op in moved:
                 block.erase_op(op, safe_erase=False)
+        if self.tail == OVERLAP:  # every load (both pieces, every thread) before the first store: see BarrierOp
+            first_store = next((op for op in block.ops if isinstance(op, T.StoreOp)), None)
+            if first_store is not None:
+                barrier = T.BarrierOp()
+                barrier.location = first_store.location
+                block.insert_op_before(barrier, first_store)
 
     def clone_before(self, op: Operation, vmap: dict, piece, size: str) -> None:
         new = op.clone(value_mapper=vmap)

@@ -117,3 +117,17 @@ def row_mean_broadcast(x: torch.Tensor) -> torch.Tensor:
     for tile_m in hl.tile(m):
         out[tile_m, :] = x[tile_m, :].mean(dim=1, keepdim=True)
     return out
+
+
+def store_then_read_another(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A row stored before another row is read (two stores, a load between them): the overlapping tail's barrier
+    would not put that load before the first store, so its chunked clone keeps the masked tail."""
+    m, n = x.size()
+    assert y.size(0) == m and y.size(1) == n  # (one row extent: both rows are the chunked clone's)
+    centred, share = torch.empty_like(x), torch.empty_like(y)
+    for tile_m in hl.tile(m):
+        row = x[tile_m, :].to(torch.float32)
+        centred[tile_m, :] = (row - torch.amax(row, 1, keepdim=True)).to(x.dtype)
+        other = y[tile_m, :].to(torch.float32)
+        share[tile_m, :] = (other / torch.sum(other, 1, keepdim=True)).to(y.dtype)
+    return centred, share

@@ -55,6 +55,34 @@ def test_an_exact_tail_has_no_mask():
                                           for line in accesses), (clone, accesses)
 
 
+def test_an_overlapping_tail_reads_everything_before_it_stores():
+    """Two threads read a shared element and both write it: a barrier between the last load and the first store keeps
+    a row stored in place of one the kernel reads from being read half-written (the interpreter runs a program's
+    threads as one, so the order is checked in the source); a kernel with a load after a store keeps the masked tail."""
+    src = kernel("softmax", "auto").compile(torch.randn(2, 8).half()).triton_source
+    body = src[src.index("def _softmax_kernel_chunked_overlap("):]
+    lines = body[:body.index("\n\n\n")].splitlines()
+    at = [i for i, line in enumerate(lines) if "tl.debug_barrier()" in line]
+    loads = [i for i, line in enumerate(lines) if "tl.load(" in line]
+    stores = [i for i, line in enumerate(lines) if "tl.store(" in line]
+    assert len(at) == 1 and max(loads) < at[0] < min(stores), lines
+    assert "debug_barrier" not in src[src.index("def _softmax_kernel_chunked_exact("):src.index("def _softmax_kernel_chunked_overlap(")]
+    k = kopt.kernel(K.store_then_read_another)
+    x, y = torch.randn(2, 9344).half(), torch.rand(2, 9344).half() + 0.5
+    with Launches(k.compile(x, y)) as seen:
+        centred, share = k(x, y)
+    assert seen.names == ["_store_then_read_another_kernel_chunked"]
+    torch.testing.assert_close(centred, _half(lambda t: t - t.amax(1, keepdim=True), x), **TOL[x.dtype])
+    torch.testing.assert_close(share, _half(lambda t: t / t.sum(1, keepdim=True), y), **TOL[x.dtype])
+    z = torch.randn(3, 9344).half()
+    want = _half(lambda t: torch.softmax(t, 1), z)
+    inplace = kopt.kernel(K.softmax_in_place)
+    with Launches(inplace.compile(z)) as seen:
+        inplace(z)
+    assert seen.names == ["_softmax_in_place_kernel_chunked_overlap"]
+    torch.testing.assert_close(z, want, **TOL[z.dtype])
+
+
 def test_an_overlapping_tail_leaves_the_shared_lanes_out_of_its_reductions():
     """The tail block starts at N - tail (inside the first piece); its max and its sum skip the lanes below the first
     piece's end (the first piece counts them), and the row's values are torch's whichever piece wrote them last."""
