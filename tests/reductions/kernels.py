@@ -131,3 +131,12 @@ def store_then_read_another(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Ten
         other = y[tile_m, :].to(torch.float32)
         share[tile_m, :] = (other / torch.sum(other, 1, keepdim=True)).to(y.dtype)
     return centred, share
+
+
+def column_softmax(x: torch.Tensor) -> torch.Tensor:
+    """softmax over dim 0: the reduced dim leads, the tiles run along dim 1."""
+    n, m = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        out[:, tile_m] = torch.softmax(x[:, tile_m].to(torch.float32), 0).to(out.dtype)
+    return out

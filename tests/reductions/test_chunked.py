@@ -55,6 +55,22 @@ def test_an_exact_tail_has_no_mask():
                                           for line in accesses), (clone, accesses)
 
 
+@pytest.mark.parametrize("n", (9344, 5000))
+def test_an_overlapping_tail_along_dim_0_and_across_strides(n):
+    """The reduced dim first (a column softmax, its tail's select placed along dim 0), and rows 3 elements apart."""
+    k = kopt.kernel(K.column_softmax)
+    x = (torch.randn(n, 3) * 3).half()
+    with Launches(k.compile(x)) as seen:
+        got = k(x)
+    assert seen.names == ["_column_softmax_kernel_chunked_overlap"]
+    torch.testing.assert_close(got, _half(lambda t: torch.softmax(t, 0), x), **TOL[x.dtype])
+    sm = kernel("softmax", "auto")
+    with Launches(sm.compile(x.t())) as seen:
+        got = sm(x.t())  # rows with a stride of 3 elements along them
+    assert seen.names == ["_softmax_kernel_chunked_overlap"]
+    torch.testing.assert_close(got, _half(lambda t: torch.softmax(t, 1), x.t()), **TOL[x.dtype])
+
+
 def test_an_overlapping_tail_reads_everything_before_it_stores():
     """Two threads read a shared element and both write it: a barrier between the last load and the first store keeps
     a row stored in place of one the kernel reads from being read half-written (the interpreter runs a program's
