@@ -31,7 +31,7 @@ the first piece.
 
 from __future__ import annotations
 
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 
 from kopt.dialects import tile as T
 from kopt.dialects.dtypes import i1, i32
@@ -85,6 +85,7 @@ class PieceBuilder:
 
     def __init__(self, p: Plan, pieces: tuple[str, str], canon: dict[str, str] | None = None, tail: str | None = None):
         self.p, self.pieces, self.canon, self.tail = p, pieces, canon, tail
+        self.fresh: dict[tuple[int, int], SSAValue] = {}  # the overlapping tail's own lanes, by (dim, rank) placed
 
     def build(self) -> None:
         p, block = self.p, self.p.kernel.body.block
@@ -145,16 +146,22 @@ class PieceBuilder:
 
     def shared_lanes_left_out(self, r: T.ReduceOp, value, tail) -> list[Operation]:
         """`where(index >= first, value, neutral)` along the reduced dim: the overlapping tail's lanes that the first
-        piece holds too, left out of the reduction (their values are counted once, in the first piece)."""
+        piece holds too, left out of the reduction (their values are counted once, in the first piece). The lanes'
+        mask is made once per placement; later reductions reuse it (it comes before them in the body)."""
         dim, rank, t = r.dim.value.data, value.type.rank, value.type
-        lanes = TileType([self.pieces[1]], i32)
-        index = T.TileAttrOp(tail, "index")
-        first = T.SymbolOp(self.pieces[0], TileType([], i32))
-        fresh = T.GeOp(index.result, first.result, lanes.with_element(i1))
-        spec = ["None"] * rank
-        spec[dim] = ":"
-        placed = T.ExpandOp(fresh.result, spec, TileType(["1"] * dim + [self.pieces[1]] + ["1"] * (rank - dim - 1), i1))
+        ops: list[Operation] = []
+        if (dim, rank) not in self.fresh:
+            lanes = TileType([self.pieces[1]], i1)
+            index = T.TileAttrOp(tail, "index")
+            first = T.SymbolOp(self.pieces[0], TileType([], i32))
+            fresh = T.GeOp(index.result, first.result, lanes)
+            spec = ["None"] * rank
+            spec[dim] = ":"
+            placed = T.ExpandOp(fresh.result, spec,
+                                TileType(["1"] * dim + [self.pieces[1]] + ["1"] * (rank - dim - 1), i1))
+            ops += [index, first, fresh, placed]
+            self.fresh[(dim, rank)] = placed.result
         neutral = T.ConstantOp(r.neutral(t.element_type), TileType([], t.element_type))
-        kept = T.WhereOp(placed.result, value, neutral.result, t)
+        kept = T.WhereOp(self.fresh[(dim, rank)], value, neutral.result, t)
         kept.result.name_hint = "fresh"
-        return [index, first, fresh, placed, neutral, kept]
+        return [*ops, neutral, kept]

@@ -20,7 +20,7 @@ from typing import Callable
 
 from kopt.backends.exprs import py_expr
 from kopt.backends.heuristics import block_size_exprs, held_rdims, launch_warps_expr
-from kopt.ir.row_plan import OVERLAP
+from kopt.ir.row_plan import OVERLAP, row_tail
 from kopt.launch import hostmath
 from kopt.runtime.config import Config
 from kopt.runtime.dot_space import dot_config_space, dot_plan
@@ -40,7 +40,6 @@ def launch_plan(module) -> dict:
     from kopt.dialects import tile as T
     from kopt.dialects import tt
     from kopt.dialects.plan import CHUNK, TILE
-    from kopt.ir.row_plan import row_tail
 
     kernels = []
     for op in module.ops:
