@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import triton.testing
 
 import kopt
+from kopt.tools.bench.harness import cuda_timer as timed  # do_bench's median, L2 flushed
 from tests.helpers import load_example
 
 MATMUL_SHAPES = ["16384x4096x1024", "2048x2048x2048", "1024x1024x16384", "128x4096x4096", "16x4096x4096",
@@ -40,10 +40,6 @@ ATTN_TILES = [(128, 64, 8, 3), (128, 64, 8, 2), (128, 64, 8, 4), (128, 128, 8, 2
               (64, 64, 4, 3), (64, 128, 4, 3), (128, 32, 4, 3)]
 ATTN_KNOBS = [{}, {"indexing": "tensor_descriptor"}, {"range_warp_specializes": [True]},
               {"indexing": "tensor_descriptor", "range_warp_specializes": [True]}]
-
-
-def timed(fn) -> float:
-    return float(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
 
 
 def sweep(label, kernel_of, configs, shapes, make, reference, flops, rows):

@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-import triton.testing  # noqa: E402
 
 import kopt  # noqa: E402
+from kopt.tools.bench.harness import cuda_timer  # noqa: E402
 from tests.helpers import load_example  # noqa: E402
 
 WIDTHS = (9344, 10112, 11392, 12160, 8832, 10240)
@@ -30,8 +30,8 @@ def main() -> None:
         y = torch.empty_like(x)
         torch.testing.assert_close(sm(x).float(), torch.softmax(x.float(), 1), atol=2e-3, rtol=2e-2)
         gbs = lambda ms: 2 * x.numel() * 2 / ms / 1e6  # noqa: E731
-        kopt_ms = triton.testing.do_bench(lambda: sm(x), warmup=5, rep=25)
-        copy_ms = triton.testing.do_bench(lambda: y.copy_(x), warmup=5, rep=25)
+        kopt_ms = cuda_timer(lambda: sm(x), warmup=5, rep=25)
+        copy_ms = cuda_timer(lambda: y.copy_(x), warmup=5, rep=25)
         print(f"4096 x {n} fp16: kopt {gbs(kopt_ms):6.0f} GB/s  copy {gbs(copy_ms):6.0f}", file=out, flush=True)
 
 
